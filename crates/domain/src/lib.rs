@@ -1,0 +1,23 @@
+//! Pure domain types of jineng: no I/O, no database, no HTTP.
+//!
+//! Everything that comes from outside the process is parsed into one of these types at the
+//! boundary (`IdNumber::parse`, `CreditCode::parse`, …); the rest of the system only sees
+//! values that are known to be valid.
+
+pub mod area;
+pub mod credit_code;
+pub mod group;
+pub mod id_number;
+pub mod level;
+pub mod money;
+pub mod plan;
+mod invalid;
+
+pub use area::AreaCode;
+pub use credit_code::CreditCode;
+pub use group::{GroupMembership, PriorityGroup};
+pub use id_number::{IdNumber, Sex};
+pub use invalid::Invalid;
+pub use level::SkillLevel;
+pub use money::Money;
+pub use plan::{Plan, TargetValue};
