@@ -1,0 +1,69 @@
+//! The audit log: every change is written in the same transaction as the change itself.
+
+use crate::{now, Result};
+use serde::Serialize;
+
+/// Who did something: a signed-in user, or the system (`None`: demo loader, migrations).
+pub type Actor = Option<i64>;
+
+/// One audit entry as shown to auditors.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AuditEntry {
+    /// Id.
+    pub audit_id: i64,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who.
+    pub user_id: Option<i64>,
+    /// What (`create`, `update`, …).
+    pub action: String,
+    /// Table.
+    pub entity: String,
+    /// Row id.
+    pub entity_id: String,
+    /// JSON detail of the change.
+    pub detail: String,
+}
+
+/// Writes one entry on the given connection (inside the caller's transaction).
+pub async fn record<'c, E, DB>(
+    conn: E,
+    actor: Actor,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: &serde_json::Value,
+) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = DB>,
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> chrono::DateTime<chrono::Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(now())
+    .bind(actor)
+    .bind(action.to_owned())
+    .bind(entity.to_owned())
+    .bind(entity_id.to_owned())
+    .bind(detail.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest entries for one row, newest first.
+pub async fn for_entity(db: &crate::Db, entity: &str, entity_id: &str) -> Result<Vec<AuditEntry>> {
+    Ok(crate::with_pool!(db, |p| sqlx::query_as(
+        "SELECT audit_id, at, user_id, action, entity, entity_id, detail FROM audit_log \
+         WHERE entity = $1 AND entity_id = $2 ORDER BY audit_id DESC LIMIT 200"
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .fetch_all(p)
+    .await?))
+}

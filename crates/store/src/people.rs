@@ -1,0 +1,305 @@
+//! The real-name registry of workers.
+
+use crate::audit::{self, Actor};
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use jineng_domain::{GroupMembership, IdNumber, Invalid};
+use serde::Serialize;
+
+/// A person to register.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    /// Validated ID number.
+    pub id_number: IdNumber,
+    /// Name.
+    pub name: String,
+    /// County of residence (admin code).
+    pub county_code: String,
+    /// Phone, optional.
+    pub phone: Option<String>,
+    /// Rural hukou.
+    pub rural: bool,
+    /// Priority groups with periods.
+    pub groups: Vec<GroupMembership>,
+}
+
+/// Editable fields of a person (the ID number is fixed once registered).
+#[derive(Debug, Clone)]
+pub struct PersonUpdate {
+    /// Name.
+    pub name: String,
+    /// County.
+    pub county_code: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Rural hukou.
+    pub rural: bool,
+}
+
+/// A registered person.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PersonRow {
+    /// Id.
+    pub person_id: i64,
+    /// Full ID number: mask it before it reaches a screen.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// `male` / `female`, from the ID number.
+    pub sex: String,
+    /// From the ID number.
+    pub birth_date: chrono::NaiveDate,
+    /// County code.
+    pub county_code: String,
+    /// County name.
+    pub county_name: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Rural hukou.
+    pub rural: bool,
+}
+
+/// Who may be seen: the scope of the caller, enforced in SQL.
+#[derive(Debug, Clone, Default)]
+pub struct Visibility {
+    /// Only people of this county.
+    pub county: Option<String>,
+    /// Only people enrolled in this provider's classes.
+    pub provider_id: Option<i64>,
+    /// Only this person.
+    pub person_id: Option<i64>,
+}
+
+const SELECT: &str = "SELECT p.person_id, p.id_number, p.name, p.sex, p.birth_date, p.county_code, \
+     c.name_zh AS county_name, p.phone, p.rural FROM person p JOIN county c ON c.county_code = p.county_code";
+
+fn scope_sql(v: &Visibility, n: &mut usize, sql: &mut String) {
+    if v.county.is_some() {
+        *n += 1;
+        sql.push_str(&format!(" AND p.county_code = ${n}"));
+    }
+    if v.provider_id.is_some() {
+        *n += 1;
+        sql.push_str(&format!(
+            " AND p.person_id IN (SELECT e.person_id FROM enrolment e JOIN training_class k ON k.class_id = e.class_id WHERE k.provider_id = ${n})"
+        ));
+    }
+    if v.person_id.is_some() {
+        *n += 1;
+        sql.push_str(&format!(" AND p.person_id = ${n}"));
+    }
+}
+
+macro_rules! bind_scope {
+    ($q:expr, $v:expr) => {{
+        let mut q = $q;
+        if let Some(c) = &$v.county {
+            q = q.bind(c.clone());
+        }
+        if let Some(id) = $v.provider_id {
+            q = q.bind(id);
+        }
+        if let Some(id) = $v.person_id {
+            q = q.bind(id);
+        }
+        q
+    }};
+}
+
+/// Searches by name (prefix) or ID number (prefix, at least 6 characters), within the scope.
+pub async fn search(db: &Db, vis: &Visibility, q: &str, limit: i64, offset: i64) -> Result<(Vec<PersonRow>, i64)> {
+    let q = q.trim().to_uppercase();
+    let mut sql = format!("{SELECT} WHERE 1 = 1");
+    let mut where_ = String::new();
+    let mut n = 0;
+    scope_sql(vis, &mut n, &mut where_);
+    let looks_like_id = q.len() >= 6 && q.bytes().all(|b| b.is_ascii_digit() || b == b'X');
+    if !q.is_empty() {
+        n += 1;
+        if looks_like_id {
+            where_.push_str(&format!(" AND p.id_number LIKE ${n}"));
+        } else {
+            where_.push_str(&format!(" AND p.name LIKE ${n}"));
+        }
+    }
+    sql.push_str(&where_);
+    sql.push_str(&format!(" ORDER BY p.person_id LIMIT ${} OFFSET ${}", n + 1, n + 2));
+    let count_sql = format!("SELECT COUNT(*) FROM person p WHERE 1 = 1{where_}");
+    let pattern = format!("{q}%");
+    Ok(with_pool!(db, |p| {
+        let mut rows = bind_scope!(sqlx::query_as::<_, PersonRow>(&sql), vis);
+        let mut count = bind_scope!(sqlx::query_scalar::<_, i64>(&count_sql), vis);
+        if !q.is_empty() {
+            rows = rows.bind(pattern.clone());
+            count = count.bind(pattern.clone());
+        }
+        let rows = rows.bind(limit).bind(offset).fetch_all(p).await?;
+        (rows, count.fetch_one(p).await?)
+    }))
+}
+
+/// One person, if visible in the scope.
+pub async fn get(db: &Db, vis: &Visibility, person_id: i64) -> Result<PersonRow> {
+    let mut sql = format!("{SELECT} WHERE p.person_id = $1");
+    let mut n = 1;
+    scope_sql(vis, &mut n, &mut sql);
+    with_pool!(db, |p| bind_scope!(sqlx::query_as::<_, PersonRow>(&sql).bind(person_id), vis)
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
+}
+
+/// One person by ID number (full), if visible.
+pub async fn find_by_id_number(db: &Db, vis: &Visibility, id: &IdNumber) -> Result<Option<PersonRow>> {
+    let mut sql = format!("{SELECT} WHERE p.id_number = $1");
+    let mut n = 1;
+    scope_sql(vis, &mut n, &mut sql);
+    Ok(with_pool!(db, |p| bind_scope!(sqlx::query_as::<_, PersonRow>(&sql).bind(id.as_str()), vis)
+        .fetch_optional(p)
+        .await?))
+}
+
+fn check_name(name: &str) -> Result<()> {
+    let n = name.trim().chars().count();
+    if n == 0 || n > 50 {
+        return Err(StoreError::invalid("name", Invalid::new("name.length", "姓名不能为空且不超过50字", "a name is 1 to 50 characters")));
+    }
+    Ok(())
+}
+
+/// Registers a person; a duplicate ID number is a conflict and writes nothing.
+pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
+    check_name(&new.name)?;
+    let t = now();
+    let id = in_tx!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO person (id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING person_id",
+        )
+        .bind(new.id_number.as_str())
+        .bind(new.name.trim())
+        .bind(match new.id_number.sex() {
+            jineng_domain::Sex::Male => "male",
+            jineng_domain::Sex::Female => "female",
+        })
+        .bind(new.id_number.birth_date())
+        .bind(&new.county_code)
+        .bind(&new.phone)
+        .bind(new.rural)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Invalid { .. } => StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county")),
+            other => other,
+        })?;
+        for g in &new.groups {
+            sqlx::query("INSERT INTO person_group (person_id, group_code, from_date, to_date) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(g.group.code())
+                .bind(g.from)
+                .bind(g.to)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::record(&mut *tx, actor, "create", "person", &id.to_string(), &serde_json::json!({
+            "id_number": new.id_number.masked(), "name": new.name.trim(), "county_code": new.county_code,
+        }))
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Updates a person visible in the scope.
+pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: &PersonUpdate) -> Result<()> {
+    check_name(&u.name)?;
+    let before = get(db, vis, person_id).await?;
+    in_tx!(db, |tx| {
+        sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5 WHERE person_id = $6")
+            .bind(u.name.trim())
+            .bind(&u.county_code)
+            .bind(&u.phone)
+            .bind(u.rural)
+            .bind(now())
+            .bind(person_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Invalid { .. } => StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county")),
+                other => other,
+            })?;
+        audit::record(&mut *tx, actor, "update", "person", &person_id.to_string(), &serde_json::json!({
+            "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone, "rural": before.rural},
+            "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone, "rural": u.rural},
+        }))
+        .await?;
+    });
+    Ok(())
+}
+
+/// A priority-group membership as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct GroupRow {
+    /// Group code.
+    pub group_code: String,
+    /// From.
+    pub from_date: chrono::NaiveDate,
+    /// To (inclusive), open if None.
+    pub to_date: Option<chrono::NaiveDate>,
+}
+
+/// Priority groups of a person.
+pub async fn groups(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT group_code, from_date, to_date FROM person_group WHERE person_id = $1 ORDER BY from_date"
+    )
+    .bind(person_id)
+    .fetch_all(p)
+    .await?))
+}
+
+/// One training of a person, for their record.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TrainingRow {
+    /// Class id.
+    pub class_id: i64,
+    /// Class name.
+    pub class_name: String,
+    /// Program code.
+    pub program_code: String,
+    /// Occupation code.
+    pub occupation_code: String,
+    /// Occupation name.
+    pub occupation_name: String,
+    /// Level.
+    pub level: Option<i64>,
+    /// Kind of training.
+    pub kind: String,
+    /// County where held.
+    pub county_name: String,
+    /// Provider.
+    pub provider_name: String,
+    /// Start.
+    pub start_date: chrono::NaiveDate,
+    /// End.
+    pub end_date: chrono::NaiveDate,
+    /// Subsidised class.
+    pub subsidised: bool,
+    /// Completed on, if completed.
+    pub completed_on: Option<chrono::NaiveDate>,
+}
+
+/// Trainings of one person, newest first.
+pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT k.class_id, k.name AS class_name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
+         c.name_zh AS county_name, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, m.completed_on \
+         FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
+         JOIN occupation o ON o.occupation_code = k.occupation_code JOIN county c ON c.county_code = k.county_code \
+         JOIN provider v ON v.provider_id = k.provider_id LEFT JOIN completion m ON m.enrolment_id = e.enrolment_id \
+         WHERE e.person_id = $1 ORDER BY k.start_date DESC"
+    )
+    .bind(person_id)
+    .fetch_all(p)
+    .await?))
+}

@@ -1,0 +1,463 @@
+//! The plan in the database: loading a plan file, targets set later by an administrator, and
+//! progress counted from completion rows (through the `progress` aggregate).
+
+use crate::audit;
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use jineng_domain::plan::{Plan, TargetValue};
+use jineng_domain::Invalid;
+use serde::Serialize;
+
+const OCCUPATIONS_CSV: &str = include_str!("../../../data/occupations.csv");
+
+/// Loads a plan into an empty database (plan, counties, departments, targets, programs) and the
+/// national occupation catalog. Does nothing if this plan is already loaded, so values an
+/// administrator set since are kept.
+pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
+    let existing: Option<(String,)> = with_pool!(db, |p| sqlx::query_as("SELECT plan_id FROM plan LIMIT 1")
+        .fetch_optional(p)
+        .await?);
+    if let Some((id,)) = existing {
+        if id != plan.plan.id {
+            return Err(StoreError::Conflict(format!("database holds plan {id}, not {}", plan.plan.id)));
+        }
+        return Ok(false);
+    }
+    let h = &plan.plan;
+    in_tx!(db, |tx| {
+        sqlx::query(
+            "INSERT INTO plan (plan_id, name_zh, name_en, region_code, region_name_zh, region_name_en, \
+             start_date, end_date, status_zh, status_en, source, document, loaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&h.id)
+        .bind(&h.name_zh)
+        .bind(&h.name_en)
+        .bind(h.region_code.as_str())
+        .bind(&h.region_name_zh)
+        .bind(&h.region_name_en)
+        .bind(h.start)
+        .bind(h.end)
+        .bind(&h.status_zh)
+        .bind(&h.status_en)
+        .bind(&h.source)
+        .bind(document)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        for (i, c) in plan.counties.iter().enumerate() {
+            sqlx::query("INSERT INTO county (county_code, name_zh, name_en, population, sort_order) VALUES ($1, $2, $3, $4, $5)")
+                .bind(c.code.as_str())
+                .bind(&c.name_zh)
+                .bind(&c.name_en)
+                .bind(c.population)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for d in &plan.departments {
+            sqlx::query("INSERT INTO department (department_code, name_zh, name_en) VALUES ($1, $2, $3)")
+                .bind(&d.code)
+                .bind(&d.name_zh)
+                .bind(&d.name_en)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (i, t) in plan.targets.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO overall_target (target_id, name_zh, name_en, unit, value, subsidised, clause, quote, note_zh, note_en, sort_order) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&t.id)
+            .bind(&t.name_zh)
+            .bind(&t.name_en)
+            .bind(t.unit.code())
+            .bind(t.value)
+            .bind(t.subsidised)
+            .bind(&t.clause)
+            .bind(&t.quote)
+            .bind(&t.note_zh)
+            .bind(&t.note_en)
+            .bind(i as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Parents first, so the foreign key on parent_code holds.
+        let mut programs: Vec<_> = plan.programs.iter().enumerate().collect();
+        programs.sort_by_key(|(_, p)| p.parent.is_some());
+        for (i, p) in programs {
+            sqlx::query(
+                "INSERT INTO program (program_code, parent_code, name_zh, name_en, unit, target, pending_asked, province_note, \
+                 share_pct, responsible, lead_governments, clause, quote, note_zh, note_en, sort_order) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            )
+            .bind(&p.code)
+            .bind(&p.parent)
+            .bind(&p.name_zh)
+            .bind(&p.name_en)
+            .bind(p.unit.code())
+            .bind(p.target)
+            .bind(p.pending.as_ref().map(|x| x.asked.join(",")))
+            .bind(p.pending.as_ref().map(|x| x.province_note.clone()))
+            .bind(p.share_pct)
+            .bind(p.responsible.join(","))
+            .bind(p.lead_governments)
+            .bind(&p.clause)
+            .bind(&p.quote)
+            .bind(&p.note_zh)
+            .bind(&p.note_en)
+            .bind(i as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for line in OCCUPATIONS_CSV.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            if f.len() != 4 {
+                continue;
+            }
+            sqlx::query("INSERT INTO occupation (occupation_code, name, major_group, has_levels) VALUES ($1, $2, $3, $4)")
+                .bind(f[0])
+                .bind(f[1])
+                .bind(f[2].parse::<i64>().unwrap_or(0))
+                .bind(f[3] == "1")
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::record(&mut *tx, None, "load", "plan", &h.id, &serde_json::json!({"programs": plan.programs.len()})).await?;
+    });
+    Ok(true)
+}
+
+/// The plan file as loaded into this database.
+pub async fn current_plan(db: &Db) -> Result<Plan> {
+    let (doc,): (String,) = with_pool!(db, |p| sqlx::query_as("SELECT document FROM plan LIMIT 1")
+        .fetch_one(p)
+        .await?);
+    Plan::from_toml(&doc).map_err(|e| StoreError::invalid("plan", e))
+}
+
+/// A program row with its live target.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq)]
+pub struct ProgramRow {
+    /// Code (`P2a`).
+    pub program_code: String,
+    /// Parent code.
+    pub parent_code: Option<String>,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// `person_times`, `persons` or `none`.
+    pub unit: String,
+    /// Target value if set (by the plan or later by an administrator).
+    pub target: Option<i64>,
+    /// Departments asked to propose a value (comma-separated codes) if the plan left it pending.
+    pub pending_asked: Option<String>,
+    /// Province-wide reference figure.
+    pub province_note: Option<String>,
+    /// Required skill-upgrade share, percent.
+    pub share_pct: Option<i64>,
+    /// Responsible departments (comma-separated codes).
+    pub responsible: String,
+    /// City and county governments responsible too.
+    pub lead_governments: bool,
+    /// Clause id.
+    pub clause: String,
+    /// Verbatim quote.
+    pub quote: String,
+    /// Note, Chinese.
+    pub note_zh: Option<String>,
+    /// Note, English.
+    pub note_en: Option<String>,
+}
+
+impl ProgramRow {
+    /// The target as it stands now.
+    pub fn target_value(&self) -> TargetValue {
+        match (self.target, &self.pending_asked) {
+            (Some(value), _) => TargetValue::Set { value },
+            (None, Some(asked)) => TargetValue::Pending(jineng_domain::plan::Pending {
+                asked: asked.split(',').map(str::to_owned).collect(),
+                province_note: self.province_note.clone().unwrap_or_default(),
+            }),
+            (None, None) => TargetValue::None,
+        }
+    }
+
+    /// Department codes responsible.
+    pub fn responsible_codes(&self) -> Vec<&str> {
+        self.responsible.split(',').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// Department codes asked to propose a pending value.
+    pub fn asked_codes(&self) -> Vec<&str> {
+        self.pending_asked.as_deref().map(|a| a.split(',').collect()).unwrap_or_default()
+    }
+}
+
+/// All programs in plan order.
+pub async fn programs(db: &Db) -> Result<Vec<ProgramRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT program_code, parent_code, name_zh, name_en, unit, target, pending_asked, province_note, share_pct, \
+         responsible, lead_governments, clause, quote, note_zh, note_en FROM program ORDER BY sort_order"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// An overall target row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OverallTargetRow {
+    /// `T1`…
+    pub target_id: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Unit.
+    pub unit: String,
+    /// Value.
+    pub value: i64,
+    /// Of which subsidised.
+    pub subsidised: Option<i64>,
+    /// Clause.
+    pub clause: String,
+    /// Quote.
+    pub quote: String,
+    /// Note, Chinese.
+    pub note_zh: Option<String>,
+    /// Note, English.
+    pub note_en: Option<String>,
+}
+
+/// Overall targets in plan order.
+pub async fn overall_targets(db: &Db) -> Result<Vec<OverallTargetRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT target_id, name_zh, name_en, unit, value, subsidised, clause, quote, note_zh, note_en \
+         FROM overall_target ORDER BY sort_order"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// A county row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CountyRow {
+    /// Code.
+    pub county_code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Residents.
+    pub population: i64,
+}
+
+/// Counties in plan order.
+pub async fn counties(db: &Db) -> Result<Vec<CountyRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT county_code, name_zh, name_en, population FROM county ORDER BY sort_order"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// A department row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DepartmentRow {
+    /// Code.
+    pub department_code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+}
+
+/// Departments.
+pub async fn departments(db: &Db) -> Result<Vec<DepartmentRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT department_code, name_zh, name_en FROM department ORDER BY department_code"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// Person-times counted for one slice (program, county or month).
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, PartialEq, Eq)]
+pub struct Counts {
+    /// The key of the slice: a program code, county code or `YYYY-MM`.
+    pub key: String,
+    /// Completed trainings.
+    pub person_times: i64,
+    /// Of which in subsidised classes.
+    pub subsidised: i64,
+    /// Of which skill-upgrade training.
+    pub skill_upgrade: i64,
+}
+
+/// Which part of the progress aggregate to group by.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupBy {
+    /// By program code (leaf programs).
+    Program,
+    /// By county code.
+    County,
+    /// By month.
+    Month,
+}
+
+/// Person-times grouped by program, county or month, optionally restricted to some programs
+/// and one county.
+pub async fn counts(db: &Db, by: GroupBy, programs: Option<&[String]>, county: Option<&str>) -> Result<Vec<Counts>> {
+    let key = match by {
+        GroupBy::Program => "program_code",
+        GroupBy::County => "county_code",
+        GroupBy::Month => "month",
+    };
+    let mut sql = format!(
+        "SELECT {key} AS key, CAST(COALESCE(SUM(person_times), 0) AS BIGINT) AS person_times, \
+         CAST(COALESCE(SUM(subsidised), 0) AS BIGINT) AS subsidised, \
+         CAST(COALESCE(SUM(skill_upgrade), 0) AS BIGINT) AS skill_upgrade FROM progress WHERE 1 = 1"
+    );
+    let mut n = 0;
+    if county.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND county_code = ${n}"));
+    }
+    if let Some(ps) = programs {
+        let marks: Vec<String> = (0..ps.len()).map(|i| format!("${}", n + 1 + i)).collect();
+        if marks.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(" AND program_code IN ({})", marks.join(", ")));
+    }
+    sql.push_str(&format!(" GROUP BY {key} ORDER BY {key}"));
+    Ok(with_pool!(db, |p| {
+        let mut q = sqlx::query_as::<_, Counts>(&sql);
+        if let Some(c) = county {
+            q = q.bind(c);
+        }
+        for code in programs.unwrap_or_default() {
+            q = q.bind(code);
+        }
+        q.fetch_all(p).await?
+    }))
+}
+
+/// Rebuilds the progress aggregate from completion rows (after bulk loads).
+pub async fn rebuild_progress(db: &Db) -> Result<()> {
+    let month = match db {
+        Db::Sqlite(_) => "substr(completed_on, 1, 7)",
+        Db::Postgres(_) => "to_char(completed_on, 'YYYY-MM')",
+    };
+    let sql = format!(
+        "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade) \
+         SELECT program_code, county_code, {month}, COUNT(*), \
+         SUM(CASE WHEN subsidised THEN 1 ELSE 0 END), SUM(CASE WHEN skill_upgrade THEN 1 ELSE 0 END) \
+         FROM completion GROUP BY program_code, county_code, {month}"
+    );
+    in_tx!(db, |tx| {
+        sqlx::query("DELETE FROM progress").execute(&mut *tx).await?;
+        sqlx::query(&sql).execute(&mut *tx).await?;
+    });
+    Ok(())
+}
+
+/// Recounts person-times from completion rows directly (slow; for checks and tests).
+pub async fn recount(db: &Db) -> Result<Vec<Counts>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT program_code AS key, COUNT(*) AS person_times, \
+         CAST(SUM(CASE WHEN subsidised THEN 1 ELSE 0 END) AS BIGINT) AS subsidised, \
+         CAST(SUM(CASE WHEN skill_upgrade THEN 1 ELSE 0 END) AS BIGINT) AS skill_upgrade \
+         FROM completion GROUP BY program_code ORDER BY program_code"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// One change of a program target.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TargetChange {
+    /// Program.
+    pub program_code: String,
+    /// Value before (None: was pending).
+    pub old_target: Option<i64>,
+    /// New value.
+    pub new_target: i64,
+    /// Why (e.g. the department's proposal).
+    pub reason: String,
+    /// Username of who changed it.
+    pub changed_by: String,
+    /// When.
+    pub changed_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Sets a program target (typically a pending one, once the department has proposed it),
+/// keeping the change with who and when.
+pub async fn set_target(db: &Db, actor: i64, program_code: &str, value: i64, reason: &str) -> Result<()> {
+    if value < 0 {
+        return Err(StoreError::invalid("target", Invalid::new("target.negative", "目标值不能为负数", "a target cannot be negative")));
+    }
+    if reason.trim().is_empty() {
+        return Err(StoreError::invalid("reason", Invalid::new("reason.empty", "请填写调整依据", "give the reason (e.g. the proposal document)")));
+    }
+    in_tx!(db, |tx| {
+        let row: Option<(Option<i64>, String)> = sqlx::query_as("SELECT target, unit FROM program WHERE program_code = $1")
+            .bind(program_code)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((old, unit)) = row else { return Err(StoreError::NotFound) };
+        if unit == "none" {
+            return Err(StoreError::invalid("target", Invalid::new("target.none", "该计划不设数量目标", "this program has no numeric target")));
+        }
+        sqlx::query("UPDATE program SET target = $1 WHERE program_code = $2")
+            .bind(value)
+            .bind(program_code)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO target_change (program_code, old_target, new_target, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(program_code)
+        .bind(old)
+        .bind(value)
+        .bind(reason.trim())
+        .bind(actor)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        audit::record(&mut *tx, Some(actor), "set_target", "program", program_code, &serde_json::json!({"old": old, "new": value, "reason": reason.trim()})).await?;
+    });
+    Ok(())
+}
+
+/// Changes of one program's target, newest first.
+pub async fn target_changes(db: &Db, program_code: &str) -> Result<Vec<TargetChange>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT c.program_code, c.old_target, c.new_target, c.reason, u.username AS changed_by, c.changed_at \
+         FROM target_change c JOIN app_user u ON u.user_id = c.changed_by \
+         WHERE c.program_code = $1 ORDER BY c.target_change_id DESC"
+    )
+    .bind(program_code)
+    .fetch_all(p)
+    .await?))
+}
+
+/// An occupation of the catalog.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OccupationRow {
+    /// National code, e.g. `4-10-01-06`.
+    pub occupation_code: String,
+    /// Name.
+    pub name: String,
+    /// Whether the occupation has skill levels.
+    pub has_levels: bool,
+}
+
+/// The occupation catalog.
+pub async fn occupations(db: &Db) -> Result<Vec<OccupationRow>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT occupation_code, name, has_levels FROM occupation ORDER BY occupation_code"
+    )
+    .fetch_all(p)
+    .await?))
+}

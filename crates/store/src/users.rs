@@ -1,0 +1,268 @@
+//! Users, roles, sessions and API tokens. Passwords are hashed with argon2; session and API
+//! tokens are random and only their SHA-256 is stored.
+
+use crate::audit;
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use jineng_domain::Invalid;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A role (DESIGN.md). The scope says which county, department, provider, body or person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 市人社局管理员: everything.
+    CityAdmin,
+    /// 责任单位: its programs; scope = department code.
+    Department,
+    /// 县区人社局: its county; scope = county code.
+    County,
+    /// 财政局: funds and payments.
+    Finance,
+    /// 培训机构: its own classes and trainees; scope = provider id.
+    Provider,
+    /// 评价机构: its own assessments; scope = assessment body id.
+    AssessmentBody,
+    /// 审计局: read-only everything.
+    Auditor,
+    /// 劳动者: their own record; scope = person id.
+    Worker,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: &'static [Role] = &[
+        Role::CityAdmin,
+        Role::Department,
+        Role::County,
+        Role::Finance,
+        Role::Provider,
+        Role::AssessmentBody,
+        Role::Auditor,
+        Role::Worker,
+    ];
+
+    /// Code as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::Department => "department",
+            Role::County => "county",
+            Role::Finance => "finance",
+            Role::Provider => "provider",
+            Role::AssessmentBody => "assessment_body",
+            Role::Auditor => "auditor",
+            Role::Worker => "worker",
+        }
+    }
+
+    /// Chinese name.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市人社局管理员",
+            Role::Department => "责任单位",
+            Role::County => "县区人社局",
+            Role::Finance => "财政局",
+            Role::Provider => "培训机构",
+            Role::AssessmentBody => "评价机构",
+            Role::Auditor => "审计局",
+            Role::Worker => "劳动者",
+        }
+    }
+
+    /// English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "City HR admin",
+            Role::Department => "Responsible department",
+            Role::County => "County HR office",
+            Role::Finance => "Finance bureau",
+            Role::Provider => "Training provider",
+            Role::AssessmentBody => "Assessment body",
+            Role::Auditor => "Auditor",
+            Role::Worker => "Worker",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.iter().copied().find(|r| r.code() == s)
+    }
+
+    /// Whether this role needs a scope value.
+    pub fn needs_scope(self) -> bool {
+        matches!(self, Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker)
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    /// Id.
+    pub user_id: i64,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Scope value (county code, department code, provider id, body id or person id).
+    pub scope: Option<String>,
+}
+
+impl User {
+    /// The scope as an id (provider, body, person).
+    pub fn scope_id(&self) -> Option<i64> {
+        self.scope.as_deref().and_then(|s| s.parse().ok())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    user_id: i64,
+    username: String,
+    display_name: String,
+    password_hash: String,
+    role: String,
+    scope: Option<String>,
+    active: bool,
+}
+
+impl UserRow {
+    fn into_user(self) -> Option<User> {
+        Some(User { user_id: self.user_id, username: self.username, display_name: self.display_name, role: Role::parse(&self.role)?, scope: self.scope })
+    }
+}
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+/// A random token (hex, 64 characters).
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn sha256(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Creates a user; the password is hashed before it is stored.
+pub async fn create(db: &Db, actor: Option<i64>, username: &str, display_name: &str, password: &str, role: Role, scope: Option<&str>) -> Result<i64> {
+    if password.chars().count() < 8 {
+        return Err(StoreError::invalid("password", Invalid::new("password.short", "密码至少8位", "a password has at least 8 characters")));
+    }
+    if role.needs_scope() && scope.is_none_or(str::is_empty) {
+        return Err(StoreError::invalid("scope", Invalid::new("user.scope", "该角色需要指定范围", "this role needs a scope")));
+    }
+    let hash = hash_password(password);
+    let id = in_tx!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO app_user (username, display_name, password_hash, role, scope, active, created_at) VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING user_id",
+        )
+        .bind(username)
+        .bind(display_name)
+        .bind(&hash)
+        .bind(role.code())
+        .bind(scope)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(&mut *tx, actor, "create", "app_user", &id.to_string(), &serde_json::json!({"username": username, "role": role.code(), "scope": scope})).await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Checks a username and password; `None` if either is wrong or the user is inactive.
+/// The hash is verified even for unknown users, so timing does not reveal which names exist.
+pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
+    let row: Option<UserRow> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT user_id, username, display_name, password_hash, role, scope, active FROM app_user WHERE username = $1"
+    )
+    .bind(username)
+    .fetch_optional(p)
+    .await?);
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$C2xXTZ/rU3v8mCPlRbrY1CK1T3ib3X1pUgEPdF1eNVE";
+    let hash = row.as_ref().map_or(DUMMY, |r| r.password_hash.as_str()).to_owned();
+    let ok = PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    Ok(row.filter(|r| ok && r.active).and_then(UserRow::into_user))
+}
+
+/// A new session: returns the token for the cookie and the CSRF token for forms.
+pub async fn create_session(db: &Db, user_id: i64, hours: i64) -> Result<(String, String)> {
+    let token = random_token();
+    let csrf = random_token();
+    let t = now();
+    with_pool!(db, |p| sqlx::query(
+        "INSERT INTO session (session_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(sha256(&token))
+    .bind(user_id)
+    .bind(&csrf)
+    .bind(t)
+    .bind(t + chrono::Duration::hours(hours))
+    .execute(p)
+    .await
+    .map(|_| ())?);
+    Ok((token, csrf))
+}
+
+/// The user and CSRF token of a live session.
+pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, String)>> {
+    let row: Option<(i64, String, String, String, Option<String>, String)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT u.user_id, u.username, u.display_name, u.role, u.scope, s.csrf_token FROM session s \
+         JOIN app_user u ON u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.active"
+    )
+    .bind(sha256(token))
+    .bind(now())
+    .fetch_optional(p)
+    .await?);
+    Ok(row.and_then(|(user_id, username, display_name, role, scope, csrf)| {
+        Some((User { user_id, username, display_name, role: Role::parse(&role)?, scope }, csrf))
+    }))
+}
+
+/// Ends a session.
+pub async fn delete_session(db: &Db, token: &str) -> Result<()> {
+    with_pool!(db, |p| sqlx::query("DELETE FROM session WHERE session_hash = $1").bind(sha256(token)).execute(p).await.map(|_| ())?);
+    Ok(())
+}
+
+/// Issues an API bearer token for a user; the token is returned once and only its hash kept.
+pub async fn create_api_token(db: &Db, user_id: i64, name: &str) -> Result<String> {
+    let token = format!("jn_{}", random_token());
+    in_tx!(db, |tx| {
+        let id: i64 = sqlx::query_scalar("INSERT INTO api_token (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4) RETURNING api_token_id")
+            .bind(sha256(&token))
+            .bind(user_id)
+            .bind(name)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+        audit::record(&mut *tx, Some(user_id), "create", "api_token", &id.to_string(), &serde_json::json!({"name": name})).await?;
+    });
+    Ok(token)
+}
+
+/// The user of a bearer token.
+pub async fn token_user(db: &Db, token: &str) -> Result<Option<User>> {
+    let row: Option<UserRow> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT u.user_id, u.username, u.display_name, u.password_hash, u.role, u.scope, u.active FROM api_token t \
+         JOIN app_user u ON u.user_id = t.user_id WHERE t.token_hash = $1"
+    )
+    .bind(sha256(token))
+    .fetch_optional(p)
+    .await?);
+    Ok(row.filter(|r| r.active).and_then(UserRow::into_user))
+}
