@@ -1,1 +1,170 @@
-fn main() {}
+//! `jineng`: the command line. Each subcommand is a thin shell over the library crates.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use jineng_domain::Plan;
+use jineng_store::{demo, plan, Db};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "jineng", version, about = "职业技能提升行动管理系统 · Vocational skills upgrading action")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and API on an existing or new database.
+    Serve {
+        /// Database URL: `sqlite:jineng.db` (default) or `postgres://user@host/db`.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
+        database: String,
+        /// Address to listen on.
+        #[arg(long, env = "JINENG_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Plan file to load into a new database (default: the shipped Zhumadian 2019–2021 plan).
+        #[arg(long, env = "JINENG_PLAN")]
+        plan: Option<std::path::PathBuf>,
+        /// Mark cookies Secure (when served behind HTTPS).
+        #[arg(long, env = "JINENG_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create a fresh database with the plan and a synthetic city, then serve it.
+    Demo {
+        /// small (tests), city (≈ 250,000 person-times) or province (10× city).
+        #[arg(long, default_value = "city")]
+        scale: demo::Scale,
+        /// Seed: the same seed gives the same city.
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+        /// Database URL; an SQLite file is deleted and created anew.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng-demo.db")]
+        database: String,
+        /// Address to listen on.
+        #[arg(long, env = "JINENG_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Plan file (default: the shipped plan).
+        #[arg(long)]
+        plan: Option<std::path::PathBuf>,
+        /// Generate and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Create a user.
+    User {
+        /// Database URL.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
+        database: String,
+        /// Username.
+        username: String,
+        /// Role: city_admin, department, county, finance, provider, assessment_body, auditor, worker.
+        role: String,
+        /// Scope: county code, department code, provider id, assessment body id or person id.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn read_plan(path: Option<&std::path::Path>) -> Result<(Plan, String)> {
+    let text = match path {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading plan file {}", p.display()))?,
+        None => jineng_store::DEFAULT_PLAN.to_owned(),
+    };
+    let plan = Plan::from_toml(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((plan, text))
+}
+
+async fn open(database: &str, plan_path: Option<&std::path::Path>) -> Result<Db> {
+    let db = Db::connect(database).await.with_context(|| format!("opening database {}", redact(database)))?;
+    let (p, text) = read_plan(plan_path)?;
+    if plan::load_plan(&db, &p, &text).await? {
+        tracing::info!(plan.id = %p.plan.id, "plan loaded");
+    }
+    Ok(db)
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+    let mut state = jineng_web::AppState::new(db);
+    state.secure_cookies = secure_cookies;
+    println!("jineng 正在运行 running at http://{listen}/  (Ctrl-C 停止 to stop)");
+    jineng_web::serve(state, listen).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("JINENG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .init();
+    match Cli::parse().command {
+        Command::Serve { database, listen, plan, secure_cookies } => {
+            let db = open(&database, plan.as_deref()).await?;
+            serve(db, listen, secure_cookies).await
+        }
+        Command::Demo { scale, seed, database, listen, plan, no_serve } => {
+            if let Some(path) = database.strip_prefix("sqlite:") {
+                let path = path.trim_start_matches("//");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            let started = Instant::now();
+            let db = open(&database, plan.as_deref()).await?;
+            if db.backend() == "postgres" {
+                anyhow::ensure!(jineng_store::plan::recount(&db).await?.is_empty(), "the PostgreSQL database already holds data: give an empty one to `demo`");
+            }
+            let bar = indicatif::ProgressBar::new(100);
+            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} 生成演示数据 generating {bar:40} {percent}% {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            let summary = demo::generate(&db, scale, seed, &|done, total| {
+                bar.set_length(total.max(1));
+                bar.set_position(done);
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "演示数据已生成 demo ready in {:.1} s: {} 人 people, {} 个培训班 classes, {} 人次 person-times ({})",
+                started.elapsed().as_secs_f64(),
+                summary.people,
+                summary.classes,
+                summary.completions,
+                redact(&database)
+            );
+            println!("\n演示账号 Demo logins (one per role; passwords are random for this run):");
+            for l in &summary.logins {
+                println!("  {:<12} {:<24} {:<10} {}  ({} {})", l.role.zh(), l.password, l.username, l.scope_label, l.role.en(), l.role.code());
+            }
+            println!("  用法 usage: username = the third column, password = the second\n");
+            if no_serve {
+                return Ok(());
+            }
+            serve(db, listen, false).await
+        }
+        Command::User { database, username, role, scope, name } => {
+            let db = open(&database, None).await?;
+            let role = jineng_store::users::Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
+            let password = std::env::var("JINENG_NEW_PASSWORD").unwrap_or_else(|_| jineng_store::users::random_token()[..16].to_owned());
+            jineng_store::users::create(&db, None, &username, name.as_deref().unwrap_or(&username), &password, role, scope.as_deref()).await?;
+            println!("created {username} ({}) password: {password}", role.code());
+            Ok(())
+        }
+    }
+}

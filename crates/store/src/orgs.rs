@@ -86,7 +86,7 @@ pub struct OrgInput {
 }
 
 /// An organisation as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrgRow {
     /// Id in its table.
     pub id: i64,

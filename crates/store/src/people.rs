@@ -36,7 +36,7 @@ pub struct PersonUpdate {
 }
 
 /// A registered person.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PersonRow {
     /// Id.
     pub person_id: i64,
@@ -238,7 +238,7 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
 }
 
 /// A priority-group membership as stored.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct GroupRow {
     /// Group code.
     pub group_code: String,
@@ -259,7 +259,7 @@ pub async fn groups(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
 }
 
 /// One training of a person, for their record.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TrainingRow {
     /// Class id.
     pub class_id: i64,

@@ -34,7 +34,7 @@ pub struct NewClass {
 }
 
 /// A class as listed.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ClassRow {
     /// Id.
     pub class_id: i64,

@@ -170,6 +170,7 @@ CREATE TABLE training_class (
 );
 CREATE INDEX training_class_provider ON training_class (provider_id);
 CREATE INDEX training_class_county ON training_class (county_code);
+CREATE INDEX training_class_start ON training_class (start_date);
 
 CREATE TABLE enrolment (
     enrolment_id INTEGER PRIMARY KEY,
@@ -192,6 +193,7 @@ CREATE TABLE completion (
     skill_upgrade BOOLEAN NOT NULL
 );
 CREATE INDEX completion_person ON completion (person_id);
+CREATE INDEX completion_class ON completion (class_id);
 
 -- Person-times per program, county and month, maintained in the same transaction as each
 -- completion (and rebuilt from `completion` after bulk loads); the test

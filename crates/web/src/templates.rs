@@ -1,0 +1,45 @@
+//! Page templates, compiled into the binary, with HTML auto-escaping on.
+
+use minijinja::{Environment, Value};
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html", "login.html", "home.html", "program.html", "county.html", "people.html", "person.html",
+    "person_form.html", "orgs.html", "org.html", "org_form.html", "classes.html", "class.html", "error.html",
+];
+
+/// The template environment.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src).expect("templates compile");
+    }
+    env.add_filter("n", |v: i64| group_digits(v));
+    env.add_filter("permille", |v: Value| -> String {
+        match i64::try_from(v) {
+            Ok(p) => format!("{}.{}%", p / 10, p % 10),
+            Err(_) => "—".into(),
+        }
+    });
+    env
+}
+
+/// 1234567 → "1,234,567".
+pub fn group_digits(v: i64) -> String {
+    let s = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
