@@ -17,7 +17,6 @@ const TEMPLATES: &[(&str, &str)] = templates![
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     for (name, src) in TEMPLATES {
         env.add_template(name, src).expect("templates compile");
     }
