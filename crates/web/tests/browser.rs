@@ -1,0 +1,160 @@
+//! A real headless Chromium (through ChromeDriver) signs in, opens the home page, drills into
+//! a program and a county, and checks that the numbers on the pages equal the API's. Runs on
+//! both backends and leaves screenshots in `target/screenshots/`.
+
+use fantoccini::{ClientBuilder, Locator};
+use jineng_store::testing::{fresh, BACKENDS};
+use jineng_store::{demo, users};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_chromedriver() -> (Driver, u16) {
+    let port = free_port();
+    let child = Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is required for the browser test (scripts/test.sh installs Debian's chromium-driver)");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return (Driver(child), port);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+fn number(s: &str) -> i64 {
+    s.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+async fn api(base: &str, token: &str, path: &str) -> serde_json::Value {
+    // A minimal HTTP/1.1 GET over TCP, so the test needs no HTTP client crate of its own.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
+    serde_json::from_str(&body).unwrap()
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = s.split_once("\r\n").unwrap();
+        let n = usize::from_str_radix(size.trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
+    let (_driver, driver_port) = start_chromedriver().await;
+    for backend in BACKENDS {
+        let db = fresh(backend).await;
+        demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+        let uid = users::create(&db, None, "clerk", "市人社局 张科员", "browser-test-pw", users::Role::CityAdmin, None).await.unwrap();
+        let token = users::create_api_token(&db, uid, "browser-test").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = jineng_web::app(jineng_web::AppState::new(db.clone()));
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let mut caps = serde_json::Map::new();
+        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+        caps.insert("goog:chromeOptions".into(), serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1366,1000", "--lang=zh-CN",
+                     format!("--user-data-dir={}", profile.display())]
+        }));
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("connect to chromedriver");
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+
+        // Signing in from a deep link comes back to it.
+        c.goto(&format!("{base}/")).await.unwrap();
+        assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+        c.find(Locator::Id("username")).await.unwrap().send_keys("clerk").await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys("browser-test-pw").await.unwrap();
+        c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#programs")).await.unwrap();
+        // Let Chart.js draw before the screenshot.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        std::fs::write(shots.join(format!("{backend}-home.png")), c.screenshot().await.unwrap()).unwrap();
+
+        let plan = api(&base, &token, "/api/v1/plan").await;
+        let t1 = c.find(Locator::Css("[data-target='T1'] [data-k='done']")).await.unwrap().text().await.unwrap();
+        assert_eq!(number(&t1), plan["targets"][0]["done"].as_i64().unwrap(), "{backend}: T1 on the page = API");
+        let chart_drawn: bool = c.execute("return !!Chart.getChart(document.getElementById('programs-chart'));", vec![]).await.unwrap().as_bool().unwrap();
+        assert!(chart_drawn, "the chart library loads from the app and draws");
+        for p in plan["programs"].as_array().unwrap() {
+            let code = p["code"].as_str().unwrap();
+            let cell = c.find(Locator::Css(&format!("tr[data-program='{code}'] [data-k='done']"))).await.unwrap().text().await.unwrap();
+            assert_eq!(number(&cell), p["done"]["person_times"].as_i64().unwrap(), "{backend}: {code}");
+        }
+        let pending = c.find(Locator::Css("tr[data-program='P1'] [data-k='target']")).await.unwrap().text().await.unwrap();
+        assert!(pending.contains("待定"), "{pending}");
+
+        // Drill into a program, then a county.
+        c.find(Locator::Css("tr[data-program='P2a'] a")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#by-county")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        std::fs::write(shots.join(format!("{backend}-program.png")), c.screenshot().await.unwrap()).unwrap();
+        let detail = api(&base, &token, "/api/v1/programs/P2a").await;
+        let done = c.find(Locator::Id("done")).await.unwrap().text().await.unwrap();
+        assert_eq!(number(&done), detail["program"]["done"]["person_times"].as_i64().unwrap(), "{backend}");
+        for row in detail["by_county"].as_array().unwrap() {
+            let key = row["key"].as_str().unwrap();
+            let cell = c.find(Locator::Css(&format!("tr[data-county='{key}'] [data-k='done']"))).await.unwrap().text().await.unwrap();
+            assert_eq!(number(&cell), row["done"]["person_times"].as_i64().unwrap(), "{backend}: county {key}");
+        }
+        let months: i64 = detail["by_month"].as_array().unwrap().iter().map(|m| m["done"]["person_times"].as_i64().unwrap()).sum();
+        assert_eq!(months, number(&done), "months add up to the program");
+        c.find(Locator::Css("tr[data-county='411722'] a")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#county-programs")).await.unwrap();
+        let county = api(&base, &token, "/api/v1/counties/411722").await;
+        let total = c.find(Locator::Id("total")).await.unwrap().text().await.unwrap();
+        assert_eq!(number(&total), county["total"]["person_times"].as_i64().unwrap());
+        std::fs::write(shots.join(format!("{backend}-county.png")), c.screenshot().await.unwrap()).unwrap();
+
+        // A person's page shows the ID number masked.
+        c.goto(&format!("{base}/people")).await.unwrap();
+        c.find(Locator::Css("#people tbody tr a")).await.unwrap().click().await.unwrap();
+        let id = c.wait().for_element(Locator::Id("id-number")).await.unwrap().text().await.unwrap();
+        assert!(id.contains("**********") && id.len() == 18, "{id}");
+        std::fs::write(shots.join(format!("{backend}-person.png")), c.screenshot().await.unwrap()).unwrap();
+
+        c.close().await.unwrap();
+        server.abort();
+        let _ = std::fs::remove_dir_all(&profile);
+    }
+}
