@@ -8,7 +8,11 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "jineng", version, about = "职业技能提升行动管理系统 · Vocational skills upgrading action")]
+#[command(
+    name = "jineng",
+    version,
+    about = "职业技能提升行动管理系统 · Vocational skills upgrading action"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,7 +76,8 @@ enum Command {
 
 fn read_plan(path: Option<&std::path::Path>) -> Result<(Plan, String)> {
     let text = match path {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading plan file {}", p.display()))?,
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("reading plan file {}", p.display()))?,
         None => jineng_store::DEFAULT_PLAN.to_owned(),
     };
     let plan = Plan::from_toml(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -80,7 +85,9 @@ fn read_plan(path: Option<&std::path::Path>) -> Result<(Plan, String)> {
 }
 
 async fn open(database: &str, plan_path: Option<&std::path::Path>) -> Result<Db> {
-    let db = Db::connect(database).await.with_context(|| format!("opening database {}", redact(database)))?;
+    let db = Db::connect(database)
+        .await
+        .with_context(|| format!("opening database {}", redact(database)))?;
     let (p, text) = read_plan(plan_path)?;
     if plan::load_plan(&db, &p, &text).await? {
         tracing::info!(plan.id = %p.plan.id, "plan loaded");
@@ -113,14 +120,29 @@ async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("JINENG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("JINENG_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .init();
     match Cli::parse().command {
-        Command::Serve { database, listen, plan, secure_cookies } => {
+        Command::Serve {
+            database,
+            listen,
+            plan,
+            secure_cookies,
+        } => {
             let db = open(&database, plan.as_deref()).await?;
             serve(db, listen, secure_cookies).await
         }
-        Command::Demo { scale, seed, database, listen, plan, no_serve } => {
+        Command::Demo {
+            scale,
+            seed,
+            database,
+            listen,
+            plan,
+            no_serve,
+        } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
                 let path = path.trim_start_matches("//");
                 for suffix in ["", "-wal", "-shm"] {
@@ -130,10 +152,18 @@ async fn main() -> Result<()> {
             let started = Instant::now();
             let db = open(&database, plan.as_deref()).await?;
             if db.backend() == "postgres" {
-                anyhow::ensure!(jineng_store::plan::recount(&db).await?.is_empty(), "the PostgreSQL database already holds data: give an empty one to `demo`");
+                anyhow::ensure!(
+                    jineng_store::plan::recount(&db).await?.is_empty(),
+                    "the PostgreSQL database already holds data: give an empty one to `demo`"
+                );
             }
             let bar = indicatif::ProgressBar::new(100);
-            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} 生成演示数据 generating {bar:40} {percent}% {elapsed}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} 生成演示数据 generating {bar:40} {percent}% {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
             let summary = demo::generate(&db, scale, seed, &|done, total| {
                 bar.set_length(total.max(1));
                 bar.set_position(done);
@@ -150,7 +180,15 @@ async fn main() -> Result<()> {
             );
             println!("\n演示账号 Demo logins (one per role; passwords are random for this run):");
             for l in &summary.logins {
-                println!("  {:<12} {:<24} {:<10} {}  ({} {})", l.role.zh(), l.password, l.username, l.scope_label, l.role.en(), l.role.code());
+                println!(
+                    "  {:<12} {:<24} {:<10} {}  ({} {})",
+                    l.role.zh(),
+                    l.password,
+                    l.username,
+                    l.scope_label,
+                    l.role.en(),
+                    l.role.code()
+                );
             }
             println!("  用法 usage: username = the third column, password = the second\n");
             if no_serve {
@@ -158,11 +196,28 @@ async fn main() -> Result<()> {
             }
             serve(db, listen, false).await
         }
-        Command::User { database, username, role, scope, name } => {
+        Command::User {
+            database,
+            username,
+            role,
+            scope,
+            name,
+        } => {
             let db = open(&database, None).await?;
-            let role = jineng_store::users::Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
-            let password = std::env::var("JINENG_NEW_PASSWORD").unwrap_or_else(|_| jineng_store::users::random_token()[..16].to_owned());
-            jineng_store::users::create(&db, None, &username, name.as_deref().unwrap_or(&username), &password, role, scope.as_deref()).await?;
+            let role = jineng_store::users::Role::parse(&role)
+                .with_context(|| format!("unknown role {role}"))?;
+            let password = std::env::var("JINENG_NEW_PASSWORD")
+                .unwrap_or_else(|_| jineng_store::users::random_token()[..16].to_owned());
+            jineng_store::users::create(
+                &db,
+                None,
+                &username,
+                name.as_deref().unwrap_or(&username),
+                &password,
+                role,
+                scope.as_deref(),
+            )
+            .await?;
             println!("created {username} ({}) password: {password}", role.code());
             Ok(())
         }

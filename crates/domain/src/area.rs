@@ -22,7 +22,11 @@ impl AreaCode {
             ));
         }
         if &b[..2] == b"00" {
-            return Err(Invalid::new("area_code.province", "省级代码无效", "unknown province"));
+            return Err(Invalid::new(
+                "area_code.province",
+                "省级代码无效",
+                "unknown province",
+            ));
         }
         let mut a = [0u8; 6];
         a.copy_from_slice(b);
@@ -82,8 +86,17 @@ mod tests {
 
     #[test]
     fn letters_and_short_codes_are_refused() {
-        assert_eq!(AreaCode::parse("41172").unwrap_err().code, "area_code.format");
-        assert_eq!(AreaCode::parse("41172x").unwrap_err().code, "area_code.format");
-        assert_eq!(AreaCode::parse("001722").unwrap_err().code, "area_code.province");
+        assert_eq!(
+            AreaCode::parse("41172").unwrap_err().code,
+            "area_code.format"
+        );
+        assert_eq!(
+            AreaCode::parse("41172x").unwrap_err().code,
+            "area_code.format"
+        );
+        assert_eq!(
+            AreaCode::parse("001722").unwrap_err().code,
+            "area_code.province"
+        );
     }
 }

@@ -45,7 +45,10 @@ impl IdNumber {
             return Err(Invalid::new(
                 "id_number.length",
                 format!("身份证号应为18位，实为{}位", s.chars().count()),
-                format!("an ID number has 18 characters, this one has {}", s.chars().count()),
+                format!(
+                    "an ID number has 18 characters, this one has {}",
+                    s.chars().count()
+                ),
             ));
         }
         if !b[..17].iter().all(u8::is_ascii_digit) {
@@ -65,7 +68,11 @@ impl IdNumber {
         }
         let area = std::str::from_utf8(&b[..6]).unwrap_or_default();
         AreaCode::parse(area).map_err(|_| {
-            Invalid::new("id_number.area", "地址码无效", "the area code part is not valid")
+            Invalid::new(
+                "id_number.area",
+                "地址码无效",
+                "the area code part is not valid",
+            )
         })?;
         if birth_date(b).is_none() {
             return Err(Invalid::new(
@@ -200,7 +207,10 @@ mod tests {
     #[test]
     fn a_valid_number_parses_with_birth_date_and_sex() {
         let id = IdNumber::parse(VALID).unwrap();
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.area().as_str(), "110105");
     }
@@ -237,9 +247,18 @@ mod tests {
 
     #[test]
     fn length_and_format_errors_name_the_problem() {
-        assert_eq!(IdNumber::parse("1234").unwrap_err().code, "id_number.length");
-        assert_eq!(IdNumber::parse("1101051949123100AX").unwrap_err().code, "id_number.format");
-        assert_eq!(IdNumber::parse("00010519491231002X").unwrap_err().code, "id_number.area");
+        assert_eq!(
+            IdNumber::parse("1234").unwrap_err().code,
+            "id_number.length"
+        );
+        assert_eq!(
+            IdNumber::parse("1101051949123100AX").unwrap_err().code,
+            "id_number.format"
+        );
+        assert_eq!(
+            IdNumber::parse("00010519491231002X").unwrap_err().code,
+            "id_number.area"
+        );
     }
 
     proptest! {

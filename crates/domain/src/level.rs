@@ -34,13 +34,24 @@ impl SkillLevel {
 
     /// Chinese name, e.g. `三级/高级工`.
     pub fn zh(self) -> &'static str {
-        ["一级/高级技师", "二级/技师", "三级/高级工", "四级/中级工", "五级/初级工"][self.0 as usize - 1]
+        [
+            "一级/高级技师",
+            "二级/技师",
+            "三级/高级工",
+            "四级/中级工",
+            "五级/初级工",
+        ][self.0 as usize - 1]
     }
 
     /// English name.
     pub fn en(self) -> &'static str {
-        ["Level 1 senior technician", "Level 2 technician", "Level 3 senior worker", "Level 4 intermediate worker", "Level 5 entry worker"]
-            [self.0 as usize - 1]
+        [
+            "Level 1 senior technician",
+            "Level 2 technician",
+            "Level 3 senior worker",
+            "Level 4 intermediate worker",
+            "Level 5 entry worker",
+        ][self.0 as usize - 1]
     }
 }
 

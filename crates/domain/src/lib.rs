@@ -8,11 +8,11 @@ pub mod area;
 pub mod credit_code;
 pub mod group;
 pub mod id_number;
+mod invalid;
 pub mod kind;
 pub mod level;
 pub mod money;
 pub mod plan;
-mod invalid;
 
 pub use area::AreaCode;
 pub use credit_code::CreditCode;

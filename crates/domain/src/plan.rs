@@ -209,7 +209,11 @@ impl Plan {
     /// Parses a plan file and checks that it is consistent.
     pub fn from_toml(text: &str) -> Result<Self, Invalid> {
         let plan: Plan = toml::from_str(text).map_err(|e| {
-            Invalid::new("plan.syntax", format!("计划文件格式错误：{e}"), format!("plan file: {e}"))
+            Invalid::new(
+                "plan.syntax",
+                format!("计划文件格式错误：{e}"),
+                format!("plan file: {e}"),
+            )
         })?;
         plan.check()?;
         Ok(plan)
@@ -221,7 +225,10 @@ impl Plan {
         let mut codes = HashSet::new();
         for p in &self.programs {
             if !codes.insert(p.code.as_str()) {
-                return bad(format!("专项计划编号重复：{}", p.code), format!("duplicate program {}", p.code));
+                return bad(
+                    format!("专项计划编号重复：{}", p.code),
+                    format!("duplicate program {}", p.code),
+                );
             }
             if p.target.is_some() && p.pending.is_some() {
                 return bad(
@@ -232,25 +239,37 @@ impl Plan {
             let asked = p.pending.iter().flat_map(|x| x.asked.iter());
             for d in p.responsible.iter().chain(asked) {
                 if !departments.contains(d.as_str()) {
-                    return bad(format!("{} 引用了未定义的部门 {d}", p.code), format!("{} names unknown department {d}", p.code));
+                    return bad(
+                        format!("{} 引用了未定义的部门 {d}", p.code),
+                        format!("{} names unknown department {d}", p.code),
+                    );
                 }
             }
         }
         for p in &self.programs {
             if let Some(parent) = &p.parent {
                 if !codes.contains(parent.as_str()) {
-                    return bad(format!("{} 的上级计划 {parent} 不存在", p.code), format!("{}: unknown parent {parent}", p.code));
+                    return bad(
+                        format!("{} 的上级计划 {parent} 不存在", p.code),
+                        format!("{}: unknown parent {parent}", p.code),
+                    );
                 }
             }
         }
         let mut counties = HashSet::new();
         for c in &self.counties {
             if c.code.city() != self.plan.region_code.city() || !counties.insert(c.code) {
-                return bad(format!("县区代码 {} 不属于本市或重复", c.code), format!("county {} is outside the region or repeated", c.code));
+                return bad(
+                    format!("县区代码 {} 不属于本市或重复", c.code),
+                    format!("county {} is outside the region or repeated", c.code),
+                );
             }
         }
         if self.plan.end < self.plan.start {
-            return bad("计划结束日期早于开始日期".into(), "the plan ends before it starts".into());
+            return bad(
+                "计划结束日期早于开始日期".into(),
+                "the plan ends before it starts".into(),
+            );
         }
         Ok(())
     }
@@ -262,12 +281,16 @@ impl Plan {
 
     /// Sub-targets of a program.
     pub fn children<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Program> + 'a {
-        self.programs.iter().filter(move |p| p.parent.as_deref() == Some(code))
+        self.programs
+            .iter()
+            .filter(move |p| p.parent.as_deref() == Some(code))
     }
 
     /// Programs that classes can be filed under: those with no sub-targets.
     pub fn leaf_programs(&self) -> impl Iterator<Item = &Program> {
-        self.programs.iter().filter(|p| self.children(&p.code).next().is_none())
+        self.programs
+            .iter()
+            .filter(|p| self.children(&p.code).next().is_none())
     }
 
     /// A county by code.

@@ -106,7 +106,13 @@ macro_rules! bind_scope {
 }
 
 /// Searches by name (prefix) or ID number (prefix, at least 6 characters), within the scope.
-pub async fn search(db: &Db, vis: &Visibility, q: &str, limit: i64, offset: i64) -> Result<(Vec<PersonRow>, i64)> {
+pub async fn search(
+    db: &Db,
+    vis: &Visibility,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<PersonRow>, i64)> {
     let q = q.trim().to_uppercase();
     let mut sql = format!("{SELECT} WHERE 1 = 1");
     let mut where_ = String::new();
@@ -122,7 +128,11 @@ pub async fn search(db: &Db, vis: &Visibility, q: &str, limit: i64, offset: i64)
         }
     }
     sql.push_str(&where_);
-    sql.push_str(&format!(" ORDER BY p.person_id LIMIT ${} OFFSET ${}", n + 1, n + 2));
+    sql.push_str(&format!(
+        " ORDER BY p.person_id LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    ));
     let count_sql = format!("SELECT COUNT(*) FROM person p WHERE 1 = 1{where_}");
     let pattern = format!("{q}%");
     Ok(with_pool!(db, |p| {
@@ -142,26 +152,43 @@ pub async fn get(db: &Db, vis: &Visibility, person_id: i64) -> Result<PersonRow>
     let mut sql = format!("{SELECT} WHERE p.person_id = $1");
     let mut n = 1;
     scope_sql(vis, &mut n, &mut sql);
-    with_pool!(db, |p| bind_scope!(sqlx::query_as::<_, PersonRow>(&sql).bind(person_id), vis)
-        .fetch_optional(p)
-        .await?)
+    with_pool!(db, |p| bind_scope!(
+        sqlx::query_as::<_, PersonRow>(&sql).bind(person_id),
+        vis
+    )
+    .fetch_optional(p)
+    .await?)
     .ok_or(StoreError::NotFound)
 }
 
 /// One person by ID number (full), if visible.
-pub async fn find_by_id_number(db: &Db, vis: &Visibility, id: &IdNumber) -> Result<Option<PersonRow>> {
+pub async fn find_by_id_number(
+    db: &Db,
+    vis: &Visibility,
+    id: &IdNumber,
+) -> Result<Option<PersonRow>> {
     let mut sql = format!("{SELECT} WHERE p.id_number = $1");
     let mut n = 1;
     scope_sql(vis, &mut n, &mut sql);
-    Ok(with_pool!(db, |p| bind_scope!(sqlx::query_as::<_, PersonRow>(&sql).bind(id.as_str()), vis)
-        .fetch_optional(p)
-        .await?))
+    Ok(with_pool!(db, |p| bind_scope!(
+        sqlx::query_as::<_, PersonRow>(&sql).bind(id.as_str()),
+        vis
+    )
+    .fetch_optional(p)
+    .await?))
 }
 
 fn check_name(name: &str) -> Result<()> {
     let n = name.trim().chars().count();
     if n == 0 || n > 50 {
-        return Err(StoreError::invalid("name", Invalid::new("name.length", "姓名不能为空且不超过50字", "a name is 1 to 50 characters")));
+        return Err(StoreError::invalid(
+            "name",
+            Invalid::new(
+                "name.length",
+                "姓名不能为空且不超过50字",
+                "a name is 1 to 50 characters",
+            ),
+        ));
     }
     Ok(())
 }
@@ -211,7 +238,13 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
 }
 
 /// Updates a person visible in the scope.
-pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: &PersonUpdate) -> Result<()> {
+pub async fn update(
+    db: &Db,
+    actor: Actor,
+    vis: &Visibility,
+    person_id: i64,
+    u: &PersonUpdate,
+) -> Result<()> {
     check_name(&u.name)?;
     let before = get(db, vis, person_id).await?;
     in_tx!(db, |tx| {
@@ -250,12 +283,14 @@ pub struct GroupRow {
 
 /// Priority groups of a person.
 pub async fn groups(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
-    Ok(with_pool!(db, |p| sqlx::query_as(
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT group_code, from_date, to_date FROM person_group WHERE person_id = $1 ORDER BY from_date"
     )
     .bind(person_id)
     .fetch_all(p)
-    .await?))
+    .await?
+    }))
 }
 
 /// One training of a person, for their record.
@@ -291,7 +326,8 @@ pub struct TrainingRow {
 
 /// Trainings of one person, newest first.
 pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
-    Ok(with_pool!(db, |p| sqlx::query_as(
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT k.class_id, k.name AS class_name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
          c.name_zh AS county_name, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, m.completed_on \
          FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
@@ -301,5 +337,6 @@ pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
     )
     .bind(person_id)
     .fetch_all(p)
-    .await?))
+    .await?
+    }))
 }

@@ -84,10 +84,20 @@ pub struct ClassScope {
 /// Opens a class. The program must be a leaf program (no sub-targets).
 pub async fn create_class(db: &Db, actor: Actor, c: &NewClass) -> Result<i64> {
     if c.end_date < c.start_date {
-        return Err(StoreError::invalid("end_date", Invalid::new("class.dates", "结束日期早于开始日期", "the class ends before it starts")));
+        return Err(StoreError::invalid(
+            "end_date",
+            Invalid::new(
+                "class.dates",
+                "结束日期早于开始日期",
+                "the class ends before it starts",
+            ),
+        ));
     }
     if c.name.trim().is_empty() {
-        return Err(StoreError::invalid("name", Invalid::new("name.length", "班级名称不能为空", "a class needs a name")));
+        return Err(StoreError::invalid(
+            "name",
+            Invalid::new("name.length", "班级名称不能为空", "a class needs a name"),
+        ));
     }
     let id = in_tx!(db, |tx| {
         let leaf: Option<i64> = sqlx::query_scalar(
@@ -97,7 +107,14 @@ pub async fn create_class(db: &Db, actor: Actor, c: &NewClass) -> Result<i64> {
         .fetch_optional(&mut *tx)
         .await?;
         if leaf != Some(1) {
-            return Err(StoreError::invalid("program_code", Invalid::new("program.unknown", "专项计划不存在或含子目标（请选择子目标）", "unknown program, or one with sub-targets (choose a sub-target)")));
+            return Err(StoreError::invalid(
+                "program_code",
+                Invalid::new(
+                    "program.unknown",
+                    "专项计划不存在或含子目标（请选择子目标）",
+                    "unknown program, or one with sub-targets (choose a sub-target)",
+                ),
+            ));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO training_class (name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at) \
@@ -126,7 +143,13 @@ pub async fn create_class(db: &Db, actor: Actor, c: &NewClass) -> Result<i64> {
 }
 
 /// Enrols a person in a class; enrolling twice is a conflict.
-pub async fn enrol(db: &Db, actor: Actor, class_id: i64, person_id: i64, on: NaiveDate) -> Result<i64> {
+pub async fn enrol(
+    db: &Db,
+    actor: Actor,
+    class_id: i64,
+    person_id: i64,
+    on: NaiveDate,
+) -> Result<i64> {
     let id = in_tx!(db, |tx| {
         let id: i64 = sqlx::query_scalar("INSERT INTO enrolment (class_id, person_id, enrolled_on) VALUES ($1, $2, $3) RETURNING enrolment_id")
             .bind(class_id)
@@ -134,7 +157,15 @@ pub async fn enrol(db: &Db, actor: Actor, class_id: i64, person_id: i64, on: Nai
             .bind(on)
             .fetch_one(&mut *tx)
             .await?;
-        audit::record(&mut *tx, actor, "create", "enrolment", &id.to_string(), &serde_json::json!({"class": class_id, "person": person_id})).await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            "create",
+            "enrolment",
+            &id.to_string(),
+            &serde_json::json!({"class": class_id, "person": person_id}),
+        )
+        .await?;
         id
     });
     Ok(id)
@@ -154,9 +185,18 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
             return Err(StoreError::NotFound);
         };
         if on < start {
-            return Err(StoreError::invalid("completed_on", Invalid::new("completion.date", "结业日期早于开班日期", "completion before the class started")));
+            return Err(StoreError::invalid(
+                "completed_on",
+                Invalid::new(
+                    "completion.date",
+                    "结业日期早于开班日期",
+                    "completion before the class started",
+                ),
+            ));
         }
-        let skill_upgrade = TrainingKind::parse(&kind).map(TrainingKind::is_skill_upgrade).unwrap_or(false);
+        let skill_upgrade = TrainingKind::parse(&kind)
+            .map(TrainingKind::is_skill_upgrade)
+            .unwrap_or(false);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO completion (enrolment_id, class_id, person_id, program_code, county_code, completed_on, subsidised, skill_upgrade) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING completion_id",
@@ -183,7 +223,15 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
         .bind(i64::from(skill_upgrade))
         .execute(&mut *tx)
         .await?;
-        audit::record(&mut *tx, actor, "create", "completion", &id.to_string(), &serde_json::json!({"enrolment": enrolment_id})).await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            "create",
+            "completion",
+            &id.to_string(),
+            &serde_json::json!({"enrolment": enrolment_id}),
+        )
+        .await?;
         id
     });
     Ok(id)
@@ -197,12 +245,26 @@ const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_co
      JOIN county c ON c.county_code = k.county_code JOIN provider v ON v.provider_id = k.provider_id";
 
 /// Classes visible in the scope, newest first.
-pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) -> Result<Vec<ClassRow>> {
-    let mut sql = format!("{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2)");
+pub async fn list_classes(
+    db: &Db,
+    scope: &ClassScope,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ClassRow>> {
+    let mut sql = format!(
+        "{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2)"
+    );
     let programs = scope.programs.clone().unwrap_or_default();
     if scope.programs.is_some() {
         let marks: Vec<String> = (0..programs.len()).map(|i| format!("${}", 5 + i)).collect();
-        sql.push_str(&format!(" AND k.program_code IN ({})", if marks.is_empty() { "NULL".into() } else { marks.join(", ") }));
+        sql.push_str(&format!(
+            " AND k.program_code IN ({})",
+            if marks.is_empty() {
+                "NULL".into()
+            } else {
+                marks.join(", ")
+            }
+        ));
     }
     sql.push_str(" ORDER BY k.start_date DESC, k.class_id DESC LIMIT $3 OFFSET $4");
     Ok(with_pool!(db, |p| {

@@ -3,7 +3,9 @@
 
 use crate::audit;
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use jineng_domain::Invalid;
 use rand::RngCore;
@@ -94,7 +96,10 @@ impl Role {
 
     /// Whether this role needs a scope value.
     pub fn needs_scope(self) -> bool {
-        matches!(self, Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker)
+        matches!(
+            self,
+            Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker
+        )
     }
 }
 
@@ -133,7 +138,13 @@ struct UserRow {
 
 impl UserRow {
     fn into_user(self) -> Option<User> {
-        Some(User { user_id: self.user_id, username: self.username, display_name: self.display_name, role: Role::parse(&self.role)?, scope: self.scope })
+        Some(User {
+            user_id: self.user_id,
+            username: self.username,
+            display_name: self.display_name,
+            role: Role::parse(&self.role)?,
+            scope: self.scope,
+        })
     }
 }
 
@@ -158,12 +169,34 @@ fn sha256(s: &str) -> String {
 }
 
 /// Creates a user; the password is hashed before it is stored.
-pub async fn create(db: &Db, actor: Option<i64>, username: &str, display_name: &str, password: &str, role: Role, scope: Option<&str>) -> Result<i64> {
+pub async fn create(
+    db: &Db,
+    actor: Option<i64>,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    role: Role,
+    scope: Option<&str>,
+) -> Result<i64> {
     if password.chars().count() < 8 {
-        return Err(StoreError::invalid("password", Invalid::new("password.short", "密码至少8位", "a password has at least 8 characters")));
+        return Err(StoreError::invalid(
+            "password",
+            Invalid::new(
+                "password.short",
+                "密码至少8位",
+                "a password has at least 8 characters",
+            ),
+        ));
     }
     if role.needs_scope() && scope.is_none_or(str::is_empty) {
-        return Err(StoreError::invalid("scope", Invalid::new("user.scope", "该角色需要指定范围", "this role needs a scope")));
+        return Err(StoreError::invalid(
+            "scope",
+            Invalid::new(
+                "user.scope",
+                "该角色需要指定范围",
+                "this role needs a scope",
+            ),
+        ));
     }
     let hash = hash_password(password);
     let id = in_tx!(db, |tx| {
@@ -178,7 +211,15 @@ pub async fn create(db: &Db, actor: Option<i64>, username: &str, display_name: &
         .bind(now())
         .fetch_one(&mut *tx)
         .await?;
-        audit::record(&mut *tx, actor, "create", "app_user", &id.to_string(), &serde_json::json!({"username": username, "role": role.code(), "scope": scope})).await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            "create",
+            "app_user",
+            &id.to_string(),
+            &serde_json::json!({"username": username, "role": role.code(), "scope": scope}),
+        )
+        .await?;
         id
     });
     Ok(id)
@@ -187,15 +228,24 @@ pub async fn create(db: &Db, actor: Option<i64>, username: &str, display_name: &
 /// Checks a username and password; `None` if either is wrong or the user is inactive.
 /// The hash is verified even for unknown users, so timing does not reveal which names exist.
 pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
-    let row: Option<UserRow> = with_pool!(db, |p| sqlx::query_as(
+    let row: Option<UserRow> = with_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT user_id, username, display_name, password_hash, role, scope, active FROM app_user WHERE username = $1"
     )
     .bind(username)
     .fetch_optional(p)
-    .await?);
+    .await?
+    });
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$C2xXTZ/rU3v8mCPlRbrY1CK1T3ib3X1pUgEPdF1eNVE";
-    let hash = row.as_ref().map_or(DUMMY, |r| r.password_hash.as_str()).to_owned();
-    let ok = PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    let hash = row
+        .as_ref()
+        .map_or(DUMMY, |r| r.password_hash.as_str())
+        .to_owned();
+    let ok = PasswordHash::new(&hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    });
     Ok(row.filter(|r| ok && r.active).and_then(UserRow::into_user))
 }
 
@@ -204,7 +254,8 @@ pub async fn create_session(db: &Db, user_id: i64, hours: i64) -> Result<(String
     let token = random_token();
     let csrf = random_token();
     let t = now();
-    with_pool!(db, |p| sqlx::query(
+    with_pool!(db, |p| {
+        sqlx::query(
         "INSERT INTO session (session_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
     )
     .bind(sha256(&token))
@@ -214,28 +265,48 @@ pub async fn create_session(db: &Db, user_id: i64, hours: i64) -> Result<(String
     .bind(t + chrono::Duration::hours(hours))
     .execute(p)
     .await
-    .map(|_| ())?);
+    .map(|_| ())?
+    });
     Ok((token, csrf))
 }
 
 /// The user and CSRF token of a live session.
 pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, String)>> {
-    let row: Option<(i64, String, String, String, Option<String>, String)> = with_pool!(db, |p| sqlx::query_as(
+    let row: Option<(i64, String, String, String, Option<String>, String)> = with_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT u.user_id, u.username, u.display_name, u.role, u.scope, s.csrf_token FROM session s \
          JOIN app_user u ON u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.active"
     )
     .bind(sha256(token))
     .bind(now())
     .fetch_optional(p)
-    .await?);
-    Ok(row.and_then(|(user_id, username, display_name, role, scope, csrf)| {
-        Some((User { user_id, username, display_name, role: Role::parse(&role)?, scope }, csrf))
-    }))
+    .await?
+    });
+    Ok(
+        row.and_then(|(user_id, username, display_name, role, scope, csrf)| {
+            Some((
+                User {
+                    user_id,
+                    username,
+                    display_name,
+                    role: Role::parse(&role)?,
+                    scope,
+                },
+                csrf,
+            ))
+        }),
+    )
 }
 
 /// Ends a session.
 pub async fn delete_session(db: &Db, token: &str) -> Result<()> {
-    with_pool!(db, |p| sqlx::query("DELETE FROM session WHERE session_hash = $1").bind(sha256(token)).execute(p).await.map(|_| ())?);
+    with_pool!(db, |p| sqlx::query(
+        "DELETE FROM session WHERE session_hash = $1"
+    )
+    .bind(sha256(token))
+    .execute(p)
+    .await
+    .map(|_| ())?);
     Ok(())
 }
 
@@ -250,19 +321,29 @@ pub async fn create_api_token(db: &Db, user_id: i64, name: &str) -> Result<Strin
             .bind(now())
             .fetch_one(&mut *tx)
             .await?;
-        audit::record(&mut *tx, Some(user_id), "create", "api_token", &id.to_string(), &serde_json::json!({"name": name})).await?;
+        audit::record(
+            &mut *tx,
+            Some(user_id),
+            "create",
+            "api_token",
+            &id.to_string(),
+            &serde_json::json!({"name": name}),
+        )
+        .await?;
     });
     Ok(token)
 }
 
 /// The user of a bearer token.
 pub async fn token_user(db: &Db, token: &str) -> Result<Option<User>> {
-    let row: Option<UserRow> = with_pool!(db, |p| sqlx::query_as(
+    let row: Option<UserRow> = with_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT u.user_id, u.username, u.display_name, u.password_hash, u.role, u.scope, u.active FROM api_token t \
          JOIN app_user u ON u.user_id = t.user_id WHERE t.token_hash = $1"
     )
     .bind(sha256(token))
     .fetch_optional(p)
-    .await?);
+    .await?
+    });
     Ok(row.filter(|r| r.active).and_then(UserRow::into_user))
 }

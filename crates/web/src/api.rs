@@ -21,10 +21,29 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 /// The OpenAPI 3 document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jineng 职业技能提升行动管理系统 API", description = "Plan progress, real-name registry, organisations and classes. \
-        Authenticate with `Authorization: Bearer <token>` (from `POST /api/v1/tokens`) or a session cookie plus `X-CSRF-Token` for writes."),
-    paths(create_token, me, plan_overview, program_detail, set_target, county_detail, list_people, create_person, get_person,
-          update_person, list_orgs, create_org, get_org, update_org, list_classes, get_class),
+    info(
+        title = "jineng 职业技能提升行动管理系统 API",
+        description = "Plan progress, real-name registry, organisations and classes. \
+        Authenticate with `Authorization: Bearer <token>` (from `POST /api/v1/tokens`) or a session cookie plus `X-CSRF-Token` for writes."
+    ),
+    paths(
+        create_token,
+        me,
+        plan_overview,
+        program_detail,
+        set_target,
+        county_detail,
+        list_people,
+        create_person,
+        get_person,
+        update_person,
+        list_orgs,
+        create_org,
+        get_org,
+        update_org,
+        list_classes,
+        get_class
+    ),
     components(schemas(ErrorBody, ErrorDetail))
 )]
 pub struct ApiDoc;
@@ -73,9 +92,15 @@ pub struct TokenResponse {
 /// Exchange a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
     responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody)))]
-pub async fn create_token(State(st): State<AppState>, Json(r): Json<TokenRequest>) -> Result<(StatusCode, Json<TokenResponse>), AppError> {
-    let user = users::authenticate(&st.db, r.username.trim(), &r.password).await?.ok_or(AppError::Unauthorized)?;
-    let token = users::create_api_token(&st.db, user.user_id, r.name.as_deref().unwrap_or("api")).await?;
+pub async fn create_token(
+    State(st): State<AppState>,
+    Json(r): Json<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), AppError> {
+    let user = users::authenticate(&st.db, r.username.trim(), &r.password)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let token =
+        users::create_api_token(&st.db, user.user_id, r.name.as_deref().unwrap_or("api")).await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }
 
@@ -97,19 +122,32 @@ pub struct Me {
 /// Who am I.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn me(CurrentUser(u): CurrentUser) -> Json<Me> {
-    Json(Me { user_id: u.user_id, username: u.username, display_name: u.display_name, role: u.role.code().into(), scope: u.scope })
+    Json(Me {
+        user_id: u.user_id,
+        username: u.username,
+        display_name: u.display_name,
+        role: u.role.code().into(),
+        scope: u.scope,
+    })
 }
 
 /// The plan at a glance: T1–T3 and every program visible to the caller.
 #[utoipa::path(get, path = "/api/v1/plan", responses((status = 200, body = PlanOverview)))]
-pub async fn plan_overview(State(st): State<AppState>, CurrentUser(u): CurrentUser) -> Result<Json<PlanOverview>, AppError> {
+pub async fn plan_overview(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+) -> Result<Json<PlanOverview>, AppError> {
     Ok(Json(views::plan_overview(&st.db, &u).await?))
 }
 
 /// One program with its counties and months.
 #[utoipa::path(get, path = "/api/v1/programs/{code}", params(("code" = String, Path, description = "program code, e.g. P2a")),
     responses((status = 200, body = ProgramDetail), (status = 404, body = ErrorBody)))]
-pub async fn program_detail(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(code): Path<String>) -> Result<Json<ProgramDetail>, AppError> {
+pub async fn program_detail(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Json<ProgramDetail>, AppError> {
     Ok(Json(views::program_detail(&st.db, &u, &code).await?))
 }
 
@@ -125,14 +163,23 @@ pub struct TargetInput {
 /// Set a program target (e.g. a pending one, once proposed). City admin only; kept with who and when.
 #[utoipa::path(put, path = "/api/v1/programs/{code}/target", request_body = TargetInput, params(("code" = String, Path)),
     responses((status = 200, body = ProgramDetail), (status = 422, body = ErrorBody)))]
-pub async fn set_target(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(code): Path<String>, Json(t): Json<TargetInput>) -> Result<Json<ProgramDetail>, AppError> {
+pub async fn set_target(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+    Json(t): Json<TargetInput>,
+) -> Result<Json<ProgramDetail>, AppError> {
     jineng_store::plan::set_target(&st.db, u.user_id, &code, t.target, &t.reason).await?;
     Ok(Json(views::program_detail(&st.db, &u, &code).await?))
 }
 
 /// One county with its programs.
 #[utoipa::path(get, path = "/api/v1/counties/{code}", params(("code" = String, Path)), responses((status = 200, body = CountyDetail)))]
-pub async fn county_detail(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(code): Path<String>) -> Result<Json<CountyDetail>, AppError> {
+pub async fn county_detail(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+) -> Result<Json<CountyDetail>, AppError> {
     Ok(Json(views::county_detail(&st.db, &u, &code).await?))
 }
 
@@ -181,7 +228,11 @@ pub fn mask_phone(p: &str) -> String {
     if c.len() < 7 {
         return "*".repeat(c.len());
     }
-    format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
+    format!(
+        "{}****{}",
+        c[..3].iter().collect::<String>(),
+        c[c.len() - 4..].iter().collect::<String>()
+    )
 }
 
 /// A page of people.
@@ -206,11 +257,25 @@ const PAGE: i64 = 50;
 
 /// Search people by name or ID number, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/people", params(SearchQuery), responses((status = 200, body = PeoplePage)))]
-pub async fn list_people(State(st): State<AppState>, CurrentUser(u): CurrentUser, Query(q): Query<SearchQuery>) -> Result<Json<PeoplePage>, AppError> {
+pub async fn list_people(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<PeoplePage>, AppError> {
     let vis = views::people_visibility(&u)?;
     let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) = people::search(&st.db, &vis, q.q.as_deref().unwrap_or(""), PAGE, (page - 1) * PAGE).await?;
-    Ok(Json(PeoplePage { total, items: rows.into_iter().map(PersonView::from).collect() }))
+    let (rows, total) = people::search(
+        &st.db,
+        &vis,
+        q.q.as_deref().unwrap_or(""),
+        PAGE,
+        (page - 1) * PAGE,
+    )
+    .await?;
+    Ok(Json(PeoplePage {
+        total,
+        items: rows.into_iter().map(PersonView::from).collect(),
+    }))
 }
 
 /// A priority-group membership in input.
@@ -246,13 +311,27 @@ pub struct PersonInput {
 /// Parses a person input at the boundary, collecting every field error.
 pub fn parse_person(i: &PersonInput) -> Result<NewPerson, AppError> {
     let mut errors = BTreeMap::new();
-    let id = IdNumber::parse(&i.id_number).map_err(|e| errors.insert("id_number".into(), e.to_string())).ok();
+    let id = IdNumber::parse(&i.id_number)
+        .map_err(|e| errors.insert("id_number".into(), e.to_string()))
+        .ok();
     let mut groups = Vec::new();
     for (n, g) in i.groups.iter().enumerate() {
         let parsed = (|| {
             let group = PriorityGroup::parse(&g.group)?;
-            let date = |s: &str| s.parse::<chrono::NaiveDate>().map_err(|_| jineng_domain::Invalid::new("date", format!("日期“{s}”无效"), format!("bad date '{s}'")));
-            GroupMembership::new(group, date(&g.from)?, g.to.as_deref().map(date).transpose()?)
+            let date = |s: &str| {
+                s.parse::<chrono::NaiveDate>().map_err(|_| {
+                    jineng_domain::Invalid::new(
+                        "date",
+                        format!("日期“{s}”无效"),
+                        format!("bad date '{s}'"),
+                    )
+                })
+            };
+            GroupMembership::new(
+                group,
+                date(&g.from)?,
+                g.to.as_deref().map(date).transpose()?,
+            )
         })();
         match parsed {
             Ok(m) => groups.push(m),
@@ -295,7 +374,11 @@ pub struct Created {
 /// Register a person. 422 names the field and the reason; 409 on a duplicate ID number.
 #[utoipa::path(post, path = "/api/v1/people", request_body = PersonInput,
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_person(State(st): State<AppState>, CurrentUser(u): CurrentUser, Json(i): Json<PersonInput>) -> Result<(StatusCode, Json<Created>), AppError> {
+pub async fn create_person(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Json(i): Json<PersonInput>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
     let new = parse_person(&i)?;
     check_county(&u, &new.county_code)?;
     let id = people::create(&st.db, Some(u.user_id), &new).await?;
@@ -315,10 +398,18 @@ pub struct PersonDetail {
 
 /// A person and their trainings, within the caller's scope.
 #[utoipa::path(get, path = "/api/v1/people/{id}", params(("id" = i64, Path)), responses((status = 200, body = PersonDetail), (status = 404, body = ErrorBody)))]
-pub async fn get_person(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(id): Path<i64>) -> Result<Json<PersonDetail>, AppError> {
+pub async fn get_person(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<PersonDetail>, AppError> {
     let vis = views::people_visibility(&u)?;
     let p = people::get(&st.db, &vis, id).await?;
-    Ok(Json(PersonDetail { groups: people::groups(&st.db, id).await?, trainings: people::trainings(&st.db, id).await?, person: p.into() }))
+    Ok(Json(PersonDetail {
+        groups: people::groups(&st.db, id).await?,
+        trainings: people::trainings(&st.db, id).await?,
+        person: p.into(),
+    }))
 }
 
 /// Editable fields of a person.
@@ -337,10 +428,20 @@ pub struct PersonUpdateInput {
 
 /// Update a person (the ID number is fixed).
 #[utoipa::path(put, path = "/api/v1/people/{id}", request_body = PersonUpdateInput, params(("id" = i64, Path)), responses((status = 200, body = PersonView)))]
-pub async fn update_person(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(id): Path<i64>, Json(i): Json<PersonUpdateInput>) -> Result<Json<PersonView>, AppError> {
+pub async fn update_person(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    Json(i): Json<PersonUpdateInput>,
+) -> Result<Json<PersonView>, AppError> {
     let vis = views::people_visibility(&u)?;
     check_county(&u, i.county_code.trim())?;
-    let upd = PersonUpdate { name: i.name, county_code: i.county_code.trim().into(), phone: i.phone.filter(|p| !p.trim().is_empty()), rural: i.rural };
+    let upd = PersonUpdate {
+        name: i.name,
+        county_code: i.county_code.trim().into(),
+        phone: i.phone.filter(|p| !p.trim().is_empty()),
+        rural: i.rural,
+    };
     people::update(&st.db, Some(u.user_id), &vis, id, &upd).await?;
     Ok(Json(people::get(&st.db, &vis, id).await?.into()))
 }
@@ -365,15 +466,33 @@ pub fn check_org_write(u: &User, kind: OrgKind, county: &str) -> Result<(), AppE
 }
 
 fn read_county(u: &User, kind: OrgKind) -> Option<String> {
-    if kind == OrgKind::Employer { views::org_county(u) } else { None }
+    if kind == OrgKind::Employer {
+        views::org_county(u)
+    } else {
+        None
+    }
 }
 
 /// List employers, providers or assessment bodies (a county office sees its county's employers).
 #[utoipa::path(get, path = "/api/v1/orgs/{kind}", params(("kind" = String, Path, description = "employers | providers | assessment-bodies"), SearchQuery),
     responses((status = 200, body = [OrgRow])))]
-pub async fn list_orgs(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(kind): Path<String>, Query(q): Query<SearchQuery>) -> Result<Json<Vec<OrgRow>>, AppError> {
+pub async fn list_orgs(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(kind): Path<String>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<OrgRow>>, AppError> {
     let kind = org_kind(&kind)?;
-    Ok(Json(orgs::list(&st.db, kind, read_county(&u, kind).as_deref(), q.q.as_deref().unwrap_or(""), 500).await?))
+    Ok(Json(
+        orgs::list(
+            &st.db,
+            kind,
+            read_county(&u, kind).as_deref(),
+            q.q.as_deref().unwrap_or(""),
+            500,
+        )
+        .await?,
+    ))
 }
 
 /// An organisation to create or update.
@@ -399,14 +518,27 @@ pub struct OrgInputBody {
 
 impl From<OrgInputBody> for OrgInput {
     fn from(b: OrgInputBody) -> Self {
-        OrgInput { credit_code: b.credit_code, legacy: b.legacy, name: b.name, county_code: b.county_code.trim().into(), kind: b.kind, insured: b.insured, status: b.status }
+        OrgInput {
+            credit_code: b.credit_code,
+            legacy: b.legacy,
+            name: b.name,
+            county_code: b.county_code.trim().into(),
+            kind: b.kind,
+            insured: b.insured,
+            status: b.status,
+        }
     }
 }
 
 /// Create an organisation. 422 names the field and reason (e.g. the credit code's check character); 409 on a duplicate code.
 #[utoipa::path(post, path = "/api/v1/orgs/{kind}", request_body = OrgInputBody, params(("kind" = String, Path)),
     responses((status = 201, body = Created), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_org(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(kind): Path<String>, Json(b): Json<OrgInputBody>) -> Result<(StatusCode, Json<Created>), AppError> {
+pub async fn create_org(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(kind): Path<String>,
+    Json(b): Json<OrgInputBody>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
     let kind = org_kind(&kind)?;
     check_org_write(&u, kind, b.county_code.trim())?;
     let id = orgs::create(&st.db, Some(u.user_id), kind, &b.into()).await?;
@@ -415,32 +547,61 @@ pub async fn create_org(State(st): State<AppState>, CurrentUser(u): CurrentUser,
 
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/orgs/{kind}/{id}", params(("kind" = String, Path), ("id" = i64, Path)), responses((status = 200, body = OrgRow)))]
-pub async fn get_org(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path((kind, id)): Path<(String, i64)>) -> Result<Json<OrgRow>, AppError> {
+pub async fn get_org(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path((kind, id)): Path<(String, i64)>,
+) -> Result<Json<OrgRow>, AppError> {
     let kind = org_kind(&kind)?;
-    Ok(Json(orgs::get(&st.db, kind, id, read_county(&u, kind).as_deref()).await?))
+    Ok(Json(
+        orgs::get(&st.db, kind, id, read_county(&u, kind).as_deref()).await?,
+    ))
 }
 
 /// Update an organisation.
 #[utoipa::path(put, path = "/api/v1/orgs/{kind}/{id}", request_body = OrgInputBody, params(("kind" = String, Path), ("id" = i64, Path)), responses((status = 200, body = OrgRow)))]
-pub async fn update_org(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path((kind, id)): Path<(String, i64)>, Json(b): Json<OrgInputBody>) -> Result<Json<OrgRow>, AppError> {
+pub async fn update_org(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path((kind, id)): Path<(String, i64)>,
+    Json(b): Json<OrgInputBody>,
+) -> Result<Json<OrgRow>, AppError> {
     let kind = org_kind(&kind)?;
     check_org_write(&u, kind, b.county_code.trim())?;
     let county = read_county(&u, kind);
-    orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &b.into()).await?;
+    orgs::update(
+        &st.db,
+        Some(u.user_id),
+        kind,
+        id,
+        county.as_deref(),
+        &b.into(),
+    )
+    .await?;
     Ok(Json(orgs::get(&st.db, kind, id, county.as_deref()).await?))
 }
 
 /// Classes visible to the caller, newest first.
 #[utoipa::path(get, path = "/api/v1/classes", params(SearchQuery), responses((status = 200, body = [ClassRow])))]
-pub async fn list_classes(State(st): State<AppState>, CurrentUser(u): CurrentUser, Query(q): Query<SearchQuery>) -> Result<Json<Vec<ClassRow>>, AppError> {
+pub async fn list_classes(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<ClassRow>>, AppError> {
     let scope = views::class_scope(&st.db, &u).await?;
     let page = q.page.unwrap_or(1).max(1);
-    Ok(Json(training::list_classes(&st.db, &scope, PAGE, (page - 1) * PAGE).await?))
+    Ok(Json(
+        training::list_classes(&st.db, &scope, PAGE, (page - 1) * PAGE).await?,
+    ))
 }
 
 /// One class.
 #[utoipa::path(get, path = "/api/v1/classes/{id}", params(("id" = i64, Path)), responses((status = 200, body = ClassRow)))]
-pub async fn get_class(State(st): State<AppState>, CurrentUser(u): CurrentUser, Path(id): Path<i64>) -> Result<Json<ClassRow>, AppError> {
+pub async fn get_class(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ClassRow>, AppError> {
     let scope = views::class_scope(&st.db, &u).await?;
     Ok(Json(training::get_class(&st.db, &scope, id).await?))
 }

@@ -40,21 +40,38 @@ pub struct Auth {
 }
 
 fn cookie_token(parts: &axum::http::HeaderMap) -> Option<String> {
-    parts.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == COOKIE).then(|| v.to_owned())
-    })
+    parts
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == COOKIE).then(|| v.to_owned())
+        })
 }
 
 /// Applies the route's rule: 401 (or a redirect to the sign-in page) without a user, 403 for
 /// a role the rule does not allow, and a CSRF check for cookie-authenticated API writes.
-pub async fn authorize(State(st): State<AuthState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Response {
+pub async fn authorize(
+    State(st): State<AuthState>,
+    matched: Option<MatchedPath>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
     let mut auth = Auth::default();
-    let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned);
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
     let lookup = if let Some(t) = bearer {
-        users::token_user(&st.app.db, t.trim()).await.map(|u| (u, None))
+        users::token_user(&st.app.db, t.trim())
+            .await
+            .map(|u| (u, None))
     } else if let Some(t) = cookie_token(req.headers()) {
         users::session_user(&st.app.db, &t).await.map(|s| match s {
             Some((u, csrf)) => (Some(u), Some(csrf)),
@@ -70,11 +87,20 @@ pub async fn authorize(State(st): State<AuthState>, matched: Option<MatchedPath>
         }
         Err(e) => return AppError::from(e).into_response(),
     }
-    let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
-    let rule = matched.and_then(|m| st.rules.get(&(method.clone(), m.as_str().to_owned())).copied());
+    let method = if req.method() == Method::HEAD {
+        Method::GET
+    } else {
+        req.method().clone()
+    };
+    let rule = matched.and_then(|m| {
+        st.rules
+            .get(&(method.clone(), m.as_str().to_owned()))
+            .copied()
+    });
     let Some(rule) = rule else {
         // Fail closed: a route without a rule answers nobody.
-        return AppError::Internal(format!("route {method} {path} has no access rule")).into_response();
+        return AppError::Internal(format!("route {method} {path} has no access rule"))
+            .into_response();
     };
     let role = auth.user.as_ref().map(|u| u.role);
     if !rule.allows(role) {
@@ -82,7 +108,11 @@ pub async fn authorize(State(st): State<AuthState>, matched: Option<MatchedPath>
             if is_api {
                 return AppError::Unauthorized.into_response();
             }
-            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next_url = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let encoded = serde_urlencoded::to_string([("next", next_url)]).unwrap_or_default();
             return Redirect::to(&format!("/login?{encoded}")).into_response();
         }
@@ -93,7 +123,10 @@ pub async fn authorize(State(st): State<AuthState>, matched: Option<MatchedPath>
     }
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     if is_api && unsafe_method && auth.csrf.is_some() {
-        let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
+        let sent = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
         if sent != auth.csrf.as_deref() {
             return AppError::Forbidden.into_response();
         }
@@ -115,7 +148,12 @@ pub struct CurrentUser(pub User);
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts.extensions.get::<Auth>().and_then(|a| a.user.clone()).map(CurrentUser).ok_or(AppError::Unauthorized)
+        parts
+            .extensions
+            .get::<Auth>()
+            .and_then(|a| a.user.clone())
+            .map(CurrentUser)
+            .ok_or(AppError::Unauthorized)
     }
 }
 
@@ -126,15 +164,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     type Rejection = Response;
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         let auth = req.extensions().get::<Auth>().cloned().unwrap_or_default();
-        let Form(fields): Form<HashMap<String, String>> = Form::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        let Form(fields): Form<HashMap<String, String>> = Form::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let ok = matches!((&auth.csrf, fields.get("csrf")), (Some(a), Some(b)) if a == b);
         if !ok {
-            return Err(PageError(AppError::BadRequest("表单已过期，请刷新后重试 / the form expired, reload and try again".into()), auth).into_response());
+            return Err(PageError(
+                AppError::BadRequest(
+                    "表单已过期，请刷新后重试 / the form expired, reload and try again".into(),
+                ),
+                auth,
+            )
+            .into_response());
         }
         let encoded = serde_urlencoded::to_string(&fields).unwrap_or_default();
         serde_urlencoded::from_str(&encoded)
             .map(CsrfForm)
-            .map_err(|e| PageError(AppError::BadRequest(format!("表单字段有误 / bad form: {e}")), auth).into_response())
+            .map_err(|e| {
+                PageError(
+                    AppError::BadRequest(format!("表单字段有误 / bad form: {e}")),
+                    auth,
+                )
+                .into_response()
+            })
     }
 }
 
@@ -145,8 +197,17 @@ pub struct LoginQuery {
 }
 
 /// `GET /login`
-pub async fn login_page(State(st): State<AppState>, auth: Auth, Query(q): Query<LoginQuery>) -> Result<Html<String>, PageError> {
-    render_page(&st, &auth, "login.html", context! { next => safe_next(q.next.as_deref()), error => None::<String>, username => "" })
+pub async fn login_page(
+    State(st): State<AppState>,
+    auth: Auth,
+    Query(q): Query<LoginQuery>,
+) -> Result<Html<String>, PageError> {
+    render_page(
+        &st,
+        &auth,
+        "login.html",
+        context! { next => safe_next(q.next.as_deref()), error => None::<String>, username => "" },
+    )
 }
 
 /// Sign-in form.
@@ -172,18 +233,39 @@ fn session_cookie(st: &AppState, value: &str, max_age: i64) -> String {
 }
 
 /// `POST /login`
-pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
-    let user = users::authenticate(&st.db, f.username.trim(), &f.password).await.map_err(|e| PageError(e.into(), auth.clone()))?;
+pub async fn login(
+    State(st): State<AppState>,
+    auth: Auth,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let user = users::authenticate(&st.db, f.username.trim(), &f.password)
+        .await
+        .map_err(|e| PageError(e.into(), auth.clone()))?;
     let Some(user) = user else {
         tracing::info!(user.name = %f.username.trim(), "sign-in refused");
-        let page = render_page(&st, &auth, "login.html", context! {
-            next => safe_next(f.next.as_deref()), error => Some("用户名或密码错误 / wrong username or password"), username => f.username.trim(),
-        })?;
+        let page = render_page(
+            &st,
+            &auth,
+            "login.html",
+            context! {
+                next => safe_next(f.next.as_deref()), error => Some("用户名或密码错误 / wrong username or password"), username => f.username.trim(),
+            },
+        )?;
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     };
-    let (token, _csrf) = users::create_session(&st.db, user.user_id, 12).await.map_err(|e| PageError(e.into(), auth.clone()))?;
-    tracing::info!(user.id = user.user_id, user.role = user.role.code(), "signed in");
-    Ok(([(header::SET_COOKIE, session_cookie(&st, &token, 12 * 3600))], Redirect::to(&safe_next(f.next.as_deref()))).into_response())
+    let (token, _csrf) = users::create_session(&st.db, user.user_id, 12)
+        .await
+        .map_err(|e| PageError(e.into(), auth.clone()))?;
+    tracing::info!(
+        user.id = user.user_id,
+        user.role = user.role.code(),
+        "signed in"
+    );
+    Ok((
+        [(header::SET_COOKIE, session_cookie(&st, &token, 12 * 3600))],
+        Redirect::to(&safe_next(f.next.as_deref())),
+    )
+        .into_response())
 }
 
 /// Empty form with only the CSRF field.
@@ -200,5 +282,9 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Response {
     if let Some(t) = token {
         let _ = users::delete_session(&st.db, &t).await;
     }
-    ([(header::SET_COOKIE, session_cookie(&st, "", 0))], Redirect::to("/login")).into_response()
+    (
+        [(header::SET_COOKIE, session_cookie(&st, "", 0))],
+        Redirect::to("/login"),
+    )
+        .into_response()
 }

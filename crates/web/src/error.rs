@@ -92,10 +92,16 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(what) => AppError::Conflict(match what.as_str() {
-                w if w.contains("id_number") => "身份证号已登记 / this ID number is already registered".into(),
-                w if w.contains("credit_code") => "统一社会信用代码已存在 / this credit code exists already".into(),
+                w if w.contains("id_number") => {
+                    "身份证号已登记 / this ID number is already registered".into()
+                }
+                w if w.contains("credit_code") => {
+                    "统一社会信用代码已存在 / this credit code exists already".into()
+                }
                 w if w.contains("username") => "用户名已存在 / username taken".into(),
-                w if w.contains("enrolment") => "已报名该班 / already enrolled in this class".into(),
+                w if w.contains("enrolment") => {
+                    "已报名该班 / already enrolled in this class".into()
+                }
                 _ => "记录已存在 / already exists".into(),
             }),
             StoreError::Invalid { field, reason } => AppError::field(&field, reason),

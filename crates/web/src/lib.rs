@@ -30,7 +30,11 @@ pub struct AppState {
 impl AppState {
     /// State for a database.
     pub fn new(db: Db) -> Self {
-        Self { db, templates: Arc::new(templates::environment()), secure_cookies: false }
+        Self {
+            db,
+            templates: Arc::new(templates::environment()),
+            secure_cookies: false,
+        }
     }
 }
 

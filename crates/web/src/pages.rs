@@ -1,6 +1,13 @@
 //! Server-rendered pages, Chinese first. Each page uses the same view builders as the API.
+#![expect(
+    clippy::result_large_err,
+    reason = "a page error carries the caller so the error page keeps the layout; errors are rare"
+)]
 
-use crate::api::{self, check_county, check_org_write, org_kind, parse_person, GroupInput, PersonInput, PersonView};
+use crate::api::{
+    self, check_county, check_org_write, org_kind, parse_person, GroupInput, PersonInput,
+    PersonView,
+};
 use crate::auth::{Auth, CsrfForm, CurrentUser};
 use crate::error::AppError;
 use crate::views;
@@ -36,7 +43,10 @@ impl IntoResponse for PageError {
         let status = err.status();
         let env = crate::templates::environment();
         let ctx = context! { user => user_ctx(&auth), csrf => auth.csrf.clone(), status => status.as_u16(), message => err.message(), fields => err.fields(), nav => nav(&auth) };
-        let html = env.get_template("error.html").and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message());
+        let html = env
+            .get_template("error.html")
+            .and_then(|t| t.render(ctx))
+            .unwrap_or_else(|_| err.message());
         (status, Html(html)).into_response()
     }
 }
@@ -54,26 +64,49 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
     let Some(u) = &auth.user else { return vec![] };
     let r = u.role;
     let mut out = vec![("/".to_owned(), "计划进度", "Plan")];
-    if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
+    if matches!(
+        r,
+        Role::CityAdmin | Role::County | Role::Provider | Role::Auditor
+    ) {
         out.push(("/people".into(), "劳动者", "People"));
     }
     if r == Role::Worker {
-        out.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
+        out.push((
+            format!("/people/{}", u.scope.clone().unwrap_or_default()),
+            "我的培训档案",
+            "My record",
+        ));
     }
-    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor) {
+    if matches!(
+        r,
+        Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor
+    ) {
         out.push(("/classes".into(), "培训班", "Classes"));
     }
-    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor) {
+    if matches!(
+        r,
+        Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor
+    ) {
         out.push(("/orgs/employers".into(), "用人单位", "Employers"));
         out.push(("/orgs/providers".into(), "培训机构", "Providers"));
-        out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
+        out.push((
+            "/orgs/assessment-bodies".into(),
+            "评价机构",
+            "Assessment bodies",
+        ));
     }
     out
 }
 
 /// Renders a page with the layout's context (user, CSRF token, navigation) merged in.
-pub fn render_page(st: &AppState, auth: &Auth, name: &str, ctx: Value) -> Result<Html<String>, PageError> {
-    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
+pub fn render_page(
+    st: &AppState,
+    auth: &Auth,
+    name: &str,
+    ctx: Value,
+) -> Result<Html<String>, PageError> {
+    let full =
+        context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
     st.templates
         .get_template(name)
         .and_then(|t| t.render(full))
@@ -111,24 +144,51 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, ctype),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /`: the plan at a glance.
-pub async fn home(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser) -> Result<Response, PageError> {
+pub async fn home(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+) -> Result<Response, PageError> {
     if u.role == Role::Worker {
-        return Ok(Redirect::to(&format!("/people/{}", u.scope.clone().unwrap_or_default())).into_response());
+        return Ok(
+            Redirect::to(&format!("/people/{}", u.scope.clone().unwrap_or_default()))
+                .into_response(),
+        );
     }
     let overview = views::plan_overview(&st.db, &u).await.page(&auth)?;
     let counties = plan::counties(&st.db).await.page(&auth)?;
-    let staff = matches!(u.role, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor);
+    let staff = matches!(
+        u.role,
+        Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor
+    );
     Ok(render_page(&st, &auth, "home.html", context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff })?.into_response())
 }
 
 /// `GET /programs/{code}`
-pub async fn program(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(code): Path<String>) -> PageResult {
+pub async fn program(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+) -> PageResult {
     let d = views::program_detail(&st.db, &u, &code).await.page(&auth)?;
-    render_page(&st, &auth, "program.html", context! { d => Value::from_serialize(&d), can_set => u.role == Role::CityAdmin, error => None::<String> })
+    render_page(
+        &st,
+        &auth,
+        "program.html",
+        context! { d => Value::from_serialize(&d), can_set => u.role == Role::CityAdmin, error => None::<String> },
+    )
 }
 
 /// The target form.
@@ -139,16 +199,32 @@ pub struct TargetForm {
 }
 
 /// `POST /programs/{code}/target`
-pub async fn set_target(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(code): Path<String>, CsrfForm(f): CsrfForm<TargetForm>) -> Result<Response, PageError> {
+pub async fn set_target(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+    CsrfForm(f): CsrfForm<TargetForm>,
+) -> Result<Response, PageError> {
     let result = match f.target.trim().replace(',', "").parse::<i64>() {
-        Ok(v) => plan::set_target(&st.db, u.user_id, &code, v, &f.reason).await.map_err(AppError::from),
-        Err(_) => Err(AppError::field("target", "请输入整数 / enter a whole number")),
+        Ok(v) => plan::set_target(&st.db, u.user_id, &code, v, &f.reason)
+            .await
+            .map_err(AppError::from),
+        Err(_) => Err(AppError::field(
+            "target",
+            "请输入整数 / enter a whole number",
+        )),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/programs/{code}")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let d = views::program_detail(&st.db, &u, &code).await.page(&auth)?;
-            let page = render_page(&st, &auth, "program.html", context! { d => Value::from_serialize(&d), can_set => true, error => Some(e.message()) })?;
+            let page = render_page(
+                &st,
+                &auth,
+                "program.html",
+                context! { d => Value::from_serialize(&d), can_set => true, error => Some(e.message()) },
+            )?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(PageError(e, auth)),
@@ -156,34 +232,71 @@ pub async fn set_target(State(st): State<AppState>, auth: Auth, CurrentUser(u): 
 }
 
 /// `GET /counties/{code}`
-pub async fn county(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(code): Path<String>) -> PageResult {
+pub async fn county(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+) -> PageResult {
     let d = views::county_detail(&st.db, &u, &code).await.page(&auth)?;
-    render_page(&st, &auth, "county.html", context! { d => Value::from_serialize(&d) })
+    render_page(
+        &st,
+        &auth,
+        "county.html",
+        context! { d => Value::from_serialize(&d) },
+    )
 }
 
 /// `GET /people`
-pub async fn people(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Query(q): Query<api::SearchQuery>) -> PageResult {
+pub async fn people(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Query(q): Query<api::SearchQuery>,
+) -> PageResult {
     let vis = views::people_visibility(&u).page(&auth)?;
     let page = q.page.unwrap_or(1).max(1);
     let text = q.q.clone().unwrap_or_default();
-    let (rows, total) = people::search(&st.db, &vis, &text, 50, (page - 1) * 50).await.page(&auth)?;
+    let (rows, total) = people::search(&st.db, &vis, &text, 50, (page - 1) * 50)
+        .await
+        .page(&auth)?;
     let rows: Vec<PersonView> = rows.into_iter().map(PersonView::from).collect();
-    render_page(&st, &auth, "people.html", context! {
-        rows => Value::from_serialize(&rows), total, q => text, page, pages => (total + 49) / 50,
-        can_create => matches!(u.role, Role::CityAdmin | Role::County),
-    })
+    render_page(
+        &st,
+        &auth,
+        "people.html",
+        context! {
+            rows => Value::from_serialize(&rows), total, q => text, page, pages => (total + 49) / 50,
+            can_create => matches!(u.role, Role::CityAdmin | Role::County),
+        },
+    )
 }
 
 fn person_form_ctx(st_counties: &[plan::CountyRow], u: &jineng_store::users::User) -> Value {
-    let counties: Vec<_> = st_counties.iter().filter(|c| u.role != Role::County || u.scope.as_deref() == Some(&c.county_code)).collect();
-    let groups: Vec<_> = PriorityGroup::ALL.iter().map(|g| (g.code(), g.zh(), g.en())).collect();
+    let counties: Vec<_> = st_counties
+        .iter()
+        .filter(|c| u.role != Role::County || u.scope.as_deref() == Some(&c.county_code))
+        .collect();
+    let groups: Vec<_> = PriorityGroup::ALL
+        .iter()
+        .map(|g| (g.code(), g.zh(), g.en()))
+        .collect();
     context! { counties => Value::from_serialize(&counties), groups => Value::from_serialize(&groups) }
 }
 
 /// `GET /people/new`
-pub async fn new_person(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser) -> PageResult {
+pub async fn new_person(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+) -> PageResult {
     let counties = plan::counties(&st.db).await.page(&auth)?;
-    render_page(&st, &auth, "person_form.html", context! { p => Value::from(()), errors => Value::from(()), ..person_form_ctx(&counties, &u) })
+    render_page(
+        &st,
+        &auth,
+        "person_form.html",
+        context! { p => Value::from(()), errors => Value::from(()), ..person_form_ctx(&counties, &u) },
+    )
 }
 
 /// The person form.
@@ -199,12 +312,28 @@ pub struct PersonForm {
 }
 
 /// `POST /people`
-pub async fn create_person(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, CsrfForm(f): CsrfForm<PersonForm>) -> Result<Response, PageError> {
+pub async fn create_person(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    CsrfForm(f): CsrfForm<PersonForm>,
+) -> Result<Response, PageError> {
     let groups = match (&f.group, &f.group_from) {
-        (Some(g), Some(from)) if !g.is_empty() => vec![GroupInput { group: g.clone(), from: from.clone(), to: None }],
+        (Some(g), Some(from)) if !g.is_empty() => vec![GroupInput {
+            group: g.clone(),
+            from: from.clone(),
+            to: None,
+        }],
         _ => vec![],
     };
-    let input = PersonInput { id_number: f.id_number.clone().unwrap_or_default(), name: f.name.clone(), county_code: f.county_code.clone(), phone: f.phone.clone(), rural: f.rural.is_some(), groups };
+    let input = PersonInput {
+        id_number: f.id_number.clone().unwrap_or_default(),
+        name: f.name.clone(),
+        county_code: f.county_code.clone(),
+        phone: f.phone.clone(),
+        rural: f.rural.is_some(),
+        groups,
+    };
     let result = async {
         let new = parse_person(&input)?;
         check_county(&u, &new.county_code)?;
@@ -220,7 +349,12 @@ pub async fn create_person(State(st): State<AppState>, auth: Auth, CurrentUser(u
                 errors.insert("id_number".into(), m.clone());
             }
             let p = serde_json::json!({"id_number": input.id_number, "name": input.name, "county_code": input.county_code, "phone": input.phone, "rural": input.rural});
-            let page = render_page(&st, &auth, "person_form.html", context! { p => Value::from_serialize(&p), errors => Value::from_serialize(&errors), ..person_form_ctx(&counties, &u) })?;
+            let page = render_page(
+                &st,
+                &auth,
+                "person_form.html",
+                context! { p => Value::from_serialize(&p), errors => Value::from_serialize(&errors), ..person_form_ctx(&counties, &u) },
+            )?;
             Ok((e.status(), page).into_response())
         }
         Err(e) => Err(PageError(e, auth)),
@@ -228,7 +362,12 @@ pub async fn create_person(State(st): State<AppState>, auth: Auth, CurrentUser(u
 }
 
 /// `GET /people/{id}`
-pub async fn person(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(id): Path<i64>) -> PageResult {
+pub async fn person(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> PageResult {
     let vis = views::people_visibility(&u).page(&auth)?;
     let p = people::get(&st.db, &vis, id).await.page(&auth)?;
     let groups = people::groups(&st.db, id).await.page(&auth)?;
@@ -238,32 +377,66 @@ pub async fn person(State(st): State<AppState>, auth: Auth, CurrentUser(u): Curr
     }).collect();
     let trainings = people::trainings(&st.db, id).await.page(&auth)?;
     let view = PersonView::from(p);
-    render_page(&st, &auth, "person.html", context! {
-        p => Value::from_serialize(&view), groups => Value::from_serialize(&groups), trainings => Value::from_serialize(&trainings),
-        can_edit => matches!(u.role, Role::CityAdmin | Role::County),
-    })
+    render_page(
+        &st,
+        &auth,
+        "person.html",
+        context! {
+            p => Value::from_serialize(&view), groups => Value::from_serialize(&groups), trainings => Value::from_serialize(&trainings),
+            can_edit => matches!(u.role, Role::CityAdmin | Role::County),
+        },
+    )
 }
 
 /// `GET /people/{id}/edit`
-pub async fn edit_person(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(id): Path<i64>) -> PageResult {
+pub async fn edit_person(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> PageResult {
     let vis = views::people_visibility(&u).page(&auth)?;
     let p = people::get(&st.db, &vis, id).await.page(&auth)?;
     let counties = plan::counties(&st.db).await.page(&auth)?;
     let pv = serde_json::json!({"person_id": p.person_id, "id_number_masked": mask(&p.id_number), "name": p.name, "county_code": p.county_code, "phone": p.phone, "rural": p.rural});
-    render_page(&st, &auth, "person_form.html", context! { p => Value::from_serialize(&pv), errors => Value::from(()), ..person_form_ctx(&counties, &u) })
+    render_page(
+        &st,
+        &auth,
+        "person_form.html",
+        context! { p => Value::from_serialize(&pv), errors => Value::from(()), ..person_form_ctx(&counties, &u) },
+    )
 }
 
 /// `POST /people/{id}`
-pub async fn update_person(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(id): Path<i64>, CsrfForm(f): CsrfForm<PersonForm>) -> Result<Response, PageError> {
+pub async fn update_person(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<PersonForm>,
+) -> Result<Response, PageError> {
     let vis = views::people_visibility(&u).page(&auth)?;
     check_county(&u, f.county_code.trim()).page(&auth)?;
-    let upd = PersonUpdate { name: f.name.clone(), county_code: f.county_code.trim().into(), phone: f.phone.clone().filter(|p| !p.trim().is_empty()), rural: f.rural.is_some() };
-    match people::update(&st.db, Some(u.user_id), &vis, id, &upd).await.map_err(AppError::from) {
+    let upd = PersonUpdate {
+        name: f.name.clone(),
+        county_code: f.county_code.trim().into(),
+        phone: f.phone.clone().filter(|p| !p.trim().is_empty()),
+        rural: f.rural.is_some(),
+    };
+    match people::update(&st.db, Some(u.user_id), &vis, id, &upd)
+        .await
+        .map_err(AppError::from)
+    {
         Ok(()) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let counties = plan::counties(&st.db).await.page(&auth)?;
             let pv = serde_json::json!({"person_id": id, "name": f.name, "county_code": f.county_code, "phone": f.phone, "rural": f.rural.is_some()});
-            let page = render_page(&st, &auth, "person_form.html", context! { p => Value::from_serialize(&pv), errors => Value::from_serialize(e.fields()), ..person_form_ctx(&counties, &u) })?;
+            let page = render_page(
+                &st,
+                &auth,
+                "person_form.html",
+                context! { p => Value::from_serialize(&pv), errors => Value::from_serialize(e.fields()), ..person_form_ctx(&counties, &u) },
+            )?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(PageError(e, auth)),
@@ -277,7 +450,7 @@ fn kind_ctx(kind: OrgKind, slug: &str, extra: Value) -> Value {
         OrgKind::AssessmentBody => ("评价机构", "Assessment bodies"),
     };
     context! { slug => slug, kind_zh => zh, kind_en => en, is_employer => kind == OrgKind::Employer,
-        employer_kinds => Value::from_serialize(EMPLOYER_KINDS), statuses => Value::from_serialize(STATUSES), ..extra }
+    employer_kinds => Value::from_serialize(EMPLOYER_KINDS), statuses => Value::from_serialize(STATUSES), ..extra }
 }
 
 fn can_write_kind(u: &jineng_store::users::User, kind: OrgKind) -> bool {
@@ -285,42 +458,109 @@ fn can_write_kind(u: &jineng_store::users::User, kind: OrgKind) -> bool {
 }
 
 /// `GET /orgs/{kind}`
-pub async fn orgs(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(slug): Path<String>, Query(q): Query<api::SearchQuery>) -> PageResult {
+pub async fn orgs(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(slug): Path<String>,
+    Query(q): Query<api::SearchQuery>,
+) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
-    let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
-    let rows = orgs::list(&st.db, kind, county.as_deref(), q.q.as_deref().unwrap_or(""), 500).await.page(&auth)?;
-    render_page(&st, &auth, "orgs.html", context! { rows => Value::from_serialize(&rows), q => q.q.unwrap_or_default(), can_create => can_write_kind(&u, kind), ..kind_ctx(kind, &slug, context! {}) })
+    let county = if kind == OrgKind::Employer {
+        views::org_county(&u)
+    } else {
+        None
+    };
+    let rows = orgs::list(
+        &st.db,
+        kind,
+        county.as_deref(),
+        q.q.as_deref().unwrap_or(""),
+        500,
+    )
+    .await
+    .page(&auth)?;
+    render_page(
+        &st,
+        &auth,
+        "orgs.html",
+        context! { rows => Value::from_serialize(&rows), q => q.q.unwrap_or_default(), can_create => can_write_kind(&u, kind), ..kind_ctx(kind, &slug, context! {}) },
+    )
 }
 
 /// `GET /orgs/{kind}/{id}`
-pub async fn org(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path((slug, id)): Path<(String, i64)>) -> PageResult {
+pub async fn org(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
-    let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
-    let o = orgs::get(&st.db, kind, id, county.as_deref()).await.page(&auth)?;
-    let history = jineng_store::audit::for_entity(&st.db, kind.table(), &id.to_string()).await.page(&auth)?;
-    render_page(&st, &auth, "org.html", context! { o => Value::from_serialize(&o), history => Value::from_serialize(&history), can_edit => can_write_kind(&u, kind), ..kind_ctx(kind, &slug, context! {}) })
+    let county = if kind == OrgKind::Employer {
+        views::org_county(&u)
+    } else {
+        None
+    };
+    let o = orgs::get(&st.db, kind, id, county.as_deref())
+        .await
+        .page(&auth)?;
+    let history = jineng_store::audit::for_entity(&st.db, kind.table(), &id.to_string())
+        .await
+        .page(&auth)?;
+    render_page(
+        &st,
+        &auth,
+        "org.html",
+        context! { o => Value::from_serialize(&o), history => Value::from_serialize(&history), can_edit => can_write_kind(&u, kind), ..kind_ctx(kind, &slug, context! {}) },
+    )
 }
 
 /// `GET /orgs/{kind}/new`
-pub async fn new_org(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(slug): Path<String>) -> PageResult {
+pub async fn new_org(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(slug): Path<String>,
+) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
     if !can_write_kind(&u, kind) {
         return Err(PageError(AppError::Forbidden, auth));
     }
     let counties = plan::counties(&st.db).await.page(&auth)?;
-    render_page(&st, &auth, "org_form.html", context! { o => Value::from(()), errors => Value::from(()), ..kind_ctx(kind, &slug, person_form_ctx(&counties, &u)) })
+    render_page(
+        &st,
+        &auth,
+        "org_form.html",
+        context! { o => Value::from(()), errors => Value::from(()), ..kind_ctx(kind, &slug, person_form_ctx(&counties, &u)) },
+    )
 }
 
 /// `GET /orgs/{kind}/{id}/edit`
-pub async fn edit_org(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path((slug, id)): Path<(String, i64)>) -> PageResult {
+pub async fn edit_org(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
     if !can_write_kind(&u, kind) {
         return Err(PageError(AppError::Forbidden, auth));
     }
-    let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
-    let o = orgs::get(&st.db, kind, id, county.as_deref()).await.page(&auth)?;
+    let county = if kind == OrgKind::Employer {
+        views::org_county(&u)
+    } else {
+        None
+    };
+    let o = orgs::get(&st.db, kind, id, county.as_deref())
+        .await
+        .page(&auth)?;
     let counties = plan::counties(&st.db).await.page(&auth)?;
-    render_page(&st, &auth, "org_form.html", context! { o => Value::from_serialize(&o), errors => Value::from(()), ..kind_ctx(kind, &slug, person_form_ctx(&counties, &u)) })
+    render_page(
+        &st,
+        &auth,
+        "org_form.html",
+        context! { o => Value::from_serialize(&o), errors => Value::from(()), ..kind_ctx(kind, &slug, person_form_ctx(&counties, &u)) },
+    )
 }
 
 /// The organisation form.
@@ -349,13 +589,26 @@ impl OrgForm {
     }
 }
 
-async fn save_org(st: &AppState, auth: Auth, u: &jineng_store::users::User, slug: &str, id: Option<i64>, f: OrgForm) -> Result<Response, PageError> {
+async fn save_org(
+    st: &AppState,
+    auth: Auth,
+    u: &jineng_store::users::User,
+    slug: &str,
+    id: Option<i64>,
+    f: OrgForm,
+) -> Result<Response, PageError> {
     let kind = org_kind(slug).page(&auth)?;
     check_org_write(u, kind, f.county_code.trim()).page(&auth)?;
     let input = f.input();
-    let county = if kind == OrgKind::Employer { views::org_county(u) } else { None };
+    let county = if kind == OrgKind::Employer {
+        views::org_county(u)
+    } else {
+        None
+    };
     let result = match id {
-        Some(id) => orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &input).await.map(|_| id),
+        Some(id) => orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &input)
+            .await
+            .map(|_| id),
         None => orgs::create(&st.db, Some(u.user_id), kind, &input).await,
     }
     .map_err(AppError::from);
@@ -368,7 +621,12 @@ async fn save_org(st: &AppState, auth: Auth, u: &jineng_store::users::User, slug
                 errors.insert("credit_code".into(), m.clone());
             }
             let o = serde_json::json!({"id": id, "credit_code": f.credit_code, "name": f.name, "county_code": f.county_code, "kind": f.kind, "insured": f.insured.is_some(), "status": f.status});
-            let page = render_page(st, &auth, "org_form.html", context! { o => Value::from_serialize(&o), errors => Value::from_serialize(&errors), ..kind_ctx(kind, slug, person_form_ctx(&counties, u)) })?;
+            let page = render_page(
+                st,
+                &auth,
+                "org_form.html",
+                context! { o => Value::from_serialize(&o), errors => Value::from_serialize(&errors), ..kind_ctx(kind, slug, person_form_ctx(&counties, u)) },
+            )?;
             Ok((e.status(), page).into_response())
         }
         Err(e) => Err(PageError(e, auth)),
@@ -376,26 +634,60 @@ async fn save_org(st: &AppState, auth: Auth, u: &jineng_store::users::User, slug
 }
 
 /// `POST /orgs/{kind}`
-pub async fn create_org(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(slug): Path<String>, CsrfForm(f): CsrfForm<OrgForm>) -> Result<Response, PageError> {
+pub async fn create_org(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(slug): Path<String>,
+    CsrfForm(f): CsrfForm<OrgForm>,
+) -> Result<Response, PageError> {
     save_org(&st, auth, &u, &slug, None, f).await
 }
 
 /// `POST /orgs/{kind}/{id}`
-pub async fn update_org(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path((slug, id)): Path<(String, i64)>, CsrfForm(f): CsrfForm<OrgForm>) -> Result<Response, PageError> {
+pub async fn update_org(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path((slug, id)): Path<(String, i64)>,
+    CsrfForm(f): CsrfForm<OrgForm>,
+) -> Result<Response, PageError> {
     save_org(&st, auth, &u, &slug, Some(id), f).await
 }
 
 /// `GET /classes`
-pub async fn classes(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Query(q): Query<api::SearchQuery>) -> PageResult {
+pub async fn classes(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Query(q): Query<api::SearchQuery>,
+) -> PageResult {
     let scope = views::class_scope(&st.db, &u).await.page(&auth)?;
     let page = q.page.unwrap_or(1).max(1);
-    let rows = training::list_classes(&st.db, &scope, 50, (page - 1) * 50).await.page(&auth)?;
-    render_page(&st, &auth, "classes.html", context! { rows => Value::from_serialize(&rows), page, more => rows.len() == 50 })
+    let rows = training::list_classes(&st.db, &scope, 50, (page - 1) * 50)
+        .await
+        .page(&auth)?;
+    render_page(
+        &st,
+        &auth,
+        "classes.html",
+        context! { rows => Value::from_serialize(&rows), page, more => rows.len() == 50 },
+    )
 }
 
 /// `GET /classes/{id}`
-pub async fn class(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser, Path(id): Path<i64>) -> PageResult {
+pub async fn class(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> PageResult {
     let scope = views::class_scope(&st.db, &u).await.page(&auth)?;
     let c = training::get_class(&st.db, &scope, id).await.page(&auth)?;
-    render_page(&st, &auth, "class.html", context! { c => Value::from_serialize(&c) })
+    render_page(
+        &st,
+        &auth,
+        "class.html",
+        context! { c => Value::from_serialize(&c) },
+    )
 }

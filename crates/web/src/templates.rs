@@ -9,8 +9,20 @@ macro_rules! templates {
 }
 
 const TEMPLATES: &[(&str, &str)] = templates![
-    "base.html", "login.html", "home.html", "program.html", "county.html", "people.html", "person.html",
-    "person_form.html", "orgs.html", "org.html", "org_form.html", "classes.html", "class.html", "error.html",
+    "base.html",
+    "login.html",
+    "home.html",
+    "program.html",
+    "county.html",
+    "people.html",
+    "person.html",
+    "person_form.html",
+    "orgs.html",
+    "org.html",
+    "org_form.html",
+    "classes.html",
+    "class.html",
+    "error.html",
 ];
 
 /// The template environment.
@@ -35,10 +47,14 @@ pub fn group_digits(v: i64) -> String {
     let s = v.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
-    if v < 0 { format!("-{out}") } else { out }
+    if v < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
 }
