@@ -554,7 +554,8 @@ pub async fn generate(
     let biggest = the_plan
         .counties
         .iter()
-        .max_by_key(|c| c.population).cloned();
+        .max_by_key(|c| c.population)
+        .cloned();
     let county = biggest
         .as_ref()
         .map(|c| (c.code.to_string(), c.name_zh.clone()))
