@@ -8,11 +8,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(
-    name = "jineng",
-    version,
-    about = "职业技能提升行动管理系统 · Vocational skills upgrading action"
-)]
+#[command(name = "jineng", version, about = "职业技能提升行动管理系统 · Vocational skills upgrading action")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,8 +72,7 @@ enum Command {
 
 fn read_plan(path: Option<&std::path::Path>) -> Result<(Plan, String)> {
     let text = match path {
-        Some(p) => std::fs::read_to_string(p)
-            .with_context(|| format!("reading plan file {}", p.display()))?,
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading plan file {}", p.display()))?,
         None => jineng_store::DEFAULT_PLAN.to_owned(),
     };
     let plan = Plan::from_toml(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -85,14 +80,19 @@ fn read_plan(path: Option<&std::path::Path>) -> Result<(Plan, String)> {
 }
 
 async fn open(database: &str, plan_path: Option<&std::path::Path>) -> Result<Db> {
-    let db = Db::connect(database)
-        .await
-        .with_context(|| format!("opening database {}", redact(database)))?;
+    let db = Db::connect(database).await.with_context(|| format!("opening database {}", redact(database)))?;
     let (p, text) = read_plan(plan_path)?;
     if plan::load_plan(&db, &p, &text).await? {
         tracing::info!(plan.id = %p.plan.id, "plan loaded");
     }
     Ok(db)
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), for the demo's report.
+fn peak_memory_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Hides a password in a database URL.
@@ -121,28 +121,15 @@ async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("JINENG_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("JINENG_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
     match Cli::parse().command {
-        Command::Serve {
-            database,
-            listen,
-            plan,
-            secure_cookies,
-        } => {
+        Command::Serve { database, listen, plan, secure_cookies } => {
             let db = open(&database, plan.as_deref()).await?;
             serve(db, listen, secure_cookies).await
         }
-        Command::Demo {
-            scale,
-            seed,
-            database,
-            listen,
-            plan,
-            no_serve,
-        } => {
+        Command::Demo { scale, seed, database, listen, plan, no_serve } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
                 let path = path.trim_start_matches("//");
                 for suffix in ["", "-wal", "-shm"] {
@@ -178,6 +165,9 @@ async fn main() -> Result<()> {
                 summary.completions,
                 redact(&database)
             );
+            if let Some(kb) = peak_memory_kb() {
+                println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
+            }
             println!("\n演示账号 Demo logins (one per role; passwords are random for this run):");
             for l in &summary.logins {
                 println!(
@@ -196,16 +186,9 @@ async fn main() -> Result<()> {
             }
             serve(db, listen, false).await
         }
-        Command::User {
-            database,
-            username,
-            role,
-            scope,
-            name,
-        } => {
+        Command::User { database, username, role, scope, name } => {
             let db = open(&database, None).await?;
-            let role = jineng_store::users::Role::parse(&role)
-                .with_context(|| format!("unknown role {role}"))?;
+            let role = jineng_store::users::Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
             let password = std::env::var("JINENG_NEW_PASSWORD")
                 .unwrap_or_else(|_| jineng_store::users::random_token()[..16].to_owned());
             jineng_store::users::create(

@@ -15,18 +15,10 @@ impl AreaCode {
         let s = s.trim();
         let b = s.as_bytes();
         if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
-            return Err(Invalid::new(
-                "area_code.format",
-                "行政区划代码应为6位数字",
-                "an area code is six digits",
-            ));
+            return Err(Invalid::new("area_code.format", "行政区划代码应为6位数字", "an area code is six digits"));
         }
         if &b[..2] == b"00" {
-            return Err(Invalid::new(
-                "area_code.province",
-                "省级代码无效",
-                "unknown province",
-            ));
+            return Err(Invalid::new("area_code.province", "省级代码无效", "unknown province"));
         }
         let mut a = [0u8; 6];
         a.copy_from_slice(b);
@@ -86,17 +78,8 @@ mod tests {
 
     #[test]
     fn letters_and_short_codes_are_refused() {
-        assert_eq!(
-            AreaCode::parse("41172").unwrap_err().code,
-            "area_code.format"
-        );
-        assert_eq!(
-            AreaCode::parse("41172x").unwrap_err().code,
-            "area_code.format"
-        );
-        assert_eq!(
-            AreaCode::parse("001722").unwrap_err().code,
-            "area_code.province"
-        );
+        assert_eq!(AreaCode::parse("41172").unwrap_err().code, "area_code.format");
+        assert_eq!(AreaCode::parse("41172x").unwrap_err().code, "area_code.format");
+        assert_eq!(AreaCode::parse("001722").unwrap_err().code, "area_code.province");
     }
 }

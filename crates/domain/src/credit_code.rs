@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// An 18-character unified social credit code.
 ///
@@ -34,10 +32,7 @@ impl CreditCode {
             return Err(Invalid::new(
                 "credit_code.length",
                 format!("统一社会信用代码应为18位，实为{}位", s.chars().count()),
-                format!(
-                    "a credit code has 18 characters, this one has {}",
-                    s.chars().count()
-                ),
+                format!("a credit code has 18 characters, this one has {}", s.chars().count()),
             ));
         }
         let mut values = [0u32; 18];
@@ -47,16 +42,8 @@ impl CreditCode {
                 None => {
                     return Err(Invalid::new(
                         "credit_code.format",
-                        format!(
-                            "第{}位字符“{}”不允许（不使用I、O、Z、S、V）",
-                            i + 1,
-                            *c as char
-                        ),
-                        format!(
-                            "character {} '{}' is not allowed (I, O, Z, S, V are never used)",
-                            i + 1,
-                            *c as char
-                        ),
+                        format!("第{}位字符“{}”不允许（不使用I、O、Z、S、V）", i + 1, *c as char),
+                        format!("character {} '{}' is not allowed (I, O, Z, S, V are never used)", i + 1, *c as char),
                     ))
                 }
             }
@@ -68,13 +55,8 @@ impl CreditCode {
                 "characters 3–8 must be an area code",
             ));
         }
-        let warning = (check_value(&values) != values[17]).then(|| {
-            Invalid::new(
-                "credit_code.check_digit",
-                "校验码错误",
-                "check character wrong",
-            )
-        });
+        let warning = (check_value(&values) != values[17])
+            .then(|| Invalid::new("credit_code.check_digit", "校验码错误", "check character wrong"));
         Ok((Self(s), warning))
     }
 
@@ -93,12 +75,7 @@ impl CreditCode {
             n /= 31;
         }
         values[17] = check_value(&values);
-        Self(
-            values
-                .iter()
-                .map(|v| CHARSET[*v as usize] as char)
-                .collect(),
-        )
+        Self(values.iter().map(|v| CHARSET[*v as usize] as char).collect())
     }
 
     /// The code as text.
@@ -153,14 +130,8 @@ mod tests {
 
     #[test]
     fn forbidden_letters_and_lengths_are_refused() {
-        assert_eq!(
-            CreditCode::parse("9144030070846113OT").unwrap_err().code,
-            "credit_code.format"
-        );
-        assert_eq!(
-            CreditCode::parse("9144").unwrap_err().code,
-            "credit_code.length"
-        );
+        assert_eq!(CreditCode::parse("9144030070846113OT").unwrap_err().code, "credit_code.format");
+        assert_eq!(CreditCode::parse("9144").unwrap_err().code, "credit_code.length");
     }
 
     proptest! {

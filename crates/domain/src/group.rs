@@ -68,11 +68,7 @@ pub struct GroupMembership {
 
 impl GroupMembership {
     /// Checks that the period is not reversed.
-    pub fn new(
-        group: PriorityGroup,
-        from: NaiveDate,
-        to: Option<NaiveDate>,
-    ) -> Result<Self, Invalid> {
+    pub fn new(group: PriorityGroup, from: NaiveDate, to: Option<NaiveDate>) -> Result<Self, Invalid> {
         if let Some(to) = to {
             if to < from {
                 return Err(Invalid::new(
@@ -101,12 +97,7 @@ mod tests {
 
     #[test]
     fn membership_covers_both_ends_of_its_period() {
-        let m = GroupMembership::new(
-            PriorityGroup::PoorWorker,
-            d("2019-03-01"),
-            Some(d("2020-12-31")),
-        )
-        .unwrap();
+        let m = GroupMembership::new(PriorityGroup::PoorWorker, d("2019-03-01"), Some(d("2020-12-31"))).unwrap();
         assert!(m.covers(d("2019-03-01")));
         assert!(m.covers(d("2020-12-31")));
         assert!(!m.covers(d("2021-01-01")));
@@ -118,15 +109,7 @@ mod tests {
         for g in PriorityGroup::ALL {
             assert_eq!(PriorityGroup::parse(g.code()).unwrap(), *g);
         }
-        assert_eq!(
-            PriorityGroup::parse("alien").unwrap_err().code,
-            "priority_group.unknown"
-        );
-        assert!(GroupMembership::new(
-            PriorityGroup::Veteran,
-            d("2020-01-02"),
-            Some(d("2020-01-01"))
-        )
-        .is_err());
+        assert_eq!(PriorityGroup::parse("alien").unwrap_err().code, "priority_group.unknown");
+        assert!(GroupMembership::new(PriorityGroup::Veteran, d("2020-01-02"), Some(d("2020-01-01"))).is_err());
     }
 }

@@ -45,10 +45,7 @@ impl IdNumber {
             return Err(Invalid::new(
                 "id_number.length",
                 format!("身份证号应为18位，实为{}位", s.chars().count()),
-                format!(
-                    "an ID number has 18 characters, this one has {}",
-                    s.chars().count()
-                ),
+                format!("an ID number has 18 characters, this one has {}", s.chars().count()),
             ));
         }
         if !b[..17].iter().all(u8::is_ascii_digit) {
@@ -67,13 +64,8 @@ impl IdNumber {
             ));
         }
         let area = std::str::from_utf8(&b[..6]).unwrap_or_default();
-        AreaCode::parse(area).map_err(|_| {
-            Invalid::new(
-                "id_number.area",
-                "地址码无效",
-                "the area code part is not valid",
-            )
-        })?;
+        AreaCode::parse(area)
+            .map_err(|_| Invalid::new("id_number.area", "地址码无效", "the area code part is not valid"))?;
         if birth_date(b).is_none() {
             return Err(Invalid::new(
                 "id_number.birth_date",
@@ -83,11 +75,7 @@ impl IdNumber {
         }
         let expected = check_char(b);
         if last != expected {
-            return Err(Invalid::new(
-                "id_number.check_digit",
-                "校验码错误",
-                "check digit wrong",
-            ));
+            return Err(Invalid::new("id_number.check_digit", "校验码错误", "check digit wrong"));
         }
         let mut a = [0u8; 18];
         a.copy_from_slice(b);
@@ -97,14 +85,7 @@ impl IdNumber {
 
     /// Builds a valid number from its parts, computing the check digit (used by demo data and tests).
     pub fn from_parts(area: AreaCode, birth: NaiveDate, sequence: u16) -> Self {
-        let body = format!(
-            "{}{:04}{:02}{:02}{:03}",
-            area,
-            birth.year(),
-            birth.month(),
-            birth.day(),
-            sequence % 1000
-        );
+        let body = format!("{}{:04}{:02}{:02}{:03}", area, birth.year(), birth.month(), birth.day(), sequence % 1000);
         let mut a = [0u8; 18];
         a[..17].copy_from_slice(body.as_bytes());
         a[17] = check_char(&a);
@@ -163,11 +144,7 @@ fn birth_date(b: &[u8]) -> Option<NaiveDate> {
 }
 
 fn check_char(b: &[u8]) -> u8 {
-    let sum: u32 = b[..17]
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = b[..17].iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
     CHECK[(sum % 11) as usize]
 }
 
@@ -207,10 +184,7 @@ mod tests {
     #[test]
     fn a_valid_number_parses_with_birth_date_and_sex() {
         let id = IdNumber::parse(VALID).unwrap();
-        assert_eq!(
-            id.birth_date(),
-            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
-        );
+        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
         assert_eq!(id.sex(), Sex::Female);
         assert_eq!(id.area().as_str(), "110105");
     }
@@ -247,18 +221,9 @@ mod tests {
 
     #[test]
     fn length_and_format_errors_name_the_problem() {
-        assert_eq!(
-            IdNumber::parse("1234").unwrap_err().code,
-            "id_number.length"
-        );
-        assert_eq!(
-            IdNumber::parse("1101051949123100AX").unwrap_err().code,
-            "id_number.format"
-        );
-        assert_eq!(
-            IdNumber::parse("00010519491231002X").unwrap_err().code,
-            "id_number.area"
-        );
+        assert_eq!(IdNumber::parse("1234").unwrap_err().code, "id_number.length");
+        assert_eq!(IdNumber::parse("1101051949123100AX").unwrap_err().code, "id_number.format");
+        assert_eq!(IdNumber::parse("00010519491231002X").unwrap_err().code, "id_number.area");
     }
 
     proptest! {

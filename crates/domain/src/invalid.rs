@@ -14,11 +14,7 @@ pub struct Invalid {
 impl Invalid {
     /// A reason with both languages.
     pub fn new(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self {
-            code,
-            zh: zh.into(),
-            en: en.into(),
-        }
+        Self { code, zh: zh.into(), en: en.into() }
     }
 }
 

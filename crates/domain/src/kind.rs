@@ -63,17 +63,13 @@ impl TrainingKind {
 
     /// Parses a code.
     pub fn parse(s: &str) -> Result<Self, Invalid> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|k| k.code() == s.trim())
-            .ok_or_else(|| {
-                Invalid::new(
-                    "training_kind.unknown",
-                    format!("未知的培训类型“{s}”"),
-                    format!("unknown training kind '{s}'"),
-                )
-            })
+        Self::ALL.iter().copied().find(|k| k.code() == s.trim()).ok_or_else(|| {
+            Invalid::new(
+                "training_kind.unknown",
+                format!("未知的培训类型“{s}”"),
+                format!("unknown training kind '{s}'"),
+            )
+        })
     }
 
     /// Whether this kind counts toward a program's skill-upgrade share (技能提升培训占比).

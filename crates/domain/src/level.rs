@@ -14,11 +14,7 @@ impl SkillLevel {
         if (1..=5).contains(&level) {
             Ok(Self(level))
         } else {
-            Err(Invalid::new(
-                "skill_level.range",
-                "技能等级应为1–5级",
-                "a skill level is 1 to 5",
-            ))
+            Err(Invalid::new("skill_level.range", "技能等级应为1–5级", "a skill level is 1 to 5"))
         }
     }
 
@@ -34,13 +30,7 @@ impl SkillLevel {
 
     /// Chinese name, e.g. `三级/高级工`.
     pub fn zh(self) -> &'static str {
-        [
-            "一级/高级技师",
-            "二级/技师",
-            "三级/高级工",
-            "四级/中级工",
-            "五级/初级工",
-        ][self.0 as usize - 1]
+        ["一级/高级技师", "二级/技师", "三级/高级工", "四级/中级工", "五级/初级工"][self.0 as usize - 1]
     }
 
     /// English name.

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An amount of money in fen (1 yuan = 100 fen).
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -34,11 +32,7 @@ impl Money {
         let n = self.0 * percent;
         let q = n / 100;
         let r = n % 100;
-        Self(if r.abs() * 2 >= 100 {
-            q + r.signum()
-        } else {
-            q
-        })
+        Self(if r.abs() * 2 >= 100 { q + r.signum() } else { q })
     }
 
     /// The smaller of two amounts.
@@ -104,9 +98,6 @@ mod tests {
     fn twenty_percent_rounds_half_up_to_the_fen() {
         assert_eq!(Money::from_fen(12_345).percent(20), Money::from_fen(2_469));
         assert_eq!(Money::from_fen(123).percent(50), Money::from_fen(62));
-        assert_eq!(
-            Money::from_yuan(2_500_000).percent(20),
-            Money::from_yuan(500_000)
-        );
+        assert_eq!(Money::from_yuan(2_500_000).percent(20), Money::from_yuan(500_000));
     }
 }

@@ -208,13 +208,8 @@ impl Program {
 impl Plan {
     /// Parses a plan file and checks that it is consistent.
     pub fn from_toml(text: &str) -> Result<Self, Invalid> {
-        let plan: Plan = toml::from_str(text).map_err(|e| {
-            Invalid::new(
-                "plan.syntax",
-                format!("计划文件格式错误：{e}"),
-                format!("plan file: {e}"),
-            )
-        })?;
+        let plan: Plan = toml::from_str(text)
+            .map_err(|e| Invalid::new("plan.syntax", format!("计划文件格式错误：{e}"), format!("plan file: {e}")))?;
         plan.check()?;
         Ok(plan)
     }
@@ -225,10 +220,7 @@ impl Plan {
         let mut codes = HashSet::new();
         for p in &self.programs {
             if !codes.insert(p.code.as_str()) {
-                return bad(
-                    format!("专项计划编号重复：{}", p.code),
-                    format!("duplicate program {}", p.code),
-                );
+                return bad(format!("专项计划编号重复：{}", p.code), format!("duplicate program {}", p.code));
             }
             if p.target.is_some() && p.pending.is_some() {
                 return bad(
@@ -266,10 +258,7 @@ impl Plan {
             }
         }
         if self.plan.end < self.plan.start {
-            return bad(
-                "计划结束日期早于开始日期".into(),
-                "the plan ends before it starts".into(),
-            );
+            return bad("计划结束日期早于开始日期".into(), "the plan ends before it starts".into());
         }
         Ok(())
     }
@@ -281,16 +270,12 @@ impl Plan {
 
     /// Sub-targets of a program.
     pub fn children<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Program> + 'a {
-        self.programs
-            .iter()
-            .filter(move |p| p.parent.as_deref() == Some(code))
+        self.programs.iter().filter(move |p| p.parent.as_deref() == Some(code))
     }
 
     /// Programs that classes can be filed under: those with no sub-targets.
     pub fn leaf_programs(&self) -> impl Iterator<Item = &Program> {
-        self.programs
-            .iter()
-            .filter(|p| self.children(&p.code).next().is_none())
+        self.programs.iter().filter(|p| self.children(&p.code).next().is_none())
     }
 
     /// A county by code.

@@ -67,3 +67,15 @@ pub async fn for_entity(db: &crate::Db, entity: &str, entity_id: &str) -> Result
     .fetch_all(p)
     .await?))
 }
+
+/// Writes one entry outside any other change (e.g. a sign-in).
+pub async fn log(
+    db: &crate::Db,
+    actor: Actor,
+    action: &str,
+    entity: &str,
+    entity_id: &str,
+    detail: &serde_json::Value,
+) -> Result<()> {
+    crate::with_pool!(db, |p| record(p, actor, action, entity, entity_id, detail).await)
+}

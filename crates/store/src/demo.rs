@@ -66,21 +66,20 @@ pub struct DemoSummary {
 }
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林",
-    "何", "郭", "马", "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹",
-    "袁", "邓", "许", "傅", "沈", "曾", "彭", "吕", "苏", "卢", "蒋", "蔡", "贾", "丁", "魏", "薛",
-    "叶", "阎", "余", "潘", "杜", "戴", "夏", "钟", "汪", "田", "任", "姜", "范", "方", "石", "姚",
-    "谭", "廖", "邹", "熊", "金", "陆", "郝", "孔", "白", "崔", "康", "毛", "邱", "秦", "江", "史",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓", "许", "傅", "沈", "曾",
+    "彭", "吕", "苏", "卢", "蒋", "蔡", "贾", "丁", "魏", "薛", "叶", "阎", "余", "潘", "杜", "戴", "夏", "钟", "汪",
+    "田", "任", "姜", "范", "方", "石", "姚", "谭", "廖", "邹", "熊", "金", "陆", "郝", "孔", "白", "崔", "康", "毛",
+    "邱", "秦", "江", "史",
 ];
 const MALE: &[&str] = &[
-    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞",
-    "鑫", "波", "斌", "宇", "浩", "凯", "健", "俊", "帅", "建国", "建军", "国强", "志强", "海涛",
-    "永刚", "红军", "振华", "子豪", "浩然", "宇航", "家豪", "文博", "明辉", "天佑",
+    "伟", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞", "鑫", "波", "斌",
+    "宇", "浩", "凯", "健", "俊", "帅", "建国", "建军", "国强", "志强", "海涛", "永刚", "红军", "振华", "子豪", "浩然",
+    "宇航", "家豪", "文博", "明辉", "天佑",
 ];
 const FEMALE: &[&str] = &[
-    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "秀英", "桂英", "玉兰", "丹", "萍", "红", "玲",
-    "燕", "倩", "婷", "雪", "慧", "欣怡", "梓涵", "雨婷", "佳琪", "晓燕", "春梅", "海燕", "丽娟",
-    "秀兰", "美玲",
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "秀英", "桂英", "玉兰", "丹", "萍", "红", "玲", "燕", "倩", "婷",
+    "雪", "慧", "欣怡", "梓涵", "雨婷", "佳琪", "晓燕", "春梅", "海燕", "丽娟", "秀兰", "美玲",
 ];
 const BRANDS: &[&str] = &[
     "天中",
@@ -100,24 +99,9 @@ const BRANDS: &[&str] = &[
     "瑞丰",
     "德众",
 ];
-const PROVIDER_TYPES: &[&str] = &[
-    "职业培训学校",
-    "职业技能培训中心",
-    "技工学校",
-    "职业培训学院",
-];
-const INDUSTRIES: &[&str] = &[
-    "食品",
-    "机械制造",
-    "建筑工程",
-    "物流",
-    "电子商务",
-    "家政服务",
-    "农业科技",
-    "服装",
-    "新材料",
-    "汽车配件",
-];
+const PROVIDER_TYPES: &[&str] = &["职业培训学校", "职业技能培训中心", "技工学校", "职业培训学院"];
+const INDUSTRIES: &[&str] =
+    &["食品", "机械制造", "建筑工程", "物流", "电子商务", "家政服务", "农业科技", "服装", "新材料", "汽车配件"];
 
 /// Occupation-name hints per program (falls back to the whole catalog).
 fn hints(program: &str) -> &'static [&'static str] {
@@ -125,16 +109,7 @@ fn hints(program: &str) -> &'static [&'static str] {
         "P1" => &["机", "电", "装配", "数控", "焊", "车工", "钳工"],
         "P4a" => &["养老", "家政", "护理", "育婴", "保育"],
         "P4b" => &["电子商务", "快递", "网", "营销", "物流"],
-        "P5" => &[
-            "砌筑",
-            "钢筋",
-            "混凝土",
-            "架子",
-            "装饰",
-            "建筑",
-            "防水",
-            "管工",
-        ],
+        "P5" => &["砌筑", "钢筋", "混凝土", "架子", "装饰", "建筑", "防水", "管工"],
         "P6" => &["电工", "焊", "起重", "安全"],
         "P7" => &["农", "种", "养殖", "园艺", "果", "菌", "畜", "植保"],
         "P9" => &["食品", "中式", "烹调", "面点", "餐", "物流"],
@@ -219,38 +194,26 @@ macro_rules! bulk {
 
 /// Generates the demo city into a database that has the plan loaded and no other data.
 /// `progress` is called with (done, total) classes as they are generated.
-pub async fn generate(
-    db: &Db,
-    scale: Scale,
-    seed: u64,
-    progress: &(dyn Fn(u64, u64) + Sync),
-) -> Result<DemoSummary> {
+pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<DemoSummary> {
     let mut rng = StdRng::seed_from_u64(seed);
     let the_plan = plan::current_plan(db).await?;
     let occupations = plan::occupations(db).await?;
     let programs = plan::programs(db).await?;
     let t1 = the_plan.targets.iter().find(|t| t.subsidised.is_some());
-    let (total_goal, subsidised_goal) = t1.map_or((250_000, 150_000), |t| {
-        (t.value, t.subsidised.unwrap_or(t.value))
-    });
+    let (total_goal, subsidised_goal) = t1.map_or((250_000, 150_000), |t| (t.value, t.subsidised.unwrap_or(t.value)));
     let factor = match scale {
         Scale::Small => 3_000.0 / total_goal as f64,
         Scale::City => 1.0,
         Scale::Province => 10.0,
     };
     let subsidised_share = subsidised_goal as f64 / total_goal as f64;
-    let counties: Vec<(String, f64)> = the_plan
-        .counties
-        .iter()
-        .map(|c| (c.code.to_string(), c.population as f64))
-        .collect();
+    let counties: Vec<(String, f64)> =
+        the_plan.counties.iter().map(|c| (c.code.to_string(), c.population as f64)).collect();
 
     // Organisations.
     let mut serial = 1_000_000u64;
     let mut orgs =
-        |per_county: usize,
-         rng: &mut StdRng,
-         f: &dyn Fn(&mut StdRng, &str) -> (String, &'static str, bool)| {
+        |per_county: usize, rng: &mut StdRng, f: &dyn Fn(&mut StdRng, &str) -> (String, &'static str, bool)| {
             let mut out = Vec::new();
             let mut names = HashSet::new();
             for c in &the_plan.counties {
@@ -274,60 +237,31 @@ pub async fn generate(
         };
     let per = |n: f64| ((n * factor.max(0.05)).round() as usize).clamp(2, 400);
     let providers = orgs(per(12.0), &mut rng, &|rng, county| {
-        (
-            format!(
-                "{county}{}{}",
-                BRANDS.choose(rng).unwrap(),
-                PROVIDER_TYPES.choose(rng).unwrap()
-            ),
-            "",
-            false,
-        )
+        (format!("{county}{}{}", BRANDS.choose(rng).unwrap(), PROVIDER_TYPES.choose(rng).unwrap()), "", false)
     });
     let bodies = orgs(2, &mut rng, &|rng, county| {
-        (
-            format!("{county}{}职业技能评价中心", BRANDS.choose(rng).unwrap()),
-            "",
-            false,
-        )
+        (format!("{county}{}职业技能评价中心", BRANDS.choose(rng).unwrap()), "", false)
     });
     let employers = orgs(per(40.0), &mut rng, &|rng, county| {
-        let kind = *weighted(
-            rng,
-            &[
-                ("enterprise", 80.0),
-                ("cooperative", 10.0),
-                ("poverty_workshop", 8.0),
-                ("other", 2.0),
-            ],
-        );
+        let kind =
+            *weighted(rng, &[("enterprise", 80.0), ("cooperative", 10.0), ("poverty_workshop", 8.0), ("other", 2.0)]);
         let name = match kind {
             "cooperative" => format!("{county}{}种植专业合作社", BRANDS.choose(rng).unwrap()),
             "poverty_workshop" => format!("{county}{}扶贫车间", BRANDS.choose(rng).unwrap()),
-            _ => format!(
-                "{county}{}{}有限公司",
-                BRANDS.choose(rng).unwrap(),
-                INDUSTRIES.choose(rng).unwrap()
-            ),
+            _ => format!("{county}{}{}有限公司", BRANDS.choose(rng).unwrap(), INDUSTRIES.choose(rng).unwrap()),
         };
         (name, kind, kind == "enterprise" && rng.gen_bool(0.85))
     });
-    let providers_by_county: HashMap<&str, Vec<i64>> =
-        providers.iter().fold(HashMap::new(), |mut m, p| {
-            m.entry(p.county.as_str()).or_default().push(p.id);
-            m
-        });
+    let providers_by_county: HashMap<&str, Vec<i64>> = providers.iter().fold(HashMap::new(), |mut m, p| {
+        m.entry(p.county.as_str()).or_default().push(p.id);
+        m
+    });
 
     // Volume per leaf program: its target where the plan sets one, the rest of T1 spread over
     // programs whose target is pending, each reaching 85–115 %.
     let leaves: Vec<&plan::ProgramRow> = programs
         .iter()
-        .filter(|p| {
-            p.unit != "none"
-                && !programs
-                    .iter()
-                    .any(|c| c.parent_code.as_deref() == Some(&p.program_code))
-        })
+        .filter(|p| p.unit != "none" && !programs.iter().any(|c| c.parent_code.as_deref() == Some(&p.program_code)))
         .collect();
     let set: i64 = leaves.iter().filter_map(|p| p.target).sum();
     let pending: Vec<_> = leaves.iter().filter(|p| p.target.is_none()).collect();
@@ -339,17 +273,11 @@ pub async fn generate(
         let base = match p.target {
             Some(t) => t as f64,
             None => {
-                let i = pending
-                    .iter()
-                    .position(|q| q.program_code == p.program_code)
-                    .unwrap_or(0);
+                let i = pending.iter().position(|q| q.program_code == p.program_code).unwrap_or(0);
                 rest * weights[i] / wsum
             }
         };
-        volumes.push((
-            p,
-            (base * factor * rng.gen_range(0.85..1.15)).round() as i64,
-        ));
+        volumes.push((p, (base * factor * rng.gen_range(0.85..1.15)).round() as i64));
     }
     let planned: i64 = volumes.iter().map(|(_, v)| v).sum();
 
@@ -367,10 +295,7 @@ pub async fn generate(
     for (program, volume) in &volumes {
         let pool_occ: Vec<&plan::OccupationRow> = {
             let h = hints(&program.program_code);
-            let v: Vec<_> = occupations
-                .iter()
-                .filter(|o| h.iter().any(|k| o.name.contains(k)))
-                .collect();
+            let v: Vec<_> = occupations.iter().filter(|o| h.iter().any(|k| o.name.contains(k))).collect();
             if v.is_empty() {
                 occupations.iter().collect()
             } else {
@@ -396,33 +321,20 @@ pub async fn generate(
                 .choose(&mut rng)
                 .unwrap()
             } else {
-                *[
-                    TrainingKind::Employment,
-                    TrainingKind::Employment,
-                    TrainingKind::PreJob,
-                ]
-                .choose(&mut rng)
-                .unwrap()
+                *[TrainingKind::Employment, TrainingKind::Employment, TrainingKind::PreJob].choose(&mut rng).unwrap()
             };
-            let level = occupation
-                .has_levels
-                .then(|| *weighted(&mut rng, &[(5i64, 50.0), (4, 30.0), (3, 15.0), (2, 5.0)]));
+            let level =
+                occupation.has_levels.then(|| *weighted(&mut rng, &[(5i64, 50.0), (4, 30.0), (3, 15.0), (2, 5.0)]));
             // Slightly more training later in the period.
             let d = (rng.gen_range(0.0f64..1.0).powf(0.8) * days as f64) as u64;
             let class_start = start + Days::new(d.min(days.saturating_sub(10)));
             let class_end = (class_start + Days::new(rng.gen_range(5..40))).min(the_plan.plan.end);
-            let provider = *providers_by_county[county.as_str()]
-                .choose(&mut rng)
-                .unwrap();
+            let provider = *providers_by_county[county.as_str()].choose(&mut rng).unwrap();
             let class_id = classes.len() as i64 + 1;
             let county_name = the_plan.county(&county).map_or("", |c| c.name_zh.as_str());
             let class = Class {
                 id: class_id,
-                name: format!(
-                    "{county_name}{}{}期",
-                    occupation.name,
-                    class_start.format("%Y年%-m月")
-                ),
+                name: format!("{county_name}{}{}期", occupation.name, class_start.format("%Y年%-m月")),
                 program: program.program_code.clone(),
                 occupation: occupation.occupation_code.clone(),
                 level,
@@ -435,19 +347,11 @@ pub async fn generate(
             };
             let mut in_class = HashSet::new();
             for _ in 0..size {
-                let reuse = pool
-                    .get(&county)
-                    .filter(|v| v.len() > 50 && rng.gen_bool(0.22));
+                let reuse = pool.get(&county).filter(|v| v.len() > 50 && rng.gen_bool(0.22));
                 let idx = match reuse {
                     Some(v) => *v.choose(&mut rng).unwrap(),
                     None => {
-                        let p = new_person(
-                            &mut rng,
-                            &county,
-                            people.len() as i64 + 1,
-                            &mut used_ids,
-                            class_start,
-                        );
+                        let p = new_person(&mut rng, &county, people.len() as i64 + 1, &mut used_ids, class_start);
                         for (g, p_) in [
                             ("rural_migrant", 0.3),
                             ("poor_worker", 0.08),
@@ -462,9 +366,7 @@ pub async fn generate(
                             }
                         }
                         people.push(p);
-                        pool.entry(county.clone())
-                            .or_default()
-                            .push(people.len() - 1);
+                        pool.entry(county.clone()).or_default().push(people.len() - 1);
                         people.len() - 1
                     }
                 };
@@ -498,50 +400,57 @@ pub async fn generate(
     }
 
     let now = crate::now();
-    bulk!(db, "INSERT INTO provider (provider_id, credit_code, name, county_code, status, created_at, updated_at) ", &providers, 7, |b, o| {
-        b.push_bind(o.id).push_bind(o.code.clone()).push_bind(o.name.clone()).push_bind(o.county.clone()).push_bind("listed").push_bind(now).push_bind(now);
-    });
+    bulk!(
+        db,
+        "INSERT INTO provider (provider_id, credit_code, name, county_code, status, created_at, updated_at) ",
+        &providers,
+        7,
+        |b, o| {
+            b.push_bind(o.id)
+                .push_bind(o.code.clone())
+                .push_bind(o.name.clone())
+                .push_bind(o.county.clone())
+                .push_bind("listed")
+                .push_bind(now)
+                .push_bind(now);
+        }
+    );
     bulk!(db, "INSERT INTO assessment_body (assessment_body_id, credit_code, name, county_code, status, created_at, updated_at) ", &bodies, 7, |b, o| {
         b.push_bind(o.id).push_bind(o.code.clone()).push_bind(o.name.clone()).push_bind(o.county.clone()).push_bind("listed").push_bind(now).push_bind(now);
     });
-    bulk!(db, "INSERT INTO employer (employer_id, credit_code, name, county_code, kind, insured, created_at, updated_at) ", &employers, 8, |b, o| {
-        b.push_bind(o.id).push_bind(o.code.clone()).push_bind(o.name.clone()).push_bind(o.county.clone()).push_bind(o.kind).push_bind(o.insured).push_bind(now).push_bind(now);
-    });
+    bulk!(
+        db,
+        "INSERT INTO employer (employer_id, credit_code, name, county_code, kind, insured, created_at, updated_at) ",
+        &employers,
+        8,
+        |b, o| {
+            b.push_bind(o.id)
+                .push_bind(o.code.clone())
+                .push_bind(o.name.clone())
+                .push_bind(o.county.clone())
+                .push_bind(o.kind)
+                .push_bind(o.insured)
+                .push_bind(now)
+                .push_bind(now);
+        }
+    );
     progress(planned as u64 * 5 / 4, planned as u64 * 2);
     bulk!(db, "INSERT INTO person (person_id, id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at) ", &people, 10, |b, p| {
         b.push_bind(p.id).push_bind(p.id_number.clone()).push_bind(p.name.clone()).push_bind(p.sex).push_bind(p.birth)
             .push_bind(p.county.clone()).push_bind(p.phone.clone()).push_bind(p.rural).push_bind(now).push_bind(now);
     });
-    bulk!(
-        db,
-        "INSERT INTO person_group (person_id, group_code, from_date, to_date) ",
-        &groups,
-        4,
-        |b, g| {
-            b.push_bind(g.0)
-                .push_bind(g.1)
-                .push_bind(g.2)
-                .push_bind(g.3);
-        }
-    );
+    bulk!(db, "INSERT INTO person_group (person_id, group_code, from_date, to_date) ", &groups, 4, |b, g| {
+        b.push_bind(g.0).push_bind(g.1).push_bind(g.2).push_bind(g.3);
+    });
     bulk!(db, "INSERT INTO training_class (class_id, name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at) ", &classes, 12, |b, c| {
         b.push_bind(c.id).push_bind(c.name.clone()).push_bind(c.program.clone()).push_bind(c.occupation.clone()).push_bind(c.level)
             .push_bind(c.kind.code()).push_bind(c.county.clone()).push_bind(c.provider).push_bind(c.start).push_bind(c.end)
             .push_bind(c.subsidised).push_bind(now);
     });
     progress(planned as u64 * 3 / 2, planned as u64 * 2);
-    bulk!(
-        db,
-        "INSERT INTO enrolment (enrolment_id, class_id, person_id, enrolled_on) ",
-        &enrolments,
-        4,
-        |b, e| {
-            b.push_bind(e.0)
-                .push_bind(e.1)
-                .push_bind(e.2)
-                .push_bind(e.3);
-        }
-    );
+    bulk!(db, "INSERT INTO enrolment (enrolment_id, class_id, person_id, enrolled_on) ", &enrolments, 4, |b, e| {
+        b.push_bind(e.0).push_bind(e.1).push_bind(e.2).push_bind(e.3);
+    });
     bulk!(db, "INSERT INTO completion (completion_id, enrolment_id, class_id, person_id, program_code, county_code, completed_on, subsidised, skill_upgrade) ", &completions, 9, |b, c| {
         b.push_bind(c.id).push_bind(c.enrolment).push_bind(c.class).push_bind(c.person).push_bind(c.program.clone()).push_bind(c.county.clone())
             .push_bind(c.on).push_bind(c.subsidised).push_bind(c.skill_upgrade);
@@ -551,54 +460,22 @@ pub async fn generate(
     progress(planned as u64 * 2, planned as u64 * 2);
 
     // One login per role.
-    let biggest = the_plan
-        .counties
-        .iter()
-        .max_by_key(|c| c.population)
-        .cloned();
-    let county = biggest
-        .as_ref()
-        .map(|c| (c.code.to_string(), c.name_zh.clone()))
-        .unwrap_or_default();
+    let biggest = the_plan.counties.iter().max_by_key(|c| c.population).cloned();
+    let county = biggest.as_ref().map(|c| (c.code.to_string(), c.name_zh.clone())).unwrap_or_default();
     let dept = the_plan
         .department("hrss")
         .or(the_plan.departments.first())
         .map(|d| (d.code.clone(), d.name_zh.clone()))
         .unwrap_or_default();
-    let provider = providers
-        .iter()
-        .find(|p| p.county == county.0)
-        .or(providers.first());
+    let provider = providers.iter().find(|p| p.county == county.0).or(providers.first());
     let body = bodies.first();
-    let worker = completions
-        .first()
-        .and_then(|c| people.iter().find(|p| p.id == c.person));
+    let worker = completions.first().and_then(|c| people.iter().find(|p| p.id == c.person));
     let mut logins = Vec::new();
     let specs: Vec<(Role, &str, Option<String>, String)> = vec![
-        (
-            Role::CityAdmin,
-            "admin",
-            None,
-            the_plan.plan.region_name_zh.clone(),
-        ),
-        (
-            Role::County,
-            "county",
-            Some(county.0.clone()),
-            county.1.clone(),
-        ),
-        (
-            Role::Department,
-            "department",
-            Some(dept.0.clone()),
-            dept.1.clone(),
-        ),
-        (
-            Role::Finance,
-            "finance",
-            None,
-            the_plan.plan.region_name_zh.clone(),
-        ),
+        (Role::CityAdmin, "admin", None, the_plan.plan.region_name_zh.clone()),
+        (Role::County, "county", Some(county.0.clone()), county.1.clone()),
+        (Role::Department, "department", Some(dept.0.clone()), dept.1.clone()),
+        (Role::Finance, "finance", None, the_plan.plan.region_name_zh.clone()),
         (
             Role::Provider,
             "provider",
@@ -611,37 +488,14 @@ pub async fn generate(
             body.map(|p| p.id.to_string()),
             body.map(|p| p.name.clone()).unwrap_or_default(),
         ),
-        (
-            Role::Auditor,
-            "auditor",
-            None,
-            the_plan.plan.region_name_zh.clone(),
-        ),
-        (
-            Role::Worker,
-            "worker",
-            worker.map(|p| p.id.to_string()),
-            worker.map(|p| p.name.clone()).unwrap_or_default(),
-        ),
+        (Role::Auditor, "auditor", None, the_plan.plan.region_name_zh.clone()),
+        (Role::Worker, "worker", worker.map(|p| p.id.to_string()), worker.map(|p| p.name.clone()).unwrap_or_default()),
     ];
     for (role, username, scope, label) in specs {
         let password = format!("{}-{}", username, &users::random_token()[..12]);
-        users::create(
-            db,
-            None,
-            username,
-            &format!("{} {}", role.zh(), label),
-            &password,
-            role,
-            scope.as_deref(),
-        )
-        .await?;
-        logins.push(DemoLogin {
-            role,
-            username: username.into(),
-            password,
-            scope_label: label,
-        });
+        users::create(db, None, username, &format!("{} {}", role.zh(), label), &password, role, scope.as_deref())
+            .await?;
+        logins.push(DemoLogin { role, username: username.into(), password, scope_label: label });
     }
     Ok(DemoSummary {
         people: people.len(),
@@ -652,36 +506,19 @@ pub async fn generate(
     })
 }
 
-fn new_person(
-    rng: &mut StdRng,
-    county: &str,
-    id: i64,
-    used: &mut HashSet<String>,
-    at: NaiveDate,
-) -> Person {
+fn new_person(rng: &mut StdRng, county: &str, id: i64, used: &mut HashSet<String>, at: NaiveDate) -> Person {
     let area = AreaCode::parse(county).expect("county codes are valid");
     loop {
         let age = rng.gen_range(17..58);
-        let birth = NaiveDate::from_ymd_opt(
-            at.year() - age,
-            rng.gen_range(1..=12),
-            rng.gen_range(1..=28),
-        )
-        .unwrap_or(at);
+        let birth =
+            NaiveDate::from_ymd_opt(at.year() - age, rng.gen_range(1..=12), rng.gen_range(1..=28)).unwrap_or(at);
         let number = IdNumber::from_parts(area, birth, rng.gen_range(0..1000));
         if !used.insert(number.as_str().to_owned()) {
             continue;
         }
         let male = matches!(number.sex(), jineng_domain::Sex::Male);
-        let given = if male {
-            MALE.choose(rng)
-        } else {
-            FEMALE.choose(rng)
-        }
-        .copied()
-        .unwrap_or("");
-        let surname =
-            SURNAMES[(rng.gen_range(0.0f64..1.0).powi(2) * SURNAMES.len() as f64) as usize];
+        let given = if male { MALE.choose(rng) } else { FEMALE.choose(rng) }.copied().unwrap_or("");
+        let surname = SURNAMES[(rng.gen_range(0.0f64..1.0).powi(2) * SURNAMES.len() as f64) as usize];
         return Person {
             id,
             id_number: number.as_str().to_owned(),
@@ -689,11 +526,7 @@ fn new_person(
             sex: if male { "male" } else { "female" },
             birth,
             county: county.to_owned(),
-            phone: format!(
-                "1{}{:09}",
-                [3, 5, 7, 8, 9][rng.gen_range(0..5)],
-                rng.gen_range(0..1_000_000_000u64)
-            ),
+            phone: format!("1{}{:09}", [3, 5, 7, 8, 9][rng.gen_range(0..5)], rng.gen_range(0..1_000_000_000u64)),
             rural: rng.gen_bool(0.6),
         };
     }

@@ -28,10 +28,7 @@ pub enum StoreError {
 impl StoreError {
     /// A field-level refusal.
     pub fn invalid(field: &str, reason: Invalid) -> Self {
-        StoreError::Invalid {
-            field: field.to_owned(),
-            reason,
-        }
+        StoreError::Invalid { field: field.to_owned(), reason }
     }
 }
 
@@ -44,11 +41,7 @@ impl From<sqlx::Error> for StoreError {
             }
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::Invalid {
                 field: d.constraint().unwrap_or("reference").to_owned(),
-                reason: Invalid::new(
-                    "reference.unknown",
-                    "引用的记录不存在",
-                    "refers to a record that does not exist",
-                ),
+                reason: Invalid::new("reference.unknown", "引用的记录不存在", "refers to a record that does not exist"),
             },
             _ => StoreError::Db(e),
         }

@@ -89,16 +89,8 @@ impl Db {
                 SqlitePoolOptions::new()
                     .max_connections(if memory { 1 } else { 8 })
                     .min_connections(if memory { 1 } else { 0 })
-                    .idle_timeout(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(600))
-                    })
-                    .max_lifetime(if memory {
-                        None
-                    } else {
-                        Some(Duration::from_secs(3600))
-                    })
+                    .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+                    .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
                     .connect_with(opts)
                     .await?,
             )
@@ -155,9 +147,7 @@ impl Db {
                 )
                 .fetch_all(p)
                 .await?;
-                rows.into_iter()
-                    .map(|(t, c, ty, n)| (t, c, ty, n == "YES"))
-                    .collect()
+                rows.into_iter().map(|(t, c, ty, n)| (t, c, ty, n == "YES")).collect()
             }
         };
         out.sort();
@@ -207,44 +197,30 @@ pub mod testing {
 
     /// URL of the PostgreSQL used by tests.
     pub fn pg_url() -> String {
-        std::env::var("JINENG_TEST_PG")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+        std::env::var("JINENG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
     }
 
     /// A fresh database of the given backend (`sqlite` or `postgres`) with the plan loaded.
     pub async fn fresh(backend: &str) -> Db {
         let db = match backend {
-            "sqlite" => Db::connect("sqlite::memory:")
-                .await
-                .expect("in-memory SQLite"),
+            "sqlite" => Db::connect("sqlite::memory:").await.expect("in-memory SQLite"),
             _ => {
                 let url = pg_url();
                 let admin = PgPool::connect(&url)
                     .await
                     .unwrap_or_else(|e| panic!("PostgreSQL at {url} is required for tests: {e}"));
                 let schema = format!("t_{}", &users::random_token()[..16]);
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&admin)
-                    .await
-                    .expect("create schema");
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
                 admin.close().await;
-                let opts = PgConnectOptions::from_str(&url)
-                    .expect("url")
-                    .options([("search_path", schema.as_str())]);
-                let pool = PgPoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(opts)
-                    .await
-                    .expect("connect");
+                let opts = PgConnectOptions::from_str(&url).expect("url").options([("search_path", schema.as_str())]);
+                let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await.expect("connect");
                 let db = Db::Postgres(pool);
                 db.migrate().await.expect("migrate");
                 db
             }
         };
         let plan = jineng_domain::Plan::from_toml(DEFAULT_PLAN).expect("shipped plan parses");
-        plan::load_plan(&db, &plan, DEFAULT_PLAN)
-            .await
-            .expect("load plan");
+        plan::load_plan(&db, &plan, DEFAULT_PLAN).await.expect("load plan");
         db
     }
 

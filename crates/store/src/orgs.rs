@@ -60,11 +60,8 @@ pub const EMPLOYER_KINDS: &[(&str, &str, &str)] = &[
 ];
 
 /// Catalog statuses of providers and assessment bodies.
-pub const STATUSES: &[(&str, &str, &str)] = &[
-    ("listed", "在册", "listed"),
-    ("suspended", "暂停", "suspended"),
-    ("removed", "移出", "removed"),
-];
+pub const STATUSES: &[(&str, &str, &str)] =
+    &[("listed", "在册", "listed"), ("suspended", "暂停", "suspended"), ("removed", "移出", "removed")];
 
 /// An organisation to create or the new values of one.
 #[derive(Debug, Clone)]
@@ -126,11 +123,7 @@ fn check(org: OrgKind, i: &OrgInput) -> Result<Checked> {
     if n == 0 || n > 100 {
         return Err(StoreError::invalid(
             "name",
-            Invalid::new(
-                "name.length",
-                "名称不能为空且不超过100字",
-                "a name is 1 to 100 characters",
-            ),
+            Invalid::new("name.length", "名称不能为空且不超过100字", "a name is 1 to 100 characters"),
         ));
     }
     let (kind, status) = match org {
@@ -155,32 +148,20 @@ fn check(org: OrgKind, i: &OrgInput) -> Result<Checked> {
             (None, Some(s))
         }
     };
-    Ok(Checked {
-        code,
-        warning: warning.map(|w| w.to_string()),
-        kind,
-        status,
-    })
+    Ok(Checked { code, warning: warning.map(|w| w.to_string()), kind, status })
 }
 
 fn map_fk(e: sqlx::Error) -> StoreError {
     match StoreError::from(e) {
-        StoreError::Invalid { .. } => StoreError::invalid(
-            "county_code",
-            Invalid::new("county.unknown", "县区代码不存在", "unknown county"),
-        ),
+        StoreError::Invalid { .. } => {
+            StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county"))
+        }
         other => other,
     }
 }
 
 /// Lists organisations of one kind, optionally of one county, filtered by a name fragment.
-pub async fn list(
-    db: &Db,
-    org: OrgKind,
-    county: Option<&str>,
-    q: &str,
-    limit: i64,
-) -> Result<Vec<OrgRow>> {
+pub async fn list(db: &Db, org: OrgKind, county: Option<&str>, q: &str, limit: i64) -> Result<Vec<OrgRow>> {
     let sql = format!(
         "{} WHERE ($1 = '' OR o.county_code = $1) AND ($2 = '' OR o.name LIKE $3 OR o.credit_code = $2) ORDER BY o.county_code, o.name LIMIT $4",
         org.select()
@@ -197,17 +178,9 @@ pub async fn list(
 
 /// One organisation, optionally only if in the given county.
 pub async fn get(db: &Db, org: OrgKind, id: i64, county: Option<&str>) -> Result<OrgRow> {
-    let sql = format!(
-        "{} WHERE o.{} = $1 AND ($2 = '' OR o.county_code = $2)",
-        org.select(),
-        org.id_col()
-    );
-    with_pool!(db, |p| sqlx::query_as(&sql)
-        .bind(id)
-        .bind(county.unwrap_or(""))
-        .fetch_optional(p)
-        .await?)
-    .ok_or(StoreError::NotFound)
+    let sql = format!("{} WHERE o.{} = $1 AND ($2 = '' OR o.county_code = $2)", org.select(), org.id_col());
+    with_pool!(db, |p| sqlx::query_as(&sql).bind(id).bind(county.unwrap_or("")).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Creates an organisation; a credit code already present is a conflict.
@@ -247,14 +220,7 @@ pub async fn create(db: &Db, actor: Actor, org: OrgKind, i: &OrgInput) -> Result
 }
 
 /// Updates an organisation (optionally only if in the given county).
-pub async fn update(
-    db: &Db,
-    actor: Actor,
-    org: OrgKind,
-    id: i64,
-    county: Option<&str>,
-    i: &OrgInput,
-) -> Result<()> {
+pub async fn update(db: &Db, actor: Actor, org: OrgKind, id: i64, county: Option<&str>, i: &OrgInput) -> Result<()> {
     let before = get(db, org, id, county).await?;
     let c = check(org, i)?;
     let sql = match org {
@@ -266,20 +232,12 @@ pub async fn update(
         ),
     };
     in_tx!(db, |tx| {
-        let q = sqlx::query(&sql)
-            .bind(c.code.as_str())
-            .bind(&c.warning)
-            .bind(i.name.trim())
-            .bind(&i.county_code);
+        let q = sqlx::query(&sql).bind(c.code.as_str()).bind(&c.warning).bind(i.name.trim()).bind(&i.county_code);
         let q = match org {
             OrgKind::Employer => q.bind(&c.kind).bind(i.insured),
             _ => q.bind(&c.status),
         };
-        q.bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_fk)?;
+        q.bind(now()).bind(id).execute(&mut *tx).await.map_err(map_fk)?;
         audit::record(&mut *tx, actor, "update", org.table(), &id.to_string(), &serde_json::json!({
             "before": before, "after": {"credit_code": c.code.as_str(), "name": i.name.trim(), "county_code": i.county_code,
             "kind": c.kind, "insured": i.insured, "status": c.status},

@@ -106,13 +106,7 @@ macro_rules! bind_scope {
 }
 
 /// Searches by name (prefix) or ID number (prefix, at least 6 characters), within the scope.
-pub async fn search(
-    db: &Db,
-    vis: &Visibility,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<PersonRow>, i64)> {
+pub async fn search(db: &Db, vis: &Visibility, q: &str, limit: i64, offset: i64) -> Result<(Vec<PersonRow>, i64)> {
     let q = q.trim().to_uppercase();
     let mut sql = format!("{SELECT} WHERE 1 = 1");
     let mut where_ = String::new();
@@ -128,11 +122,7 @@ pub async fn search(
         }
     }
     sql.push_str(&where_);
-    sql.push_str(&format!(
-        " ORDER BY p.person_id LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    ));
+    sql.push_str(&format!(" ORDER BY p.person_id LIMIT ${} OFFSET ${}", n + 1, n + 2));
     let count_sql = format!("SELECT COUNT(*) FROM person p WHERE 1 = 1{where_}");
     let pattern = format!("{q}%");
     Ok(with_pool!(db, |p| {
@@ -152,30 +142,18 @@ pub async fn get(db: &Db, vis: &Visibility, person_id: i64) -> Result<PersonRow>
     let mut sql = format!("{SELECT} WHERE p.person_id = $1");
     let mut n = 1;
     scope_sql(vis, &mut n, &mut sql);
-    with_pool!(db, |p| bind_scope!(
-        sqlx::query_as::<_, PersonRow>(&sql).bind(person_id),
-        vis
-    )
-    .fetch_optional(p)
-    .await?)
-    .ok_or(StoreError::NotFound)
+    with_pool!(db, |p| bind_scope!(sqlx::query_as::<_, PersonRow>(&sql).bind(person_id), vis).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
 }
 
 /// One person by ID number (full), if visible.
-pub async fn find_by_id_number(
-    db: &Db,
-    vis: &Visibility,
-    id: &IdNumber,
-) -> Result<Option<PersonRow>> {
+pub async fn find_by_id_number(db: &Db, vis: &Visibility, id: &IdNumber) -> Result<Option<PersonRow>> {
     let mut sql = format!("{SELECT} WHERE p.id_number = $1");
     let mut n = 1;
     scope_sql(vis, &mut n, &mut sql);
-    Ok(with_pool!(db, |p| bind_scope!(
-        sqlx::query_as::<_, PersonRow>(&sql).bind(id.as_str()),
-        vis
-    )
-    .fetch_optional(p)
-    .await?))
+    Ok(with_pool!(db, |p| bind_scope!(sqlx::query_as::<_, PersonRow>(&sql).bind(id.as_str()), vis)
+        .fetch_optional(p)
+        .await?))
 }
 
 fn check_name(name: &str) -> Result<()> {
@@ -183,11 +161,7 @@ fn check_name(name: &str) -> Result<()> {
     if n == 0 || n > 50 {
         return Err(StoreError::invalid(
             "name",
-            Invalid::new(
-                "name.length",
-                "姓名不能为空且不超过50字",
-                "a name is 1 to 50 characters",
-            ),
+            Invalid::new("name.length", "姓名不能为空且不超过50字", "a name is 1 to 50 characters"),
         ));
     }
     Ok(())
@@ -216,7 +190,9 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match StoreError::from(e) {
-            StoreError::Invalid { .. } => StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county")),
+            StoreError::Invalid { .. } => {
+                StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county"))
+            }
             other => other,
         })?;
         for g in &new.groups {
@@ -228,9 +204,16 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit::record(&mut *tx, actor, "create", "person", &id.to_string(), &serde_json::json!({
-            "id_number": new.id_number.masked(), "name": new.name.trim(), "county_code": new.county_code,
-        }))
+        audit::record(
+            &mut *tx,
+            actor,
+            "create",
+            "person",
+            &id.to_string(),
+            &serde_json::json!({
+                "id_number": new.id_number.masked(), "name": new.name.trim(), "county_code": new.county_code,
+            }),
+        )
         .await?;
         id
     });
@@ -238,13 +221,7 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
 }
 
 /// Updates a person visible in the scope.
-pub async fn update(
-    db: &Db,
-    actor: Actor,
-    vis: &Visibility,
-    person_id: i64,
-    u: &PersonUpdate,
-) -> Result<()> {
+pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: &PersonUpdate) -> Result<()> {
     check_name(&u.name)?;
     let before = get(db, vis, person_id).await?;
     in_tx!(db, |tx| {
@@ -285,11 +262,11 @@ pub struct GroupRow {
 pub async fn groups(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT group_code, from_date, to_date FROM person_group WHERE person_id = $1 ORDER BY from_date"
-    )
-    .bind(person_id)
-    .fetch_all(p)
-    .await?
+            "SELECT group_code, from_date, to_date FROM person_group WHERE person_id = $1 ORDER BY from_date",
+        )
+        .bind(person_id)
+        .fetch_all(p)
+        .await?
     }))
 }
 

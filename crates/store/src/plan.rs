@@ -14,15 +14,10 @@ const OCCUPATIONS_CSV: &str = include_str!("../../../data/occupations.csv");
 /// administrator set since are kept.
 pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
     let existing: Option<(String,)> =
-        with_pool!(db, |p| sqlx::query_as("SELECT plan_id FROM plan LIMIT 1")
-            .fetch_optional(p)
-            .await?);
+        with_pool!(db, |p| sqlx::query_as("SELECT plan_id FROM plan LIMIT 1").fetch_optional(p).await?);
     if let Some((id,)) = existing {
         if id != plan.plan.id {
-            return Err(StoreError::Conflict(format!(
-                "database holds plan {id}, not {}",
-                plan.plan.id
-            )));
+            return Err(StoreError::Conflict(format!("database holds plan {id}, not {}", plan.plan.id)));
         }
         return Ok(false);
     }
@@ -59,14 +54,12 @@ pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
                 .await?;
         }
         for d in &plan.departments {
-            sqlx::query(
-                "INSERT INTO department (department_code, name_zh, name_en) VALUES ($1, $2, $3)",
-            )
-            .bind(&d.code)
-            .bind(&d.name_zh)
-            .bind(&d.name_en)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO department (department_code, name_zh, name_en) VALUES ($1, $2, $3)")
+                .bind(&d.code)
+                .bind(&d.name_zh)
+                .bind(&d.name_en)
+                .execute(&mut *tx)
+                .await?;
         }
         for (i, t) in plan.targets.iter().enumerate() {
             sqlx::query(
@@ -120,32 +113,26 @@ pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
             if f.len() != 4 {
                 continue;
             }
-            sqlx::query("INSERT INTO occupation (occupation_code, name, major_group, has_levels) VALUES ($1, $2, $3, $4)")
-                .bind(f[0])
-                .bind(f[1])
-                .bind(f[2].parse::<i64>().unwrap_or(0))
-                .bind(f[3] == "1")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO occupation (occupation_code, name, major_group, has_levels) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(f[0])
+            .bind(f[1])
+            .bind(f[2].parse::<i64>().unwrap_or(0))
+            .bind(f[3] == "1")
+            .execute(&mut *tx)
+            .await?;
         }
-        audit::record(
-            &mut *tx,
-            None,
-            "load",
-            "plan",
-            &h.id,
-            &serde_json::json!({"programs": plan.programs.len()}),
-        )
-        .await?;
+        audit::record(&mut *tx, None, "load", "plan", &h.id, &serde_json::json!({"programs": plan.programs.len()}))
+            .await?;
     });
     Ok(true)
 }
 
 /// The plan file as loaded into this database.
 pub async fn current_plan(db: &Db) -> Result<Plan> {
-    let (doc,): (String,) = with_pool!(db, |p| sqlx::query_as("SELECT document FROM plan LIMIT 1")
-        .fetch_one(p)
-        .await?);
+    let (doc,): (String,) =
+        with_pool!(db, |p| sqlx::query_as("SELECT document FROM plan LIMIT 1").fetch_one(p).await?);
     Plan::from_toml(&doc).map_err(|e| StoreError::invalid("plan", e))
 }
 
@@ -199,18 +186,12 @@ impl ProgramRow {
 
     /// Department codes responsible.
     pub fn responsible_codes(&self) -> Vec<&str> {
-        self.responsible
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .collect()
+        self.responsible.split(',').filter(|s| !s.is_empty()).collect()
     }
 
     /// Department codes asked to propose a pending value.
     pub fn asked_codes(&self) -> Vec<&str> {
-        self.pending_asked
-            .as_deref()
-            .map(|a| a.split(',').collect())
-            .unwrap_or_default()
+        self.pending_asked.as_deref().map(|a| a.split(',').collect()).unwrap_or_default()
     }
 }
 
@@ -255,11 +236,11 @@ pub struct OverallTargetRow {
 pub async fn overall_targets(db: &Db) -> Result<Vec<OverallTargetRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT target_id, name_zh, name_en, unit, value, subsidised, clause, quote, note_zh, note_en \
-         FROM overall_target ORDER BY sort_order"
-    )
-    .fetch_all(p)
-    .await?
+            "SELECT target_id, name_zh, name_en, unit, value, subsidised, clause, quote, note_zh, note_en \
+         FROM overall_target ORDER BY sort_order",
+        )
+        .fetch_all(p)
+        .await?
     }))
 }
 
@@ -331,12 +312,7 @@ pub enum GroupBy {
 
 /// Person-times grouped by program, county or month, optionally restricted to some programs
 /// and one county.
-pub async fn counts(
-    db: &Db,
-    by: GroupBy,
-    programs: Option<&[String]>,
-    county: Option<&str>,
-) -> Result<Vec<Counts>> {
+pub async fn counts(db: &Db, by: GroupBy, programs: Option<&[String]>, county: Option<&str>) -> Result<Vec<Counts>> {
     let key = match by {
         GroupBy::Program => "program_code",
         GroupBy::County => "county_code",
@@ -385,9 +361,7 @@ pub async fn rebuild_progress(db: &Db) -> Result<()> {
          FROM completion GROUP BY program_code, county_code, {month}"
     );
     in_tx!(db, |tx| {
-        sqlx::query("DELETE FROM progress")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM progress").execute(&mut *tx).await?;
         sqlx::query(&sql).execute(&mut *tx).await?;
     });
     Ok(())
@@ -424,31 +398,17 @@ pub struct TargetChange {
 
 /// Sets a program target (typically a pending one, once the department has proposed it),
 /// keeping the change with who and when.
-pub async fn set_target(
-    db: &Db,
-    actor: i64,
-    program_code: &str,
-    value: i64,
-    reason: &str,
-) -> Result<()> {
+pub async fn set_target(db: &Db, actor: i64, program_code: &str, value: i64, reason: &str) -> Result<()> {
     if value < 0 {
         return Err(StoreError::invalid(
             "target",
-            Invalid::new(
-                "target.negative",
-                "目标值不能为负数",
-                "a target cannot be negative",
-            ),
+            Invalid::new("target.negative", "目标值不能为负数", "a target cannot be negative"),
         ));
     }
     if reason.trim().is_empty() {
         return Err(StoreError::invalid(
             "reason",
-            Invalid::new(
-                "reason.empty",
-                "请填写调整依据",
-                "give the reason (e.g. the proposal document)",
-            ),
+            Invalid::new("reason.empty", "请填写调整依据", "give the reason (e.g. the proposal document)"),
         ));
     }
     in_tx!(db, |tx| {
@@ -463,11 +423,7 @@ pub async fn set_target(
         if unit == "none" {
             return Err(StoreError::invalid(
                 "target",
-                Invalid::new(
-                    "target.none",
-                    "该计划不设数量目标",
-                    "this program has no numeric target",
-                ),
+                Invalid::new("target.none", "该计划不设数量目标", "this program has no numeric target"),
             ));
         }
         sqlx::query("UPDATE program SET target = $1 WHERE program_code = $2")
@@ -503,13 +459,13 @@ pub async fn set_target(
 pub async fn target_changes(db: &Db, program_code: &str) -> Result<Vec<TargetChange>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT c.program_code, c.old_target, c.new_target, c.reason, u.username AS changed_by, c.changed_at \
+            "SELECT c.program_code, c.old_target, c.new_target, c.reason, u.username AS changed_by, c.changed_at \
          FROM target_change c JOIN app_user u ON u.user_id = c.changed_by \
-         WHERE c.program_code = $1 ORDER BY c.target_change_id DESC"
-    )
-    .bind(program_code)
-    .fetch_all(p)
-    .await?
+         WHERE c.program_code = $1 ORDER BY c.target_change_id DESC",
+        )
+        .bind(program_code)
+        .fetch_all(p)
+        .await?
     }))
 }
 

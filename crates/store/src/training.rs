@@ -86,11 +86,7 @@ pub async fn create_class(db: &Db, actor: Actor, c: &NewClass) -> Result<i64> {
     if c.end_date < c.start_date {
         return Err(StoreError::invalid(
             "end_date",
-            Invalid::new(
-                "class.dates",
-                "结束日期早于开始日期",
-                "the class ends before it starts",
-            ),
+            Invalid::new("class.dates", "结束日期早于开始日期", "the class ends before it starts"),
         ));
     }
     if c.name.trim().is_empty() {
@@ -143,20 +139,16 @@ pub async fn create_class(db: &Db, actor: Actor, c: &NewClass) -> Result<i64> {
 }
 
 /// Enrols a person in a class; enrolling twice is a conflict.
-pub async fn enrol(
-    db: &Db,
-    actor: Actor,
-    class_id: i64,
-    person_id: i64,
-    on: NaiveDate,
-) -> Result<i64> {
+pub async fn enrol(db: &Db, actor: Actor, class_id: i64, person_id: i64, on: NaiveDate) -> Result<i64> {
     let id = in_tx!(db, |tx| {
-        let id: i64 = sqlx::query_scalar("INSERT INTO enrolment (class_id, person_id, enrolled_on) VALUES ($1, $2, $3) RETURNING enrolment_id")
-            .bind(class_id)
-            .bind(person_id)
-            .bind(on)
-            .fetch_one(&mut *tx)
-            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO enrolment (class_id, person_id, enrolled_on) VALUES ($1, $2, $3) RETURNING enrolment_id",
+        )
+        .bind(class_id)
+        .bind(person_id)
+        .bind(on)
+        .fetch_one(&mut *tx)
+        .await?;
         audit::record(
             &mut *tx,
             actor,
@@ -187,16 +179,10 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
         if on < start {
             return Err(StoreError::invalid(
                 "completed_on",
-                Invalid::new(
-                    "completion.date",
-                    "结业日期早于开班日期",
-                    "completion before the class started",
-                ),
+                Invalid::new("completion.date", "结业日期早于开班日期", "completion before the class started"),
             ));
         }
-        let skill_upgrade = TrainingKind::parse(&kind)
-            .map(TrainingKind::is_skill_upgrade)
-            .unwrap_or(false);
+        let skill_upgrade = TrainingKind::parse(&kind).map(TrainingKind::is_skill_upgrade).unwrap_or(false);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO completion (enrolment_id, class_id, person_id, program_code, county_code, completed_on, subsidised, skill_upgrade) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING completion_id",
@@ -245,25 +231,14 @@ const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_co
      JOIN county c ON c.county_code = k.county_code JOIN provider v ON v.provider_id = k.provider_id";
 
 /// Classes visible in the scope, newest first.
-pub async fn list_classes(
-    db: &Db,
-    scope: &ClassScope,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<ClassRow>> {
-    let mut sql = format!(
-        "{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2)"
-    );
+pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) -> Result<Vec<ClassRow>> {
+    let mut sql = format!("{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2)");
     let programs = scope.programs.clone().unwrap_or_default();
     if scope.programs.is_some() {
         let marks: Vec<String> = (0..programs.len()).map(|i| format!("${}", 5 + i)).collect();
         sql.push_str(&format!(
             " AND k.program_code IN ({})",
-            if marks.is_empty() {
-                "NULL".into()
-            } else {
-                marks.join(", ")
-            }
+            if marks.is_empty() { "NULL".into() } else { marks.join(", ") }
         ));
     }
     sql.push_str(" ORDER BY k.start_date DESC, k.class_id DESC LIMIT $3 OFFSET $4");
@@ -282,7 +257,9 @@ pub async fn list_classes(
 
 /// One class, if visible in the scope.
 pub async fn get_class(db: &Db, scope: &ClassScope, class_id: i64) -> Result<ClassRow> {
-    let sql = format!("{SELECT} WHERE k.class_id = $1 AND ($2 = '' OR k.county_code = $2) AND ($3 = 0 OR k.provider_id = $3)");
+    let sql = format!(
+        "{SELECT} WHERE k.class_id = $1 AND ($2 = '' OR k.county_code = $2) AND ($3 = 0 OR k.provider_id = $3)"
+    );
     with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(class_id)
         .bind(scope.county.clone().unwrap_or_default())

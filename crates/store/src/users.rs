@@ -3,9 +3,7 @@
 
 use crate::audit;
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use jineng_domain::Invalid;
 use rand::RngCore;
@@ -96,10 +94,7 @@ impl Role {
 
     /// Whether this role needs a scope value.
     pub fn needs_scope(self) -> bool {
-        matches!(
-            self,
-            Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker
-        )
+        matches!(self, Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker)
     }
 }
 
@@ -151,10 +146,7 @@ impl UserRow {
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).unwrap_or_default()
 }
 
 /// A random token (hex, 64 characters).
@@ -181,21 +173,13 @@ pub async fn create(
     if password.chars().count() < 8 {
         return Err(StoreError::invalid(
             "password",
-            Invalid::new(
-                "password.short",
-                "密码至少8位",
-                "a password has at least 8 characters",
-            ),
+            Invalid::new("password.short", "密码至少8位", "a password has at least 8 characters"),
         ));
     }
     if role.needs_scope() && scope.is_none_or(str::is_empty) {
         return Err(StoreError::invalid(
             "scope",
-            Invalid::new(
-                "user.scope",
-                "该角色需要指定范围",
-                "this role needs a scope",
-            ),
+            Invalid::new("user.scope", "该角色需要指定范围", "this role needs a scope"),
         ));
     }
     let hash = hash_password(password);
@@ -236,16 +220,10 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Opt
     .fetch_optional(p)
     .await?
     });
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$C2xXTZ/rU3v8mCPlRbrY1CK1T3ib3X1pUgEPdF1eNVE";
-    let hash = row
-        .as_ref()
-        .map_or(DUMMY, |r| r.password_hash.as_str())
-        .to_owned();
-    let ok = PasswordHash::new(&hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    });
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$C2xXTZ/rU3v8mCPlRbrY1CK1T3ib3X1pUgEPdF1eNVE";
+    let hash = row.as_ref().map_or(DUMMY, |r| r.password_hash.as_str()).to_owned();
+    let ok = PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
     Ok(row.filter(|r| ok && r.active).and_then(UserRow::into_user))
 }
 
@@ -274,39 +252,26 @@ pub async fn create_session(db: &Db, user_id: i64, hours: i64) -> Result<(String
 pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, String)>> {
     let row: Option<(i64, String, String, String, Option<String>, String)> = with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT u.user_id, u.username, u.display_name, u.role, u.scope, s.csrf_token FROM session s \
-         JOIN app_user u ON u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.active"
-    )
-    .bind(sha256(token))
-    .bind(now())
-    .fetch_optional(p)
-    .await?
+            "SELECT u.user_id, u.username, u.display_name, u.role, u.scope, s.csrf_token FROM session s \
+         JOIN app_user u ON u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.active",
+        )
+        .bind(sha256(token))
+        .bind(now())
+        .fetch_optional(p)
+        .await?
     });
-    Ok(
-        row.and_then(|(user_id, username, display_name, role, scope, csrf)| {
-            Some((
-                User {
-                    user_id,
-                    username,
-                    display_name,
-                    role: Role::parse(&role)?,
-                    scope,
-                },
-                csrf,
-            ))
-        }),
-    )
+    Ok(row.and_then(|(user_id, username, display_name, role, scope, csrf)| {
+        Some((User { user_id, username, display_name, role: Role::parse(&role)?, scope }, csrf))
+    }))
 }
 
 /// Ends a session.
 pub async fn delete_session(db: &Db, token: &str) -> Result<()> {
-    with_pool!(db, |p| sqlx::query(
-        "DELETE FROM session WHERE session_hash = $1"
-    )
-    .bind(sha256(token))
-    .execute(p)
-    .await
-    .map(|_| ())?);
+    with_pool!(db, |p| sqlx::query("DELETE FROM session WHERE session_hash = $1")
+        .bind(sha256(token))
+        .execute(p)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 

@@ -62,9 +62,7 @@ async fn a_duplicate_id_number_is_a_conflict_and_writes_nothing() {
         people::create(&db, None, &p).await.unwrap();
         let err = people::create(&db, None, &p).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend}: {err:?}");
-        let (rows, total) = people::search(&db, &Visibility::default(), "", 10, 0)
-            .await
-            .unwrap();
+        let (rows, total) = people::search(&db, &Visibility::default(), "", 10, 0).await.unwrap();
         assert_eq!((rows.len(), total), (1, 1), "{backend}");
     }
 }
@@ -86,26 +84,12 @@ async fn an_unknown_county_is_refused_by_field() {
 async fn a_county_sees_only_its_own_people() {
     for backend in BACKENDS {
         let db = fresh(backend).await;
-        let a = people::create(&db, None, &person("411722", 1))
-            .await
-            .unwrap();
-        let b = people::create(&db, None, &person("411729", 2))
-            .await
-            .unwrap();
-        let vis = Visibility {
-            county: Some("411722".into()),
-            ..Default::default()
-        };
+        let a = people::create(&db, None, &person("411722", 1)).await.unwrap();
+        let b = people::create(&db, None, &person("411729", 2)).await.unwrap();
+        let vis = Visibility { county: Some("411722".into()), ..Default::default() };
         let (rows, _) = people::search(&db, &vis, "", 10, 0).await.unwrap();
-        assert_eq!(
-            rows.iter().map(|r| r.person_id).collect::<Vec<_>>(),
-            vec![a],
-            "{backend}"
-        );
-        assert!(
-            matches!(people::get(&db, &vis, b).await, Err(StoreError::NotFound)),
-            "{backend}"
-        );
+        assert_eq!(rows.iter().map(|r| r.person_id).collect::<Vec<_>>(), vec![a], "{backend}");
+        assert!(matches!(people::get(&db, &vis, b).await, Err(StoreError::NotFound)), "{backend}");
     }
 }
 
@@ -149,40 +133,21 @@ async fn completions_count_toward_progress_and_the_aggregate_equals_a_recount() 
         .await
         .unwrap();
         for seq in 0..3 {
-            let p = people::create(&db, None, &person("411722", seq))
-                .await
-                .unwrap();
-            let e = training::enrol(&db, None, class, p, d("2020-03-01"))
-                .await
-                .unwrap();
+            let p = people::create(&db, None, &person("411722", seq)).await.unwrap();
+            let e = training::enrol(&db, None, class, p, d("2020-03-01")).await.unwrap();
             if seq < 2 {
-                training::complete(&db, None, e, d("2020-03-20"))
-                    .await
-                    .unwrap();
+                training::complete(&db, None, e, d("2020-03-20")).await.unwrap();
             }
         }
-        let by_program = plan::counts(&db, GroupBy::Program, None, None)
-            .await
-            .unwrap();
+        let by_program = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
         assert_eq!(by_program.len(), 1);
         assert_eq!(
-            (
-                by_program[0].person_times,
-                by_program[0].subsidised,
-                by_program[0].skill_upgrade
-            ),
+            (by_program[0].person_times, by_program[0].subsidised, by_program[0].skill_upgrade),
             (2, 2, 2),
             "{backend}"
         );
         assert_eq!(by_program, plan::recount(&db).await.unwrap());
-        let by_month = plan::counts(
-            &db,
-            GroupBy::Month,
-            Some(&["P2a".to_string()]),
-            Some("411722"),
-        )
-        .await
-        .unwrap();
+        let by_month = plan::counts(&db, GroupBy::Month, Some(&["P2a".to_string()]), Some("411722")).await.unwrap();
         assert_eq!(by_month[0].key, "2020-03");
         // A class under a program with sub-targets is refused.
         let err = training::create_class(
@@ -203,10 +168,7 @@ async fn completions_count_toward_progress_and_the_aggregate_equals_a_recount() 
         )
         .await
         .unwrap_err();
-        assert!(
-            matches!(err, StoreError::Invalid { ref field, .. } if field == "program_code"),
-            "{err:?}"
-        );
+        assert!(matches!(err, StoreError::Invalid { ref field, .. } if field == "program_code"), "{err:?}");
     }
 }
 
@@ -215,29 +177,17 @@ async fn the_small_demo_is_deterministic_and_its_progress_equals_a_recount() {
     let mut sizes = Vec::new();
     for backend in BACKENDS {
         let db = fresh(backend).await;
-        let s = demo::generate(&db, demo::Scale::Small, 7, &|_, _| {})
-            .await
-            .unwrap();
-        assert!(
-            s.completions > 2_000 && s.completions < 5_000,
-            "{}",
-            s.completions
-        );
-        let agg = plan::counts(&db, GroupBy::Program, None, None)
-            .await
-            .unwrap();
+        let s = demo::generate(&db, demo::Scale::Small, 7, &|_, _| {}).await.unwrap();
+        assert!(s.completions > 2_000 && s.completions < 5_000, "{}", s.completions);
+        let agg = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
         assert_eq!(agg, plan::recount(&db).await.unwrap(), "{backend}");
         // The ID numbers generated are valid.
-        let (rows, total) = people::search(&db, &Visibility::default(), "", 50, 0)
-            .await
-            .unwrap();
+        let (rows, total) = people::search(&db, &Visibility::default(), "", 50, 0).await.unwrap();
         assert_eq!(total as usize, s.people);
         assert!(rows.iter().all(|r| IdNumber::parse(&r.id_number).is_ok()));
         sizes.push((s.people, s.classes, s.completions));
         // New rows after a bulk load get fresh ids.
-        people::create(&db, None, &person("411702", 999))
-            .await
-            .unwrap();
+        people::create(&db, None, &person("411702", 999)).await.unwrap();
     }
     assert_eq!(sizes[0], sizes[1], "same seed, same city on both backends");
 }
@@ -257,24 +207,16 @@ async fn setting_a_pending_target_keeps_who_and_when() {
         )
         .await
         .unwrap();
-        plan::set_target(&db, admin, "P1", 30_000, "工信局意见 2019-08")
-            .await
-            .unwrap();
+        plan::set_target(&db, admin, "P1", 30_000, "工信局意见 2019-08").await.unwrap();
         let changes = plan::target_changes(&db, "P1").await.unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(
-            (
-                changes[0].old_target,
-                changes[0].new_target,
-                changes[0].changed_by.as_str()
-            ),
+            (changes[0].old_target, changes[0].new_target, changes[0].changed_by.as_str()),
             (None, 30_000, "admin")
         );
         assert!(plan::set_target(&db, admin, "P1", -1, "x").await.is_err());
         assert!(plan::set_target(&db, admin, "P13", 5, "x").await.is_err());
-        let audit = jineng_store::audit::for_entity(&db, "program", "P1")
-            .await
-            .unwrap();
+        let audit = jineng_store::audit::for_entity(&db, "program", "P1").await.unwrap();
         assert_eq!(audit.len(), 1, "{backend}");
     }
 }

@@ -91,16 +91,20 @@ pub struct TokenResponse {
 
 /// Exchange a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
-    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create_token(
     State(st): State<AppState>,
     Json(r): Json<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), AppError> {
-    let user = users::authenticate(&st.db, r.username.trim(), &r.password)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let token =
-        users::create_api_token(&st.db, user.user_id, r.name.as_deref().unwrap_or("api")).await?;
+    if st.throttle.locked(&r.username) {
+        return Err(AppError::TooManyAttempts);
+    }
+    let Some(user) = users::authenticate(&st.db, r.username.trim(), &r.password).await? else {
+        st.throttle.fail(&r.username);
+        return Err(AppError::Unauthorized);
+    };
+    st.throttle.succeed(&r.username);
+    let token = users::create_api_token(&st.db, user.user_id, r.name.as_deref().unwrap_or("api")).await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }
 
@@ -228,11 +232,7 @@ pub fn mask_phone(p: &str) -> String {
     if c.len() < 7 {
         return "*".repeat(c.len());
     }
-    format!(
-        "{}****{}",
-        c[..3].iter().collect::<String>(),
-        c[c.len() - 4..].iter().collect::<String>()
-    )
+    format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
 }
 
 /// A page of people.
@@ -264,18 +264,8 @@ pub async fn list_people(
 ) -> Result<Json<PeoplePage>, AppError> {
     let vis = views::people_visibility(&u)?;
     let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) = people::search(
-        &st.db,
-        &vis,
-        q.q.as_deref().unwrap_or(""),
-        PAGE,
-        (page - 1) * PAGE,
-    )
-    .await?;
-    Ok(Json(PeoplePage {
-        total,
-        items: rows.into_iter().map(PersonView::from).collect(),
-    }))
+    let (rows, total) = people::search(&st.db, &vis, q.q.as_deref().unwrap_or(""), PAGE, (page - 1) * PAGE).await?;
+    Ok(Json(PeoplePage { total, items: rows.into_iter().map(PersonView::from).collect() }))
 }
 
 /// A priority-group membership in input.
@@ -311,27 +301,17 @@ pub struct PersonInput {
 /// Parses a person input at the boundary, collecting every field error.
 pub fn parse_person(i: &PersonInput) -> Result<NewPerson, AppError> {
     let mut errors = BTreeMap::new();
-    let id = IdNumber::parse(&i.id_number)
-        .map_err(|e| errors.insert("id_number".into(), e.to_string()))
-        .ok();
+    let id = IdNumber::parse(&i.id_number).map_err(|e| errors.insert("id_number".into(), e.to_string())).ok();
     let mut groups = Vec::new();
     for (n, g) in i.groups.iter().enumerate() {
         let parsed = (|| {
             let group = PriorityGroup::parse(&g.group)?;
             let date = |s: &str| {
                 s.parse::<chrono::NaiveDate>().map_err(|_| {
-                    jineng_domain::Invalid::new(
-                        "date",
-                        format!("日期“{s}”无效"),
-                        format!("bad date '{s}'"),
-                    )
+                    jineng_domain::Invalid::new("date", format!("日期“{s}”无效"), format!("bad date '{s}'"))
                 })
             };
-            GroupMembership::new(
-                group,
-                date(&g.from)?,
-                g.to.as_deref().map(date).transpose()?,
-            )
+            GroupMembership::new(group, date(&g.from)?, g.to.as_deref().map(date).transpose()?)
         })();
         match parsed {
             Ok(m) => groups.push(m),
@@ -483,16 +463,7 @@ pub async fn list_orgs(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<OrgRow>>, AppError> {
     let kind = org_kind(&kind)?;
-    Ok(Json(
-        orgs::list(
-            &st.db,
-            kind,
-            read_county(&u, kind).as_deref(),
-            q.q.as_deref().unwrap_or(""),
-            500,
-        )
-        .await?,
-    ))
+    Ok(Json(orgs::list(&st.db, kind, read_county(&u, kind).as_deref(), q.q.as_deref().unwrap_or(""), 500).await?))
 }
 
 /// An organisation to create or update.
@@ -553,9 +524,7 @@ pub async fn get_org(
     Path((kind, id)): Path<(String, i64)>,
 ) -> Result<Json<OrgRow>, AppError> {
     let kind = org_kind(&kind)?;
-    Ok(Json(
-        orgs::get(&st.db, kind, id, read_county(&u, kind).as_deref()).await?,
-    ))
+    Ok(Json(orgs::get(&st.db, kind, id, read_county(&u, kind).as_deref()).await?))
 }
 
 /// Update an organisation.
@@ -569,15 +538,7 @@ pub async fn update_org(
     let kind = org_kind(&kind)?;
     check_org_write(&u, kind, b.county_code.trim())?;
     let county = read_county(&u, kind);
-    orgs::update(
-        &st.db,
-        Some(u.user_id),
-        kind,
-        id,
-        county.as_deref(),
-        &b.into(),
-    )
-    .await?;
+    orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &b.into()).await?;
     Ok(Json(orgs::get(&st.db, kind, id, county.as_deref()).await?))
 }
 
@@ -590,9 +551,7 @@ pub async fn list_classes(
 ) -> Result<Json<Vec<ClassRow>>, AppError> {
     let scope = views::class_scope(&st.db, &u).await?;
     let page = q.page.unwrap_or(1).max(1);
-    Ok(Json(
-        training::list_classes(&st.db, &scope, PAGE, (page - 1) * PAGE).await?,
-    ))
+    Ok(Json(training::list_classes(&st.db, &scope, PAGE, (page - 1) * PAGE).await?))
 }
 
 /// One class.

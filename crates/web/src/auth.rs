@@ -11,6 +11,7 @@ use axum::http::{header, request::Parts, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use jineng_store::audit;
 use jineng_store::users::{self, User};
 use minijinja::context;
 use serde::de::DeserializeOwned;
@@ -40,15 +41,10 @@ pub struct Auth {
 }
 
 fn cookie_token(parts: &axum::http::HeaderMap) -> Option<String> {
-    parts
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            let (k, v) = c.trim().split_once('=')?;
-            (k == COOKIE).then(|| v.to_owned())
-        })
+    parts.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == COOKIE).then(|| v.to_owned())
+    })
 }
 
 /// Applies the route's rule: 401 (or a redirect to the sign-in page) without a user, 403 for
@@ -69,9 +65,7 @@ pub async fn authorize(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let lookup = if let Some(t) = bearer {
-        users::token_user(&st.app.db, t.trim())
-            .await
-            .map(|u| (u, None))
+        users::token_user(&st.app.db, t.trim()).await.map(|u| (u, None))
     } else if let Some(t) = cookie_token(req.headers()) {
         users::session_user(&st.app.db, &t).await.map(|s| match s {
             Some((u, csrf)) => (Some(u), Some(csrf)),
@@ -87,20 +81,11 @@ pub async fn authorize(
         }
         Err(e) => return AppError::from(e).into_response(),
     }
-    let method = if req.method() == Method::HEAD {
-        Method::GET
-    } else {
-        req.method().clone()
-    };
-    let rule = matched.and_then(|m| {
-        st.rules
-            .get(&(method.clone(), m.as_str().to_owned()))
-            .copied()
-    });
+    let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
+    let rule = matched.and_then(|m| st.rules.get(&(method.clone(), m.as_str().to_owned())).copied());
     let Some(rule) = rule else {
         // Fail closed: a route without a rule answers nobody.
-        return AppError::Internal(format!("route {method} {path} has no access rule"))
-            .into_response();
+        return AppError::Internal(format!("route {method} {path} has no access rule")).into_response();
     };
     let role = auth.user.as_ref().map(|u| u.role);
     if !rule.allows(role) {
@@ -108,11 +93,7 @@ pub async fn authorize(
             if is_api {
                 return AppError::Unauthorized.into_response();
             }
-            let next_url = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+            let next_url = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let encoded = serde_urlencoded::to_string([("next", next_url)]).unwrap_or_default();
             return Redirect::to(&format!("/login?{encoded}")).into_response();
         }
@@ -123,10 +104,7 @@ pub async fn authorize(
     }
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     if is_api && unsafe_method && auth.csrf.is_some() {
-        let sent = req
-            .headers()
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok());
+        let sent = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
         if sent != auth.csrf.as_deref() {
             return AppError::Forbidden.into_response();
         }
@@ -148,12 +126,7 @@ pub struct CurrentUser(pub User);
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts
-            .extensions
-            .get::<Auth>()
-            .and_then(|a| a.user.clone())
-            .map(CurrentUser)
-            .ok_or(AppError::Unauthorized)
+        parts.extensions.get::<Auth>().and_then(|a| a.user.clone()).map(CurrentUser).ok_or(AppError::Unauthorized)
     }
 }
 
@@ -164,15 +137,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
     type Rejection = Response;
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         let auth = req.extensions().get::<Auth>().cloned().unwrap_or_default();
-        let Form(fields): Form<HashMap<String, String>> = Form::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let Form(fields): Form<HashMap<String, String>> =
+            Form::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let ok = matches!((&auth.csrf, fields.get("csrf")), (Some(a), Some(b)) if a == b);
         if !ok {
             return Err(PageError(
-                AppError::BadRequest(
-                    "表单已过期，请刷新后重试 / the form expired, reload and try again".into(),
-                ),
+                AppError::BadRequest("表单已过期，请刷新后重试 / the form expired, reload and try again".into()),
                 auth,
             )
             .into_response());
@@ -180,13 +150,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
         let encoded = serde_urlencoded::to_string(&fields).unwrap_or_default();
         serde_urlencoded::from_str(&encoded)
             .map(CsrfForm)
-            .map_err(|e| {
-                PageError(
-                    AppError::BadRequest(format!("表单字段有误 / bad form: {e}")),
-                    auth,
-                )
-                .into_response()
-            })
+            .map_err(|e| PageError(AppError::BadRequest(format!("表单字段有误 / bad form: {e}")), auth).into_response())
     }
 }
 
@@ -233,16 +197,26 @@ fn session_cookie(st: &AppState, value: &str, max_age: i64) -> String {
 }
 
 /// `POST /login`
-pub async fn login(
-    State(st): State<AppState>,
-    auth: Auth,
-    Form(f): Form<LoginForm>,
-) -> Result<Response, PageError> {
+pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
+    if st.throttle.locked(&f.username) {
+        let page = render_page(
+            &st,
+            &auth,
+            "login.html",
+            context! {
+                next => safe_next(f.next.as_deref()), error => Some("密码错误次数过多，请15分钟后再试 / too many wrong passwords, try again in 15 minutes"), username => f.username.trim(),
+            },
+        )?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
     let user = users::authenticate(&st.db, f.username.trim(), &f.password)
         .await
         .map_err(|e| PageError(e.into(), auth.clone()))?;
     let Some(user) = user else {
+        st.throttle.fail(&f.username);
         tracing::info!(user.name = %f.username.trim(), "sign-in refused");
+        let _ =
+            audit::log(&st.db, None, "sign_in_refused", "app_user", f.username.trim(), &serde_json::json!({})).await;
         let page = render_page(
             &st,
             &auth,
@@ -253,18 +227,14 @@ pub async fn login(
         )?;
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     };
-    let (token, _csrf) = users::create_session(&st.db, user.user_id, 12)
+    st.throttle.succeed(&f.username);
+    audit::log(&st.db, Some(user.user_id), "sign_in", "app_user", &user.user_id.to_string(), &serde_json::json!({}))
         .await
         .map_err(|e| PageError(e.into(), auth.clone()))?;
-    tracing::info!(
-        user.id = user.user_id,
-        user.role = user.role.code(),
-        "signed in"
-    );
-    Ok((
-        [(header::SET_COOKIE, session_cookie(&st, &token, 12 * 3600))],
-        Redirect::to(&safe_next(f.next.as_deref())),
-    )
+    let (token, _csrf) =
+        users::create_session(&st.db, user.user_id, 12).await.map_err(|e| PageError(e.into(), auth.clone()))?;
+    tracing::info!(user.id = user.user_id, user.role = user.role.code(), "signed in");
+    Ok(([(header::SET_COOKIE, session_cookie(&st, &token, 12 * 3600))], Redirect::to(&safe_next(f.next.as_deref())))
         .into_response())
 }
 
@@ -282,9 +252,5 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Response {
     if let Some(t) = token {
         let _ = users::delete_session(&st.db, &t).await;
     }
-    (
-        [(header::SET_COOKIE, session_cookie(&st, "", 0))],
-        Redirect::to("/login"),
-    )
-        .into_response()
+    ([(header::SET_COOKIE, session_cookie(&st, "", 0))], Redirect::to("/login")).into_response()
 }

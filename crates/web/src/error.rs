@@ -26,6 +26,9 @@ pub enum AppError {
     /// 400
     #[error("{0}")]
     BadRequest(String),
+    /// 429: too many wrong passwords.
+    #[error("密码错误次数过多，请15分钟后再试 / too many wrong passwords, try again in 15 minutes")]
+    TooManyAttempts,
     /// 500: details are logged, never sent.
     #[error("服务器内部错误 / internal error")]
     Internal(String),
@@ -41,6 +44,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -54,6 +58,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
+            AppError::TooManyAttempts => "too_many_attempts",
             AppError::Internal(_) => "internal",
         }
     }
@@ -92,16 +97,10 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(what) => AppError::Conflict(match what.as_str() {
-                w if w.contains("id_number") => {
-                    "身份证号已登记 / this ID number is already registered".into()
-                }
-                w if w.contains("credit_code") => {
-                    "统一社会信用代码已存在 / this credit code exists already".into()
-                }
+                w if w.contains("id_number") => "身份证号已登记 / this ID number is already registered".into(),
+                w if w.contains("credit_code") => "统一社会信用代码已存在 / this credit code exists already".into(),
                 w if w.contains("username") => "用户名已存在 / username taken".into(),
-                w if w.contains("enrolment") => {
-                    "已报名该班 / already enrolled in this class".into()
-                }
+                w if w.contains("enrolment") => "已报名该班 / already enrolled in this class".into(),
                 _ => "记录已存在 / already exists".into(),
             }),
             StoreError::Invalid { field, reason } => AppError::field(&field, reason),

@@ -7,6 +7,7 @@ mod error;
 pub mod pages;
 pub mod routes;
 mod templates;
+pub mod throttle;
 pub mod views;
 
 pub use error::AppError;
@@ -25,16 +26,14 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Whether cookies are marked `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Wrong-password counts for sign-in throttling.
+    pub throttle: Arc<throttle::Throttle>,
 }
 
 impl AppState {
     /// State for a database.
     pub fn new(db: Db) -> Self {
-        Self {
-            db,
-            templates: Arc::new(templates::environment()),
-            secure_cookies: false,
-        }
+        Self { db, templates: Arc::new(templates::environment()), secure_cookies: false, throttle: Arc::default() }
     }
 }
 

@@ -4,10 +4,7 @@
     reason = "a page error carries the caller so the error page keeps the layout; errors are rare"
 )]
 
-use crate::api::{
-    self, check_county, check_org_write, org_kind, parse_person, GroupInput, PersonInput,
-    PersonView,
-};
+use crate::api::{self, check_county, check_org_write, org_kind, parse_person, GroupInput, PersonInput, PersonView};
 use crate::auth::{Auth, CsrfForm, CurrentUser};
 use crate::error::AppError;
 use crate::views;
@@ -43,10 +40,7 @@ impl IntoResponse for PageError {
         let status = err.status();
         let env = crate::templates::environment();
         let ctx = context! { user => user_ctx(&auth), csrf => auth.csrf.clone(), status => status.as_u16(), message => err.message(), fields => err.fields(), nav => nav(&auth) };
-        let html = env
-            .get_template("error.html")
-            .and_then(|t| t.render(ctx))
-            .unwrap_or_else(|_| err.message());
+        let html = env.get_template("error.html").and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message());
         (status, Html(html)).into_response()
     }
 }
@@ -64,49 +58,26 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
     let Some(u) = &auth.user else { return vec![] };
     let r = u.role;
     let mut out = vec![("/".to_owned(), "计划进度", "Plan")];
-    if matches!(
-        r,
-        Role::CityAdmin | Role::County | Role::Provider | Role::Auditor
-    ) {
+    if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
         out.push(("/people".into(), "劳动者", "People"));
     }
     if r == Role::Worker {
-        out.push((
-            format!("/people/{}", u.scope.clone().unwrap_or_default()),
-            "我的培训档案",
-            "My record",
-        ));
+        out.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
     }
-    if matches!(
-        r,
-        Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor
-    ) {
+    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor) {
         out.push(("/classes".into(), "培训班", "Classes"));
     }
-    if matches!(
-        r,
-        Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor
-    ) {
+    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor) {
         out.push(("/orgs/employers".into(), "用人单位", "Employers"));
         out.push(("/orgs/providers".into(), "培训机构", "Providers"));
-        out.push((
-            "/orgs/assessment-bodies".into(),
-            "评价机构",
-            "Assessment bodies",
-        ));
+        out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
     }
     out
 }
 
 /// Renders a page with the layout's context (user, CSRF token, navigation) merged in.
-pub fn render_page(
-    st: &AppState,
-    auth: &Auth,
-    name: &str,
-    ctx: Value,
-) -> Result<Html<String>, PageError> {
-    let full =
-        context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
+pub fn render_page(st: &AppState, auth: &Auth, name: &str, ctx: Value) -> Result<Html<String>, PageError> {
+    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
     st.templates
         .get_template(name)
         .and_then(|t| t.render(full))
@@ -144,34 +115,17 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    (
-        [
-            (header::CONTENT_TYPE, ctype),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }
 
 /// `GET /`: the plan at a glance.
-pub async fn home(
-    State(st): State<AppState>,
-    auth: Auth,
-    CurrentUser(u): CurrentUser,
-) -> Result<Response, PageError> {
+pub async fn home(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser) -> Result<Response, PageError> {
     if u.role == Role::Worker {
-        return Ok(
-            Redirect::to(&format!("/people/{}", u.scope.clone().unwrap_or_default()))
-                .into_response(),
-        );
+        return Ok(Redirect::to(&format!("/people/{}", u.scope.clone().unwrap_or_default())).into_response());
     }
     let overview = views::plan_overview(&st.db, &u).await.page(&auth)?;
     let counties = plan::counties(&st.db).await.page(&auth)?;
-    let staff = matches!(
-        u.role,
-        Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor
-    );
+    let staff = matches!(u.role, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor);
     Ok(render_page(&st, &auth, "home.html", context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff })?.into_response())
 }
 
@@ -207,13 +161,8 @@ pub async fn set_target(
     CsrfForm(f): CsrfForm<TargetForm>,
 ) -> Result<Response, PageError> {
     let result = match f.target.trim().replace(',', "").parse::<i64>() {
-        Ok(v) => plan::set_target(&st.db, u.user_id, &code, v, &f.reason)
-            .await
-            .map_err(AppError::from),
-        Err(_) => Err(AppError::field(
-            "target",
-            "请输入整数 / enter a whole number",
-        )),
+        Ok(v) => plan::set_target(&st.db, u.user_id, &code, v, &f.reason).await.map_err(AppError::from),
+        Err(_) => Err(AppError::field("target", "请输入整数 / enter a whole number")),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/programs/{code}")).into_response()),
@@ -239,12 +188,7 @@ pub async fn county(
     Path(code): Path<String>,
 ) -> PageResult {
     let d = views::county_detail(&st.db, &u, &code).await.page(&auth)?;
-    render_page(
-        &st,
-        &auth,
-        "county.html",
-        context! { d => Value::from_serialize(&d) },
-    )
+    render_page(&st, &auth, "county.html", context! { d => Value::from_serialize(&d) })
 }
 
 /// `GET /people`
@@ -257,9 +201,7 @@ pub async fn people(
     let vis = views::people_visibility(&u).page(&auth)?;
     let page = q.page.unwrap_or(1).max(1);
     let text = q.q.clone().unwrap_or_default();
-    let (rows, total) = people::search(&st.db, &vis, &text, 50, (page - 1) * 50)
-        .await
-        .page(&auth)?;
+    let (rows, total) = people::search(&st.db, &vis, &text, 50, (page - 1) * 50).await.page(&auth)?;
     let rows: Vec<PersonView> = rows.into_iter().map(PersonView::from).collect();
     render_page(
         &st,
@@ -273,23 +215,14 @@ pub async fn people(
 }
 
 fn person_form_ctx(st_counties: &[plan::CountyRow], u: &jineng_store::users::User) -> Value {
-    let counties: Vec<_> = st_counties
-        .iter()
-        .filter(|c| u.role != Role::County || u.scope.as_deref() == Some(&c.county_code))
-        .collect();
-    let groups: Vec<_> = PriorityGroup::ALL
-        .iter()
-        .map(|g| (g.code(), g.zh(), g.en()))
-        .collect();
+    let counties: Vec<_> =
+        st_counties.iter().filter(|c| u.role != Role::County || u.scope.as_deref() == Some(&c.county_code)).collect();
+    let groups: Vec<_> = PriorityGroup::ALL.iter().map(|g| (g.code(), g.zh(), g.en())).collect();
     context! { counties => Value::from_serialize(&counties), groups => Value::from_serialize(&groups) }
 }
 
 /// `GET /people/new`
-pub async fn new_person(
-    State(st): State<AppState>,
-    auth: Auth,
-    CurrentUser(u): CurrentUser,
-) -> PageResult {
+pub async fn new_person(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser) -> PageResult {
     let counties = plan::counties(&st.db).await.page(&auth)?;
     render_page(
         &st,
@@ -319,11 +252,7 @@ pub async fn create_person(
     CsrfForm(f): CsrfForm<PersonForm>,
 ) -> Result<Response, PageError> {
     let groups = match (&f.group, &f.group_from) {
-        (Some(g), Some(from)) if !g.is_empty() => vec![GroupInput {
-            group: g.clone(),
-            from: from.clone(),
-            to: None,
-        }],
+        (Some(g), Some(from)) if !g.is_empty() => vec![GroupInput { group: g.clone(), from: from.clone(), to: None }],
         _ => vec![],
     };
     let input = PersonInput {
@@ -371,10 +300,13 @@ pub async fn person(
     let vis = views::people_visibility(&u).page(&auth)?;
     let p = people::get(&st.db, &vis, id).await.page(&auth)?;
     let groups = people::groups(&st.db, id).await.page(&auth)?;
-    let groups: Vec<_> = groups.iter().map(|g| {
-        let name = PriorityGroup::parse(&g.group_code).map(|x| x.zh()).unwrap_or("?");
-        serde_json::json!({"name": name, "code": g.group_code, "from": g.from_date, "to": g.to_date})
-    }).collect();
+    let groups: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            let name = PriorityGroup::parse(&g.group_code).map(|x| x.zh()).unwrap_or("?");
+            serde_json::json!({"name": name, "code": g.group_code, "from": g.from_date, "to": g.to_date})
+        })
+        .collect();
     let trainings = people::trainings(&st.db, id).await.page(&auth)?;
     let view = PersonView::from(p);
     render_page(
@@ -423,10 +355,7 @@ pub async fn update_person(
         phone: f.phone.clone().filter(|p| !p.trim().is_empty()),
         rural: f.rural.is_some(),
     };
-    match people::update(&st.db, Some(u.user_id), &vis, id, &upd)
-        .await
-        .map_err(AppError::from)
-    {
+    match people::update(&st.db, Some(u.user_id), &vis, id, &upd).await.map_err(AppError::from) {
         Ok(()) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let counties = plan::counties(&st.db).await.page(&auth)?;
@@ -466,20 +395,8 @@ pub async fn orgs(
     Query(q): Query<api::SearchQuery>,
 ) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
-    let county = if kind == OrgKind::Employer {
-        views::org_county(&u)
-    } else {
-        None
-    };
-    let rows = orgs::list(
-        &st.db,
-        kind,
-        county.as_deref(),
-        q.q.as_deref().unwrap_or(""),
-        500,
-    )
-    .await
-    .page(&auth)?;
+    let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
+    let rows = orgs::list(&st.db, kind, county.as_deref(), q.q.as_deref().unwrap_or(""), 500).await.page(&auth)?;
     render_page(
         &st,
         &auth,
@@ -496,17 +413,9 @@ pub async fn org(
     Path((slug, id)): Path<(String, i64)>,
 ) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
-    let county = if kind == OrgKind::Employer {
-        views::org_county(&u)
-    } else {
-        None
-    };
-    let o = orgs::get(&st.db, kind, id, county.as_deref())
-        .await
-        .page(&auth)?;
-    let history = jineng_store::audit::for_entity(&st.db, kind.table(), &id.to_string())
-        .await
-        .page(&auth)?;
+    let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
+    let o = orgs::get(&st.db, kind, id, county.as_deref()).await.page(&auth)?;
+    let history = jineng_store::audit::for_entity(&st.db, kind.table(), &id.to_string()).await.page(&auth)?;
     render_page(
         &st,
         &auth,
@@ -546,14 +455,8 @@ pub async fn edit_org(
     if !can_write_kind(&u, kind) {
         return Err(PageError(AppError::Forbidden, auth));
     }
-    let county = if kind == OrgKind::Employer {
-        views::org_county(&u)
-    } else {
-        None
-    };
-    let o = orgs::get(&st.db, kind, id, county.as_deref())
-        .await
-        .page(&auth)?;
+    let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
+    let o = orgs::get(&st.db, kind, id, county.as_deref()).await.page(&auth)?;
     let counties = plan::counties(&st.db).await.page(&auth)?;
     render_page(
         &st,
@@ -600,15 +503,9 @@ async fn save_org(
     let kind = org_kind(slug).page(&auth)?;
     check_org_write(u, kind, f.county_code.trim()).page(&auth)?;
     let input = f.input();
-    let county = if kind == OrgKind::Employer {
-        views::org_county(u)
-    } else {
-        None
-    };
+    let county = if kind == OrgKind::Employer { views::org_county(u) } else { None };
     let result = match id {
-        Some(id) => orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &input)
-            .await
-            .map(|_| id),
+        Some(id) => orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &input).await.map(|_| id),
         None => orgs::create(&st.db, Some(u.user_id), kind, &input).await,
     }
     .map_err(AppError::from);
@@ -664,9 +561,7 @@ pub async fn classes(
 ) -> PageResult {
     let scope = views::class_scope(&st.db, &u).await.page(&auth)?;
     let page = q.page.unwrap_or(1).max(1);
-    let rows = training::list_classes(&st.db, &scope, 50, (page - 1) * 50)
-        .await
-        .page(&auth)?;
+    let rows = training::list_classes(&st.db, &scope, 50, (page - 1) * 50).await.page(&auth)?;
     render_page(
         &st,
         &auth,
@@ -684,10 +579,5 @@ pub async fn class(
 ) -> PageResult {
     let scope = views::class_scope(&st.db, &u).await.page(&auth)?;
     let c = training::get_class(&st.db, &scope, id).await.page(&auth)?;
-    render_page(
-        &st,
-        &auth,
-        "class.html",
-        context! { c => Value::from_serialize(&c) },
-    )
+    render_page(&st, &auth, "class.html", context! { c => Value::from_serialize(&c) })
 }

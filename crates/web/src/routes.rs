@@ -49,15 +49,7 @@ pub struct RouteRule {
 }
 
 const STAFF: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
-const PLAN_VIEWERS: &[Role] = &[
-    CityAdmin,
-    Department,
-    County,
-    Finance,
-    Auditor,
-    AssessmentBody,
-    Provider,
-];
+const PLAN_VIEWERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor, AssessmentBody, Provider];
 const PEOPLE_READERS: &[Role] = &[CityAdmin, County, Provider, Auditor, Worker];
 const PEOPLE_WRITERS: &[Role] = &[CityAdmin, County];
 const ORG_READERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
@@ -75,214 +67,47 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/login", Public, post(auth::login)),
         (p.clone(), "/logout", SignedIn, post(auth::logout)),
         (g.clone(), "/", SignedIn, get(pages::home)),
-        (
-            g.clone(),
-            "/programs/{code}",
-            Roles(STAFF),
-            get(pages::program),
-        ),
-        (
-            p.clone(),
-            "/programs/{code}/target",
-            Roles(ADMIN),
-            post(pages::set_target),
-        ),
-        (
-            g.clone(),
-            "/counties/{code}",
-            Roles(STAFF),
-            get(pages::county),
-        ),
-        (
-            g.clone(),
-            "/people",
-            Roles(PEOPLE_READERS),
-            get(pages::people),
-        ),
-        (
-            p.clone(),
-            "/people",
-            Roles(PEOPLE_WRITERS),
-            post(pages::create_person),
-        ),
-        (
-            g.clone(),
-            "/people/new",
-            Roles(PEOPLE_WRITERS),
-            get(pages::new_person),
-        ),
-        (
-            g.clone(),
-            "/people/{id}",
-            Roles(PEOPLE_READERS),
-            get(pages::person),
-        ),
-        (
-            p.clone(),
-            "/people/{id}",
-            Roles(PEOPLE_WRITERS),
-            post(pages::update_person),
-        ),
-        (
-            g.clone(),
-            "/people/{id}/edit",
-            Roles(PEOPLE_WRITERS),
-            get(pages::edit_person),
-        ),
-        (
-            g.clone(),
-            "/orgs/{kind}",
-            Roles(ORG_READERS),
-            get(pages::orgs),
-        ),
-        (
-            p.clone(),
-            "/orgs/{kind}",
-            Roles(PEOPLE_WRITERS),
-            post(pages::create_org),
-        ),
-        (
-            g.clone(),
-            "/orgs/{kind}/new",
-            Roles(PEOPLE_WRITERS),
-            get(pages::new_org),
-        ),
-        (
-            g.clone(),
-            "/orgs/{kind}/{id}",
-            Roles(ORG_READERS),
-            get(pages::org),
-        ),
-        (
-            p.clone(),
-            "/orgs/{kind}/{id}",
-            Roles(PEOPLE_WRITERS),
-            post(pages::update_org),
-        ),
-        (
-            g.clone(),
-            "/orgs/{kind}/{id}/edit",
-            Roles(PEOPLE_WRITERS),
-            get(pages::edit_org),
-        ),
-        (
-            g.clone(),
-            "/classes",
-            Roles(CLASS_READERS),
-            get(pages::classes),
-        ),
-        (
-            g.clone(),
-            "/classes/{id}",
-            Roles(CLASS_READERS),
-            get(pages::class),
-        ),
+        (g.clone(), "/programs/{code}", Roles(STAFF), get(pages::program)),
+        (p.clone(), "/programs/{code}/target", Roles(ADMIN), post(pages::set_target)),
+        (g.clone(), "/counties/{code}", Roles(STAFF), get(pages::county)),
+        (g.clone(), "/people", Roles(PEOPLE_READERS), get(pages::people)),
+        (p.clone(), "/people", Roles(PEOPLE_WRITERS), post(pages::create_person)),
+        (g.clone(), "/people/new", Roles(PEOPLE_WRITERS), get(pages::new_person)),
+        (g.clone(), "/people/{id}", Roles(PEOPLE_READERS), get(pages::person)),
+        (p.clone(), "/people/{id}", Roles(PEOPLE_WRITERS), post(pages::update_person)),
+        (g.clone(), "/people/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_person)),
+        (g.clone(), "/orgs/{kind}", Roles(ORG_READERS), get(pages::orgs)),
+        (p.clone(), "/orgs/{kind}", Roles(PEOPLE_WRITERS), post(pages::create_org)),
+        (g.clone(), "/orgs/{kind}/new", Roles(PEOPLE_WRITERS), get(pages::new_org)),
+        (g.clone(), "/orgs/{kind}/{id}", Roles(ORG_READERS), get(pages::org)),
+        (p.clone(), "/orgs/{kind}/{id}", Roles(PEOPLE_WRITERS), post(pages::update_org)),
+        (g.clone(), "/orgs/{kind}/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_org)),
+        (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
+        (g.clone(), "/classes/{id}", Roles(CLASS_READERS), get(pages::class)),
         // JSON API
-        (
-            g.clone(),
-            "/api/openapi.json",
-            Public,
-            get(api::openapi_json),
-        ),
+        (g.clone(), "/api/openapi.json", Public, get(api::openapi_json)),
         (p.clone(), "/api/v1/tokens", Public, post(api::create_token)),
         (g.clone(), "/api/v1/me", SignedIn, get(api::me)),
-        (
-            g.clone(),
-            "/api/v1/plan",
-            Roles(PLAN_VIEWERS),
-            get(api::plan_overview),
-        ),
-        (
-            g.clone(),
-            "/api/v1/programs/{code}",
-            Roles(STAFF),
-            get(api::program_detail),
-        ),
-        (
-            Method::PUT,
-            "/api/v1/programs/{code}/target",
-            Roles(ADMIN),
-            put(api::set_target),
-        ),
-        (
-            g.clone(),
-            "/api/v1/counties/{code}",
-            Roles(STAFF),
-            get(api::county_detail),
-        ),
-        (
-            g.clone(),
-            "/api/v1/people",
-            Roles(PEOPLE_READERS),
-            get(api::list_people),
-        ),
-        (
-            p.clone(),
-            "/api/v1/people",
-            Roles(PEOPLE_WRITERS),
-            post(api::create_person),
-        ),
-        (
-            g.clone(),
-            "/api/v1/people/{id}",
-            Roles(PEOPLE_READERS),
-            get(api::get_person),
-        ),
-        (
-            Method::PUT,
-            "/api/v1/people/{id}",
-            Roles(PEOPLE_WRITERS),
-            put(api::update_person),
-        ),
-        (
-            g.clone(),
-            "/api/v1/orgs/{kind}",
-            Roles(ORG_READERS),
-            get(api::list_orgs),
-        ),
-        (
-            p.clone(),
-            "/api/v1/orgs/{kind}",
-            Roles(PEOPLE_WRITERS),
-            post(api::create_org),
-        ),
-        (
-            g.clone(),
-            "/api/v1/orgs/{kind}/{id}",
-            Roles(ORG_READERS),
-            get(api::get_org),
-        ),
-        (
-            Method::PUT,
-            "/api/v1/orgs/{kind}/{id}",
-            Roles(PEOPLE_WRITERS),
-            put(api::update_org),
-        ),
-        (
-            g.clone(),
-            "/api/v1/classes",
-            Roles(CLASS_READERS),
-            get(api::list_classes),
-        ),
-        (
-            g.clone(),
-            "/api/v1/classes/{id}",
-            Roles(CLASS_READERS),
-            get(api::get_class),
-        ),
+        (g.clone(), "/api/v1/plan", Roles(PLAN_VIEWERS), get(api::plan_overview)),
+        (g.clone(), "/api/v1/programs/{code}", Roles(STAFF), get(api::program_detail)),
+        (Method::PUT, "/api/v1/programs/{code}/target", Roles(ADMIN), put(api::set_target)),
+        (g.clone(), "/api/v1/counties/{code}", Roles(STAFF), get(api::county_detail)),
+        (g.clone(), "/api/v1/people", Roles(PEOPLE_READERS), get(api::list_people)),
+        (p.clone(), "/api/v1/people", Roles(PEOPLE_WRITERS), post(api::create_person)),
+        (g.clone(), "/api/v1/people/{id}", Roles(PEOPLE_READERS), get(api::get_person)),
+        (Method::PUT, "/api/v1/people/{id}", Roles(PEOPLE_WRITERS), put(api::update_person)),
+        (g.clone(), "/api/v1/orgs/{kind}", Roles(ORG_READERS), get(api::list_orgs)),
+        (p.clone(), "/api/v1/orgs/{kind}", Roles(PEOPLE_WRITERS), post(api::create_org)),
+        (g.clone(), "/api/v1/orgs/{kind}/{id}", Roles(ORG_READERS), get(api::get_org)),
+        (Method::PUT, "/api/v1/orgs/{kind}/{id}", Roles(PEOPLE_WRITERS), put(api::update_org)),
+        (g.clone(), "/api/v1/classes", Roles(CLASS_READERS), get(api::list_classes)),
+        (g.clone(), "/api/v1/classes/{id}", Roles(CLASS_READERS), get(api::get_class)),
     ]
 }
 
 /// The access rules of every route (for tests and documentation).
 pub fn rules() -> Vec<RouteRule> {
-    table()
-        .into_iter()
-        .map(|(method, path, access, _)| RouteRule {
-            method,
-            path,
-            access,
-        })
-        .collect()
+    table().into_iter().map(|(method, path, access, _)| RouteRule { method, path, access }).collect()
 }
 
 /// Builds the router: each route is registered together with its rule.
@@ -293,27 +118,18 @@ pub fn build(state: AppState) -> Router {
         rules.insert((method, path.to_owned()), access);
         router = router.route(path, handler);
     }
-    let auth_state = AuthState {
-        app: state.clone(),
-        rules: Arc::new(rules),
-    };
+    let auth_state = AuthState { app: state.clone(), rules: Arc::new(rules) };
     router
         .route_layer(from_fn_with_state(auth_state, authorize))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            4 * 1024 * 1024,
-        ))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(
-            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-                axum::http::header::X_CONTENT_TYPE_OPTIONS,
-                axum::http::HeaderValue::from_static("nosniff"),
-            ),
-        )
-        .layer(
-            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-                axum::http::header::X_FRAME_OPTIONS,
-                axum::http::HeaderValue::from_static("DENY"),
-            ),
-        )
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            axum::http::HeaderValue::from_static("nosniff"),
+        ))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::X_FRAME_OPTIONS,
+            axum::http::HeaderValue::from_static("DENY"),
+        ))
         .with_state(state)
 }

@@ -39,7 +39,16 @@ pub fn environment() -> Environment<'static> {
             Err(_) => "—".into(),
         }
     });
+    env.add_filter("training_kind", |code: String| -> String {
+        jineng_domain::TrainingKind::parse(&code).map(|k| k.zh().to_owned()).unwrap_or(code)
+    });
+    env.add_filter("employer_kind", |code: String| -> String { label(jineng_store::orgs::EMPLOYER_KINDS, code) });
+    env.add_filter("org_status", |code: String| -> String { label(jineng_store::orgs::STATUSES, code) });
     env
+}
+
+fn label(table: &[(&str, &str, &str)], code: String) -> String {
+    table.iter().find(|(c, ..)| *c == code).map(|(_, zh, _)| (*zh).to_owned()).unwrap_or(code)
 }
 
 /// 1234567 → "1,234,567".

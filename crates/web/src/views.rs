@@ -43,12 +43,7 @@ impl Done {
 
     fn new(person_times: i64, subsidised: i64, skill_upgrade: i64) -> Self {
         let share_permille = (person_times > 0).then(|| skill_upgrade * 1000 / person_times);
-        Self {
-            person_times,
-            subsidised,
-            skill_upgrade,
-            share_permille,
-        }
+        Self { person_times, subsidised, skill_upgrade, share_permille }
     }
 
     fn add(&mut self, o: &Done) {
@@ -226,14 +221,7 @@ async fn ctx(db: &Db) -> Result<Ctx, AppError> {
         .await?
         .into_iter()
         .map(|d| {
-            (
-                d.department_code.clone(),
-                DeptRef {
-                    code: d.department_code,
-                    name_zh: d.name_zh,
-                    name_en: d.name_en,
-                },
-            )
+            (d.department_code.clone(), DeptRef { code: d.department_code, name_zh: d.name_zh, name_en: d.name_en })
         })
         .collect();
     Ok(Ctx { programs, depts })
@@ -249,10 +237,7 @@ impl Ctx {
     }
 
     fn children(&self, code: &str) -> Vec<&ProgramRow> {
-        self.programs
-            .iter()
-            .filter(|p| p.parent_code.as_deref() == Some(code))
-            .collect()
+        self.programs.iter().filter(|p| p.parent_code.as_deref() == Some(code)).collect()
     }
 
     /// Leaf program codes under a program (itself if it is a leaf).
@@ -261,9 +246,7 @@ impl Ctx {
         if kids.is_empty() {
             vec![code.to_owned()]
         } else {
-            kids.iter()
-                .flat_map(|k| self.leaves(&k.program_code))
-                .collect()
+            kids.iter().flat_map(|k| self.leaves(&k.program_code)).collect()
         }
     }
 
@@ -275,41 +258,23 @@ impl Ctx {
                 done.add(d);
             }
         }
-        let parent = self
-            .programs
-            .iter()
-            .find(|x| Some(&x.program_code) == p.parent_code.as_ref());
-        let responsible_src = if p.responsible.is_empty() {
-            parent.map_or(&p.responsible, |x| &x.responsible)
-        } else {
-            &p.responsible
-        };
+        let parent = self.programs.iter().find(|x| Some(&x.program_code) == p.parent_code.as_ref());
+        let responsible_src =
+            if p.responsible.is_empty() { parent.map_or(&p.responsible, |x| &x.responsible) } else { &p.responsible };
         let (state, target, asked, note) = if kids.is_empty() {
             match p.target_value() {
                 TargetValue::Set { value } => ("set", Some(value), vec![], None),
-                TargetValue::Pending(x) => (
-                    "pending",
-                    None,
-                    x.asked.iter().map(|a| self.dept(a)).collect(),
-                    Some(x.province_note),
-                ),
+                TargetValue::Pending(x) => {
+                    ("pending", None, x.asked.iter().map(|a| self.dept(a)).collect(), Some(x.province_note))
+                }
                 TargetValue::None => ("none", None, vec![], None),
             }
         } else {
             let sum: i64 = kids.iter().filter_map(|k| k.target).sum();
-            let any_pending = kids
-                .iter()
-                .any(|k| k.target.is_none() && k.pending_asked.is_some());
-            (
-                if any_pending { "partly_pending" } else { "set" },
-                Some(sum),
-                vec![],
-                None,
-            )
+            let any_pending = kids.iter().any(|k| k.target.is_none() && k.pending_asked.is_some());
+            (if any_pending { "partly_pending" } else { "set" }, Some(sum), vec![], None)
         };
-        let done_permille = target
-            .filter(|t| *t > 0)
-            .map(|t| done.person_times * 1000 / t);
+        let done_permille = target.filter(|t| *t > 0).map(|t| done.person_times * 1000 / t);
         let share_met = match (p.share_pct, done.share_permille) {
             (Some(req), Some(have)) => Some(have >= req * 10),
             _ => None,
@@ -328,11 +293,7 @@ impl Ctx {
             done,
             done_permille,
             share_met,
-            responsible: responsible_src
-                .split(',')
-                .filter(|s| !s.is_empty())
-                .map(|c| self.dept(c))
-                .collect(),
+            responsible: responsible_src.split(',').filter(|s| !s.is_empty()).map(|c| self.dept(c)).collect(),
             lead_governments: p.lead_governments || parent.is_some_and(|x| x.lead_governments),
             clause: p.clause.clone(),
             quote: p.quote.clone(),
@@ -349,24 +310,17 @@ impl Ctx {
             return true;
         }
         let dept = user.scope.as_deref().unwrap_or_default();
-        let mine = |p: &ProgramRow| {
-            p.responsible_codes().contains(&dept) || p.asked_codes().contains(&dept)
-        };
+        let mine = |p: &ProgramRow| p.responsible_codes().contains(&dept) || p.asked_codes().contains(&dept);
         let Some(p) = self.programs.iter().find(|p| p.program_code == code) else {
             return false;
         };
-        let parent = self
-            .programs
-            .iter()
-            .find(|x| Some(&x.program_code) == p.parent_code.as_ref());
+        let parent = self.programs.iter().find(|x| Some(&x.program_code) == p.parent_code.as_ref());
         mine(p) || parent.is_some_and(mine) || self.children(code).into_iter().any(mine)
     }
 }
 
 fn done_map(rows: Vec<Counts>) -> HashMap<String, Done> {
-    rows.iter()
-        .map(|c| (c.key.clone(), Done::from_counts(c)))
-        .collect()
+    rows.iter().map(|c| (c.key.clone(), Done::from_counts(c))).collect()
 }
 
 /// The programs a user may see, as leaf codes (None = all).
@@ -401,12 +355,8 @@ pub async fn plan_overview(db: &Db, user: &User) -> Result<PlanOverview, AppErro
             TargetView {
                 done: counted.then_some(total.person_times),
                 subsidised_done: t.subsidised.map(|_| total.subsidised),
-                done_permille: (counted && t.value > 0)
-                    .then(|| total.person_times * 1000 / t.value),
-                subsidised_permille: t
-                    .subsidised
-                    .filter(|s| *s > 0)
-                    .map(|s| total.subsidised * 1000 / s),
+                done_permille: (counted && t.value > 0).then(|| total.person_times * 1000 / t.value),
+                subsidised_permille: t.subsidised.filter(|s| *s > 0).map(|s| total.subsidised * 1000 / s),
                 subsidised_target: t.subsidised,
                 id: t.target_id,
                 name_zh: t.name_zh,
@@ -444,11 +394,7 @@ pub async fn plan_overview(db: &Db, user: &User) -> Result<PlanOverview, AppErro
 /// One program with its counties and months.
 pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramDetail, AppError> {
     let c = ctx(db).await?;
-    let row = c
-        .programs
-        .iter()
-        .find(|p| p.program_code == code)
-        .ok_or(AppError::NotFound)?;
+    let row = c.programs.iter().find(|p| p.program_code == code).ok_or(AppError::NotFound)?;
     if !c.visible(user, code) {
         return Err(AppError::Forbidden);
     }
@@ -456,21 +402,14 @@ pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramD
     let county_filter = (user.role == Role::County).then(|| user.scope.clone().unwrap_or_default());
     let by_leaf = done_map(plan::counts(db, GroupBy::Program, Some(&leaves), None).await?);
     let program = c.view(row, &by_leaf);
-    let children = c
-        .children(code)
-        .into_iter()
-        .map(|k| c.view(k, &by_leaf))
-        .collect();
+    let children = c.children(code).into_iter().map(|k| c.view(k, &by_leaf)).collect();
     let county_counts = done_map(plan::counts(db, GroupBy::County, Some(&leaves), None).await?);
     let by_county = plan::counties(db)
         .await?
         .into_iter()
         .filter(|k| county_filter.as_ref().is_none_or(|f| *f == k.county_code))
         .map(|k| SliceView {
-            done: county_counts
-                .get(&k.county_code)
-                .cloned()
-                .unwrap_or_default(),
+            done: county_counts.get(&k.county_code).cloned().unwrap_or_default(),
             key: k.county_code,
             label: k.name_zh,
         })
@@ -478,11 +417,7 @@ pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramD
     let by_month = plan::counts(db, GroupBy::Month, Some(&leaves), county_filter.as_deref())
         .await?
         .into_iter()
-        .map(|m| SliceView {
-            label: month_label(&m.key),
-            done: Done::from_counts(&m),
-            key: m.key,
-        })
+        .map(|m| SliceView { label: month_label(&m.key), done: Done::from_counts(&m), key: m.key })
         .collect();
     let target_changes = plan::target_changes(db, code)
         .await?
@@ -495,13 +430,7 @@ pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramD
             changed_at: t.changed_at.to_rfc3339(),
         })
         .collect();
-    Ok(ProgramDetail {
-        program,
-        children,
-        by_county,
-        by_month,
-        target_changes,
-    })
+    Ok(ProgramDetail { program, children, by_county, by_month, target_changes })
 }
 
 fn month_label(key: &str) -> String {
@@ -516,11 +445,7 @@ pub async fn county_detail(db: &Db, user: &User, code: &str) -> Result<CountyDet
     if user.role == Role::County && user.scope.as_deref() != Some(code) {
         return Err(AppError::Forbidden);
     }
-    let county = plan::counties(db)
-        .await?
-        .into_iter()
-        .find(|k| k.county_code == code)
-        .ok_or(AppError::NotFound)?;
+    let county = plan::counties(db).await?.into_iter().find(|k| k.county_code == code).ok_or(AppError::NotFound)?;
     let c = ctx(db).await?;
     let by_leaf = done_map(plan::counts(db, GroupBy::Program, None, Some(code)).await?);
     let mut total = Done::default();
@@ -538,37 +463,24 @@ pub async fn county_detail(db: &Db, user: &User, code: &str) -> Result<CountyDet
         if c.children(&p.program_code).is_empty() {
             total.add(&d);
         }
-        programs.push(SliceView {
-            key: p.program_code.clone(),
-            label: p.name_zh.clone(),
-            done: d,
-        });
+        programs.push(SliceView { key: p.program_code.clone(), label: p.name_zh.clone(), done: d });
     }
-    Ok(CountyDetail {
-        code: county.county_code,
-        name_zh: county.name_zh,
-        name_en: county.name_en,
-        total,
-        programs,
-    })
+    Ok(CountyDetail { code: county.county_code, name_zh: county.name_zh, name_en: county.name_en, total, programs })
 }
 
 /// Which people a user may see.
 pub fn people_visibility(user: &User) -> Result<Visibility, AppError> {
     Ok(match user.role {
         Role::CityAdmin | Role::Auditor => Visibility::default(),
-        Role::County => Visibility {
-            county: Some(user.scope.clone().ok_or(AppError::Forbidden)?),
-            ..Default::default()
-        },
-        Role::Provider => Visibility {
-            provider_id: Some(user.scope_id().ok_or(AppError::Forbidden)?),
-            ..Default::default()
-        },
-        Role::Worker => Visibility {
-            person_id: Some(user.scope_id().ok_or(AppError::Forbidden)?),
-            ..Default::default()
-        },
+        Role::County => {
+            Visibility { county: Some(user.scope.clone().ok_or(AppError::Forbidden)?), ..Default::default() }
+        }
+        Role::Provider => {
+            Visibility { provider_id: Some(user.scope_id().ok_or(AppError::Forbidden)?), ..Default::default() }
+        }
+        Role::Worker => {
+            Visibility { person_id: Some(user.scope_id().ok_or(AppError::Forbidden)?), ..Default::default() }
+        }
         _ => return Err(AppError::Forbidden),
     })
 }
@@ -577,18 +489,13 @@ pub fn people_visibility(user: &User) -> Result<Visibility, AppError> {
 pub async fn class_scope(db: &Db, user: &User) -> Result<ClassScope, AppError> {
     Ok(match user.role {
         Role::CityAdmin | Role::Auditor => ClassScope::default(),
-        Role::County => ClassScope {
-            county: Some(user.scope.clone().ok_or(AppError::Forbidden)?),
-            ..Default::default()
-        },
-        Role::Provider => ClassScope {
-            provider_id: Some(user.scope_id().ok_or(AppError::Forbidden)?),
-            ..Default::default()
-        },
-        Role::Department => ClassScope {
-            programs: visible_leaf_programs(db, user).await?,
-            ..Default::default()
-        },
+        Role::County => {
+            ClassScope { county: Some(user.scope.clone().ok_or(AppError::Forbidden)?), ..Default::default() }
+        }
+        Role::Provider => {
+            ClassScope { provider_id: Some(user.scope_id().ok_or(AppError::Forbidden)?), ..Default::default() }
+        }
+        Role::Department => ClassScope { programs: visible_leaf_programs(db, user).await?, ..Default::default() },
         _ => return Err(AppError::Forbidden),
     })
 }

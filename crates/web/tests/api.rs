@@ -26,15 +26,8 @@ async fn an_invalid_id_number_is_refused_with_field_and_reason_and_writes_nothin
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
         let j = r.json();
         assert_eq!(j["error"]["code"], "invalid");
-        assert_eq!(
-            j["error"]["fields"]["id_number"],
-            "校验码错误 / check digit wrong"
-        );
-        assert_eq!(
-            app.people_count().await,
-            before,
-            "{backend}: nothing written"
-        );
+        assert_eq!(j["error"]["fields"]["id_number"], "校验码错误 / check digit wrong");
+        assert_eq!(app.people_count().await, before, "{backend}: nothing written");
     }
 }
 
@@ -43,24 +36,10 @@ async fn a_duplicate_id_number_is_a_conflict() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
         let body = json!({"id_number": id_number(MY_COUNTY, 300), "name": "赵六", "county_code": MY_COUNTY, "groups": [{"group": "poor_worker", "from": "2019-01-01", "to": null}]});
-        let r = app
-            .api(
-                Some(Role::County),
-                Method::POST,
-                "/api/v1/people",
-                Some(body.clone()),
-            )
-            .await;
+        let r = app.api(Some(Role::County), Method::POST, "/api/v1/people", Some(body.clone())).await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
         let before = app.people_count().await;
-        let r = app
-            .api(
-                Some(Role::CityAdmin),
-                Method::POST,
-                "/api/v1/people",
-                Some(body),
-            )
-            .await;
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/people", Some(body)).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{backend}");
         assert_eq!(app.people_count().await, before);
     }
@@ -70,15 +49,19 @@ async fn a_duplicate_id_number_is_a_conflict() {
 async fn unknown_county_and_group_are_refused_by_field() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
-        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/people", Some(json!({"id_number": id_number(MY_COUNTY, 301), "name": "赵六", "county_code": "411799"}))).await;
+        let r = app
+            .api(
+                Some(Role::CityAdmin),
+                Method::POST,
+                "/api/v1/people",
+                Some(json!({"id_number": id_number(MY_COUNTY, 301), "name": "赵六", "county_code": "411799"})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
         assert!(r.json()["error"]["fields"]["county_code"].is_string());
         let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/people", Some(json!({"id_number": id_number(MY_COUNTY, 302), "name": "赵六", "county_code": MY_COUNTY, "groups": [{"group": "martian", "from": "2019-01-01"}]}))).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.json()["error"]["fields"]["groups[0]"]
-            .as_str()
-            .unwrap()
-            .contains("martian"));
+        assert!(r.json()["error"]["fields"]["groups[0]"].as_str().unwrap().contains("martian"));
         let r = app
             .api(
                 Some(Role::CityAdmin),
@@ -98,21 +81,17 @@ async fn a_county_office_sees_and_changes_only_its_county() {
         let c = Some(Role::County);
         let list = app.api(c, Method::GET, "/api/v1/people", None).await.json();
         assert_eq!(list["total"], 1, "{backend}");
-        assert!(list["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["county_code"] == MY_COUNTY));
-        let other = app
+        assert!(list["items"].as_array().unwrap().iter().all(|p| p["county_code"] == MY_COUNTY));
+        let other = app.api(c, Method::GET, &format!("/api/v1/people/{}", app.other_person), None).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND);
+        let r = app
             .api(
                 c,
-                Method::GET,
-                &format!("/api/v1/people/{}", app.other_person),
-                None,
+                Method::POST,
+                "/api/v1/people",
+                Some(json!({"id_number": id_number(OTHER_COUNTY, 5), "name": "钱七", "county_code": OTHER_COUNTY})),
             )
             .await;
-        assert_eq!(other.status, StatusCode::NOT_FOUND);
-        let r = app.api(c, Method::POST, "/api/v1/people", Some(json!({"id_number": id_number(OTHER_COUNTY, 5), "name": "钱七", "county_code": OTHER_COUNTY}))).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = app
             .api(
@@ -122,26 +101,18 @@ async fn a_county_office_sees_and_changes_only_its_county() {
                 Some(json!({"name": "李娜", "county_code": OTHER_COUNTY})),
             )
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::FORBIDDEN,
-            "a county cannot move a person out of its reach"
-        );
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "a county cannot move a person out of its reach");
+        let r = app.api(c, Method::GET, &format!("/api/v1/counties/{OTHER_COUNTY}"), None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = app
             .api(
                 c,
-                Method::GET,
-                &format!("/api/v1/counties/{OTHER_COUNTY}"),
-                None,
+                Method::POST,
+                "/api/v1/orgs/providers",
+                Some(json!({"credit_code": "91440300708461136T", "name": "x", "county_code": MY_COUNTY})),
             )
             .await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN);
-        let r = app.api(c, Method::POST, "/api/v1/orgs/providers", Some(json!({"credit_code": "91440300708461136T", "name": "x", "county_code": MY_COUNTY}))).await;
-        assert_eq!(
-            r.status,
-            StatusCode::FORBIDDEN,
-            "providers are catalogued by the city"
-        );
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "providers are catalogued by the city");
     }
 }
 
@@ -149,48 +120,21 @@ async fn a_county_office_sees_and_changes_only_its_county() {
 async fn a_provider_sees_its_trainees_and_a_worker_only_themself() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
-        let list = app
-            .api(Some(Role::Provider), Method::GET, "/api/v1/people", None)
-            .await
-            .json();
+        let list = app.api(Some(Role::Provider), Method::GET, "/api/v1/people", None).await.json();
         assert_eq!(
-            list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["person_id"].as_i64().unwrap())
-                .collect::<Vec<_>>(),
+            list["items"].as_array().unwrap().iter().map(|p| p["person_id"].as_i64().unwrap()).collect::<Vec<_>>(),
             vec![app.my_person],
             "{backend}"
         );
-        let classes = app
-            .api(Some(Role::Provider), Method::GET, "/api/v1/classes", None)
-            .await
-            .json();
+        let classes = app.api(Some(Role::Provider), Method::GET, "/api/v1/classes", None).await.json();
         assert_eq!(classes.as_array().unwrap().len(), 1);
-        let me = app
-            .api(
-                Some(Role::Worker),
-                Method::GET,
-                &format!("/api/v1/people/{}", app.my_person),
-                None,
-            )
-            .await;
+        let me = app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await;
         assert_eq!(me.status, StatusCode::OK);
         assert_eq!(me.json()["trainings"].as_array().unwrap().len(), 1);
-        let other = app
-            .api(
-                Some(Role::Worker),
-                Method::GET,
-                &format!("/api/v1/people/{}", app.other_person),
-                None,
-            )
-            .await;
+        let other =
+            app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.other_person), None).await;
         assert_eq!(other.status, StatusCode::NOT_FOUND);
-        let list = app
-            .api(Some(Role::Worker), Method::GET, "/api/v1/people", None)
-            .await
-            .json();
+        let list = app.api(Some(Role::Worker), Method::GET, "/api/v1/people", None).await.json();
         assert_eq!(list["total"], 1);
     }
 }
@@ -200,32 +144,15 @@ async fn id_numbers_are_masked_in_the_api_and_on_pages() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
         let full = id_number(MY_COUNTY, 11);
-        let r = app
-            .api(
-                Some(Role::CityAdmin),
-                Method::GET,
-                &format!("/api/v1/people?q={full}"),
-                None,
-            )
-            .await;
+        let r = app.api(Some(Role::CityAdmin), Method::GET, &format!("/api/v1/people?q={full}"), None).await;
         let j = r.json();
-        assert_eq!(
-            j["total"], 1,
-            "{backend}: search by the full ID number finds the person"
-        );
+        assert_eq!(j["total"], 1, "{backend}: search by the full ID number finds the person");
         let masked = j["items"][0]["id_number_masked"].as_str().unwrap();
         assert_eq!(masked, format!("{}**********{}", &full[..4], &full[14..]));
         assert!(!r.body.contains(&full));
         assert_eq!(j["items"][0]["phone_masked"], "138****5678");
-        let page = app
-            .page(
-                Some(Role::CityAdmin),
-                Method::GET,
-                &format!("/people/{}", app.my_person),
-                &[],
-                false,
-            )
-            .await;
+        let page =
+            app.page(Some(Role::CityAdmin), Method::GET, &format!("/people/{}", app.my_person), &[], false).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains(masked) && !page.body.contains(&full));
     }
@@ -237,70 +164,26 @@ async fn credit_codes_are_checked_and_legacy_ones_kept_with_a_warning() {
         let app = spawn_app(backend).await;
         let a = Some(Role::CityAdmin);
         let bad = json!({"credit_code": "91440300708461136A", "name": "某某有限公司", "county_code": MY_COUNTY, "kind": "enterprise", "insured": true});
-        let r = app
-            .api(a, Method::POST, "/api/v1/orgs/employers", Some(bad.clone()))
-            .await;
+        let r = app.api(a, Method::POST, "/api/v1/orgs/employers", Some(bad.clone())).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
-        assert_eq!(
-            r.json()["error"]["fields"]["credit_code"],
-            "校验码错误 / check character wrong"
-        );
+        assert_eq!(r.json()["error"]["fields"]["credit_code"], "校验码错误 / check character wrong");
         let mut legacy = bad.clone();
         legacy["legacy"] = json!(true);
-        let r = app
-            .api(
-                a,
-                Method::POST,
-                "/api/v1/orgs/employers",
-                Some(legacy.clone()),
-            )
-            .await;
+        let r = app.api(a, Method::POST, "/api/v1/orgs/employers", Some(legacy.clone())).await;
         assert_eq!(r.status, StatusCode::CREATED);
         let id = r.json()["id"].as_i64().unwrap();
-        let got = app
-            .api(
-                a,
-                Method::GET,
-                &format!("/api/v1/orgs/employers/{id}"),
-                None,
-            )
-            .await
-            .json();
-        assert!(got["credit_code_warning"]
-            .as_str()
-            .unwrap()
-            .contains("校验码错误"));
-        let r = app
-            .api(a, Method::POST, "/api/v1/orgs/employers", Some(legacy))
-            .await;
+        let got = app.api(a, Method::GET, &format!("/api/v1/orgs/employers/{id}"), None).await.json();
+        assert!(got["credit_code_warning"].as_str().unwrap().contains("校验码错误"));
+        let r = app.api(a, Method::POST, "/api/v1/orgs/employers", Some(legacy)).await;
         assert_eq!(r.status, StatusCode::CONFLICT);
         // A county office manages employers of its own county only.
         let good = json!({"credit_code": "91440300708461136T", "name": "深圳某公司驻马店分公司", "county_code": MY_COUNTY, "kind": "enterprise"});
         assert_eq!(
-            app.api(
-                Some(Role::County),
-                Method::POST,
-                "/api/v1/orgs/employers",
-                Some(good)
-            )
-            .await
-            .status,
+            app.api(Some(Role::County), Method::POST, "/api/v1/orgs/employers", Some(good)).await.status,
             StatusCode::CREATED
         );
-        let listed = app
-            .api(
-                Some(Role::County),
-                Method::GET,
-                "/api/v1/orgs/employers",
-                None,
-            )
-            .await
-            .json();
-        assert!(listed
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|o| o["county_code"] == MY_COUNTY));
+        let listed = app.api(Some(Role::County), Method::GET, "/api/v1/orgs/employers", None).await.json();
+        assert!(listed.as_array().unwrap().iter().all(|o| o["county_code"] == MY_COUNTY));
     }
 }
 
@@ -308,17 +191,10 @@ async fn credit_codes_are_checked_and_legacy_ones_kept_with_a_warning() {
 async fn the_plan_counts_completions_and_shows_pending_targets() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
-        let plan = app
-            .api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None)
-            .await
-            .json();
+        let plan = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.json();
         let t1 = &plan["targets"][0];
         assert_eq!(
-            (
-                t1["value"].as_i64(),
-                t1["subsidised_target"].as_i64(),
-                t1["done"].as_i64()
-            ),
+            (t1["value"].as_i64(), t1["subsidised_target"].as_i64(), t1["done"].as_i64()),
             (Some(250_000), Some(150_000), Some(1)),
             "{backend}"
         );
@@ -330,37 +206,16 @@ async fn the_plan_counts_completions_and_shows_pending_targets() {
         assert!(p1["province_note"].as_str().unwrap().contains("120万"));
         let p2 = programs.iter().find(|p| p["code"] == "P2").unwrap();
         assert_eq!(
-            (
-                p2["target_state"].as_str(),
-                p2["target"].as_i64(),
-                p2["done"]["person_times"].as_i64()
-            ),
+            (p2["target_state"].as_str(), p2["target"].as_i64(), p2["done"]["person_times"].as_i64()),
             (Some("partly_pending"), Some(70_000), Some(1))
         );
         // A department sees only its programs.
-        let dept = app
-            .api(Some(Role::Department), Method::GET, "/api/v1/plan", None)
-            .await
-            .json();
-        let codes: Vec<&str> = dept["programs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["code"].as_str().unwrap())
-            .collect();
-        assert!(
-            codes.contains(&"P2a") && codes.contains(&"P8") && !codes.contains(&"P6"),
-            "{codes:?}"
-        );
+        let dept = app.api(Some(Role::Department), Method::GET, "/api/v1/plan", None).await.json();
+        let codes: Vec<&str> =
+            dept["programs"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+        assert!(codes.contains(&"P2a") && codes.contains(&"P8") && !codes.contains(&"P6"), "{codes:?}");
         assert_eq!(
-            app.api(
-                Some(Role::Department),
-                Method::GET,
-                "/api/v1/programs/P6",
-                None
-            )
-            .await
-            .status,
+            app.api(Some(Role::Department), Method::GET, "/api/v1/programs/P6", None).await.status,
             StatusCode::FORBIDDEN
         );
         // The admin sets a pending target; who and when are kept.
@@ -378,33 +233,12 @@ async fn the_plan_counts_completions_and_shows_pending_targets() {
         assert_eq!(d["target_changes"][0]["changed_by"], "city_admin");
         assert!(d["target_changes"][0]["old_target"].is_null());
         // Drill-down by county and month.
-        let p = app
-            .api(
-                Some(Role::CityAdmin),
-                Method::GET,
-                "/api/v1/programs/P2a",
-                None,
-            )
-            .await
-            .json();
-        let c = p["by_county"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["key"] == MY_COUNTY)
-            .unwrap()
-            .clone();
+        let p = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P2a", None).await.json();
+        let c = p["by_county"].as_array().unwrap().iter().find(|c| c["key"] == MY_COUNTY).unwrap().clone();
         assert_eq!(c["done"]["person_times"], 1);
         assert_eq!(p["by_month"][0]["key"], "2020-03");
-        let county = app
-            .api(
-                Some(Role::County),
-                Method::GET,
-                &format!("/api/v1/counties/{MY_COUNTY}"),
-                None,
-            )
-            .await
-            .json();
+        let county =
+            app.api(Some(Role::County), Method::GET, &format!("/api/v1/counties/{MY_COUNTY}"), None).await.json();
         assert_eq!(county["total"]["person_times"], 1);
     }
 }
@@ -433,4 +267,29 @@ async fn tokens_are_issued_for_right_passwords_only() {
         assert_eq!(r.status, StatusCode::CREATED);
         assert!(r.json()["token"].as_str().unwrap().starts_with("jn_"));
     }
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_a_username_for_a_while() {
+    let app = spawn_app("sqlite").await;
+    let attempt = |pw: &'static str| {
+        app.api(None, Method::POST, "/api/v1/tokens", Some(json!({"username": "county", "password": pw})))
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt("correct horse battery").await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let other = app
+        .api(
+            None,
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"username": "city_admin", "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "other users are not affected");
 }

@@ -10,17 +10,10 @@ use jineng_store::users::Role;
 use jineng_web::routes::{rules, Access};
 
 fn concrete(path: &str, app: &common::TestApp) -> String {
-    path.replace(
-        "{code}",
-        if path.contains("counties") {
-            MY_COUNTY
-        } else {
-            "P2a"
-        },
-    )
-    .replace("{kind}", "employers")
-    .replace("{file}", "app.css")
-    .replace("{id}", &app.my_person.to_string())
+    path.replace("{code}", if path.contains("counties") { MY_COUNTY } else { "P2a" })
+        .replace("{kind}", "employers")
+        .replace("{file}", "app.css")
+        .replace("{id}", &app.my_person.to_string())
 }
 
 #[tokio::test]
@@ -49,9 +42,7 @@ async fn every_route_answers_every_role_by_its_rule() {
                     (None, true) => r.status == StatusCode::UNAUTHORIZED,
                     (None, false) => {
                         r.status == StatusCode::SEE_OTHER
-                            && r.headers
-                                .get("location")
-                                .is_some_and(|l| l.to_str().unwrap().starts_with("/login"))
+                            && r.headers.get("location").is_some_and(|l| l.to_str().unwrap().starts_with("/login"))
                     }
                     (Some(_), _) => r.status == StatusCode::FORBIDDEN,
                 };
@@ -64,32 +55,17 @@ async fn every_route_answers_every_role_by_its_rule() {
                         &r.body[..r.body.len().min(300)]
                     );
                 } else {
-                    assert!(
-                        denied,
-                        "{backend}: {who} should be refused {} {path}, got {}",
-                        rule.method, r.status
-                    );
+                    assert!(denied, "{backend}: {who} should be refused {} {path}, got {}", rule.method, r.status);
                 }
                 checked += 1;
             }
         }
         assert_eq!(checked, table.len() * 9);
         // Public routes are few and named.
-        let public: Vec<_> = table
-            .iter()
-            .filter(|r| r.access == Access::Public)
-            .map(|r| r.path)
-            .collect();
+        let public: Vec<_> = table.iter().filter(|r| r.access == Access::Public).map(|r| r.path).collect();
         assert_eq!(
             public,
-            vec![
-                "/healthz",
-                "/static/{file}",
-                "/login",
-                "/login",
-                "/api/openapi.json",
-                "/api/v1/tokens"
-            ]
+            vec!["/healthz", "/static/{file}", "/login", "/login", "/api/openapi.json", "/api/v1/tokens"]
         );
     }
 }
@@ -97,10 +73,7 @@ async fn every_route_answers_every_role_by_its_rule() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
     let app = spawn_app("sqlite").await;
-    let doc = app
-        .api(None, Method::GET, "/api/openapi.json", None)
-        .await
-        .json();
+    let doc = app.api(None, Method::GET, "/api/openapi.json", None).await.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for rule in rules().iter().filter(|r| r.path.starts_with("/api/v1/")) {
         let method = rule.method.as_str().to_lowercase();

@@ -18,26 +18,23 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start_chromedriver() -> (Driver, u16) {
     let port = free_port();
-    let driver = Driver(Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver is required for the browser test (scripts/test.sh installs Debian's chromium-driver)"));
+    let driver = Driver(
+        Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "chromedriver is required for the browser test (scripts/test.sh installs Debian's chromium-driver)",
+            ),
+    );
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return (driver, port);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -46,11 +43,7 @@ async fn start_chromedriver() -> (Driver, u16) {
 }
 
 fn number(s: &str) -> i64 {
-    s.chars()
-        .filter(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+    s.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or_else(|_| panic!("not a number: {s:?}"))
 }
 
 async fn api(base: &str, token: &str, path: &str) -> serde_json::Value {
@@ -65,14 +58,8 @@ async fn api(base: &str, token: &str, path: &str) -> serde_json::Value {
     let text = String::from_utf8_lossy(&buf);
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_owned() };
     serde_json::from_str(&body).unwrap()
 }
 
@@ -94,31 +81,18 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
     let (_driver, driver_port) = start_chromedriver().await;
     for backend in BACKENDS {
         let db = fresh(backend).await;
-        demo::generate(&db, demo::Scale::Small, 11, &|_, _| {})
+        demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+        let uid = users::create(&db, None, "clerk", "市人社局 张科员", "browser-test-pw", users::Role::CityAdmin, None)
             .await
             .unwrap();
-        let uid = users::create(
-            &db,
-            None,
-            "clerk",
-            "市人社局 张科员",
-            "browser-test-pw",
-            users::Role::CityAdmin,
-            None,
-        )
-        .await
-        .unwrap();
-        let token = users::create_api_token(&db, uid, "browser-test")
-            .await
-            .unwrap();
+        let token = users::create_api_token(&db, uid, "browser-test").await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = jineng_web::app(jineng_web::AppState::new(db.clone()));
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
         let mut caps = serde_json::Map::new();
-        let profile =
-            std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
         caps.insert("goog:chromeOptions".into(), serde_json::json!({
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
@@ -130,199 +104,80 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
             .connect(&format!("http://127.0.0.1:{driver_port}"))
             .await
             .expect("connect to chromedriver");
-        let shots =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
         std::fs::create_dir_all(&shots).unwrap();
 
         // Signing in from a deep link comes back to it.
         c.goto(&format!("{base}/")).await.unwrap();
         assert!(c.current_url().await.unwrap().path().starts_with("/login"));
-        c.find(Locator::Id("username"))
-            .await
-            .unwrap()
-            .send_keys("clerk")
-            .await
-            .unwrap();
-        c.find(Locator::Id("password"))
-            .await
-            .unwrap()
-            .send_keys("browser-test-pw")
-            .await
-            .unwrap();
-        c.find(Locator::Id("sign-in"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("#programs"))
-            .await
-            .unwrap();
+        c.find(Locator::Id("username")).await.unwrap().send_keys("clerk").await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys("browser-test-pw").await.unwrap();
+        c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#programs")).await.unwrap();
         // Let Chart.js draw before the screenshot.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        std::fs::write(
-            shots.join(format!("{backend}-home.png")),
-            c.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        std::fs::write(shots.join(format!("{backend}-home.png")), c.screenshot().await.unwrap()).unwrap();
 
         let plan = api(&base, &token, "/api/v1/plan").await;
-        let t1 = c
-            .find(Locator::Css("[data-target='T1'] [data-k='done']"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(
-            number(&t1),
-            plan["targets"][0]["done"].as_i64().unwrap(),
-            "{backend}: T1 on the page = API"
-        );
+        let t1 = c.find(Locator::Css("[data-target='T1'] [data-k='done']")).await.unwrap().text().await.unwrap();
+        assert_eq!(number(&t1), plan["targets"][0]["done"].as_i64().unwrap(), "{backend}: T1 on the page = API");
         let chart_drawn: bool = c
-            .execute(
-                "return !!Chart.getChart(document.getElementById('programs-chart'));",
-                vec![],
-            )
+            .execute("return !!Chart.getChart(document.getElementById('programs-chart'));", vec![])
             .await
             .unwrap()
             .as_bool()
             .unwrap();
-        assert!(
-            chart_drawn,
-            "the chart library loads from the app and draws"
-        );
+        assert!(chart_drawn, "the chart library loads from the app and draws");
         for p in plan["programs"].as_array().unwrap() {
             let code = p["code"].as_str().unwrap();
             let cell = c
-                .find(Locator::Css(&format!(
-                    "tr[data-program='{code}'] [data-k='done']"
-                )))
+                .find(Locator::Css(&format!("tr[data-program='{code}'] [data-k='done']")))
                 .await
                 .unwrap()
                 .text()
                 .await
                 .unwrap();
-            assert_eq!(
-                number(&cell),
-                p["done"]["person_times"].as_i64().unwrap(),
-                "{backend}: {code}"
-            );
+            assert_eq!(number(&cell), p["done"]["person_times"].as_i64().unwrap(), "{backend}: {code}");
         }
-        let pending = c
-            .find(Locator::Css("tr[data-program='P1'] [data-k='target']"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let pending =
+            c.find(Locator::Css("tr[data-program='P1'] [data-k='target']")).await.unwrap().text().await.unwrap();
         assert!(pending.contains("待定"), "{pending}");
 
         // Drill into a program, then a county.
-        c.find(Locator::Css("tr[data-program='P2a'] a"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("#by-county"))
-            .await
-            .unwrap();
+        c.find(Locator::Css("tr[data-program='P2a'] a")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#by-county")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        std::fs::write(
-            shots.join(format!("{backend}-program.png")),
-            c.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        std::fs::write(shots.join(format!("{backend}-program.png")), c.screenshot().await.unwrap()).unwrap();
         let detail = api(&base, &token, "/api/v1/programs/P2a").await;
-        let done = c
-            .find(Locator::Id("done"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(
-            number(&done),
-            detail["program"]["done"]["person_times"].as_i64().unwrap(),
-            "{backend}"
-        );
+        let done = c.find(Locator::Id("done")).await.unwrap().text().await.unwrap();
+        assert_eq!(number(&done), detail["program"]["done"]["person_times"].as_i64().unwrap(), "{backend}");
         for row in detail["by_county"].as_array().unwrap() {
             let key = row["key"].as_str().unwrap();
             let cell = c
-                .find(Locator::Css(&format!(
-                    "tr[data-county='{key}'] [data-k='done']"
-                )))
+                .find(Locator::Css(&format!("tr[data-county='{key}'] [data-k='done']")))
                 .await
                 .unwrap()
                 .text()
                 .await
                 .unwrap();
-            assert_eq!(
-                number(&cell),
-                row["done"]["person_times"].as_i64().unwrap(),
-                "{backend}: county {key}"
-            );
+            assert_eq!(number(&cell), row["done"]["person_times"].as_i64().unwrap(), "{backend}: county {key}");
         }
-        let months: i64 = detail["by_month"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["done"]["person_times"].as_i64().unwrap())
-            .sum();
+        let months: i64 =
+            detail["by_month"].as_array().unwrap().iter().map(|m| m["done"]["person_times"].as_i64().unwrap()).sum();
         assert_eq!(months, number(&done), "months add up to the program");
-        c.find(Locator::Css("tr[data-county='411722'] a"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("#county-programs"))
-            .await
-            .unwrap();
+        c.find(Locator::Css("tr[data-county='411722'] a")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#county-programs")).await.unwrap();
         let county = api(&base, &token, "/api/v1/counties/411722").await;
-        let total = c
-            .find(Locator::Id("total"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(
-            number(&total),
-            county["total"]["person_times"].as_i64().unwrap()
-        );
-        std::fs::write(
-            shots.join(format!("{backend}-county.png")),
-            c.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        let total = c.find(Locator::Id("total")).await.unwrap().text().await.unwrap();
+        assert_eq!(number(&total), county["total"]["person_times"].as_i64().unwrap());
+        std::fs::write(shots.join(format!("{backend}-county.png")), c.screenshot().await.unwrap()).unwrap();
 
         // A person's page shows the ID number masked.
         c.goto(&format!("{base}/people")).await.unwrap();
-        c.find(Locator::Css("#people tbody tr a"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        let id = c
-            .wait()
-            .for_element(Locator::Id("id-number"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        c.find(Locator::Css("#people tbody tr a")).await.unwrap().click().await.unwrap();
+        let id = c.wait().for_element(Locator::Id("id-number")).await.unwrap().text().await.unwrap();
         assert!(id.contains("**********") && id.len() == 18, "{id}");
-        std::fs::write(
-            shots.join(format!("{backend}-person.png")),
-            c.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        std::fs::write(shots.join(format!("{backend}-person.png")), c.screenshot().await.unwrap()).unwrap();
 
         c.close().await.unwrap();
         server.abort();

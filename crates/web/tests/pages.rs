@@ -15,31 +15,20 @@ async fn signing_in_sets_an_httponly_samesite_cookie_and_a_wrong_password_does_n
                 None,
                 Method::POST,
                 "/login",
-                &[
-                    ("username", "city_admin"),
-                    ("password", "correct horse battery"),
-                    ("next", "/programs/P1"),
-                ],
+                &[("username", "city_admin"), ("password", "correct horse battery"), ("next", "/programs/P1")],
                 false,
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}");
         let cookie = r.headers["set-cookie"].to_str().unwrap();
-        assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-            "{cookie}"
-        );
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
         assert_eq!(r.headers["location"], "/programs/P1");
         let r = app
             .page(
                 None,
                 Method::POST,
                 "/login",
-                &[
-                    ("username", "city_admin"),
-                    ("password", "nope"),
-                    ("next", "//evil.example"),
-                ],
+                &[("username", "city_admin"), ("password", "nope"), ("next", "//evil.example")],
                 false,
             )
             .await;
@@ -54,20 +43,13 @@ async fn a_form_without_the_csrf_token_changes_nothing() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
         let before = app.people_count().await;
-        let form = [
-            ("id_number", id_number(MY_COUNTY, 400)),
-            ("name", "孙八".into()),
-            ("county_code", MY_COUNTY.into()),
-        ];
+        let form =
+            [("id_number", id_number(MY_COUNTY, 400)), ("name", "孙八".into()), ("county_code", MY_COUNTY.into())];
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let r = app
-            .page(Some(Role::CityAdmin), Method::POST, "/people", &form, false)
-            .await;
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/people", &form, false).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend}");
         assert_eq!(app.people_count().await, before);
-        let r = app
-            .page(Some(Role::CityAdmin), Method::POST, "/people", &form, true)
-            .await;
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/people", &form, true).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         assert_eq!(app.people_count().await, before + 1);
     }
@@ -101,9 +83,7 @@ async fn the_person_form_names_the_wrong_field_and_escapes_what_was_typed() {
 async fn the_home_page_shows_targets_pending_markers_and_done() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
-        let r = app
-            .page(Some(Role::CityAdmin), Method::GET, "/", &[], false)
-            .await;
+        let r = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await;
         assert_eq!(r.status, StatusCode::OK, "{backend}");
         assert!(r.body.contains("250,000"));
         assert!(r.body.contains("待定 pending"));
@@ -123,27 +103,10 @@ async fn the_home_page_shows_targets_pending_markers_and_done() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
-        let r = app
-            .page(
-                Some(Role::CityAdmin),
-                Method::GET,
-                "/programs/P1",
-                &[],
-                false,
-            )
-            .await;
-        assert!(
-            r.body.contains("30,000")
-                && r.body.contains("工信局意见")
-                && r.body.contains("city_admin")
-        );
+        let r = app.page(Some(Role::CityAdmin), Method::GET, "/programs/P1", &[], false).await;
+        assert!(r.body.contains("30,000") && r.body.contains("工信局意见") && r.body.contains("city_admin"));
         // A worker is sent to their own record.
-        let r = app
-            .page(Some(Role::Worker), Method::GET, "/", &[], false)
-            .await;
-        assert_eq!(
-            r.headers["location"],
-            format!("/people/{}", app.my_person).as_str()
-        );
+        let r = app.page(Some(Role::Worker), Method::GET, "/", &[], false).await;
+        assert_eq!(r.headers["location"], format!("/people/{}", app.my_person).as_str());
     }
 }

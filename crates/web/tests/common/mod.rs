@@ -37,13 +37,7 @@ pub struct TestApp {
 }
 
 pub fn id_number(county: &str, seq: u16) -> String {
-    IdNumber::from_parts(
-        AreaCode::parse(county).unwrap(),
-        "1988-02-29".parse().unwrap(),
-        seq,
-    )
-    .as_str()
-    .to_owned()
+    IdNumber::from_parts(AreaCode::parse(county).unwrap(), "1988-02-29".parse().unwrap(), seq).as_str().to_owned()
 }
 
 pub async fn spawn_app(backend: &str) -> TestApp {
@@ -89,12 +83,8 @@ pub async fn spawn_app(backend: &str) -> TestApp {
         rural: true,
         groups: vec![],
     };
-    let my_person = people::create(&db, None, &new(MY_COUNTY, 11))
-        .await
-        .unwrap();
-    let other_person = people::create(&db, None, &new(OTHER_COUNTY, 12))
-        .await
-        .unwrap();
+    let my_person = people::create(&db, None, &new(MY_COUNTY, 11)).await.unwrap();
+    let other_person = people::create(&db, None, &new(OTHER_COUNTY, 12)).await.unwrap();
     let class = training::create_class(
         &db,
         None,
@@ -113,12 +103,8 @@ pub async fn spawn_app(backend: &str) -> TestApp {
     )
     .await
     .unwrap();
-    let e = training::enrol(&db, None, class, my_person, d("2020-03-01"))
-        .await
-        .unwrap();
-    training::complete(&db, None, e, d("2020-03-20"))
-        .await
-        .unwrap();
+    let e = training::enrol(&db, None, class, my_person, d("2020-03-01")).await.unwrap();
+    training::complete(&db, None, e, d("2020-03-20")).await.unwrap();
 
     let mut tokens = HashMap::new();
     let mut sessions = HashMap::new();
@@ -131,33 +117,14 @@ pub async fn spawn_app(backend: &str) -> TestApp {
             Role::Worker => Some(my_person.to_string()),
             _ => None,
         };
-        let uid = users::create(
-            &db,
-            None,
-            role.code(),
-            role.zh(),
-            "correct horse battery",
-            *role,
-            scope.as_deref(),
-        )
-        .await
-        .unwrap();
-        tokens.insert(
-            *role,
-            users::create_api_token(&db, uid, "test").await.unwrap(),
-        );
+        let uid = users::create(&db, None, role.code(), role.zh(), "correct horse battery", *role, scope.as_deref())
+            .await
+            .unwrap();
+        tokens.insert(*role, users::create_api_token(&db, uid, "test").await.unwrap());
         sessions.insert(*role, users::create_session(&db, uid, 1).await.unwrap());
     }
     let router = jineng_web::app(jineng_web::AppState::new(db.clone()));
-    TestApp {
-        db,
-        router,
-        tokens,
-        sessions,
-        my_person,
-        other_person,
-        provider_id,
-    }
+    TestApp { db, router, tokens, sessions, my_person, other_person, provider_id }
 }
 
 pub struct Resp {
@@ -178,29 +145,17 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Resp {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     /// An API call with the role's bearer token (None: anonymous).
-    pub async fn api(
-        &self,
-        role: Option<Role>,
-        method: Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> Resp {
+    pub async fn api(&self, role: Option<Role>, method: Method, path: &str, body: Option<serde_json::Value>) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(r) = role {
             b = b.header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[&r]));
         }
         let req = match body {
-            Some(v) => b
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(v.to_string())),
+            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())),
             None => b.body(Body::empty()),
         };
         self.send(req.unwrap()).await
@@ -216,10 +171,7 @@ impl TestApp {
         csrf: bool,
     ) -> Resp {
         let mut b = Request::builder().method(method.clone()).uri(path);
-        let mut fields: Vec<(String, String)> = form
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut fields: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         if let Some(r) = role {
             let (cookie, token) = &self.sessions[&r];
             b = b.header(header::COOKIE, format!("jn_session={cookie}"));
@@ -237,9 +189,7 @@ impl TestApp {
     }
 
     pub async fn people_count(&self) -> i64 {
-        let (_, total) = people::search(&self.db, &Default::default(), "", 1, 0)
-            .await
-            .unwrap();
+        let (_, total) = people::search(&self.db, &Default::default(), "", 1, 0).await.unwrap();
         total
     }
 }
