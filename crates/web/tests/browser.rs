@@ -96,7 +96,7 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         caps.insert("goog:chromeOptions".into(), serde_json::json!({
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1366,1000", "--lang=zh-CN",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1366,2200", "--lang=zh-CN",
                      format!("--user-data-dir={}", profile.display())]
         }));
         let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())

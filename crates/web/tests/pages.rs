@@ -110,3 +110,48 @@ async fn the_home_page_shows_targets_pending_markers_and_done() {
         assert_eq!(r.headers["location"], format!("/people/{}", app.my_person).as_str());
     }
 }
+
+#[tokio::test]
+async fn organisations_are_created_and_edited_through_pages_with_field_errors() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let admin = Some(Role::CityAdmin);
+        let code =
+            jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(MY_COUNTY).unwrap(), 4242).to_string();
+        let mut bad = code.clone();
+        bad.replace_range(17..18, if code.ends_with('0') { "1" } else { "0" });
+        let form = |cc: &str| {
+            vec![
+                ("credit_code", cc.to_owned()),
+                ("name", "上蔡县金桥家政服务有限公司".to_owned()),
+                ("county_code", MY_COUNTY.to_owned()),
+                ("kind", "enterprise".to_owned()),
+                ("insured", "1".to_owned()),
+            ]
+        };
+        let as_refs = |f: &Vec<(&'static str, String)>| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+        let f = as_refs(&form(&bad));
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app.page(admin, Method::POST, "/orgs/employers", &f, true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(r.body.contains("校验码错误"), "the credit code field says why");
+        let f = as_refs(&form(&code));
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = app.page(admin, Method::POST, "/orgs/employers", &f, true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let location = r.headers["location"].to_str().unwrap().to_owned();
+        let page = app.page(admin, Method::GET, &location, &[], false).await;
+        assert!(page.body.contains("上蔡县金桥家政服务有限公司") && page.body.contains("企业"));
+        // Rename it; the history lists both changes.
+        let mut f2: Vec<(&str, &str)> = f.clone();
+        f2[1] = ("name", "上蔡县金桥家政服务股份有限公司");
+        let r = app.page(admin, Method::POST, &location, &f2, true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = app.page(admin, Method::GET, &location, &[], false).await;
+        assert!(page.body.contains("股份有限公司"));
+        assert_eq!(page.body.matches("<td>update</td>").count() + page.body.matches("<td>create</td>").count(), 2);
+        // A county office cannot add a provider (the city catalogs them).
+        let r = app.page(Some(Role::County), Method::GET, "/orgs/providers/new", &[], false).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
