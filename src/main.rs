@@ -52,6 +52,25 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Decide every claim of a case file (`-` = stdin) and print the decisions as JSON.
+    Adjudicate {
+        /// Case file, or `-` for standard input.
+        file: String,
+        /// Pretty-print the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// Include every rule checked in each decision.
+        #[arg(long)]
+        explain: bool,
+        /// Parameter file (default: the shipped `policy/parameters.toml`).
+        #[arg(long, env = "JINENG_PARAMETERS")]
+        parameters: Option<std::path::PathBuf>,
+    },
+    /// Policy tools.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Create a user.
     User {
         /// Database URL.
@@ -68,6 +87,88 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Run case files with `expect` (files or folders) and print one line per case.
+    Test {
+        /// Case files or folders.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Parameter file (default: the shipped one).
+        #[arg(long, env = "JINENG_PARAMETERS")]
+        parameters: Option<std::path::PathBuf>,
+    },
+}
+
+fn load_params(path: Option<&std::path::Path>) -> Result<jineng_policy::Params> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            jineng_policy::Params::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))
+        }
+        None => Ok(jineng_policy::Params::shipped()),
+    }
+}
+
+fn region() -> Result<String> {
+    Ok(read_plan(None)?.0.plan.region_code.to_string())
+}
+
+fn case_files(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "json") {
+                        out.push(path);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `policy test`: returns (passed, failed).
+fn policy_test(paths: &[std::path::PathBuf], params: &jineng_policy::Params, region: &str) -> Result<(usize, usize)> {
+    let (mut passed, mut failed) = (0, 0);
+    for file in case_files(paths)? {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let checked = match jineng_policy::parse(&text) {
+            Ok(c) => c,
+            Err(e) => {
+                println!("FAIL {} — bad input: {e}", file.display());
+                failed += 1;
+                continue;
+            }
+        };
+        let Some(expect) = checked.case.expect.clone() else { continue };
+        let decisions = jineng_policy::Engine::new(params, region).decide(&checked);
+        let problems = jineng_policy::testing::compare(&expect, &decisions);
+        let clauses = checked.case.exercises.join(",");
+        if problems.is_empty() {
+            passed += 1;
+            println!("ok   [{clauses}] {} — {}", file.display(), checked.case.name);
+        } else {
+            failed += 1;
+            println!("FAIL [{clauses}] {} — {}", file.display(), checked.case.name);
+            for p in problems {
+                println!("       {p}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok((passed, failed))
 }
 
 fn read_plan(path: Option<&std::path::Path>) -> Result<(Plan, String)> {
@@ -185,6 +286,53 @@ async fn main() -> Result<()> {
                 return Ok(());
             }
             serve(db, listen, false).await
+        }
+        Command::Adjudicate { file, pretty, explain, parameters } => {
+            use std::io::{Read, Write};
+            let params = load_params(parameters.as_deref())?;
+            let mut text = String::new();
+            if file == "-" {
+                std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+            } else {
+                text = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
+            }
+            let checked = match jineng_policy::parse(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("bad input: {e}");
+                    std::process::exit(2);
+                }
+            };
+            drop(text);
+            let region = region()?;
+            let mut engine = jineng_policy::Engine::new(&params, &region);
+            if explain {
+                engine = engine.explaining();
+            }
+            let decisions = engine.decide(&checked);
+            let out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+            #[derive(serde::Serialize)]
+            struct Out<'a> {
+                decisions: &'a [jineng_policy::Decision],
+            }
+            let body = Out { decisions: &decisions };
+            if pretty {
+                serde_json::to_writer_pretty(&mut out, &body)?;
+            } else {
+                serde_json::to_writer(&mut out, &body)?;
+            }
+            writeln!(out)?;
+            out.flush()?;
+            Ok(())
+        }
+        Command::Policy { command: PolicyCommand::Test { paths, parameters } } => {
+            let params = load_params(parameters.as_deref())?;
+            let (_, failed) = policy_test(&paths, &params, &region()?)?;
+            if failed > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
         }
         Command::User { database, username, role, scope, name } => {
             let db = open(&database, None).await?;

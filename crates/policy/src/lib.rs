@@ -1,0 +1,24 @@
+//! The subsidy rules of the Zhumadian plan (and any plan with the same clauses) as code.
+//!
+//! A pure engine: a case (people, trainings, certificates, history, claims) in, decisions out;
+//! no database. Every decision names the clauses that decided it, the reasons in Chinese and
+//! English, and every parameter value used with the date it took effect and its source. The
+//! contract is `shared/spec/policy-cases.md`.
+
+pub mod case;
+pub mod clauses;
+pub mod decision;
+pub mod engine;
+pub mod params;
+pub mod testing;
+
+pub use case::{parse, BadInput, Checked};
+pub use decision::{Decision, Outcome};
+pub use engine::Engine;
+pub use params::{Key, Params};
+
+/// Parses and decides a case with the given parameters and region.
+pub fn adjudicate(text: &str, params: &Params, region: &str) -> Result<Vec<Decision>, BadInput> {
+    let checked = parse(text)?;
+    Ok(Engine::new(params, region).decide(&checked))
+}
