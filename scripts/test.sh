@@ -32,3 +32,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test (SQLite and PostgreSQL, browser tests in headless Chromium)"
 cargo test --workspace --locked -- --test-threads=2
+
+echo "==> policy cases (jineng policy test policy/cases)"
+cargo run -q --locked -- policy test policy/cases

@@ -411,7 +411,15 @@ fn resolve(m: &HashMap<String, usize>, path: String, what: &str, id: &str) -> Re
 }
 
 fn need<T: Clone>(v: &Option<T>, path: &str, field: &str, kind: ClaimKind) -> Result<T, BadInput> {
-    v.clone().ok_or_else(|| bad(format!("{path}.{field}"), format!("missing field `{field}` for a {} claim", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())))
+    v.clone().ok_or_else(|| {
+        bad(
+            format!("{path}.{field}"),
+            format!(
+                "missing field `{field}` for a {} claim",
+                serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            ),
+        )
+    })
 }
 
 /// Checks a parsed case: formats, ID numbers, unique ids and every reference.
@@ -475,7 +483,10 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
         }
         level(format!("certificates[{i}].level"), c.level)?;
         if matches!(c.kind, CertKind::Qualification | CertKind::SkillLevel) && c.level.is_none() {
-            return Err(bad(format!("certificates[{i}].level"), "a qualification or skill-level certificate must have a level"));
+            return Err(bad(
+                format!("certificates[{i}].level"),
+                "a qualification or skill-level certificate must have a level",
+            ));
         }
     }
     for (i, g) in case.granted.iter().enumerate() {
@@ -498,15 +509,22 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
             resolve(&person_ix, format!("{path}.person"), "person", &need(&c.person, &path, "person", k)?).map(|_| ())
         };
         let employer = |c: &Claim| -> Result<(), BadInput> {
-            resolve(&employer_ix, format!("{path}.employer"), "employer", &need(&c.employer, &path, "employer", k)?).map(|_| ())
+            resolve(&employer_ix, format!("{path}.employer"), "employer", &need(&c.employer, &path, "employer", k)?)
+                .map(|_| ())
         };
         let training = |c: &Claim| -> Result<(), BadInput> {
-            resolve(&training_ix, format!("{path}.training"), "training", &need(&c.training, &path, "training", k)?).map(|_| ())
+            resolve(&training_ix, format!("{path}.training"), "training", &need(&c.training, &path, "training", k)?)
+                .map(|_| ())
         };
         match k {
             ClaimKind::TrainingSubsidy | ClaimKind::SkillUpgradeSubsidy => {
                 person(c)?;
-                resolve(&certificate_ix, format!("{path}.certificate"), "certificate", &need(&c.certificate, &path, "certificate", k)?)?;
+                resolve(
+                    &certificate_ix,
+                    format!("{path}.certificate"),
+                    "certificate",
+                    &need(&c.certificate, &path, "certificate", k)?,
+                )?;
             }
             ClaimKind::LivingAllowance => {
                 person(c)?;

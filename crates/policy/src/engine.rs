@@ -22,30 +22,70 @@ pub fn member(p: &Person, group: G, date: NaiveDate) -> bool {
 /// The plain words of each reason code.
 fn reason(code: &'static str) -> Reason {
     let (zh, en) = match code {
-        "S12.not_in_system" => ("培训未通过系统开展（补贴培训进系统、系统之外零补贴）", "the training was not recorded in the system (no subsidy outside the system)"),
-        "S8.pensioner" => ("申请人按月领取养老金，不在政策范围内", "the person is entitled to a monthly pension and is out of scope"),
-        "S7.place" => ("培训地点不在本市，或申请人户籍地、常住地、求职就业地均不在本市", "the training was not held here, or the person's hukou, residence and work are all elsewhere"),
+        "S12.not_in_system" => (
+            "培训未通过系统开展（补贴培训进系统、系统之外零补贴）",
+            "the training was not recorded in the system (no subsidy outside the system)",
+        ),
+        "S8.pensioner" => {
+            ("申请人按月领取养老金，不在政策范围内", "the person is entitled to a monthly pension and is out of scope")
+        }
+        "S7.place" => (
+            "培训地点不在本市，或申请人户籍地、常住地、求职就业地均不在本市",
+            "the training was not held here, or the person's hukou, residence and work are all elsewhere",
+        ),
         "S7.no_certificate" => ("该证书不属于申请人", "the certificate is not the applicant's"),
-        "S7.yearly_cap" => ("本年度证书类培训补贴次数已达上限", "the yearly number of certificate subsidies is reached"),
-        "S7.same_occupation_level" => ("同一职业同一等级已享受过补贴，不可重复享受", "the same occupation at the same level was already subsidised"),
-        "S3.either_or" => ("同一证书的职业培训补贴与技能提升补贴只能享受其一", "one certificate earns either the training subsidy or the skill-upgrade subsidy, not both"),
+        "S7.yearly_cap" => {
+            ("本年度证书类培训补贴次数已达上限", "the yearly number of certificate subsidies is reached")
+        }
+        "S7.same_occupation_level" => (
+            "同一职业同一等级已享受过补贴，不可重复享受",
+            "the same occupation at the same level was already subsidised",
+        ),
+        "S3.either_or" => (
+            "同一证书的职业培训补贴与技能提升补贴只能享受其一",
+            "one certificate earns either the training subsidy or the skill-upgrade subsidy, not both",
+        ),
         "S3.not_employee" => ("取证时不是企业职工", "not an enterprise employee on the issue date"),
         "S3.not_insured_long_enough" => ("取证时参加失业保险的时间不足", "not insured long enough on the issue date"),
-        "S3.no_level" => ("证书没有技能等级，不享受技能提升补贴", "a certificate without a level earns no skill-upgrade subsidy"),
-        "S3.not_new_hire" => ("不是本单位新录用人员的岗前培训", "not the pre-job training of a new hire of this employer"),
-        "S2.not_eligible_group" => ("培训开始时不属于可享受生活费补贴的人员", "not in a group entitled to a living allowance when the training started"),
+        "S3.no_level" => {
+            ("证书没有技能等级，不享受技能提升补贴", "a certificate without a level earns no skill-upgrade subsidy")
+        }
+        "S3.not_new_hire" => {
+            ("不是本单位新录用人员的岗前培训", "not the pre-job training of a new hire of this employer")
+        }
+        "S2.not_eligible_group" => (
+            "培训开始时不属于可享受生活费补贴的人员",
+            "not in a group entitled to a living allowance when the training started",
+        ),
         "S2.not_own_training" => ("该培训不是申请人本人的", "the training is not the applicant's"),
-        "S5.not_eligible" => ("不符合以工代训补贴条件（人员类别或单位类型）", "the person or employer does not qualify for the on-the-job subsidy"),
-        "S5.employment_too_short" => ("吸纳贫困劳动力就业时间不足", "the poor worker has not been employed long enough"),
-        "S5.months_capped" => ("以工代训补贴月数超过上限，按上限核定", "months beyond the on-the-job limit are not paid"),
-        "S5.pre_job_conflict" => ("以工代训补贴与岗前培训补贴不得重复享受", "the on-the-job and pre-job subsidies cannot both be paid for one hire"),
-        "S4.not_apprenticeship" => ("不是本单位该人员的新型学徒制培训", "not this employer's apprenticeship training of this person"),
+        "S5.not_eligible" => (
+            "不符合以工代训补贴条件（人员类别或单位类型）",
+            "the person or employer does not qualify for the on-the-job subsidy",
+        ),
+        "S5.employment_too_short" => {
+            ("吸纳贫困劳动力就业时间不足", "the poor worker has not been employed long enough")
+        }
+        "S5.months_capped" => {
+            ("以工代训补贴月数超过上限，按上限核定", "months beyond the on-the-job limit are not paid")
+        }
+        "S5.pre_job_conflict" => (
+            "以工代训补贴与岗前培训补贴不得重复享受",
+            "the on-the-job and pre-job subsidies cannot both be paid for one hire",
+        ),
+        "S4.not_apprenticeship" => {
+            ("不是本单位该人员的新型学徒制培训", "not this employer's apprenticeship training of this person")
+        }
         "E1b.not_accepted" => ("设备未经财政、人社部门验收合格", "the equipment was not accepted by finance and HR"),
         "E1b.capped" => ("补助超过上限，按上限核定", "the grant is capped"),
-        "S9.recover" => ("结算金额低于已先行拨付金额，应追回差额", "the settlement is below the advance: the difference is recovered"),
+        "S9.recover" => (
+            "结算金额低于已先行拨付金额，应追回差额",
+            "the settlement is below the advance: the difference is recovered",
+        ),
         "S9.advance_already_paid" => ("该项目已先行拨付", "an advance was already paid for this project"),
         "S9.already_settled" => ("该项目已结算", "the project is already settled"),
-        "P8.business_too_old" => ("创业培训时企业开业已超过年限", "the business had been open too long when the training started"),
+        "P8.business_too_old" => {
+            ("创业培训时企业开业已超过年限", "the business had been open too long when the training started")
+        }
         _ => ("", ""),
     };
     Reason { code, zh: zh.to_owned(), en: en.to_owned() }
@@ -88,13 +128,16 @@ pub fn s7_own_certificate(cert: &Certificate, person: &str) -> Rule {
 
 /// S7: at most `cap` certificate subsidies per calendar year of issue.
 pub fn s7_yearly_cap(history: &[Grant], year: i32, cap: i64) -> Rule {
-    let used = history.iter().filter(|g| g.is_certificate_subsidy() && g.date.is_some_and(|d| d.year() == year)).count();
+    let used =
+        history.iter().filter(|g| g.is_certificate_subsidy() && g.date.is_some_and(|d| d.year() == year)).count();
     rule((used as i64) < cap, "S7.yearly_cap")
 }
 
 /// S7: never the same occupation at the same level twice (levels compared as given).
 pub fn s7_same_occupation_level(history: &[Grant], occupation: &str, level: Option<u8>) -> Rule {
-    let dup = history.iter().any(|g| g.is_certificate_subsidy() && g.occupation.as_deref() == Some(occupation) && g.level == level);
+    let dup = history
+        .iter()
+        .any(|g| g.is_certificate_subsidy() && g.occupation.as_deref() == Some(occupation) && g.level == level);
     rule(!dup, "S7.same_occupation_level")
 }
 
@@ -135,16 +178,26 @@ pub fn s2_own_training(t: &Training, person: &str) -> Rule {
 
 /// S2: in a group entitled to a living allowance on the training's start date.
 pub fn s2_eligible_group(p: &Person, start: NaiveDate) -> Rule {
-    let ok = [G::PoorWorker, G::HardToEmploy, G::ZeroEmploymentFamily, G::UrbanDibao].iter().any(|g| member(p, *g, start))
-        || (p.rural && member(p, G::SchoolLeaver, start));
+    let ok =
+        [G::PoorWorker, G::HardToEmploy, G::ZeroEmploymentFamily, G::UrbanDibao].iter().any(|g| member(p, *g, start))
+            || (p.rural && member(p, G::SchoolLeaver, start));
     rule(ok, "S2.not_eligible_group")
 }
 
 /// S1: the free-training groups, whose training subsidy is paid to the provider.
 pub fn s1_free_training(p: &Person, start: NaiveDate) -> bool {
-    [G::PoorFamilyChild, G::PoorWorker, G::SchoolLeaver, G::RuralMigrant, G::LaidOff, G::JobTransfer, G::Veteran, G::Disabled]
-        .iter()
-        .any(|g| member(p, *g, start))
+    [
+        G::PoorFamilyChild,
+        G::PoorWorker,
+        G::SchoolLeaver,
+        G::RuralMigrant,
+        G::LaidOff,
+        G::JobTransfer,
+        G::Veteran,
+        G::Disabled,
+    ]
+    .iter()
+    .any(|g| member(p, *g, start))
 }
 
 /// S5: the on-the-job and pre-job subsidies are never both paid for one person and employer.
@@ -154,7 +207,10 @@ pub fn s5_no_conflict(history: &[Grant], employer: &str, other: ClaimKind) -> Ru
 
 /// S4: the employer's apprenticeship training of this person.
 pub fn s4_apprenticeship(t: &Training, person: &str, employer: &str) -> Rule {
-    rule(t.person == person && t.kind == TrainingKind::Apprenticeship && t.employer.as_deref() == Some(employer), "S4.not_apprenticeship")
+    rule(
+        t.person == person && t.kind == TrainingKind::Apprenticeship && t.employer.as_deref() == Some(employer),
+        "S4.not_apprenticeship",
+    )
 }
 
 /// E1b: the equipment was accepted by finance and HR.
@@ -279,7 +335,9 @@ pub fn training_standard(cert: &Certificate, training: Option<&Training>) -> Key
         (CertKind::Qualification | CertKind::SkillLevel, Some(l)) => Key::training_level(l),
         (CertKind::SpecialAbility, _) => Key::TrainingSpecialAbility,
         (CertKind::SpecialOperation, _) => Key::TrainingSpecialOperation,
-        (CertKind::TrainingCompletion, _) if training.is_some_and(|t| t.kind == TrainingKind::Entrepreneurship) => Key::TrainingEntrepreneurship,
+        (CertKind::TrainingCompletion, _) if training.is_some_and(|t| t.kind == TrainingKind::Entrepreneurship) => {
+            Key::TrainingEntrepreneurship
+        }
         _ => Key::TrainingCompletion,
     }
 }
@@ -316,11 +374,23 @@ impl<'p> Engine<'p> {
             }
             let Some(pi) = g.person.as_ref().and_then(|p| c.person_ix.get(p)) else { continue };
             let (occupation, level) = match g.certificate.as_ref().and_then(|x| c.certificate_ix.get(x)) {
-                Some(&ci) if g.occupation.is_none() => (Some(case.certificates[ci].occupation.clone()), case.certificates[ci].level),
+                Some(&ci) if g.occupation.is_none() => {
+                    (Some(case.certificates[ci].occupation.clone()), case.certificates[ci].level)
+                }
                 _ => (g.occupation.clone(), g.level),
             };
-            let date = g.date.or_else(|| g.certificate.as_ref().and_then(|x| c.certificate_ix.get(x)).map(|&ci| case.certificates[ci].issued));
-            history[*pi].push(Grant { kind, employer: g.employer.clone(), certificate: g.certificate.clone(), occupation, level, date, months: g.months.unwrap_or(0) });
+            let date = g.date.or_else(|| {
+                g.certificate.as_ref().and_then(|x| c.certificate_ix.get(x)).map(|&ci| case.certificates[ci].issued)
+            });
+            history[*pi].push(Grant {
+                kind,
+                employer: g.employer.clone(),
+                certificate: g.certificate.clone(),
+                occupation,
+                level,
+                date,
+                months: g.months.unwrap_or(0),
+            });
         }
         // Certificates of each training, earliest first (ties in file order).
         let mut certs_of: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -337,7 +407,14 @@ impl<'p> Engine<'p> {
         let mut out = Vec::with_capacity(order.len());
         for i in order {
             let claim = &case.claims[i];
-            let ctx = Ctx { engine: self, overrides: &c.overrides, clauses: Vec::new(), reasons: Vec::new(), params: Vec::new(), checks: Vec::new() };
+            let ctx = Ctx {
+                engine: self,
+                overrides: &c.overrides,
+                clauses: Vec::new(),
+                reasons: Vec::new(),
+                params: Vec::new(),
+                checks: Vec::new(),
+            };
             let d = self.one(c, claim, ctx, &mut history, &mut projects, &certs_of);
             out.push(d);
         }
@@ -397,7 +474,11 @@ impl<'p> Engine<'p> {
                 ctx.check("s7_own_certificate", "S7", s7_own_certificate(cert, &person_id));
                 let cap = ctx.param(Key::CertificatesPerYear, date);
                 ctx.check("s7_yearly_cap", "S7", s7_yearly_cap(&history[pi], date.year(), cap));
-                ctx.check("s7_same_occupation_level", "S7", s7_same_occupation_level(&history[pi], &cert.occupation, cert.level));
+                ctx.check(
+                    "s7_same_occupation_level",
+                    "S7",
+                    s7_same_occupation_level(&history[pi], &cert.occupation, cert.level),
+                );
                 let other = if upgrade { ClaimKind::TrainingSubsidy } else { ClaimKind::SkillUpgradeSubsidy };
                 ctx.check("s3_either_or", "S3", s3_either_or(&history[pi], &cert.id, other));
                 let (amount, payee, fund) = if upgrade {
@@ -461,7 +542,8 @@ impl<'p> Engine<'p> {
                 ctx.check("s5_no_conflict", "S5", s5_no_conflict(&history[pi], &employer_code, ClaimKind::OnTheJob));
                 let standard = ctx.param(Key::PreJobFen, claim.filed);
                 let amount = if ctx.reasons.is_empty() { standard } else { 0 };
-                let d = finish(ctx, amount, amount, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
+                let d =
+                    finish(ctx, amount, amount, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(ClaimKind::PreJob);
                     g.employer = Some(employer_code.clone());
@@ -475,7 +557,10 @@ impl<'p> Engine<'p> {
                 let e = employer.expect("checked");
                 let filed = claim.filed;
                 let poor_path = member(p, G::PoorWorker, filed)
-                    && matches!(e.kind, EmployerKind::Enterprise | EmployerKind::Cooperative | EmployerKind::PovertyWorkshop);
+                    && matches!(
+                        e.kind,
+                        EmployerKind::Enterprise | EmployerKind::Cooperative | EmployerKind::PovertyWorkshop
+                    );
                 let hard_path = (member(p, G::HardToEmploy, filed) || member(p, G::ZeroEmploymentFamily, filed))
                     && e.kind == EmployerKind::Enterprise
                     && e.insured
@@ -485,7 +570,8 @@ impl<'p> Engine<'p> {
                     employed_on(filed, min)
                 };
                 let eligible = long_enough || hard_path;
-                let code = if poor_path && employed_on(filed, 0) { "S5.employment_too_short" } else { "S5.not_eligible" };
+                let code =
+                    if poor_path && employed_on(filed, 0) { "S5.employment_too_short" } else { "S5.not_eligible" };
                 ctx.check("s5_eligible", "S5", rule(eligible, code));
                 ctx.check("s5_no_conflict", "S5", s5_no_conflict(&history[pi], &employer_code, ClaimKind::PreJob));
                 let max = ctx.param(Key::OnTheJobMaxMonths, filed);
@@ -498,7 +584,13 @@ impl<'p> Engine<'p> {
                     ctx.check("s5_months_cap", "S5", Err("S5.months_capped"));
                 }
                 let amount = if ok { months * rate } else { 0 };
-                let d = finish(ctx, amount, asked * rate, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
+                let d = finish(
+                    ctx,
+                    amount,
+                    asked * rate,
+                    Payee::Employer(employer_code.clone()),
+                    Fund::EmploymentSubsidyFund,
+                );
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(ClaimKind::OnTheJob);
                     g.employer = Some(employer_code.clone());
@@ -514,7 +606,8 @@ impl<'p> Engine<'p> {
                 ctx.check("s12_in_system", "S12", s12_in_system(Some(t)));
                 let rate = ctx.param(Key::ApprenticeshipFenPerYear, claim.filed);
                 let amount = if ctx.reasons.is_empty() { claim.years.unwrap_or(0) * rate } else { 0 };
-                let d = finish(ctx, amount, amount, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
+                let d =
+                    finish(ctx, amount, amount, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(ClaimKind::Apprenticeship);
                     g.employer = Some(employer_code.clone());
@@ -544,7 +637,8 @@ impl<'p> Engine<'p> {
                 let payee = Payee::Provider(provider);
                 let fund = Fund::EmploymentSubsidyFund;
                 let contract = claim.contract_fen.unwrap_or(0);
-                let listed: Vec<&Training> = claim.trainings.iter().flatten().map(|t| &case.trainings[c.training_ix[t]]).collect();
+                let listed: Vec<&Training> =
+                    claim.trainings.iter().flatten().map(|t| &case.trainings[c.training_ix[t]]).collect();
                 let state = projects.entry(project_id).or_default();
                 ctx.clause("S9");
                 if state.settled {

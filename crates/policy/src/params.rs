@@ -161,7 +161,10 @@ impl Params {
             }
             let mut versions = Vec::new();
             for (i, v) in p.versions.into_iter().enumerate() {
-                let source = v.source.filter(|s| !s.trim().is_empty()).ok_or_else(|| err(format!("{}[{i}]", p.key), "a value without a source"))?;
+                let source = v
+                    .source
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(|| err(format!("{}[{i}]", p.key), "a value without a source"))?;
                 if v.value < 0 {
                     return Err(err(format!("{}[{i}]", p.key), "negative value"));
                 }
@@ -170,7 +173,8 @@ impl Params {
                 }
                 versions.push(Version { from: v.from, value: v.value, source });
             }
-            by_key[key as usize] = Some(Parameter { key, name_zh: p.name_zh, unit: p.unit, fixed_by_plan: p.fixed_by_plan, versions });
+            by_key[key as usize] =
+                Some(Parameter { key, name_zh: p.name_zh, unit: p.unit, fixed_by_plan: p.fixed_by_plan, versions });
         }
         let by_key = by_key
             .into_iter()
@@ -235,15 +239,24 @@ impl Overrides {
         let mut o = Overrides { values: vec![None; Key::ALL.len()] };
         fn walk(o: &mut Overrides, prefix: &str, v: &serde_json::Value) -> Result<(), ParamError> {
             let path = |k: &str| if prefix.is_empty() { k.to_owned() } else { format!("{prefix}.{k}") };
-            let map = v.as_object().ok_or_else(|| err(format!("parameters{}", if prefix.is_empty() { String::new() } else { format!(".{prefix}") }), "expected an object"))?;
+            let map = v.as_object().ok_or_else(|| {
+                err(
+                    format!("parameters{}", if prefix.is_empty() { String::new() } else { format!(".{prefix}") }),
+                    "expected an object",
+                )
+            })?;
             for (k, val) in map {
                 let name = path(k);
                 if val.is_object() {
                     walk(o, &name, val)?;
                     continue;
                 }
-                let key = Key::parse(&name).ok_or_else(|| err(format!("parameters.{name}"), "unknown parameter key"))?;
-                let n = val.as_i64().filter(|n| *n >= 0).ok_or_else(|| err(format!("parameters.{name}"), "expected a non-negative integer"))?;
+                let key =
+                    Key::parse(&name).ok_or_else(|| err(format!("parameters.{name}"), "unknown parameter key"))?;
+                let n = val
+                    .as_i64()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| err(format!("parameters.{name}"), "expected a non-negative integer"))?;
                 o.values[key as usize] = Some(n);
             }
             Ok(())
