@@ -7,6 +7,7 @@ pub mod audit;
 pub mod demo;
 mod error;
 pub mod orgs;
+pub mod parameters;
 pub mod people;
 pub mod plan;
 pub mod training;

@@ -42,7 +42,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         get_org,
         update_org,
         list_classes,
-        get_class
+        get_class,
+        crate::policy::adjudicate,
+        crate::policy::list_parameters,
+        crate::policy::schedule_parameter
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 mod error;
 pub mod pages;
+pub mod policy;
 pub mod routes;
 mod templates;
 pub mod throttle;

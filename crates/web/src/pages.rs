@@ -71,6 +71,10 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
         out.push(("/orgs/employers".into(), "用人单位", "Employers"));
         out.push(("/orgs/providers".into(), "培训机构", "Providers"));
         out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
+        out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
+    }
+    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
+        out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));
     }
     out
 }

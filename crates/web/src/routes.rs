@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, pages, AppState};
+use crate::{api, pages, policy, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -55,6 +55,7 @@ const PEOPLE_WRITERS: &[Role] = &[CityAdmin, County];
 const ORG_READERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
 const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Auditor];
 const ADMIN: &[Role] = &[CityAdmin];
+const DECIDERS: &[Role] = &[CityAdmin, County, Finance, Auditor];
 
 fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
     use Access::*;
@@ -84,6 +85,10 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/orgs/{kind}/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_org)),
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
         (g.clone(), "/classes/{id}", Roles(CLASS_READERS), get(pages::class)),
+        (g.clone(), "/policy/parameters", Roles(STAFF), get(policy::parameters_get)),
+        (p.clone(), "/policy/parameters", Roles(ADMIN), post(policy::parameters_post)),
+        (g.clone(), "/policy/explain", Roles(DECIDERS), get(policy::explain_get)),
+        (p.clone(), "/policy/explain", Roles(DECIDERS), post(policy::explain_post)),
         // JSON API
         (g.clone(), "/api/openapi.json", Public, get(api::openapi_json)),
         (p.clone(), "/api/v1/tokens", Public, post(api::create_token)),
@@ -102,6 +107,9 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::PUT, "/api/v1/orgs/{kind}/{id}", Roles(PEOPLE_WRITERS), put(api::update_org)),
         (g.clone(), "/api/v1/classes", Roles(CLASS_READERS), get(api::list_classes)),
         (g.clone(), "/api/v1/classes/{id}", Roles(CLASS_READERS), get(api::get_class)),
+        (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
+        (g.clone(), "/api/v1/parameters", Roles(STAFF), get(policy::list_parameters)),
+        (p.clone(), "/api/v1/parameters", Roles(ADMIN), post(policy::schedule_parameter)),
     ]
 }
 

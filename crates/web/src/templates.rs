@@ -23,6 +23,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "classes.html",
     "class.html",
     "error.html",
+    "parameters.html",
+    "explain.html",
 ];
 
 /// The template environment.
@@ -39,6 +41,7 @@ pub fn environment() -> Environment<'static> {
             Err(_) => "—".into(),
         }
     });
+    env.add_filter("yuan", |fen: i64| jineng_domain::Money::from_fen(fen).to_string());
     env.add_filter("training_kind", |code: String| -> String {
         jineng_domain::TrainingKind::parse(&code).map(|k| k.zh().to_owned()).unwrap_or(code)
     });

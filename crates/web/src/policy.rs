@@ -1,0 +1,294 @@
+//! The policy engine on the web: `POST /api/v1/adjudicate`, the parameter page (政策参数) where
+//! the city schedules new values, and the page that explains each decision rule by rule.
+
+use crate::auth::{Auth, CsrfForm, CurrentUser};
+use crate::error::AppError;
+use crate::pages::{render_page, PageError};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use jineng_policy::{Decision, Engine, Key, Params};
+use jineng_store::{parameters, plan, Db};
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// The parameters in force: the shipped file plus the values the city scheduled.
+pub async fn effective_params(db: &Db) -> Result<Params, AppError> {
+    let mut p = Params::shipped();
+    for v in parameters::scheduled(db).await? {
+        if let Some(k) = Key::parse(&v.key) {
+            let source = format!("{}（{} 设定 set by {}）", v.source, v.created_at.format("%Y-%m-%d"), v.created_by);
+            // Values were checked when scheduled; one that no longer fits is skipped, not applied.
+            let _ = p.schedule(k, v.from_date, v.value, &source);
+        }
+    }
+    Ok(p)
+}
+
+async fn region(db: &Db) -> Result<String, AppError> {
+    Ok(plan::current_plan(db).await?.plan.region_code.to_string())
+}
+
+/// Decisions as the contract prints them.
+#[derive(Serialize, ToSchema)]
+pub struct Decisions {
+    /// One per claim, in the order decided.
+    #[schema(value_type = Vec<Object>)]
+    pub decisions: Vec<Decision>,
+}
+
+fn bad_input(e: jineng_policy::BadInput) -> AppError {
+    AppError::Invalid(BTreeMap::from([(e.path, e.message)]))
+}
+
+/// Decide every claim of a case (the contract `jineng-case/1`). Bad input: 422 naming the JSON
+/// path and the reason; nothing is decided.
+#[utoipa::path(post, path = "/api/v1/adjudicate", request_body(content = Object, description = "a case, jineng-case/1"),
+    responses((status = 200, body = Decisions), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn adjudicate(State(st): State<AppState>, body: String) -> Result<Json<Decisions>, AppError> {
+    let checked = jineng_policy::parse(&body).map_err(bad_input)?;
+    let params = effective_params(&st.db).await?;
+    let region = region(&st.db).await?;
+    Ok(Json(Decisions { decisions: Engine::new(&params, &region).decide(&checked) }))
+}
+
+/// A parameter with its history, as listed.
+#[derive(Serialize, ToSchema)]
+pub struct ParameterView {
+    /// Dotted key.
+    pub key: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// Unit.
+    pub unit: String,
+    /// Fixed by the plan (the city cannot change it).
+    pub fixed_by_plan: bool,
+    /// The value in force today.
+    pub in_force: i64,
+    /// Every value with the date it takes effect and its source, oldest first.
+    pub versions: Vec<VersionView>,
+}
+
+/// One value of a parameter.
+#[derive(Serialize, ToSchema)]
+pub struct VersionView {
+    /// First day in force.
+    pub from: String,
+    /// Value.
+    pub value: i64,
+    /// Source.
+    pub source: String,
+    /// In force today.
+    pub current: bool,
+    /// Takes effect in the future.
+    pub scheduled: bool,
+}
+
+fn today() -> NaiveDate {
+    // China Standard Time.
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn views(params: &Params) -> Vec<ParameterView> {
+    let today = today();
+    params
+        .all()
+        .iter()
+        .map(|p| {
+            let current = params.version(p.key, today).from;
+            ParameterView {
+                key: p.key.name().into(),
+                name_zh: p.name_zh.clone(),
+                unit: p.unit.clone(),
+                fixed_by_plan: p.fixed_by_plan,
+                in_force: params.version(p.key, today).value,
+                versions: p
+                    .versions
+                    .iter()
+                    .map(|v| VersionView {
+                        from: v.from.to_string(),
+                        value: v.value,
+                        source: v.source.clone(),
+                        current: v.from == current,
+                        scheduled: v.from > today,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Every parameter with its history, effective dates and sources.
+#[utoipa::path(get, path = "/api/v1/parameters", responses((status = 200, body = [ParameterView])))]
+pub async fn list_parameters(State(st): State<AppState>) -> Result<Json<Vec<ParameterView>>, AppError> {
+    Ok(Json(views(&effective_params(&st.db).await?)))
+}
+
+/// A new value from a future date.
+#[derive(Deserialize, ToSchema)]
+pub struct ScheduleInput {
+    /// Dotted key, e.g. `living_allowance_fen_per_day`.
+    pub key: String,
+    /// First day in force (YYYY-MM-DD, after today).
+    pub from: String,
+    /// Value (fen, months, percent, count or years as the key says).
+    pub value: i64,
+    /// Where the figure comes from (e.g. the city's notice).
+    pub source: String,
+}
+
+async fn schedule(st: &AppState, actor: i64, i: &ScheduleInput) -> Result<(), AppError> {
+    let key = Key::parse(i.key.trim()).ok_or_else(|| AppError::field("key", "未知参数 / unknown parameter"))?;
+    let from: NaiveDate =
+        i.from.trim().parse().map_err(|_| AppError::field("from", "日期格式应为 YYYY-MM-DD / date as YYYY-MM-DD"))?;
+    if from <= today() {
+        return Err(AppError::field("from", "新值只能从今后某日起生效，已作出的决定保留原值 / a new value starts after today; decisions made keep their values"));
+    }
+    let mut params = effective_params(&st.db).await?;
+    params.schedule(key, from, i.value, &i.source).map_err(|e| {
+        let zh = match e.message.as_str() {
+            "the plan fixes this value" => "方案已规定此值，不能调整 / the plan fixes this value",
+            "a value without a source" => "请填写依据 / give the source",
+            "negative value" => "不能为负数 / cannot be negative",
+            _ => "生效日期须晚于该参数已有的最后一个值 / must start after the last value",
+        };
+        AppError::field(if zh.starts_with("请填写") { "source" } else { "value" }, zh)
+    })?;
+    parameters::schedule(&st.db, actor, key.name(), from, i.value, i.source.trim()).await?;
+    Ok(())
+}
+
+/// Schedule a new value of a parameter from a future date (city admin). Values the plan fixes are refused.
+#[utoipa::path(post, path = "/api/v1/parameters", request_body = ScheduleInput,
+    responses((status = 201, body = [ParameterView]), (status = 422, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody)))]
+pub async fn schedule_parameter(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Json(i): Json<ScheduleInput>,
+) -> Result<(StatusCode, Json<Vec<ParameterView>>), AppError> {
+    schedule(&st, u.user_id, &i).await?;
+    Ok((StatusCode::CREATED, Json(views(&effective_params(&st.db).await?))))
+}
+
+fn parameters_page(
+    st: &AppState,
+    auth: &Auth,
+    params: &Params,
+    error: Option<String>,
+    can_edit: bool,
+) -> Result<Html<String>, PageError> {
+    let tomorrow = (today() + chrono::Duration::days(1)).to_string();
+    render_page(
+        st,
+        auth,
+        "parameters.html",
+        context! { params => Value::from_serialize(views(params)), error, can_edit, tomorrow },
+    )
+}
+
+/// `GET /policy/parameters`
+pub async fn parameters_get(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+) -> Result<Html<String>, PageError> {
+    let params = effective_params(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+    parameters_page(&st, &auth, &params, None, u.role == jineng_store::users::Role::CityAdmin)
+}
+
+/// The scheduling form.
+#[derive(Deserialize)]
+pub struct ScheduleForm {
+    key: String,
+    from: String,
+    value: String,
+    source: String,
+}
+
+/// `POST /policy/parameters`
+pub async fn parameters_post(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    CsrfForm(f): CsrfForm<ScheduleForm>,
+) -> Result<Response, PageError> {
+    let result = match f.value.trim().replace(',', "").parse::<i64>() {
+        Ok(value) => {
+            schedule(&st, u.user_id, &ScheduleInput { key: f.key, from: f.from, value, source: f.source }).await
+        }
+        Err(_) => Err(AppError::field("value", "请输入整数（金额以分计）/ a whole number (money in fen)")),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/policy/parameters").into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let params = effective_params(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+            let page = parameters_page(&st, &auth, &params, Some(e.message()), true)?;
+            Ok((e.status(), page).into_response())
+        }
+        Err(e) => Err(PageError(e, auth)),
+    }
+}
+
+const EXAMPLE: &str = include_str!("../../../policy/cases/contract-example-yearly-cap-and-on-the-job.json");
+
+fn explain_page(
+    st: &AppState,
+    auth: &Auth,
+    case: &str,
+    result: Option<(Vec<Decision>, serde_json::Value)>,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let quotes: BTreeMap<&str, &str> = jineng_policy::clauses::QUOTES.iter().copied().collect();
+    let (decisions, claims) = result.unwrap_or_default();
+    render_page(
+        st,
+        auth,
+        "explain.html",
+        context! {
+            case, error, decisions => Value::from_serialize(&decisions), claims => Value::from_serialize(&claims), quotes => Value::from_serialize(&quotes),
+        },
+    )
+}
+
+/// `GET /policy/explain`: a case to decide, with the contract's example filled in.
+pub async fn explain_get(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
+    explain_page(&st, &auth, EXAMPLE, None, None)
+}
+
+/// The case form.
+#[derive(Deserialize)]
+pub struct CaseForm {
+    case: String,
+}
+
+/// `POST /policy/explain`: every decision with each rule checked, the clause text and the parameters.
+pub async fn explain_post(
+    State(st): State<AppState>,
+    auth: Auth,
+    CsrfForm(f): CsrfForm<CaseForm>,
+) -> Result<Response, PageError> {
+    let checked = match jineng_policy::parse(&f.case) {
+        Ok(c) => c,
+        Err(e) => {
+            let page = explain_page(
+                &st,
+                &auth,
+                &f.case,
+                None,
+                Some(format!("输入有误 / bad input — {}: {}", e.path, e.message)),
+            )?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let params = effective_params(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+    let region = region(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+    let decisions = Engine::new(&params, &region).explaining().decide(&checked);
+    let claims: serde_json::Map<String, serde_json::Value> =
+        checked.case.claims.iter().map(|c| (c.id.clone(), serde_json::to_value(c).unwrap_or_default())).collect();
+    Ok(explain_page(&st, &auth, &f.case, Some((decisions, claims.into())), None)?.into_response())
+}

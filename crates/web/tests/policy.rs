@@ -1,0 +1,144 @@
+//! The policy engine over HTTP and its pages, on both backends.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{spawn_app, BACKENDS};
+use jineng_store::users::Role;
+use serde_json::json;
+
+const EXAMPLE: &str = include_str!("../../../policy/cases/contract-example-yearly-cap-and-on-the-job.json");
+
+#[tokio::test]
+async fn adjudicate_over_http_answers_like_the_cli_and_refuses_bad_input_with_its_path() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let case: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+        let r = app.api(Some(Role::County), Method::POST, "/api/v1/adjudicate", Some(case.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        let d = r.json();
+        let got = d["decisions"].as_array().unwrap();
+        assert_eq!(got.len(), 5);
+        assert_eq!(got[0]["payee"]["provider"], "52411702MA3X00010J");
+        assert_eq!(got[3]["reasons"][0]["code"], "S7.yearly_cap");
+        assert_eq!(got[4]["amount_fen"], 120_000);
+        let mut bad = case.clone();
+        bad["claims"][0]["certificate"] = json!("c99");
+        let r = app.api(Some(Role::County), Method::POST, "/api/v1/adjudicate", Some(bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.json()["error"]["fields"]["claims[0].certificate"].as_str().unwrap().contains("c99"));
+    }
+}
+
+#[tokio::test]
+async fn the_city_schedules_a_new_value_and_earlier_events_keep_the_old_one() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let admin = Some(Role::CityAdmin);
+        let past = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/parameters",
+                Some(
+                    json!({"key": "living_allowance_fen_per_day", "from": "2020-01-01", "value": 5000, "source": "x"}),
+                ),
+            )
+            .await;
+        assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: only future dates");
+        let fixed = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/parameters",
+                Some(json!({"key": "on_the_job_fen_per_month", "from": "2099-01-01", "value": 1, "source": "x"})),
+            )
+            .await;
+        assert_eq!(fixed.status, StatusCode::UNPROCESSABLE_ENTITY, "the plan fixes 200 yuan a month");
+        let unsourced = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/parameters",
+                Some(
+                    json!({"key": "living_allowance_fen_per_day", "from": "2099-01-01", "value": 5000, "source": " "}),
+                ),
+            )
+            .await;
+        assert_eq!(unsourced.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let ok = app.api(admin, Method::POST, "/api/v1/parameters", Some(json!({"key": "living_allowance_fen_per_day", "from": "2099-01-01", "value": 5000, "source": "驻人社〔2098〕1号"}))).await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+        let list = app.api(Some(Role::Auditor), Method::GET, "/api/v1/parameters", None).await.json();
+        let p = list.as_array().unwrap().iter().find(|p| p["key"] == "living_allowance_fen_per_day").unwrap().clone();
+        assert_eq!(p["in_force"], 3000);
+        assert_eq!(p["versions"].as_array().unwrap().len(), 2);
+        assert_eq!(p["versions"][1]["scheduled"], true);
+        assert!(p["versions"][1]["source"].as_str().unwrap().contains("驻人社〔2098〕1号"));
+        // A living allowance for a training that starts in 2099 uses the new value; one in 2020 the old.
+        let case = |start: &str| {
+            json!({"format": "jineng-case/1", "name": "x",
+            "people": [{"id_number": "411702199205100216", "name": "王小红", "hukou": "411702", "residence": "411702", "rural": true, "monthly_pension": false,
+                        "groups": [{"group": "poor_worker", "from": "2018-01-01", "to": null}]}],
+            "trainings": [{"id": "t1", "person": "411702199205100216", "kind": "employment", "occupation": "4-10-01-05", "level": null, "county": "411702",
+                           "provider": "52411702MA3X00010J", "start": start, "end": start, "days": 10, "attended_days": 10, "in_system": true, "project_based": false}],
+            "claims": [{"id": "k1", "kind": "living_allowance", "filed": start, "person": "411702199205100216", "training": "t1"}]})
+        };
+        let old = app.api(admin, Method::POST, "/api/v1/adjudicate", Some(case("2020-05-01"))).await.json();
+        assert_eq!(old["decisions"][0]["amount_fen"], 30_000);
+        let new = app.api(admin, Method::POST, "/api/v1/adjudicate", Some(case("2099-05-01"))).await.json();
+        assert_eq!(new["decisions"][0]["amount_fen"], 50_000);
+        assert_eq!(new["decisions"][0]["parameters"][0]["effective_from"], "2099-01-01");
+        // A county office cannot schedule values.
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::POST,
+                "/api/v1/parameters",
+                Some(json!({"key": "living_allowance_fen_per_day", "from": "2099-06-01", "value": 1, "source": "x"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn the_parameter_page_and_the_explanation_page_show_sources_rules_and_clause_text() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let r = app.page(Some(Role::CityAdmin), Method::GET, "/policy/parameters", &[], false).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}");
+        assert!(
+            r.body.contains("方案规定") && r.body.contains("国办发〔2019〕24号") && r.body.contains("id=\"schedule\"")
+        );
+        let r = app.page(Some(Role::Auditor), Method::GET, "/policy/parameters", &[], false).await;
+        assert!(!r.body.contains("id=\"schedule\""), "only the city admin schedules");
+        let r = app
+            .page(
+                Some(Role::CityAdmin),
+                Method::POST,
+                "/policy/parameters",
+                &[
+                    ("key", "pre_job_subsidy_fen"),
+                    ("from", "2099-03-01"),
+                    ("value", "60000"),
+                    ("source", "市人社局通知"),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = app.page(Some(Role::CityAdmin), Method::GET, "/policy/parameters", &[], false).await;
+        assert!(r.body.contains("2099-03-01") && r.body.contains("市人社局通知"));
+        let r = app.page(Some(Role::County), Method::POST, "/policy/explain", &[("case", EXAMPLE)], true).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(
+            r.body.contains("s7_yearly_cap") && r.body.contains("原则上每人每年可享受不超过3次"),
+            "rule and the plan's words"
+        );
+        assert!(r.body.contains("S7.yearly_cap") && r.body.contains("¥1,200.00"));
+        let r =
+            app.page(Some(Role::County), Method::POST, "/policy/explain", &[("case", "{\"format\": 1}")], true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("format"));
+    }
+}
