@@ -100,7 +100,7 @@ pub async fn authorize(
         if is_api {
             return AppError::Forbidden.into_response();
         }
-        return PageError(AppError::Forbidden, auth).into_response();
+        return PageError::new(AppError::Forbidden, auth).into_response();
     }
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     if is_api && unsafe_method && auth.csrf.is_some() {
@@ -141,16 +141,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             Form::from_request(req, state).await.map_err(IntoResponse::into_response)?;
         let ok = matches!((&auth.csrf, fields.get("csrf")), (Some(a), Some(b)) if a == b);
         if !ok {
-            return Err(PageError(
+            return Err(PageError::new(
                 AppError::BadRequest("表单已过期，请刷新后重试 / the form expired, reload and try again".into()),
                 auth,
             )
             .into_response());
         }
         let encoded = serde_urlencoded::to_string(&fields).unwrap_or_default();
-        serde_urlencoded::from_str(&encoded)
-            .map(CsrfForm)
-            .map_err(|e| PageError(AppError::BadRequest(format!("表单字段有误 / bad form: {e}")), auth).into_response())
+        serde_urlencoded::from_str(&encoded).map(CsrfForm).map_err(|e| {
+            PageError::new(AppError::BadRequest(format!("表单字段有误 / bad form: {e}")), auth).into_response()
+        })
     }
 }
 
@@ -211,7 +211,7 @@ pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginFo
     }
     let user = users::authenticate(&st.db, f.username.trim(), &f.password)
         .await
-        .map_err(|e| PageError(e.into(), auth.clone()))?;
+        .map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let Some(user) = user else {
         st.throttle.fail(&f.username);
         tracing::info!(user.name = %f.username.trim(), "sign-in refused");
@@ -230,9 +230,9 @@ pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginFo
     st.throttle.succeed(&f.username);
     audit::log(&st.db, Some(user.user_id), "sign_in", "app_user", &user.user_id.to_string(), &serde_json::json!({}))
         .await
-        .map_err(|e| PageError(e.into(), auth.clone()))?;
+        .map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let (token, _csrf) =
-        users::create_session(&st.db, user.user_id, 12).await.map_err(|e| PageError(e.into(), auth.clone()))?;
+        users::create_session(&st.db, user.user_id, 12).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     tracing::info!(user.id = user.user_id, user.role = user.role.code(), "signed in");
     Ok(([(header::SET_COOKIE, session_cookie(&st, &token, 12 * 3600))], Redirect::to(&safe_next(f.next.as_deref())))
         .into_response())

@@ -1,8 +1,4 @@
 //! Server-rendered pages, Chinese first. Each page uses the same view builders as the API.
-#![expect(
-    clippy::result_large_err,
-    reason = "a page error carries the caller so the error page keeps the layout; errors are rare"
-)]
 
 use crate::api::{self, check_county, check_org_write, org_kind, parse_person, GroupInput, PersonInput, PersonView};
 use crate::auth::{Auth, CsrfForm, CurrentUser};
@@ -23,7 +19,14 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 /// An error shown as a page (with the caller, for the layout).
-pub struct PageError(pub AppError, pub Auth);
+pub struct PageError(pub AppError, pub Box<Auth>);
+
+impl PageError {
+    /// An error page for this caller.
+    pub fn new(err: AppError, auth: Auth) -> Self {
+        PageError(err, Box::new(auth))
+    }
+}
 
 impl From<minijinja::Error> for AppError {
     fn from(e: minijinja::Error) -> Self {
@@ -86,7 +89,7 @@ pub fn render_page(st: &AppState, auth: &Auth, name: &str, ctx: Value) -> Result
         .get_template(name)
         .and_then(|t| t.render(full))
         .map(Html)
-        .map_err(|e| PageError(e.into(), auth.clone()))
+        .map_err(|e| PageError::new(e.into(), auth.clone()))
 }
 
 type PageResult = Result<Html<String>, PageError>;
@@ -97,7 +100,7 @@ trait OrPage<T> {
 
 impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
     fn page(self, auth: &Auth) -> Result<T, PageError> {
-        self.map_err(|e| PageError(e.into(), auth.clone()))
+        self.map_err(|e| PageError::new(e.into(), auth.clone()))
     }
 }
 
@@ -180,7 +183,7 @@ pub async fn set_target(
             )?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(e) => Err(PageError(e, auth)),
+        Err(e) => Err(PageError::new(e, auth)),
     }
 }
 
@@ -290,7 +293,7 @@ pub async fn create_person(
             )?;
             Ok((e.status(), page).into_response())
         }
-        Err(e) => Err(PageError(e, auth)),
+        Err(e) => Err(PageError::new(e, auth)),
     }
 }
 
@@ -372,7 +375,7 @@ pub async fn update_person(
             )?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(e) => Err(PageError(e, auth)),
+        Err(e) => Err(PageError::new(e, auth)),
     }
 }
 
@@ -437,7 +440,7 @@ pub async fn new_org(
 ) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
     if !can_write_kind(&u, kind) {
-        return Err(PageError(AppError::Forbidden, auth));
+        return Err(PageError::new(AppError::Forbidden, auth));
     }
     let counties = plan::counties(&st.db).await.page(&auth)?;
     render_page(
@@ -457,7 +460,7 @@ pub async fn edit_org(
 ) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
     if !can_write_kind(&u, kind) {
-        return Err(PageError(AppError::Forbidden, auth));
+        return Err(PageError::new(AppError::Forbidden, auth));
     }
     let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
     let o = orgs::get(&st.db, kind, id, county.as_deref()).await.page(&auth)?;
@@ -530,7 +533,7 @@ async fn save_org(
             )?;
             Ok((e.status(), page).into_response())
         }
-        Err(e) => Err(PageError(e, auth)),
+        Err(e) => Err(PageError::new(e, auth)),
     }
 }
 

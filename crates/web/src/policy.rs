@@ -197,7 +197,7 @@ pub async fn parameters_get(
     auth: Auth,
     CurrentUser(u): CurrentUser,
 ) -> Result<Html<String>, PageError> {
-    let params = effective_params(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+    let params = effective_params(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
     parameters_page(&st, &auth, &params, None, u.role == jineng_store::users::Role::CityAdmin)
 }
 
@@ -226,11 +226,11 @@ pub async fn parameters_post(
     match result {
         Ok(()) => Ok(Redirect::to("/policy/parameters").into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let params = effective_params(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+            let params = effective_params(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
             let page = parameters_page(&st, &auth, &params, Some(e.message()), true)?;
             Ok((e.status(), page).into_response())
         }
-        Err(e) => Err(PageError(e, auth)),
+        Err(e) => Err(PageError::new(e, auth)),
     }
 }
 
@@ -285,8 +285,8 @@ pub async fn explain_post(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let params = effective_params(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
-    let region = region(&st.db).await.map_err(|e| PageError(e, auth.clone()))?;
+    let params = effective_params(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
+    let region = region(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
     let decisions = Engine::new(&params, &region).explaining().decide(&checked);
     let claims: serde_json::Map<String, serde_json::Value> =
         checked.case.claims.iter().map(|c| (c.id.clone(), serde_json::to_value(c).unwrap_or_default())).collect();
