@@ -7,6 +7,8 @@ use jineng_store::{demo, plan, Db};
 use std::net::SocketAddr;
 use std::time::Instant;
 
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "jineng", version, about = "职业技能提升行动管理系统 · Vocational skills upgrading action")]
 struct Cli {
@@ -65,6 +67,14 @@ enum Command {
         /// Parameter file (default: the shipped `policy/parameters.toml`).
         #[arg(long, env = "JINENG_PARAMETERS")]
         parameters: Option<std::path::PathBuf>,
+        /// Print elapsed time and peak memory to standard error at the end.
+        #[arg(long)]
+        stats: bool,
+    },
+    /// Benchmarks (figures for the issues; not tests).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
     },
     /// Policy tools.
     Policy {
@@ -86,6 +96,25 @@ enum Command {
         /// Display name.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate a large case and time the policy engine in-process and end to end.
+    Policy {
+        /// People in the case.
+        #[arg(long, default_value_t = 200_000)]
+        people: usize,
+        /// Claims in the case.
+        #[arg(long, default_value_t = 1_000_000)]
+        claims: usize,
+        /// Where to write the case.
+        #[arg(long, default_value = "/tmp/jineng-bench-case.json")]
+        out: std::path::PathBuf,
+        /// Seed.
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
     },
 }
 
@@ -287,8 +316,12 @@ async fn main() -> Result<()> {
             }
             serve(db, listen, false).await
         }
-        Command::Adjudicate { file, pretty, explain, parameters } => {
+        Command::Bench { command: BenchCommand::Policy { people, claims, out, seed } } => {
+            bench::run(people, claims, &out, seed)
+        }
+        Command::Adjudicate { file, pretty, explain, parameters, stats } => {
             use std::io::{Read, Write};
+            let started = Instant::now();
             let params = load_params(parameters.as_deref())?;
             let mut text = String::new();
             if file == "-" {
@@ -314,7 +347,7 @@ async fn main() -> Result<()> {
             let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
             #[derive(serde::Serialize)]
             struct Out<'a> {
-                decisions: &'a [jineng_policy::Decision],
+                decisions: &'a [jineng_policy::Decision<'a>],
             }
             let body = Out { decisions: &decisions };
             if pretty {
@@ -324,6 +357,14 @@ async fn main() -> Result<()> {
             }
             writeln!(out)?;
             out.flush()?;
+            if stats {
+                eprintln!(
+                    "{} decisions in {:.2} s, peak memory {:.0} MB",
+                    decisions.len(),
+                    started.elapsed().as_secs_f64(),
+                    peak_memory_kb().unwrap_or(0) as f64 / 1024.0
+                );
+            }
             Ok(())
         }
         Command::Policy { command: PolicyCommand::Test { paths, parameters } } => {

@@ -5,7 +5,64 @@ use crate::params::Overrides;
 use chrono::NaiveDate;
 use jineng_domain::{AreaCode, IdNumber, PriorityGroup, TrainingKind};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small fast hasher for ids (the FxHash of rustc): the keys come from one case file, so
+/// collision attacks are not a concern, and SipHash was a tenth of the run time.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Parses `YYYY-MM-DD` quickly (dates are most of a large case's fields).
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+fn de_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    parse_date(&s).ok_or_else(|| serde::de::Error::custom(format!("invalid date \"{s}\", expected YYYY-MM-DD")))
+}
+
+fn de_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+    match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => parse_date(&s)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid date \"{s}\", expected YYYY-MM-DD"))),
+    }
+}
 
 /// Bad input: where and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -101,9 +158,10 @@ pub struct Group {
     /// Group.
     pub group: PriorityGroup,
     /// From.
+    #[serde(deserialize_with = "de_date")]
     pub from: NaiveDate,
     /// To (inclusive) or null.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub to: Option<NaiveDate>,
 }
 
@@ -126,10 +184,10 @@ pub struct Person {
     /// Entitled to a monthly pension.
     pub monthly_pension: bool,
     /// Start of continuous unemployment-insurance contributions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub insured_since: Option<NaiveDate>,
     /// Start of their own small business.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub business_started: Option<NaiveDate>,
     /// Groups.
     pub groups: Vec<Group>,
@@ -158,9 +216,10 @@ pub struct Employment {
     /// Employer (credit code).
     pub employer: String,
     /// From.
+    #[serde(deserialize_with = "de_date")]
     pub from: NaiveDate,
     /// To, null = ongoing.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub to: Option<NaiveDate>,
 }
 
@@ -186,8 +245,10 @@ pub struct Training {
     #[serde(default)]
     pub employer: Option<String>,
     /// Start.
+    #[serde(deserialize_with = "de_date")]
     pub start: NaiveDate,
     /// End.
+    #[serde(deserialize_with = "de_date")]
     pub end: NaiveDate,
     /// Days.
     pub days: i64,
@@ -217,6 +278,7 @@ pub struct Certificate {
     #[serde(default)]
     pub level: Option<u8>,
     /// Issue date.
+    #[serde(deserialize_with = "de_date")]
     pub issued: NaiveDate,
     /// Serial.
     pub serial: String,
@@ -249,7 +311,7 @@ pub struct Granted {
     #[serde(default)]
     pub level: Option<u8>,
     /// Event date.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub date: Option<NaiveDate>,
     /// Months (on-the-job).
     #[serde(default)]
@@ -270,6 +332,7 @@ pub struct Claim {
     /// Kind.
     pub kind: ClaimKind,
     /// Filed on.
+    #[serde(deserialize_with = "de_date")]
     pub filed: NaiveDate,
     /// Person.
     #[serde(default)]
@@ -284,7 +347,7 @@ pub struct Claim {
     #[serde(default)]
     pub employer: Option<String>,
     /// On-the-job: from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_opt_date")]
     pub from: Option<NaiveDate>,
     /// On-the-job: months.
     #[serde(default)]
@@ -365,23 +428,52 @@ pub struct Checked {
     pub case: Case,
     /// Parameter overrides.
     pub overrides: Overrides,
-    /// Person index by ID number.
-    pub person_ix: HashMap<String, usize>,
-    /// Employer index by credit code.
-    pub employer_ix: HashMap<String, usize>,
-    /// Training index by id.
-    pub training_ix: HashMap<String, usize>,
-    /// Certificate index by id.
-    pub certificate_ix: HashMap<String, usize>,
+    /// The person and certificate of each history entry, resolved.
+    pub granted_refs: Vec<(Option<usize>, Option<usize>)>,
+    /// What each claim refers to, resolved to indices (same order as `case.claims`).
+    pub claim_refs: Vec<Refs>,
+    /// The person of each training.
+    pub training_person: Vec<usize>,
+    /// The training of each certificate.
+    pub cert_training: Vec<Option<usize>>,
+    /// The person of each certificate.
+    pub cert_person: Vec<usize>,
+    /// The person and employer of each employment.
+    pub employment_ix: Vec<(usize, usize)>,
+}
+
+/// A claim's references, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Refs {
+    /// Person.
+    pub person: Option<usize>,
+    /// Certificate.
+    pub certificate: Option<usize>,
+    /// Training.
+    pub training: Option<usize>,
+    /// Employer.
+    pub employer: Option<usize>,
+    /// Project trainings.
+    pub trainings: Vec<usize>,
 }
 
 /// Parses case JSON; a syntax or shape error names the JSON path.
 pub fn parse(text: &str) -> Result<Checked, BadInput> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let case: Case = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        bad(if path == "." { "$".to_owned() } else { path }, e.into_inner().to_string())
-    })?;
+    // The fast path parses without tracking paths; only a failure is parsed again to name it.
+    let case: Case = match serde_json::from_str(text) {
+        Ok(case) => case,
+        Err(plain) => {
+            let de = &mut serde_json::Deserializer::from_str(text);
+            let e = serde_path_to_error::deserialize::<_, Case>(de).err();
+            return Err(match e {
+                Some(e) => {
+                    let path = e.path().to_string();
+                    bad(if path == "." { "$".to_owned() } else { path }, e.into_inner().to_string())
+                }
+                None => bad("$", plain.to_string()),
+            });
+        }
+    };
     check(case)
 }
 
@@ -396,17 +488,21 @@ fn level(path: String, l: Option<u8>) -> Result<(), BadInput> {
     }
 }
 
-fn index<T>(items: &[T], list: &str, id: impl Fn(&T) -> &str) -> Result<HashMap<String, usize>, BadInput> {
-    let mut m = HashMap::with_capacity(items.len());
+fn index<'c, T>(
+    items: &'c [T],
+    list: &str,
+    id: impl Fn(&'c T) -> &'c str,
+) -> Result<HashMap<&'c str, usize>, BadInput> {
+    let mut m = HashMap::with_capacity_and_hasher(items.len(), Default::default());
     for (i, t) in items.iter().enumerate() {
-        if m.insert(id(t).to_owned(), i).is_some() {
+        if m.insert(id(t), i).is_some() {
             return Err(bad(format!("{list}[{i}]"), format!("duplicate id \"{}\"", id(t))));
         }
     }
     Ok(m)
 }
 
-fn resolve(m: &HashMap<String, usize>, path: String, what: &str, id: &str) -> Result<usize, BadInput> {
+fn resolve(m: &HashMap<&str, usize>, path: String, what: &str, id: &str) -> Result<usize, BadInput> {
     m.get(id).copied().ok_or_else(|| bad(path, format!("unknown {what} \"{id}\"")))
 }
 
@@ -431,15 +527,20 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
         Some(v) => Overrides::from_json(v).map_err(|e| bad(e.path, e.message))?,
         None => Overrides::default(),
     };
-    let mut person_ix = HashMap::with_capacity(case.people.len());
+    // A lowercase x is accepted; its uppercase form refers to the same person.
+    let mut upper: Vec<(String, usize)> = Vec::new();
     for (i, p) in case.people.iter().enumerate() {
-        let id = IdNumber::parse(&p.id_number).map_err(|e| bad(format!("people[{i}].id_number"), e.to_string()))?;
-        if person_ix.insert(id.as_str().to_owned(), i).is_some() {
-            return Err(bad(format!("people[{i}].id_number"), "duplicate ID number"));
+        if let Ok(id) = IdNumber::parse(&p.id_number) {
+            if id.as_str() != p.id_number {
+                upper.push((id.as_str().to_owned(), i));
+            }
         }
-        // Lowercase x is accepted and refers to the same person.
-        if id.as_str() != p.id_number {
-            person_ix.insert(p.id_number.clone(), i);
+    }
+    let mut person_ix: HashMap<&str, usize> = HashMap::with_capacity_and_hasher(case.people.len(), Default::default());
+    for (i, p) in case.people.iter().enumerate() {
+        IdNumber::parse(&p.id_number).map_err(|e| bad(format!("people[{i}].id_number"), e.to_string()))?;
+        if person_ix.insert(p.id_number.as_str(), i).is_some() {
+            return Err(bad(format!("people[{i}].id_number"), "duplicate ID number"));
         }
         area(format!("people[{i}].hukou"), &p.hukou)?;
         area(format!("people[{i}].residence"), &p.residence)?;
@@ -452,17 +553,25 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
             }
         }
     }
+    for (id, i) in &upper {
+        if person_ix.insert(id.as_str(), *i).is_some_and(|j| j != *i) {
+            return Err(bad(format!("people[{i}].id_number"), "duplicate ID number"));
+        }
+    }
     let employer_ix = index(&case.employers, "employers", |e| &e.credit_code)?;
     for (i, e) in case.employers.iter().enumerate() {
         area(format!("employers[{i}].county"), &e.county)?;
     }
+    let mut employment_ix = Vec::with_capacity(case.employments.len());
     for (i, e) in case.employments.iter().enumerate() {
-        resolve(&person_ix, format!("employments[{i}].person"), "person", &e.person)?;
-        resolve(&employer_ix, format!("employments[{i}].employer"), "employer", &e.employer)?;
+        let p = resolve(&person_ix, format!("employments[{i}].person"), "person", &e.person)?;
+        let r = resolve(&employer_ix, format!("employments[{i}].employer"), "employer", &e.employer)?;
+        employment_ix.push((p, r));
     }
     let training_ix = index(&case.trainings, "trainings", |t| &t.id)?;
+    let mut training_person = Vec::with_capacity(case.trainings.len());
     for (i, t) in case.trainings.iter().enumerate() {
-        resolve(&person_ix, format!("trainings[{i}].person"), "person", &t.person)?;
+        training_person.push(resolve(&person_ix, format!("trainings[{i}].person"), "person", &t.person)?);
         if let Some(e) = &t.employer {
             resolve(&employer_ix, format!("trainings[{i}].employer"), "employer", e)?;
         }
@@ -476,11 +585,14 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
         }
     }
     let certificate_ix = index(&case.certificates, "certificates", |c| &c.id)?;
+    let mut cert_training = Vec::with_capacity(case.certificates.len());
+    let mut cert_person = Vec::with_capacity(case.certificates.len());
     for (i, c) in case.certificates.iter().enumerate() {
-        resolve(&person_ix, format!("certificates[{i}].person"), "person", &c.person)?;
-        if let Some(t) = &c.training {
-            resolve(&training_ix, format!("certificates[{i}].training"), "training", t)?;
-        }
+        cert_person.push(resolve(&person_ix, format!("certificates[{i}].person"), "person", &c.person)?);
+        cert_training.push(match &c.training {
+            Some(t) => Some(resolve(&training_ix, format!("certificates[{i}].training"), "training", t)?),
+            None => None,
+        });
         level(format!("certificates[{i}].level"), c.level)?;
         if matches!(c.kind, CertKind::Qualification | CertKind::SkillLevel) && c.level.is_none() {
             return Err(bad(
@@ -489,70 +601,70 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
             ));
         }
     }
+    let mut granted_refs = Vec::with_capacity(case.granted.len());
     for (i, g) in case.granted.iter().enumerate() {
         if g.kind.is_none() {
             return Err(bad(format!("granted[{i}].kind"), "missing field `kind`"));
         }
-        if let Some(p) = &g.person {
-            resolve(&person_ix, format!("granted[{i}].person"), "person", p)?;
-        }
-        if let Some(c) = &g.certificate {
-            resolve(&certificate_ix, format!("granted[{i}].certificate"), "certificate", c)?;
-        }
+        let person = match &g.person {
+            Some(p) => Some(resolve(&person_ix, format!("granted[{i}].person"), "person", p)?),
+            None => None,
+        };
+        let cert = match &g.certificate {
+            Some(c) => Some(resolve(&certificate_ix, format!("granted[{i}].certificate"), "certificate", c)?),
+            None => None,
+        };
+        granted_refs.push((person, cert));
         level(format!("granted[{i}].level"), g.level)?;
     }
     index(&case.claims, "claims", |c| &c.id)?;
+    let mut claim_refs = Vec::with_capacity(case.claims.len());
     for (i, c) in case.claims.iter().enumerate() {
         let path = format!("claims[{i}]");
         let k = c.kind;
-        let person = |c: &Claim| -> Result<(), BadInput> {
-            resolve(&person_ix, format!("{path}.person"), "person", &need(&c.person, &path, "person", k)?).map(|_| ())
+        let mut r = Refs::default();
+        let person = |c: &Claim| -> Result<usize, BadInput> {
+            resolve(&person_ix, format!("{path}.person"), "person", &need(&c.person, &path, "person", k)?)
         };
-        let employer = |c: &Claim| -> Result<(), BadInput> {
+        let employer = |c: &Claim| -> Result<usize, BadInput> {
             resolve(&employer_ix, format!("{path}.employer"), "employer", &need(&c.employer, &path, "employer", k)?)
-                .map(|_| ())
         };
-        let training = |c: &Claim| -> Result<(), BadInput> {
+        let training = |c: &Claim| -> Result<usize, BadInput> {
             resolve(&training_ix, format!("{path}.training"), "training", &need(&c.training, &path, "training", k)?)
-                .map(|_| ())
         };
         match k {
             ClaimKind::TrainingSubsidy | ClaimKind::SkillUpgradeSubsidy => {
-                person(c)?;
-                resolve(
-                    &certificate_ix,
-                    format!("{path}.certificate"),
-                    "certificate",
-                    &need(&c.certificate, &path, "certificate", k)?,
-                )?;
+                r.person = Some(person(c)?);
+                let cert = need(&c.certificate, &path, "certificate", k)?;
+                r.certificate = Some(resolve(&certificate_ix, format!("{path}.certificate"), "certificate", &cert)?);
             }
             ClaimKind::LivingAllowance => {
-                person(c)?;
-                training(c)?;
+                r.person = Some(person(c)?);
+                r.training = Some(training(c)?);
             }
             ClaimKind::PreJob => {
-                employer(c)?;
-                person(c)?;
-                training(c)?;
+                r.employer = Some(employer(c)?);
+                r.person = Some(person(c)?);
+                r.training = Some(training(c)?);
             }
             ClaimKind::OnTheJob => {
-                employer(c)?;
-                person(c)?;
+                r.employer = Some(employer(c)?);
+                r.person = Some(person(c)?);
                 need(&c.from, &path, "from", k)?;
                 if need(&c.months, &path, "months", k)? < 1 {
                     return Err(bad(format!("{path}.months"), "months must be at least 1"));
                 }
             }
             ClaimKind::Apprenticeship => {
-                employer(c)?;
-                person(c)?;
-                training(c)?;
+                r.employer = Some(employer(c)?);
+                r.person = Some(person(c)?);
+                r.training = Some(training(c)?);
                 if need(&c.years, &path, "years", k)? < 1 {
                     return Err(bad(format!("{path}.years"), "years must be at least 1"));
                 }
             }
             ClaimKind::EquipmentGrant => {
-                employer(c)?;
+                r.employer = Some(employer(c)?);
                 need(&c.facility, &path, "facility", k)?;
                 need(&c.accepted, &path, "accepted", k)?;
                 if need(&c.equipment_value_fen, &path, "equipment_value_fen", k)? < 0 {
@@ -567,10 +679,20 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
                     return Err(bad(format!("{path}.contract_fen"), "must not be negative"));
                 }
                 for (j, t) in need(&c.trainings, &path, "trainings", k)?.iter().enumerate() {
-                    resolve(&training_ix, format!("{path}.trainings[{j}]"), "training", t)?;
+                    r.trainings.push(resolve(&training_ix, format!("{path}.trainings[{j}]"), "training", t)?);
                 }
             }
         }
+        claim_refs.push(r);
     }
-    Ok(Checked { case, overrides, person_ix, employer_ix, training_ix, certificate_ix })
+    Ok(Checked {
+        case,
+        overrides,
+        granted_refs,
+        claim_refs,
+        training_person,
+        cert_training,
+        cert_person,
+        employment_ix,
+    })
 }

@@ -21,16 +21,16 @@ pub enum Outcome {
 
 /// Who would be paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Payee {
+pub enum Payee<'a> {
     /// A person (ID number).
-    Person(String),
+    Person(&'a str),
     /// An employer (credit code).
-    Employer(String),
+    Employer(&'a str),
     /// A provider (credit code).
-    Provider(String),
+    Provider(&'a str),
 }
 
-impl Serialize for Payee {
+impl Serialize for Payee<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(1))?;
         match self {
@@ -58,14 +58,14 @@ pub struct Reason {
     /// Stable code, e.g. `S7.yearly_cap`.
     pub code: &'static str,
     /// Chinese.
-    pub zh: String,
+    pub zh: &'static str,
     /// English.
-    pub en: String,
+    pub en: &'static str,
 }
 
 /// A parameter value a decision used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ParamUse {
+pub struct ParamUse<'a> {
     /// Dotted key.
     pub key: &'static str,
     /// Value.
@@ -73,7 +73,7 @@ pub struct ParamUse {
     /// The date the value took effect (None for a per-case override).
     pub effective_from: Option<NaiveDate>,
     /// Source.
-    pub source: String,
+    pub source: &'a str,
 }
 
 /// One rule checked, for explanations.
@@ -82,36 +82,86 @@ pub struct Check {
     /// Rule function name.
     pub rule: &'static str,
     /// Clause.
-    pub clause: &'static str,
+    pub clause: Clause,
     /// Whether it passed.
     pub passed: bool,
 }
 
-/// The decision on one claim.
+/// The decision on one claim; it borrows from the case and the parameters it was decided with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Decision {
+pub struct Decision<'a> {
     /// Claim id.
-    pub claim: String,
+    pub claim: &'a str,
     /// Outcome.
     pub outcome: Outcome,
     /// Amount in fen (to pay, or to recover).
     pub amount_fen: i64,
     /// Who would be paid.
-    pub payee: Payee,
+    pub payee: Payee<'a>,
     /// Which fund.
     pub fund: Fund,
     /// Clauses that decided it.
-    pub clauses: Vec<&'static str>,
+    pub clauses: Clauses,
     /// Reasons for refusal or reduction.
     pub reasons: Vec<Reason>,
     /// Parameter values used.
-    pub parameters: Vec<ParamUse>,
+    pub parameters: Vec<ParamUse<'a>>,
     /// Rules checked in order (only when explaining).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
 }
 
 /// Keys are kept out of `ParamUse` construction sites through this helper.
-pub(crate) fn use_of(key: Key, value: i64, effective_from: Option<NaiveDate>, source: &str) -> ParamUse {
-    ParamUse { key: key.name(), value, effective_from, source: source.to_owned() }
+pub(crate) fn use_of(key: Key, value: i64, effective_from: Option<NaiveDate>, source: &str) -> ParamUse<'_> {
+    ParamUse { key: key.name(), value, effective_from, source }
+}
+
+macro_rules! clauses {
+    ($($v:ident),*) => {
+        /// A clause a rule cites.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Clause { $(#[doc = stringify!($v)] $v,)* }
+        impl Clause {
+            /// Every clause a rule cites.
+            pub const ALL: &'static [Clause] = &[$(Clause::$v,)*];
+            /// The id, e.g. `S12`.
+            pub fn as_str(self) -> &'static str { match self { $(Clause::$v => stringify!($v),)* } }
+        }
+    };
+}
+
+clauses!(S1, S2, S3, S4, S5, S7, S8, S9, S12, E1b, P8);
+
+impl Serialize for Clause {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A set of clauses (no allocation), listed in the order of `Clause::ALL`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clauses(u16);
+
+impl Clauses {
+    /// Adds one.
+    pub fn insert(&mut self, c: Clause) {
+        self.0 |= 1 << c as u8;
+    }
+
+    /// Whether it holds one.
+    pub fn contains(&self, c: Clause) -> bool {
+        self.0 & (1 << c as u8) != 0
+    }
+
+    /// The clauses, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Clause> + '_ {
+        Clause::ALL.iter().copied().filter(|c| self.contains(*c))
+    }
+}
+
+impl Serialize for Clauses {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }

@@ -2,7 +2,7 @@
 //! one function per claim kind that applies them in order. Pure: a case in, decisions out.
 
 use crate::case::{CertKind, Certificate, Checked, Claim, ClaimKind, EmployerKind, Facility, Person, Stage, Training};
-use crate::decision::{use_of, Check, Decision, Fund, Outcome, ParamUse, Payee, Reason};
+use crate::decision::{use_of, Check, Clause, Clauses, Decision, Fund, Outcome, ParamUse, Payee, Reason};
 use crate::params::{Key, Params};
 use chrono::{Datelike, Months, NaiveDate};
 use jineng_domain::{PriorityGroup as G, TrainingKind};
@@ -88,7 +88,7 @@ fn reason(code: &'static str) -> Reason {
         }
         _ => ("", ""),
     };
-    Reason { code, zh: zh.to_owned(), en: en.to_owned() }
+    Reason { code, zh, en }
 }
 
 type Rule = Result<(), &'static str>;
@@ -113,31 +113,32 @@ pub fn s8_no_monthly_pension(p: &Person) -> Rule {
     rule(!p.monthly_pension, "S8.pensioner")
 }
 
-/// S7: trained here, and hukou, residence or work here.
-pub fn s7_place(region: &str, training: Option<&Training>, p: &Person) -> Rule {
-    let here = |code: &str| code.get(..4) == region.get(..4);
-    let held_here = training.is_none_or(|t| here(&t.county));
-    let lives_here = here(&p.hukou) || here(&p.residence) || p.work.as_deref().is_some_and(here);
+/// S7: trained here (`held_here`), and the person's hukou, residence or work is here (`lives_here`).
+pub fn s7_place(held_here: bool, lives_here: bool) -> Rule {
     rule(held_here && lives_here, "S7.place")
 }
 
-/// S7: the certificate is the applicant's.
-pub fn s7_own_certificate(cert: &Certificate, person: &str) -> Rule {
-    rule(cert.person == person, "S7.no_certificate")
+/// Whether an area code lies in the region (same first four digits: the prefecture).
+fn in_region(code: &str, prefix: u32) -> bool {
+    code.as_bytes().get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).is_some_and(|b| u32::from_le_bytes(b) == prefix)
+}
+
+/// S7: the certificate is the applicant's (people compared by their index in the case).
+pub fn s7_own_certificate(holder: usize, applicant: Option<usize>) -> Rule {
+    rule(Some(holder) == applicant, "S7.no_certificate")
 }
 
 /// S7: at most `cap` certificate subsidies per calendar year of issue.
-pub fn s7_yearly_cap(history: &[Grant], year: i32, cap: i64) -> Rule {
+pub fn s7_yearly_cap(history: &[Grant<'_>], year: i32, cap: i64) -> Rule {
     let used =
         history.iter().filter(|g| g.is_certificate_subsidy() && g.date.is_some_and(|d| d.year() == year)).count();
     rule((used as i64) < cap, "S7.yearly_cap")
 }
 
 /// S7: never the same occupation at the same level twice (levels compared as given).
-pub fn s7_same_occupation_level(history: &[Grant], occupation: &str, level: Option<u8>) -> Rule {
-    let dup = history
-        .iter()
-        .any(|g| g.is_certificate_subsidy() && g.occupation.as_deref() == Some(occupation) && g.level == level);
+pub fn s7_same_occupation_level(history: &[Grant<'_>], occupation: &str, level: Option<u8>) -> Rule {
+    let dup =
+        history.iter().any(|g| g.is_certificate_subsidy() && g.occupation == Some(occupation) && g.level == level);
     rule(!dup, "S7.same_occupation_level")
 }
 
@@ -152,8 +153,8 @@ pub fn p8_business_age(p: &Person, training: Option<&Training>, max_years: i64) 
 }
 
 /// S3: one certificate earns the training subsidy or the skill-upgrade subsidy, not both.
-pub fn s3_either_or(history: &[Grant], cert_id: &str, other: ClaimKind) -> Rule {
-    rule(!history.iter().any(|g| g.kind == other && g.certificate.as_deref() == Some(cert_id)), "S3.either_or")
+pub fn s3_either_or(history: &[Grant<'_>], cert_id: &str, other: ClaimKind) -> Rule {
+    rule(!history.iter().any(|g| g.kind == other && g.certificate == Some(cert_id)), "S3.either_or")
 }
 
 /// S3: an enterprise employee on the issue date.
@@ -171,9 +172,9 @@ pub fn s3_has_level(cert: &Certificate) -> Rule {
     rule(cert.level.is_some(), "S3.no_level")
 }
 
-/// S2: the training is the applicant's.
-pub fn s2_own_training(t: &Training, person: &str) -> Rule {
-    rule(t.person == person, "S2.not_own_training")
+/// S2: the training is the applicant's (people compared by their index in the case).
+pub fn s2_own_training(trainee: usize, applicant: Option<usize>) -> Rule {
+    rule(Some(trainee) == applicant, "S2.not_own_training")
 }
 
 /// S2: in a group entitled to a living allowance on the training's start date.
@@ -201,8 +202,8 @@ pub fn s1_free_training(p: &Person, start: NaiveDate) -> bool {
 }
 
 /// S5: the on-the-job and pre-job subsidies are never both paid for one person and employer.
-pub fn s5_no_conflict(history: &[Grant], employer: &str, other: ClaimKind) -> Rule {
-    rule(!history.iter().any(|g| g.kind == other && g.employer.as_deref() == Some(employer)), "S5.pre_job_conflict")
+pub fn s5_no_conflict(history: &[Grant<'_>], employer: &str, other: ClaimKind) -> Rule {
+    rule(!history.iter().any(|g| g.kind == other && g.employer == Some(employer)), "S5.pre_job_conflict")
 }
 
 /// S4: the employer's apprenticeship training of this person.
@@ -222,15 +223,15 @@ pub fn e1b_accepted(accepted: bool) -> Rule {
 
 /// A subsidy granted (from the case's history or decided earlier in the run).
 #[derive(Debug, Clone)]
-pub struct Grant {
+pub struct Grant<'a> {
     /// Kind.
     pub kind: ClaimKind,
     /// Employer.
-    pub employer: Option<String>,
+    pub employer: Option<&'a str>,
     /// Certificate.
-    pub certificate: Option<String>,
+    pub certificate: Option<&'a str>,
     /// Occupation.
-    pub occupation: Option<String>,
+    pub occupation: Option<&'a str>,
     /// Level.
     pub level: Option<u8>,
     /// Event date.
@@ -239,7 +240,7 @@ pub struct Grant {
     pub months: i64,
 }
 
-impl Grant {
+impl Grant<'_> {
     fn is_certificate_subsidy(&self) -> bool {
         matches!(self.kind, ClaimKind::TrainingSubsidy | ClaimKind::SkillUpgradeSubsidy)
     }
@@ -247,6 +248,12 @@ impl Grant {
     fn new(kind: ClaimKind) -> Self {
         Grant { kind, employer: None, certificate: None, occupation: None, level: None, date: None, months: 0 }
     }
+}
+
+/// S7 place facts of a run.
+struct Place<'x> {
+    lives_here: &'x [bool],
+    held_here: &'x [bool],
 }
 
 #[derive(Default)]
@@ -264,24 +271,23 @@ pub struct Engine<'p> {
 }
 
 struct Ctx<'a> {
-    engine: &'a Engine<'a>,
+    params_file: &'a Params,
+    explain: bool,
     overrides: &'a crate::params::Overrides,
-    clauses: Vec<&'static str>,
+    clauses: Clauses,
     reasons: Vec<Reason>,
-    params: Vec<ParamUse>,
+    params: Vec<ParamUse<'a>>,
     checks: Vec<Check>,
 }
 
-impl Ctx<'_> {
-    fn clause(&mut self, c: &'static str) {
-        if !self.clauses.contains(&c) {
-            self.clauses.push(c);
-        }
+impl<'a> Ctx<'a> {
+    fn clause(&mut self, c: Clause) {
+        self.clauses.insert(c);
     }
 
-    fn check(&mut self, name: &'static str, clause: &'static str, r: Rule) -> bool {
+    fn check(&mut self, name: &'static str, clause: Clause, r: Rule) -> bool {
         self.clause(clause);
-        if self.engine.explain {
+        if self.explain {
             self.checks.push(Check { rule: name, clause, passed: r.is_ok() });
         }
         match r {
@@ -296,22 +302,24 @@ impl Ctx<'_> {
     }
 
     fn param(&mut self, key: Key, date: NaiveDate) -> i64 {
-        let (value, from, source) = match self.overrides.get(key) {
+        let file: &'a Params = self.params_file;
+        let (value, from, source): (i64, Option<NaiveDate>, &'a str) = match self.overrides.get(key) {
             Some(v) => (v, None, "本案指定 / case override"),
             None => {
-                let v = self.engine.params.version(key, date);
-                (v.value, Some(v.from), v.source.as_str())
+                let v = file.version(key, date);
+                (v.value, Some(v.from), &v.source)
             }
         };
-        if !self.params.iter().any(|p| p.key == key.name() && p.effective_from == from) {
+        let name = key.name();
+        if !self.params.iter().any(|p| std::ptr::eq(p.key, name) && p.effective_from == from) {
             self.params.push(use_of(key, value, from, source));
         }
         value
     }
 
-    fn decide(self, claim: &Claim, outcome: Outcome, amount_fen: i64, payee: Payee, fund: Fund) -> Decision {
+    fn decide(self, claim: &'a Claim, outcome: Outcome, amount_fen: i64, payee: Payee<'a>, fund: Fund) -> Decision<'a> {
         Decision {
-            claim: claim.id.clone(),
+            claim: &claim.id,
             outcome,
             amount_fen,
             payee,
@@ -355,14 +363,17 @@ impl<'p> Engine<'p> {
     }
 
     /// Decides every claim of a checked case, in order of `filed` (ties in file order).
-    pub fn decide(&self, c: &Checked) -> Vec<Decision> {
+    pub fn decide<'a>(&self, c: &'a Checked) -> Vec<Decision<'a>>
+    where
+        'p: 'a,
+    {
         let case = &c.case;
-        let mut history: Vec<Vec<Grant>> = vec![Vec::new(); case.people.len()];
-        let mut projects: HashMap<String, Project> = HashMap::new();
-        for g in &case.granted {
+        let mut history: Vec<Vec<Grant<'a>>> = vec![Vec::new(); case.people.len()];
+        let mut projects: HashMap<&'a str, Project> = HashMap::new();
+        for (gi, g) in case.granted.iter().enumerate() {
             let Some(kind) = g.kind else { continue };
             if kind == ClaimKind::ProjectTraining {
-                let p = projects.entry(g.project.clone().unwrap_or_default()).or_default();
+                let p = projects.entry(g.project.as_deref().unwrap_or_default()).or_default();
                 match g.stage {
                     Some(Stage::Advance) => {
                         p.advanced = true;
@@ -372,20 +383,19 @@ impl<'p> Engine<'p> {
                     None => {}
                 }
             }
-            let Some(pi) = g.person.as_ref().and_then(|p| c.person_ix.get(p)) else { continue };
-            let (occupation, level) = match g.certificate.as_ref().and_then(|x| c.certificate_ix.get(x)) {
+            let (person, cert) = c.granted_refs[gi];
+            let Some(pi) = person.as_ref() else { continue };
+            let (occupation, level) = match cert.as_ref() {
                 Some(&ci) if g.occupation.is_none() => {
-                    (Some(case.certificates[ci].occupation.clone()), case.certificates[ci].level)
+                    (Some(case.certificates[ci].occupation.as_str()), case.certificates[ci].level)
                 }
-                _ => (g.occupation.clone(), g.level),
+                _ => (g.occupation.as_deref(), g.level),
             };
-            let date = g.date.or_else(|| {
-                g.certificate.as_ref().and_then(|x| c.certificate_ix.get(x)).map(|&ci| case.certificates[ci].issued)
-            });
+            let date = g.date.or_else(|| cert.map(|ci| case.certificates[ci].issued));
             history[*pi].push(Grant {
                 kind,
-                employer: g.employer.clone(),
-                certificate: g.certificate.clone(),
+                employer: g.employer.as_deref(),
+                certificate: g.certificate.as_deref(),
                 occupation,
                 level,
                 date,
@@ -393,58 +403,82 @@ impl<'p> Engine<'p> {
             });
         }
         // Certificates of each training, earliest first (ties in file order).
-        let mut certs_of: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, cert) in case.certificates.iter().enumerate() {
-            if let Some(t) = &cert.training {
-                certs_of.entry(t.as_str()).or_default().push(i);
+        let mut certs_of: Vec<Vec<usize>> = vec![Vec::new(); case.trainings.len()];
+        for (i, t) in c.cert_training.iter().enumerate() {
+            if let Some(t) = t {
+                certs_of[*t].push(i);
             }
         }
-        for v in certs_of.values_mut() {
+        for v in certs_of.iter_mut().filter(|v| v.len() > 1) {
             v.sort_by_key(|&i| case.certificates[i].issued);
+        }
+        // Where each person lives and each training was held, against the region (S7).
+        let prefix =
+            self.region.as_bytes().get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()).map_or(0, u32::from_le_bytes);
+        let lives_here: Vec<bool> = case
+            .people
+            .iter()
+            .map(|p| {
+                in_region(&p.hukou, prefix)
+                    || in_region(&p.residence, prefix)
+                    || p.work.as_deref().is_some_and(|w| in_region(w, prefix))
+            })
+            .collect();
+        let held_here: Vec<bool> = case.trainings.iter().map(|t| in_region(&t.county, prefix)).collect();
+        let place = Place { lives_here: &lives_here, held_here: &held_here };
+        // Employments of each person.
+        let mut jobs: Vec<Vec<usize>> = vec![Vec::new(); case.people.len()];
+        for (i, (pi, _)) in c.employment_ix.iter().enumerate() {
+            jobs[*pi].push(i);
         }
         let mut order: Vec<usize> = (0..case.claims.len()).collect();
         order.sort_by_key(|&i| case.claims[i].filed);
         let mut out = Vec::with_capacity(order.len());
         for i in order {
-            let claim = &case.claims[i];
             let ctx = Ctx {
-                engine: self,
+                params_file: self.params,
+                explain: self.explain,
                 overrides: &c.overrides,
-                clauses: Vec::new(),
+                clauses: Clauses::default(),
                 reasons: Vec::new(),
                 params: Vec::new(),
                 checks: Vec::new(),
             };
-            let d = self.one(c, claim, ctx, &mut history, &mut projects, &certs_of);
+            let d = self.one(c, i, ctx, &mut history, &mut projects, &certs_of, &jobs, &place);
             out.push(d);
         }
         out
     }
 
-    fn one(
+    #[expect(clippy::too_many_arguments, reason = "the state of one run, passed by reference")]
+    fn one<'a>(
         &self,
-        c: &Checked,
-        claim: &Claim,
-        mut ctx: Ctx<'_>,
-        history: &mut [Vec<Grant>],
-        projects: &mut HashMap<String, Project>,
-        certs_of: &HashMap<&str, Vec<usize>>,
-    ) -> Decision {
+        c: &'a Checked,
+        claim_index: usize,
+        mut ctx: Ctx<'a>,
+        history: &mut [Vec<Grant<'a>>],
+        projects: &mut HashMap<&'a str, Project>,
+        certs_of: &[Vec<usize>],
+        jobs: &[Vec<usize>],
+        place: &Place<'_>,
+    ) -> Decision<'a> {
         let case = &c.case;
-        let pix = claim.person.as_ref().and_then(|p| c.person_ix.get(p)).copied();
-        let training = claim.training.as_ref().and_then(|t| c.training_ix.get(t)).map(|&i| &case.trainings[i]);
-        let employer = claim.employer.as_ref().and_then(|e| c.employer_ix.get(e)).map(|&i| &case.employers[i]);
-        let employer_code = claim.employer.clone().unwrap_or_default();
-        let person_id = claim.person.clone().unwrap_or_default();
+        let claim: &'a Claim = &case.claims[claim_index];
+        let refs = &c.claim_refs[claim_index];
+        let pix = refs.person;
+        let training = refs.training.map(|i| &case.trainings[i]);
+        let employer = refs.employer.map(|i| &case.employers[i]);
+        let employer_code: &'a str = claim.employer.as_deref().unwrap_or_default();
+        let person_id: &'a str = claim.person.as_deref().unwrap_or_default();
         let employed_on = |date: NaiveDate, min_months: i64| {
-            case.employments.iter().any(|e| {
-                c.person_ix.get(&e.person) == pix.as_ref()
-                    && e.employer == employer_code
+            pix.map(|pi| jobs[pi].as_slice()).unwrap_or_default().iter().any(|&i| {
+                let e = &case.employments[i];
+                Some(c.employment_ix[i].1) == refs.employer
                     && add_months(e.from, min_months) <= date
                     && e.to.is_none_or(|to| date <= to)
             })
         };
-        let finish = |ctx: Ctx<'_>, amount: i64, asked: i64, payee: Payee, fund: Fund| {
+        let finish = |ctx: Ctx<'a>, amount: i64, asked: i64, payee: Payee<'a>, fund: Fund| {
             let outcome = if !ctx.reasons.is_empty() && amount == 0 {
                 Outcome::Rejected
             } else if amount < asked {
@@ -459,47 +493,49 @@ impl<'p> Engine<'p> {
             ClaimKind::TrainingSubsidy | ClaimKind::SkillUpgradeSubsidy => {
                 let pi = pix.unwrap_or_default();
                 let p = &case.people[pi];
-                let cert = &case.certificates[c.certificate_ix[claim.certificate.as_deref().unwrap_or_default()]];
-                let t = cert.training.as_ref().and_then(|t| c.training_ix.get(t)).map(|&i| &case.trainings[i]);
+                let ci = refs.certificate.unwrap_or_default();
+                let cert = &case.certificates[ci];
+                let t = c.cert_training[ci].map(|i| &case.trainings[i]);
                 let date = cert.issued;
                 let upgrade = claim.kind == ClaimKind::SkillUpgradeSubsidy;
                 if upgrade {
                     let months = ctx.param(Key::UpgradeMinInsuredMonths, date);
-                    ctx.check("s3_employee", "S3", s3_employee(p, date));
-                    ctx.check("s3_insured_long_enough", "S3", s3_insured_long_enough(p, date, months));
+                    ctx.check("s3_employee", Clause::S3, s3_employee(p, date));
+                    ctx.check("s3_insured_long_enough", Clause::S3, s3_insured_long_enough(p, date, months));
                 }
-                ctx.check("s12_in_system", "S12", s12_in_system(t));
-                ctx.check("s8_no_monthly_pension", "S8", s8_no_monthly_pension(p));
-                ctx.check("s7_place", "S7", s7_place(&self.region, t, p));
-                ctx.check("s7_own_certificate", "S7", s7_own_certificate(cert, &person_id));
+                ctx.check("s12_in_system", Clause::S12, s12_in_system(t));
+                ctx.check("s8_no_monthly_pension", Clause::S8, s8_no_monthly_pension(p));
+                let held = c.cert_training[ci].is_none_or(|ti| place.held_here[ti]);
+                ctx.check("s7_place", Clause::S7, s7_place(held, place.lives_here[pi]));
+                ctx.check("s7_own_certificate", Clause::S7, s7_own_certificate(c.cert_person[ci], pix));
                 let cap = ctx.param(Key::CertificatesPerYear, date);
-                ctx.check("s7_yearly_cap", "S7", s7_yearly_cap(&history[pi], date.year(), cap));
+                ctx.check("s7_yearly_cap", Clause::S7, s7_yearly_cap(&history[pi], date.year(), cap));
                 ctx.check(
                     "s7_same_occupation_level",
-                    "S7",
+                    Clause::S7,
                     s7_same_occupation_level(&history[pi], &cert.occupation, cert.level),
                 );
                 let other = if upgrade { ClaimKind::TrainingSubsidy } else { ClaimKind::SkillUpgradeSubsidy };
-                ctx.check("s3_either_or", "S3", s3_either_or(&history[pi], &cert.id, other));
+                ctx.check("s3_either_or", Clause::S3, s3_either_or(&history[pi], &cert.id, other));
                 let (amount, payee, fund) = if upgrade {
-                    let amount = if ctx.check("s3_has_level", "S3", s3_has_level(cert)) {
+                    let amount = if ctx.check("s3_has_level", Clause::S3, s3_has_level(cert)) {
                         ctx.param(Key::upgrade_level(cert.level.unwrap_or(5)), date)
                     } else {
                         0
                     };
-                    (amount, Payee::Person(person_id.clone()), Fund::UnemploymentInsuranceFund)
+                    (amount, Payee::Person(person_id), Fund::UnemploymentInsuranceFund)
                 } else {
                     if t.is_some_and(|t| t.kind == TrainingKind::Entrepreneurship) && p.business_started.is_some() {
                         let years = ctx.param(Key::EntrepreneurshipMaxYears, date);
-                        ctx.check("p8_business_age", "P8", p8_business_age(p, t, years));
+                        ctx.check("p8_business_age", Clause::P8, p8_business_age(p, t, years));
                     }
                     let amount = ctx.param(training_standard(cert, t), date);
                     let payee = match t {
                         Some(t) if s1_free_training(p, t.start) => {
-                            ctx.clause("S1");
-                            Payee::Provider(t.provider.clone())
+                            ctx.clause(Clause::S1);
+                            Payee::Provider(&t.provider)
                         }
-                        _ => Payee::Person(person_id.clone()),
+                        _ => Payee::Person(person_id),
                     };
                     (amount, payee, Fund::EmploymentSubsidyFund)
                 };
@@ -507,8 +543,8 @@ impl<'p> Engine<'p> {
                 let d = finish(ctx, amount, amount, payee, fund);
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(claim.kind);
-                    g.certificate = Some(cert.id.clone());
-                    g.occupation = Some(cert.occupation.clone());
+                    g.certificate = Some(&cert.id);
+                    g.occupation = Some(&cert.occupation);
                     g.level = cert.level;
                     g.date = Some(date);
                     history[pi].push(g);
@@ -519,12 +555,16 @@ impl<'p> Engine<'p> {
                 let pi = pix.unwrap_or_default();
                 let p = &case.people[pi];
                 let t = training.expect("checked");
-                ctx.check("s2_own_training", "S2", s2_own_training(t, &person_id));
-                ctx.check("s2_eligible_group", "S2", s2_eligible_group(p, t.start));
-                ctx.check("s12_in_system", "S12", s12_in_system(Some(t)));
+                ctx.check(
+                    "s2_own_training",
+                    Clause::S2,
+                    s2_own_training(c.training_person[refs.training.unwrap_or_default()], pix),
+                );
+                ctx.check("s2_eligible_group", Clause::S2, s2_eligible_group(p, t.start));
+                ctx.check("s12_in_system", Clause::S12, s12_in_system(Some(t)));
                 let rate = ctx.param(Key::LivingFenPerDay, t.start);
                 let amount = if ctx.reasons.is_empty() { t.attended_days * rate } else { 0 };
-                let d = finish(ctx, amount, amount, Payee::Person(person_id.clone()), Fund::EmploymentSubsidyFund);
+                let d = finish(ctx, amount, amount, Payee::Person(person_id), Fund::EmploymentSubsidyFund);
                 if d.outcome != Outcome::Rejected {
                     history[pi].push(Grant::new(ClaimKind::LivingAllowance));
                 }
@@ -533,20 +573,23 @@ impl<'p> Engine<'p> {
             ClaimKind::PreJob => {
                 let pi = pix.unwrap_or_default();
                 let t = training.expect("checked");
-                let new_hire = t.person == person_id
+                let new_hire = Some(c.training_person[refs.training.unwrap_or_default()]) == pix
                     && t.kind == TrainingKind::PreJob
-                    && t.employer.as_deref() == Some(employer_code.as_str())
+                    && t.employer.as_deref() == Some(employer_code)
                     && employed_on(claim.filed, 0);
-                ctx.check("s3_new_hire", "S3", rule(new_hire, "S3.not_new_hire"));
-                ctx.check("s12_in_system", "S12", s12_in_system(Some(t)));
-                ctx.check("s5_no_conflict", "S5", s5_no_conflict(&history[pi], &employer_code, ClaimKind::OnTheJob));
+                ctx.check("s3_new_hire", Clause::S3, rule(new_hire, "S3.not_new_hire"));
+                ctx.check("s12_in_system", Clause::S12, s12_in_system(Some(t)));
+                ctx.check(
+                    "s5_no_conflict",
+                    Clause::S5,
+                    s5_no_conflict(&history[pi], employer_code, ClaimKind::OnTheJob),
+                );
                 let standard = ctx.param(Key::PreJobFen, claim.filed);
                 let amount = if ctx.reasons.is_empty() { standard } else { 0 };
-                let d =
-                    finish(ctx, amount, amount, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
+                let d = finish(ctx, amount, amount, Payee::Employer(employer_code), Fund::EmploymentSubsidyFund);
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(ClaimKind::PreJob);
-                    g.employer = Some(employer_code.clone());
+                    g.employer = Some(employer_code);
                     history[pi].push(g);
                 }
                 d
@@ -572,8 +615,8 @@ impl<'p> Engine<'p> {
                 let eligible = long_enough || hard_path;
                 let code =
                     if poor_path && employed_on(filed, 0) { "S5.employment_too_short" } else { "S5.not_eligible" };
-                ctx.check("s5_eligible", "S5", rule(eligible, code));
-                ctx.check("s5_no_conflict", "S5", s5_no_conflict(&history[pi], &employer_code, ClaimKind::PreJob));
+                ctx.check("s5_eligible", Clause::S5, rule(eligible, code));
+                ctx.check("s5_no_conflict", Clause::S5, s5_no_conflict(&history[pi], employer_code, ClaimKind::PreJob));
                 let max = ctx.param(Key::OnTheJobMaxMonths, filed);
                 let rate = ctx.param(Key::OnTheJobFenPerMonth, filed);
                 let asked = claim.months.unwrap_or(0);
@@ -581,19 +624,13 @@ impl<'p> Engine<'p> {
                 let months = asked.min((max - used).max(0));
                 let ok = ctx.reasons.is_empty();
                 if ok && months < asked {
-                    ctx.check("s5_months_cap", "S5", Err("S5.months_capped"));
+                    ctx.check("s5_months_cap", Clause::S5, Err("S5.months_capped"));
                 }
                 let amount = if ok { months * rate } else { 0 };
-                let d = finish(
-                    ctx,
-                    amount,
-                    asked * rate,
-                    Payee::Employer(employer_code.clone()),
-                    Fund::EmploymentSubsidyFund,
-                );
+                let d = finish(ctx, amount, asked * rate, Payee::Employer(employer_code), Fund::EmploymentSubsidyFund);
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(ClaimKind::OnTheJob);
-                    g.employer = Some(employer_code.clone());
+                    g.employer = Some(employer_code);
                     g.months = months;
                     history[pi].push(g);
                 }
@@ -602,21 +639,20 @@ impl<'p> Engine<'p> {
             ClaimKind::Apprenticeship => {
                 let pi = pix.unwrap_or_default();
                 let t = training.expect("checked");
-                ctx.check("s4_apprenticeship", "S4", s4_apprenticeship(t, &person_id, &employer_code));
-                ctx.check("s12_in_system", "S12", s12_in_system(Some(t)));
+                ctx.check("s4_apprenticeship", Clause::S4, s4_apprenticeship(t, person_id, employer_code));
+                ctx.check("s12_in_system", Clause::S12, s12_in_system(Some(t)));
                 let rate = ctx.param(Key::ApprenticeshipFenPerYear, claim.filed);
                 let amount = if ctx.reasons.is_empty() { claim.years.unwrap_or(0) * rate } else { 0 };
-                let d =
-                    finish(ctx, amount, amount, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund);
+                let d = finish(ctx, amount, amount, Payee::Employer(employer_code), Fund::EmploymentSubsidyFund);
                 if d.outcome != Outcome::Rejected {
                     let mut g = Grant::new(ClaimKind::Apprenticeship);
-                    g.employer = Some(employer_code.clone());
+                    g.employer = Some(employer_code);
                     history[pi].push(g);
                 }
                 d
             }
             ClaimKind::EquipmentGrant => {
-                ctx.check("e1b_accepted", "E1b", e1b_accepted(claim.accepted.unwrap_or(false)));
+                ctx.check("e1b_accepted", Clause::E1b, e1b_accepted(claim.accepted.unwrap_or(false)));
                 let percent = ctx.param(Key::EquipmentPercent, claim.filed);
                 let cap_key = match claim.facility {
                     Some(Facility::MasterStudio) => Key::EquipmentCapStudio,
@@ -626,32 +662,31 @@ impl<'p> Engine<'p> {
                 let raw = pct(claim.equipment_value_fen.unwrap_or(0), percent);
                 let ok = ctx.reasons.is_empty();
                 if ok && raw > cap {
-                    ctx.check("e1b_cap", "E1b", Err("E1b.capped"));
+                    ctx.check("e1b_cap", Clause::E1b, Err("E1b.capped"));
                 }
                 let amount = if ok { raw.min(cap) } else { 0 };
-                finish(ctx, amount, raw, Payee::Employer(employer_code.clone()), Fund::EmploymentSubsidyFund)
+                finish(ctx, amount, raw, Payee::Employer(employer_code), Fund::EmploymentSubsidyFund)
             }
             ClaimKind::ProjectTraining => {
-                let project_id = claim.project.clone().unwrap_or_default();
-                let provider = claim.provider.clone().unwrap_or_default();
+                let project_id: &'a str = claim.project.as_deref().unwrap_or_default();
+                let provider: &'a str = claim.provider.as_deref().unwrap_or_default();
                 let payee = Payee::Provider(provider);
                 let fund = Fund::EmploymentSubsidyFund;
                 let contract = claim.contract_fen.unwrap_or(0);
-                let listed: Vec<&Training> =
-                    claim.trainings.iter().flatten().map(|t| &case.trainings[c.training_ix[t]]).collect();
+                let listed: Vec<(usize, &Training)> = refs.trainings.iter().map(|&t| (t, &case.trainings[t])).collect();
                 let state = projects.entry(project_id).or_default();
-                ctx.clause("S9");
+                ctx.clause(Clause::S9);
                 if state.settled {
-                    ctx.check("s9_not_settled", "S9", Err("S9.already_settled"));
+                    ctx.check("s9_not_settled", Clause::S9, Err("S9.already_settled"));
                     return finish(ctx, 0, 0, payee, fund);
                 }
                 let stage = claim.stage.unwrap_or(Stage::Advance);
                 if stage == Stage::Advance && state.advanced {
-                    ctx.check("s9_one_advance", "S9", Err("S9.advance_already_paid"));
+                    ctx.check("s9_one_advance", Clause::S9, Err("S9.advance_already_paid"));
                     return finish(ctx, 0, 0, payee, fund);
                 }
-                let all_in = listed.iter().all(|t| t.in_system);
-                let in_system = ctx.check("s12_in_system", "S12", rule(all_in, "S12.not_in_system"));
+                let all_in = listed.iter().all(|(_, t)| t.in_system);
+                let in_system = ctx.check("s12_in_system", Clause::S12, rule(all_in, "S12.not_in_system"));
                 if stage == Stage::Settlement {
                     state.settled = true;
                 }
@@ -669,17 +704,17 @@ impl<'p> Engine<'p> {
                     Stage::Settlement => {
                         let advances = state.advances;
                         let mut sum = 0i64;
-                        for t in &listed {
-                            let Some(&ci) = certs_of.get(t.id.as_str()).and_then(|v| v.first()) else { continue };
+                        for &(ti, t) in &listed {
+                            let Some(&ci) = certs_of[ti].first() else { continue };
                             let cert = &case.certificates[ci];
-                            let pi = c.person_ix[&t.person];
+                            let pi = c.training_person[ti];
                             let p = &case.people[pi];
                             let date = cert.issued;
                             let cap = ctx.param(Key::CertificatesPerYear, date);
                             let years = ctx.param(Key::EntrepreneurshipMaxYears, date);
                             let passes = s8_no_monthly_pension(p).is_ok()
-                                && s7_place(&self.region, Some(t), p).is_ok()
-                                && s7_own_certificate(cert, &t.person).is_ok()
+                                && s7_place(place.held_here[ti], place.lives_here[pi]).is_ok()
+                                && s7_own_certificate(c.cert_person[ci], Some(pi)).is_ok()
                                 && s7_yearly_cap(&history[pi], date.year(), cap).is_ok()
                                 && s7_same_occupation_level(&history[pi], &cert.occupation, cert.level).is_ok()
                                 && p8_business_age(p, Some(t), years).is_ok();
@@ -688,18 +723,18 @@ impl<'p> Engine<'p> {
                             }
                             sum += ctx.param(training_standard(cert, Some(t)), date);
                             let mut g = Grant::new(ClaimKind::TrainingSubsidy);
-                            g.certificate = Some(cert.id.clone());
-                            g.occupation = Some(cert.occupation.clone());
+                            g.certificate = Some(&cert.id);
+                            g.occupation = Some(&cert.occupation);
                             g.level = cert.level;
                             g.date = Some(date);
                             history[pi].push(g);
                         }
-                        ctx.clause("S7");
+                        ctx.clause(Clause::S7);
                         let total = sum.min(contract) - advances;
                         if total >= 0 {
                             ctx.decide(claim, Outcome::Approved, total, payee, fund)
                         } else {
-                            ctx.check("s9_settlement_covers_advance", "S9", Err("S9.recover"));
+                            ctx.check("s9_settlement_covers_advance", Clause::S9, Err("S9.recover"));
                             ctx.decide(claim, Outcome::Recover, -total, payee, fund)
                         }
                     }

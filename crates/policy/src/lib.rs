@@ -17,8 +17,9 @@ pub use decision::{Decision, Outcome};
 pub use engine::Engine;
 pub use params::{Key, Params};
 
-/// Parses and decides a case with the given parameters and region.
-pub fn adjudicate(text: &str, params: &Params, region: &str) -> Result<Vec<Decision>, BadInput> {
+/// Parses and decides a case, returning the decisions as the contract's JSON value.
+pub fn adjudicate(text: &str, params: &Params, region: &str) -> Result<serde_json::Value, BadInput> {
     let checked = parse(text)?;
-    Ok(Engine::new(params, region).decide(&checked))
+    let decisions = Engine::new(params, region).decide(&checked);
+    Ok(serde_json::json!({ "decisions": decisions }))
 }

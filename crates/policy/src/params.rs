@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 macro_rules! keys {
     ($($v:ident = $name:literal),* $(,)?) => {
@@ -72,7 +73,7 @@ pub struct Version {
     /// The value (fen, months, percent, count or years as the key says).
     pub value: i64,
     /// Where the figure comes from (plan clause, provincial or national standard, city decision).
-    pub source: String,
+    pub source: Arc<str>,
 }
 
 /// A parameter with its history.
@@ -171,7 +172,7 @@ impl Params {
                 if versions.last().is_some_and(|last: &Version| last.from >= v.from) {
                     return Err(err(format!("{}[{i}]", p.key), "versions must be in increasing date order"));
                 }
-                versions.push(Version { from: v.from, value: v.value, source });
+                versions.push(Version { from: v.from, value: v.value, source: source.into() });
             }
             by_key[key as usize] =
                 Some(Parameter { key, name_zh: p.name_zh, unit: p.unit, fixed_by_plan: p.fixed_by_plan, versions });
@@ -222,7 +223,7 @@ impl Params {
         if p.versions.last().is_some_and(|v| v.from >= from) {
             return Err(err(key.name(), "a new value must start after the last one"));
         }
-        p.versions.push(Version { from, value, source: source.trim().to_owned() });
+        p.versions.push(Version { from, value, source: source.trim().into() });
         Ok(())
     }
 }

@@ -32,7 +32,8 @@ fn err(v: Value) -> (String, String) {
 #[test]
 fn the_base_case_decides() {
     let c = parse(&base().to_string()).unwrap();
-    let d = jineng_policy::Engine::new(&Params::shipped(), "411700").decide(&c);
+    let params = Params::shipped();
+    let d = jineng_policy::Engine::new(&params, "411700").decide(&c);
     assert_eq!(d[0].amount_fen, 100_000);
 }
 

@@ -39,7 +39,7 @@ async fn region(db: &Db) -> Result<String, AppError> {
 pub struct Decisions {
     /// One per claim, in the order decided.
     #[schema(value_type = Vec<Object>)]
-    pub decisions: Vec<Decision>,
+    pub decisions: serde_json::Value,
 }
 
 fn bad_input(e: jineng_policy::BadInput) -> AppError {
@@ -54,7 +54,9 @@ pub async fn adjudicate(State(st): State<AppState>, body: String) -> Result<Json
     let checked = jineng_policy::parse(&body).map_err(bad_input)?;
     let params = effective_params(&st.db).await?;
     let region = region(&st.db).await?;
-    Ok(Json(Decisions { decisions: Engine::new(&params, &region).decide(&checked) }))
+    let decisions = Engine::new(&params, &region).decide(&checked);
+    let decisions = serde_json::to_value(&decisions).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Json(Decisions { decisions }))
 }
 
 /// A parameter with its history, as listed.
@@ -113,7 +115,7 @@ fn views(params: &Params) -> Vec<ParameterView> {
                     .map(|v| VersionView {
                         from: v.from.to_string(),
                         value: v.value,
-                        source: v.source.clone(),
+                        source: v.source.to_string(),
                         current: v.from == current,
                         scheduled: v.from > today,
                     })
@@ -240,7 +242,7 @@ fn explain_page(
     st: &AppState,
     auth: &Auth,
     case: &str,
-    result: Option<(Vec<Decision>, serde_json::Value)>,
+    result: Option<(Vec<Decision<'_>>, serde_json::Value)>,
     error: Option<String>,
 ) -> Result<Html<String>, PageError> {
     let quotes: BTreeMap<&str, &str> = jineng_policy::clauses::QUOTES.iter().copied().collect();

@@ -1,0 +1,299 @@
+//! `jineng bench policy`: generates a large realistic case and measures the policy engine
+//! (parse, decide, print) in-process and end to end through `jineng adjudicate`.
+
+use anyhow::{Context, Result};
+use jineng_domain::{AreaCode, IdNumber};
+use std::fmt::Write as _;
+use std::io::Write;
+use std::time::Instant;
+
+/// A small deterministic generator (xorshift), so the case is the same for the same seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const COUNTIES: [&str; 10] =
+    ["411702", "411721", "411722", "411723", "411724", "411725", "411726", "411727", "411728", "411729"];
+const OCCUPATIONS: [&str; 12] = [
+    "4-10-01-05",
+    "4-10-01-06",
+    "6-31-01-03",
+    "4-03-02-01",
+    "4-01-06-01",
+    "5-01-02-01",
+    "6-02-06-05",
+    "4-14-01-01",
+    "4-03-01-01",
+    "6-29-01-01",
+    "4-02-07-10",
+    "4-07-02-06",
+];
+const GROUPS: [&str; 8] = [
+    "poor_worker",
+    "rural_migrant",
+    "employee",
+    "hard_to_employ",
+    "school_leaver",
+    "veteran",
+    "laid_off",
+    "urban_dibao",
+];
+
+fn date(rng: &mut Rng, from_year: i32, years: u64) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(from_year, 1, 1).unwrap() + chrono::Days::new(rng.below(365 * years))
+}
+
+/// Writes a case of `people` people and about `claims` claims to `path`.
+pub fn generate(path: &std::path::Path, people: usize, claims: usize, seed: u64) -> Result<()> {
+    let mut rng = Rng(seed.max(1));
+    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 22, f);
+    let employers = (people / 50).max(10);
+    let ids: Vec<String> = (0..people)
+        .map(|i| {
+            let area = AreaCode::parse(COUNTIES[i % 10]).expect("county");
+            let birth =
+                chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Days::new((i / 10 / 1000) as u64);
+            IdNumber::from_parts(area, birth, ((i / 10) % 1000) as u16).as_str().to_owned()
+        })
+        .collect();
+    let code = |i: usize| format!("91{}MA{:08}X", COUNTIES[i % 10], i);
+    let mut s = String::with_capacity(1 << 16);
+    write!(w, "{{\"format\":\"jineng-case/1\",\"name\":\"benchmark: {people} people, about {claims} claims\",\"exercises\":[],\"people\":[")?;
+    for (i, id) in ids.iter().enumerate() {
+        s.clear();
+        let county = COUNTIES[i % 10];
+        let g = GROUPS[rng.below(8) as usize];
+        let g2 = GROUPS[rng.below(8) as usize];
+        let insured = if rng.chance(40) { format!("\"{}\"", date(&mut rng, 2012, 8)) } else { "null".into() };
+        let business = if rng.chance(5) { format!("\"{}\"", date(&mut rng, 2012, 8)) } else { "null".into() };
+        write!(
+            s,
+            "{}{{\"id_number\":\"{id}\",\"name\":\"人{i}\",\"hukou\":\"{county}\",\"residence\":\"{county}\",\"rural\":{},\"monthly_pension\":{},\"insured_since\":{insured},\"business_started\":{business},\"groups\":[{{\"group\":\"{g}\",\"from\":\"2017-01-01\",\"to\":null}},{{\"group\":\"{g2}\",\"from\":\"{}\",\"to\":null}}]}}",
+            if i > 0 { "," } else { "" },
+            rng.chance(60),
+            rng.chance(2),
+            date(&mut rng, 2017, 3)
+        )?;
+        w.write_all(s.as_bytes())?;
+    }
+    write!(w, "],\"employers\":[")?;
+    for e in 0..employers {
+        let kind = ["enterprise", "enterprise", "enterprise", "cooperative", "poverty_workshop"][e % 5];
+        write!(
+            w,
+            "{}{{\"credit_code\":\"{}\",\"name\":\"单位{e}\",\"kind\":\"{kind}\",\"insured\":{},\"county\":\"{}\"}}",
+            if e > 0 { "," } else { "" },
+            code(e),
+            e % 3 != 0,
+            COUNTIES[e % 10]
+        )?;
+    }
+    write!(w, "],\"employments\":[")?;
+    for (i, id) in ids.iter().enumerate() {
+        write!(
+            w,
+            "{}{{\"person\":\"{id}\",\"employer\":\"{}\",\"from\":\"{}\",\"to\":null}}",
+            if i > 0 { "," } else { "" },
+            code(i % employers),
+            date(&mut rng, 2017, 4)
+        )?;
+    }
+    // Trainings and certificates: about half a claim's worth each.
+    let trainings = claims / 2;
+    write!(w, "],\"trainings\":[")?;
+    let kinds =
+        ["employment", "skill_upgrade", "pre_job", "safety", "entrepreneurship", "apprenticeship", "job_transfer"];
+    for t in 0..trainings {
+        let p = t % people;
+        let start = date(&mut rng, 2019, 3);
+        write!(
+            w,
+            "{}{{\"id\":\"t{t}\",\"person\":\"{}\",\"kind\":\"{}\",\"occupation\":\"{}\",\"level\":{},\"county\":\"{}\",\"provider\":\"{}\",\"employer\":\"{}\",\"start\":\"{start}\",\"end\":\"{}\",\"days\":20,\"attended_days\":{},\"in_system\":{},\"project_based\":{}}}",
+            if t > 0 { "," } else { "" },
+            ids[p],
+            kinds[rng.below(7) as usize],
+            OCCUPATIONS[rng.below(12) as usize],
+            1 + rng.below(5),
+            COUNTIES[p % 10],
+            code(1_000_000 + t % 500),
+            code(p % employers),
+            start + chrono::Days::new(20),
+            10 + rng.below(11),
+            rng.chance(97),
+            rng.chance(20)
+        )?;
+    }
+    write!(w, "],\"certificates\":[")?;
+    for t in 0..trainings {
+        let p = t % people;
+        let kind = ["skill_level", "skill_level", "qualification", "special_ability", "training_completion"]
+            [rng.below(5) as usize];
+        write!(
+            w,
+            "{}{{\"id\":\"c{t}\",\"person\":\"{}\",\"training\":\"t{t}\",\"kind\":\"{kind}\",\"occupation\":\"{}\",\"level\":{},\"issued\":\"{}\",\"serial\":\"S{t}\"}}",
+            if t > 0 { "," } else { "" },
+            ids[p],
+            OCCUPATIONS[rng.below(12) as usize],
+            1 + rng.below(5),
+            date(&mut rng, 2019, 3)
+        )?;
+    }
+    write!(w, "],\"granted\":[")?;
+    for g in 0..people / 4 {
+        let p = rng.below(people as u64) as usize;
+        write!(
+            w,
+            "{}{{\"kind\":\"training_subsidy\",\"person\":\"{}\",\"occupation\":\"{}\",\"level\":{},\"date\":\"{}\",\"amount_fen\":100000}}",
+            if g > 0 { "," } else { "" },
+            ids[p],
+            OCCUPATIONS[rng.below(12) as usize],
+            1 + rng.below(5),
+            date(&mut rng, 2019, 3)
+        )?;
+    }
+    write!(w, "],\"claims\":[")?;
+    // Claims come in filing order, each soon after its training (as a real export would).
+    for k in 0..claims {
+        let t = (k * trainings / claims + rng.below(2_000) as usize) % trainings;
+        let p = t % people;
+        let filed = chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap()
+            + chrono::Days::new((k as u64 * 1_095) / claims as u64);
+        let sep = if k > 0 { "," } else { "" };
+        let roll = rng.below(100);
+        let body = if roll < 40 {
+            format!("\"kind\":\"training_subsidy\",\"person\":\"{}\",\"certificate\":\"c{t}\"", ids[p])
+        } else if roll < 55 {
+            format!("\"kind\":\"skill_upgrade_subsidy\",\"person\":\"{}\",\"certificate\":\"c{t}\"", ids[p])
+        } else if roll < 70 {
+            format!("\"kind\":\"living_allowance\",\"person\":\"{}\",\"training\":\"t{t}\"", ids[p])
+        } else if roll < 75 {
+            format!(
+                "\"kind\":\"pre_job\",\"employer\":\"{}\",\"person\":\"{}\",\"training\":\"t{t}\"",
+                code(p % employers),
+                ids[p]
+            )
+        } else if roll < 87 {
+            format!(
+                "\"kind\":\"on_the_job\",\"employer\":\"{}\",\"person\":\"{}\",\"from\":\"{filed}\",\"months\":{}",
+                code(p % employers),
+                ids[p],
+                1 + rng.below(8)
+            )
+        } else if roll < 90 {
+            format!(
+                "\"kind\":\"apprenticeship\",\"employer\":\"{}\",\"person\":\"{}\",\"training\":\"t{t}\",\"years\":{}",
+                code(p % employers),
+                ids[p],
+                1 + rng.below(2)
+            )
+        } else if roll < 92 {
+            format!(
+                "\"kind\":\"equipment_grant\",\"employer\":\"{}\",\"facility\":\"{}\",\"equipment_value_fen\":{},\"accepted\":{}",
+                code(p % employers),
+                if rng.chance(50) { "training_base" } else { "master_studio" },
+                rng.below(500_000_000),
+                rng.chance(90)
+            )
+        } else {
+            let project = rng.below((claims / 40).max(1) as u64);
+            let list: Vec<String> =
+                (0..10).map(|j| format!("\"t{}\"", (project as usize * 10 + j) % trainings)).collect();
+            format!(
+                "\"kind\":\"project_training\",\"provider\":\"{}\",\"project\":\"p{project}\",\"trainings\":[{}],\"contract_fen\":{},\"stage\":\"{}\"",
+                code(1_000_000 + project as usize % 500),
+                list.join(","),
+                500_000 + rng.below(1_000_000),
+                if rng.chance(50) { "advance" } else { "settlement" }
+            )
+        };
+        write!(w, "{sep}{{\"id\":\"k{k}\",\"filed\":\"{filed}\",{body}}}")?;
+    }
+    write!(w, "]}}")?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Runs the benchmark and prints the figures.
+pub fn run(people: usize, claims: usize, path: &std::path::Path, seed: u64) -> Result<()> {
+    let t = Instant::now();
+    generate(path, people, claims, seed)?;
+    let size = std::fs::metadata(path)?.len();
+    println!(
+        "case: {people} people, {claims} claims, {:.0} MB, generated in {:.1} s → {}",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        path.display()
+    );
+
+    let params = jineng_policy::Params::shipped();
+    let t = Instant::now();
+    let text = std::fs::read_to_string(path)?;
+    let read = t.elapsed();
+    let t = Instant::now();
+    let checked = jineng_policy::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parse = t.elapsed();
+    drop(text);
+    let engine = jineng_policy::Engine::new(&params, "411700");
+    // The first run pays for touching fresh memory; the figure is the best of three.
+    let mut decide = std::time::Duration::MAX;
+    let mut decisions = Vec::new();
+    for _ in 0..3 {
+        drop(decisions);
+        let t = Instant::now();
+        decisions = engine.decide(&checked);
+        let took = t.elapsed();
+        eprintln!("  decide run: {:.3} s", took.as_secs_f64());
+        decide = decide.min(took);
+    }
+    let t = Instant::now();
+    let mut sink = std::io::BufWriter::new(std::io::sink());
+    serde_json::to_writer(&mut sink, &decisions)?;
+    let print = t.elapsed();
+    let approved = decisions.iter().filter(|d| d.outcome != jineng_policy::Outcome::Rejected).count();
+    println!(
+        "in-process: read {:.2} s, parse + check {:.2} s, decide {:.2} s, print {:.2} s",
+        read.as_secs_f64(),
+        parse.as_secs_f64(),
+        decide.as_secs_f64(),
+        print.as_secs_f64()
+    );
+    println!(
+        "engine alone (one core): {} decisions in {:.3} s = {:.0} decisions/s ({approved} paid or reduced)",
+        decisions.len(),
+        decide.as_secs_f64(),
+        decisions.len() as f64 / decide.as_secs_f64()
+    );
+    drop(decisions);
+    drop(checked);
+
+    let exe = std::env::current_exe()?;
+    let t = Instant::now();
+    let out = std::process::Command::new(exe)
+        .arg("adjudicate")
+        .arg(path)
+        .arg("--stats")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()?;
+    anyhow::ensure!(out.status.success(), "adjudicate failed: {}", String::from_utf8_lossy(&out.stderr));
+    println!(
+        "end to end (`jineng adjudicate FILE > /dev/null`): {:.2} s wall; {}",
+        t.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(())
+}
