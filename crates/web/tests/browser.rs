@@ -179,6 +179,32 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         assert!(id.contains("**********") && id.len() == 18, "{id}");
         std::fs::write(shots.join(format!("{backend}-person.png")), c.screenshot().await.unwrap()).unwrap();
 
+        // The policy pages: parameters with their sources, and a case decided rule by rule.
+        c.goto(&format!("{base}/policy/parameters")).await.unwrap();
+        let in_force = c
+            .find(Locator::Css("tr[data-key='on_the_job_fen_per_month'] [data-k='in-force']"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(in_force, "¥200.00");
+        std::fs::write(shots.join(format!("{backend}-parameters.png")), c.screenshot().await.unwrap()).unwrap();
+        c.goto(&format!("{base}/policy/explain")).await.unwrap();
+        c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
+        let k4 = c
+            .wait()
+            .for_element(Locator::Css("[data-claim='k4'] [data-k='outcome']"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(k4.contains("不予补贴"), "{k4}");
+        let k5 = c.find(Locator::Css("[data-claim='k5'] [data-k='amount']")).await.unwrap().text().await.unwrap();
+        assert_eq!(k5, "¥1,200.00");
+        std::fs::write(shots.join(format!("{backend}-explain.png")), c.screenshot().await.unwrap()).unwrap();
+
         c.close().await.unwrap();
         server.abort();
         let _ = std::fs::remove_dir_all(&profile);
