@@ -459,6 +459,34 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
     db.reset_sequences().await?;
     progress(planned as u64 * 2, planned as u64 * 2);
 
+    // The subsidised project catalog: the occupations and levels most trained.
+    let mut counts: HashMap<(String, Option<i64>), usize> = HashMap::new();
+    for c in classes.iter().filter(|c| c.subsidised) {
+        *counts.entry((c.occupation.clone(), c.level)).or_default() += 1;
+    }
+    let mut pairs: Vec<_> = counts.into_iter().collect();
+    pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut top: Vec<(String, Option<i64>)> = pairs.into_iter().take(60).map(|(k, _)| k).collect();
+    top.sort();
+    for (occupation, level) in top {
+        let (hours, yuan) = match level {
+            Some(1) => (240, 3000),
+            Some(2) => (200, 2500),
+            Some(3) => (160, 2000),
+            Some(4) => (120, 1500),
+            Some(_) => (80, 1000),
+            None => (60, 800),
+        };
+        let input = crate::catalog::ProjectInput {
+            occupation_code: occupation,
+            level: level.and_then(|l| jineng_domain::SkillLevel::new(l as u8).ok()),
+            class_hours: hours,
+            subsidy_fen: yuan * 100,
+            status: "listed".into(),
+        };
+        crate::catalog::create_project(db, None, &input).await?;
+    }
+
     // One login per role.
     let biggest = the_plan.counties.iter().max_by_key(|c| c.population).cloned();
     let county = biggest.as_ref().map(|c| (c.code.to_string(), c.name_zh.clone())).unwrap_or_default();

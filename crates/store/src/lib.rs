@@ -4,6 +4,7 @@
 //! each backend by the [`with_pool!`] macro; every test suite runs against both.
 
 pub mod audit;
+pub mod catalog;
 pub mod demo;
 mod error;
 pub mod orgs;

@@ -45,7 +45,15 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         get_class,
         crate::policy::adjudicate,
         crate::policy::list_parameters,
-        crate::policy::schedule_parameter
+        crate::policy::schedule_parameter,
+        crate::catalog::list_occupations,
+        crate::catalog::create_city_occupation,
+        crate::catalog::set_occupation_status,
+        crate::catalog::list_projects,
+        crate::catalog::create_project,
+        crate::catalog::update_project,
+        crate::catalog::list_providers,
+        crate::catalog::list_bodies
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

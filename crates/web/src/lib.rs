@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalog;
 mod error;
 pub mod pages;
 pub mod policy;

@@ -58,7 +58,7 @@ fn user_ctx(auth: &Auth) -> Value {
 }
 
 fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
-    let Some(u) = &auth.user else { return vec![] };
+    let Some(u) = &auth.user else { return vec![("/catalog".to_owned(), "公开目录", "Catalogs")] };
     let r = u.role;
     let mut out = vec![("/".to_owned(), "计划进度", "Plan")];
     if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
@@ -76,6 +76,7 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
         out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
         out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
     }
+    out.push(("/catalog".into(), "目录", "Catalogs"));
     if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
         out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));
     }

@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, pages, policy, AppState};
+use crate::{api, catalog, pages, policy, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -85,6 +85,9 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/orgs/{kind}/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_org)),
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
         (g.clone(), "/classes/{id}", Roles(CLASS_READERS), get(pages::class)),
+        (g.clone(), "/catalog", Public, get(catalog::catalog_page)),
+        (g.clone(), "/catalog/manage", Roles(ADMIN), get(catalog::manage_get)),
+        (p.clone(), "/catalog/manage", Roles(ADMIN), post(catalog::manage_post)),
         (g.clone(), "/policy/parameters", Roles(STAFF), get(policy::parameters_get)),
         (p.clone(), "/policy/parameters", Roles(ADMIN), post(policy::parameters_post)),
         (g.clone(), "/policy/explain", Roles(DECIDERS), get(policy::explain_get)),
@@ -108,6 +111,14 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/api/v1/classes", Roles(CLASS_READERS), get(api::list_classes)),
         (g.clone(), "/api/v1/classes/{id}", Roles(CLASS_READERS), get(api::get_class)),
         (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
+        (g.clone(), "/api/v1/catalog/occupations", Public, get(catalog::list_occupations)),
+        (p.clone(), "/api/v1/catalog/occupations", Roles(ADMIN), post(catalog::create_city_occupation)),
+        (Method::PUT, "/api/v1/catalog/occupations/{code}/status", Roles(ADMIN), put(catalog::set_occupation_status)),
+        (g.clone(), "/api/v1/catalog/projects", Public, get(catalog::list_projects)),
+        (p.clone(), "/api/v1/catalog/projects", Roles(ADMIN), post(catalog::create_project)),
+        (Method::PUT, "/api/v1/catalog/projects/{id}", Roles(ADMIN), put(catalog::update_project)),
+        (g.clone(), "/api/v1/catalog/providers", Public, get(catalog::list_providers)),
+        (g.clone(), "/api/v1/catalog/assessment-bodies", Public, get(catalog::list_bodies)),
         (g.clone(), "/api/v1/parameters", Roles(STAFF), get(policy::list_parameters)),
         (p.clone(), "/api/v1/parameters", Roles(ADMIN), post(policy::schedule_parameter)),
     ]

@@ -25,6 +25,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "error.html",
     "parameters.html",
     "explain.html",
+    "catalog.html",
+    "catalog_manage.html",
 ];
 
 /// The template environment.

@@ -1,0 +1,157 @@
+//! Published catalogs (M2) on both backends.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{spawn_app, BACKENDS};
+use jineng_store::users::Role;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_city_may_add_ten_occupations_and_the_eleventh_is_refused() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let admin = Some(Role::CityAdmin);
+        let add = |n: usize| json!({"occupation_code": format!("驻-{n:02}"), "name": format!("特色职业{n}"), "standard": "驻人社〔2020〕8号：80课时，补贴800元"});
+        for n in 1..=10 {
+            let r = app.api(admin, Method::POST, "/api/v1/catalog/occupations", Some(add(n))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{backend} #{n}: {}", r.body);
+        }
+        let r = app.api(admin, Method::POST, "/api/v1/catalog/occupations", Some(add(11))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(r.json()["error"]["fields"]["occupation_code"].as_str().unwrap().contains("最多10个"));
+        let listed = app.api(None, Method::GET, "/api/v1/catalog/occupations?q=特色职业", None).await.json();
+        assert_eq!(listed.as_array().unwrap().len(), 10, "the eleventh was not written");
+        // Removing one frees a place; bringing it back when full is refused.
+        let r = app
+            .api(admin, Method::PUT, "/api/v1/catalog/occupations/驻-03/status", Some(json!({"status": "removed"})))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            app.api(admin, Method::POST, "/api/v1/catalog/occupations", Some(add(11))).await.status,
+            StatusCode::CREATED
+        );
+        let r = app
+            .api(admin, Method::PUT, "/api/v1/catalog/occupations/驻-03/status", Some(json!({"status": "listed"})))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // A city occupation needs the city's own standard.
+        let r = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/catalog/occupations",
+                Some(json!({"occupation_code": "驻-99", "name": "x", "standard": ""})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Only the city admin maintains the catalog.
+        assert_eq!(
+            app.api(Some(Role::County), Method::POST, "/api/v1/catalog/occupations", Some(add(12))).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
+
+#[tokio::test]
+async fn subsidised_projects_need_a_listed_occupation_and_a_level_where_it_has_levels() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let admin = Some(Role::CityAdmin);
+        let unknown = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/catalog/projects",
+                Some(json!({"occupation_code": "9-99-99-99", "level": 5, "class_hours": 80, "subsidy_fen": 100000})),
+            )
+            .await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        let levels: Vec<serde_json::Value> =
+            serde_json::from_value(app.api(None, Method::GET, "/api/v1/catalog/occupations", None).await.json())
+                .unwrap();
+        let with_levels =
+            levels.iter().find(|o| o["has_levels"] == true).unwrap()["occupation_code"].as_str().unwrap().to_owned();
+        let no_level = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/catalog/projects",
+                Some(json!({"occupation_code": with_levels, "class_hours": 80, "subsidy_fen": 100000})),
+            )
+            .await;
+        assert_eq!(no_level.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_level.json()["error"]["fields"]["level"].is_string());
+        let ok = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/catalog/projects",
+                Some(json!({"occupation_code": with_levels, "level": 4, "class_hours": 120, "subsidy_fen": 150000})),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+        let public = app.api(None, Method::GET, "/api/v1/catalog/projects", None).await.json();
+        assert_eq!(public.as_array().unwrap().len(), 1);
+        assert_eq!(public[0]["subsidy_fen"], 150000);
+        // A suspended occupation takes no new projects.
+        app.api(
+            admin,
+            Method::PUT,
+            &format!("/api/v1/catalog/occupations/{with_levels}/status"),
+            Some(json!({"status": "suspended"})),
+        )
+        .await;
+        let r = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/catalog/projects",
+                Some(json!({"occupation_code": with_levels, "level": 3, "class_hours": 160, "subsidy_fen": 200000})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+#[tokio::test]
+async fn the_catalog_page_is_public_and_lists_only_listed_organisations() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let r = app.page(None, Method::GET, "/catalog", &[], false).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}");
+        assert!(r.body.contains("上蔡县天中职业培训学校") && r.body.contains("公开目录"));
+        assert!(!r.body.contains("李娜"), "no personal data on public pages");
+        // Suspend the provider: it leaves the public list.
+        let p = app
+            .api(Some(Role::CityAdmin), Method::GET, &format!("/api/v1/orgs/providers/{}", app.provider_id), None)
+            .await
+            .json();
+        let mut body = p.clone();
+        body["status"] = json!("suspended");
+        let r = app
+            .api(Some(Role::CityAdmin), Method::PUT, &format!("/api/v1/orgs/providers/{}", app.provider_id), Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let listed = app.api(None, Method::GET, "/api/v1/catalog/providers", None).await.json();
+        assert!(listed.as_array().unwrap().is_empty());
+        // The admin maintains the catalog from a page.
+        let r = app
+            .page(
+                Some(Role::CityAdmin),
+                Method::POST,
+                "/catalog/manage",
+                &[
+                    ("action", "add_city_occupation"),
+                    ("occupation_code", "驻-01"),
+                    ("name", "芝麻种植加工工"),
+                    ("standard", "驻人社〔2020〕8号"),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = app.page(None, Method::GET, "/catalog", &[], false).await;
+        assert!(r.body.contains("芝麻种植加工工"));
+    }
+}
