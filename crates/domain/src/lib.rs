@@ -5,6 +5,7 @@
 //! values that are known to be valid.
 
 pub mod area;
+pub mod class_status;
 pub mod credit_code;
 pub mod group;
 pub mod id_number;
@@ -15,6 +16,7 @@ pub mod money;
 pub mod plan;
 
 pub use area::AreaCode;
+pub use class_status::{ClassAction, ClassStatus};
 pub use credit_code::CreditCode;
 pub use group::{GroupMembership, PriorityGroup};
 pub use id_number::{IdNumber, Sex};

@@ -17,6 +17,9 @@ pub enum StoreError {
         /// Why.
         reason: Invalid,
     },
+    /// Several fields or rows were refused (e.g. a roster): each with its path and reason.
+    #[error("{} invalid rows or fields", .0.len())]
+    Rows(Vec<(String, Invalid)>),
     /// A database failure.
     #[error(transparent)]
     Db(sqlx::Error),

@@ -5,7 +5,7 @@
 use crate::audit::{self, Actor};
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use chrono::NaiveDate;
-use jineng_domain::{Invalid, SkillLevel, TrainingKind};
+use jineng_domain::{ClassAction, ClassStatus, Invalid, SkillLevel, TrainingKind};
 use serde::Serialize;
 
 /// A class to open.
@@ -64,6 +64,14 @@ pub struct ClassRow {
     pub end_date: NaiveDate,
     /// Subsidised.
     pub subsidised: bool,
+    /// `submitted`, `returned`, `approved` or `closed`.
+    pub status: String,
+    /// Subsidised project of the catalog.
+    pub subsidy_project_id: Option<i64>,
+    /// Venue.
+    pub venue: Option<String>,
+    /// Capacity.
+    pub capacity: Option<i64>,
     /// Enrolled.
     pub enrolled: i64,
     /// Completed.
@@ -163,19 +171,41 @@ pub async fn enrol(db: &Db, actor: Actor, class_id: i64, person_id: i64, on: Nai
     Ok(id)
 }
 
+#[derive(sqlx::FromRow)]
+struct EnrolmentClass {
+    class_id: i64,
+    person_id: i64,
+    program: String,
+    county: String,
+    subsidised: bool,
+    kind: String,
+    start: NaiveDate,
+    status: String,
+}
+
 /// Records that an enrolled person completed the class: one person-time.
 pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -> Result<i64> {
     let id = in_tx!(db, |tx| {
-        let row: Option<(i64, i64, String, String, bool, String, NaiveDate)> = sqlx::query_as(
-            "SELECT e.class_id, e.person_id, k.program_code, k.county_code, k.subsidised, k.kind, k.start_date \
+        let row: Option<EnrolmentClass> = sqlx::query_as(
+            "SELECT e.class_id, e.person_id, k.program_code AS program, k.county_code AS county, k.subsidised, k.kind, k.start_date AS start, k.status \
              FROM enrolment e JOIN training_class k ON k.class_id = e.class_id WHERE e.enrolment_id = $1",
         )
         .bind(enrolment_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((class_id, person_id, program, county, subsidised, kind, start)) = row else {
+        let Some(EnrolmentClass { class_id, person_id, program, county, subsidised, kind, start, status }) = row else {
             return Err(StoreError::NotFound);
         };
+        if status != "approved" {
+            return Err(StoreError::invalid(
+                "class",
+                Invalid::new(
+                    "class.not_approved",
+                    "培训班未经批准，结业不计入（补贴培训进系统）",
+                    "the class was not approved: its completions do not count (S12)",
+                ),
+            ));
+        }
         if on < start {
             return Err(StoreError::invalid(
                 "completed_on",
@@ -225,7 +255,7 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
 
 const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
      k.county_code, c.name_zh AS county_name, k.provider_id, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, \
-     (SELECT COUNT(*) FROM enrolment e WHERE e.class_id = k.class_id) AS enrolled, \
+     k.status, k.subsidy_project_id, k.venue, k.capacity, (SELECT COUNT(*) FROM enrolment e WHERE e.class_id = k.class_id) AS enrolled, \
      (SELECT COUNT(*) FROM completion m WHERE m.class_id = k.class_id) AS completed \
      FROM training_class k JOIN occupation o ON o.occupation_code = k.occupation_code \
      JOIN county c ON c.county_code = k.county_code JOIN provider v ON v.provider_id = k.provider_id";
@@ -267,4 +297,365 @@ pub async fn get_class(db: &Db, scope: &ClassScope, class_id: i64) -> Result<Cla
         .fetch_optional(p)
         .await?)
     .ok_or(StoreError::NotFound)
+}
+
+/// A class application (开班申请) from a provider.
+#[derive(Debug, Clone)]
+pub struct Application {
+    /// The class.
+    pub class: NewClass,
+    /// Subsidised project of the catalog (required for a subsidised class).
+    pub subsidy_project_id: Option<i64>,
+    /// Venue.
+    pub venue: String,
+    /// Timetable.
+    pub timetable: String,
+    /// Teachers.
+    pub teachers: String,
+    /// Capacity.
+    pub capacity: i64,
+    /// Assessment plan.
+    pub assessment_plan: String,
+    /// Roster: ID number and name as given, one per row.
+    pub roster: Vec<(String, String)>,
+}
+
+/// One change of a class's status.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ClassEvent {
+    /// From (None: applied).
+    pub from_status: Option<String>,
+    /// To.
+    pub to_status: String,
+    /// Who (username).
+    pub actor: Option<String>,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Why.
+    pub reason: String,
+}
+
+fn row_err(errors: &mut Vec<(String, Invalid)>, path: String, code: &'static str, zh: String, en: String) {
+    errors.push((path, Invalid::new(code, zh, en)));
+}
+
+/// A provider applies to open a class: the provider must be listed, the occupation listed in the
+/// catalog (and the project, for a subsidised class), every roster row a registered person whose
+/// name matches and who is in no other class at the same time. All or nothing: every wrong row is
+/// reported and nothing is written.
+pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> {
+    let c = &a.class;
+    let mut errors: Vec<(String, Invalid)> = Vec::new();
+    if c.end_date < c.start_date {
+        row_err(
+            &mut errors,
+            "end_date".into(),
+            "class.dates",
+            "结束日期早于开始日期".into(),
+            "the class ends before it starts".into(),
+        );
+    }
+    if c.name.trim().is_empty() {
+        row_err(&mut errors, "name".into(), "name.length", "班级名称不能为空".into(), "a class needs a name".into());
+    }
+    if a.capacity < 1 || (a.roster.len() as i64) > a.capacity {
+        row_err(
+            &mut errors,
+            "capacity".into(),
+            "class.capacity",
+            format!("花名册{}人，超过班额{}人", a.roster.len(), a.capacity),
+            format!("{} on the roster, capacity {}", a.roster.len(), a.capacity),
+        );
+    }
+    let provider: Option<(String,)> =
+        with_pool!(db, |p| sqlx::query_as("SELECT status FROM provider WHERE provider_id = $1")
+            .bind(c.provider_id)
+            .fetch_optional(p)
+            .await?);
+    match provider {
+        Some((s,)) if s == "listed" => {}
+        _ => row_err(
+            &mut errors,
+            "provider".into(),
+            "provider.not_listed",
+            "培训机构不在目录中（或已暂停），不能申请开班".into(),
+            "the provider is not listed (or suspended) and cannot open classes".into(),
+        ),
+    }
+    let occupation: Option<(String,)> =
+        with_pool!(db, |p| sqlx::query_as("SELECT status FROM occupation WHERE occupation_code = $1")
+            .bind(&c.occupation_code)
+            .fetch_optional(p)
+            .await?);
+    if !matches!(occupation, Some((ref s,)) if s == "listed") {
+        row_err(
+            &mut errors,
+            "occupation_code".into(),
+            "occupation.not_listed",
+            "职业（工种）不在公布的目录中".into(),
+            "the occupation is not in the published catalog".into(),
+        );
+    }
+    if c.subsidised {
+        let project: Option<(String, String)> = match a.subsidy_project_id {
+            Some(id) => with_pool!(db, |p| sqlx::query_as(
+                "SELECT occupation_code, status FROM subsidy_project WHERE subsidy_project_id = $1"
+            )
+            .bind(id)
+            .fetch_optional(p)
+            .await?),
+            None => None,
+        };
+        match project {
+            Some((occ, status)) if status == "listed" && occ == c.occupation_code => {}
+            _ => row_err(
+                &mut errors,
+                "subsidy_project_id".into(),
+                "project.not_listed",
+                "补贴性培训须选择目录中该职业的补贴项目".into(),
+                "a subsidised class needs a listed project of this occupation".into(),
+            ),
+        }
+    }
+    // The roster: real-name check and overlap with other classes.
+    let mut seen = std::collections::HashSet::new();
+    let mut person_ids = Vec::new();
+    for (i, (id, name)) in a.roster.iter().enumerate() {
+        let row = i + 1;
+        let path = format!("roster[{row}]");
+        let parsed = match jineng_domain::IdNumber::parse(id) {
+            Ok(p) => p,
+            Err(e) => {
+                row_err(
+                    &mut errors,
+                    path,
+                    e.code,
+                    format!("第{row}行 身份证号：{}", e.zh),
+                    format!("row {row}, ID number: {}", e.en),
+                );
+                continue;
+            }
+        };
+        if !seen.insert(parsed.as_str().to_owned()) {
+            row_err(
+                &mut errors,
+                path,
+                "roster.duplicate",
+                format!("第{row}行：身份证号在花名册中重复"),
+                format!("row {row}: the ID number appears twice on the roster"),
+            );
+            continue;
+        }
+        let person: Option<(i64, String)> =
+            with_pool!(db, |p| sqlx::query_as("SELECT person_id, name FROM person WHERE id_number = $1")
+                .bind(parsed.as_str())
+                .fetch_optional(p)
+                .await?);
+        let Some((person_id, registered)) = person else {
+            row_err(
+                &mut errors,
+                path,
+                "roster.not_registered",
+                format!("第{row}行：{} 未实名登记", parsed.masked()),
+                format!("row {row}: {} is not registered", parsed.masked()),
+            );
+            continue;
+        };
+        if registered != name.trim() {
+            row_err(
+                &mut errors,
+                path,
+                "roster.name_mismatch",
+                format!("第{row}行：姓名“{}”与登记姓名不符", name.trim()),
+                format!("row {row}: the name does not match the registry"),
+            );
+            continue;
+        }
+        let overlap: Option<(String,)> = with_pool!(db, |p| {
+            sqlx::query_as(
+            "SELECT k.name FROM enrolment e JOIN training_class k ON k.class_id = e.class_id WHERE e.person_id = $1 \
+             AND k.status IN ('submitted', 'approved') AND k.start_date <= $3 AND k.end_date >= $2 LIMIT 1"
+        )
+        .bind(person_id)
+        .bind(c.start_date)
+        .bind(c.end_date)
+        .fetch_optional(p)
+        .await?
+        });
+        if let Some((other,)) = overlap {
+            row_err(
+                &mut errors,
+                path,
+                "roster.overlap",
+                format!("第{row}行：同一时间已在“{other}”培训"),
+                format!("row {row}: already in another class at the same time"),
+            );
+            continue;
+        }
+        person_ids.push(person_id);
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Rows(errors));
+    }
+    let t = now();
+    let id = in_tx!(db, |tx| {
+        let leaf: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM program p WHERE p.program_code = $1 AND NOT EXISTS (SELECT 1 FROM program k WHERE k.parent_code = p.program_code)",
+        )
+        .bind(&c.program_code)
+        .fetch_one(&mut *tx)
+        .await?;
+        if leaf != 1 {
+            return Err(StoreError::invalid(
+                "program_code",
+                Invalid::new(
+                    "program.unknown",
+                    "专项计划不存在或含子目标（请选择子目标）",
+                    "unknown program, or one with sub-targets",
+                ),
+            ));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO training_class (name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, \
+             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17) RETURNING class_id",
+        )
+        .bind(c.name.trim())
+        .bind(&c.program_code)
+        .bind(&c.occupation_code)
+        .bind(c.level.map(|l| i64::from(l.get())))
+        .bind(c.kind.code())
+        .bind(&c.county_code)
+        .bind(c.provider_id)
+        .bind(c.start_date)
+        .bind(c.end_date)
+        .bind(c.subsidised)
+        .bind(t)
+        .bind(a.subsidy_project_id.filter(|_| c.subsidised))
+        .bind(a.venue.trim())
+        .bind(a.timetable.trim())
+        .bind(a.teachers.trim())
+        .bind(a.capacity)
+        .bind(a.assessment_plan.trim())
+        .fetch_one(&mut *tx)
+        .await?;
+        for pid in &person_ids {
+            sqlx::query("INSERT INTO enrolment (class_id, person_id, enrolled_on) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(pid)
+                .bind(t.date_naive())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO class_event (class_id, from_status, to_status, actor, at, reason) VALUES ($1, NULL, 'submitted', $2, $3, $4)")
+            .bind(id)
+            .bind(actor)
+            .bind(t)
+            .bind("开班申请 application")
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            "apply",
+            "training_class",
+            &id.to_string(),
+            &serde_json::json!({"provider": c.provider_id, "roster": person_ids.len()}),
+        )
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// Moves a class along its state machine (approve, return with a reason, resubmit, close),
+/// recording who, when and why. `county` limits the class to one county (county offices).
+pub async fn act_on_class(
+    db: &Db,
+    actor: i64,
+    class_id: i64,
+    action: ClassAction,
+    reason: &str,
+    scope: &ClassScope,
+) -> Result<ClassStatus> {
+    let class = get_class(db, scope, class_id).await?;
+    let from = ClassStatus::parse(&class.status).ok_or(StoreError::NotFound)?;
+    let to = from.apply(action).map_err(|e| StoreError::invalid("status", e))?;
+    if action == ClassAction::Return && reason.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new("class.reason", "退回须写明原因", "give the reason for returning the class"),
+        ));
+    }
+    if action == ClassAction::Approve {
+        let provider: (String,) =
+            with_pool!(db, |p| sqlx::query_as("SELECT status FROM provider WHERE provider_id = $1")
+                .bind(class.provider_id)
+                .fetch_one(p)
+                .await?);
+        if provider.0 != "listed" {
+            return Err(StoreError::invalid(
+                "provider",
+                Invalid::new(
+                    "provider.not_listed",
+                    "培训机构已不在目录中，不能批准",
+                    "the provider is no longer listed: the class cannot be approved",
+                ),
+            ));
+        }
+    }
+    let t = now();
+    in_tx!(db, |tx| {
+        // The status in the WHERE makes two clerks acting at once safe: only one update lands.
+        let n = sqlx::query("UPDATE training_class SET status = $1 WHERE class_id = $2 AND status = $3")
+            .bind(to.code())
+            .bind(class_id)
+            .bind(from.code())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict("class status changed meanwhile".into()));
+        }
+        sqlx::query("INSERT INTO class_event (class_id, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(class_id)
+            .bind(from.code())
+            .bind(to.code())
+            .bind(actor)
+            .bind(t)
+            .bind(if reason.trim().is_empty() { action.zh() } else { reason.trim() })
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            action.en(),
+            "training_class",
+            &class_id.to_string(),
+            &serde_json::json!({"from": from.code(), "to": to.code(), "reason": reason.trim()}),
+        )
+        .await?;
+    });
+    Ok(to)
+}
+
+/// The status changes of a class, oldest first.
+pub async fn class_events(db: &Db, class_id: i64) -> Result<Vec<ClassEvent>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT e.from_status, e.to_status, u.username AS actor, e.at, e.reason FROM class_event e \
+         LEFT JOIN app_user u ON u.user_id = e.actor WHERE e.class_id = $1 ORDER BY e.class_event_id"
+    )
+    .bind(class_id)
+    .fetch_all(p)
+    .await?))
+}
+
+/// Enrolments of a class as `(enrolment_id, person_id)`, in enrolment order.
+pub async fn enrolments(db: &Db, class_id: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT enrolment_id, person_id FROM enrolment WHERE class_id = $1 ORDER BY enrolment_id"
+    )
+    .bind(class_id)
+    .fetch_all(p)
+    .await?))
 }

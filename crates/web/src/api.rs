@@ -53,7 +53,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::catalog::create_project,
         crate::catalog::update_project,
         crate::catalog::list_providers,
-        crate::catalog::list_bodies
+        crate::catalog::list_bodies,
+        crate::classes::apply,
+        crate::classes::class_action,
+        crate::classes::class_events
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

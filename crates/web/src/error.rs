@@ -104,6 +104,7 @@ impl From<StoreError> for AppError {
                 _ => "记录已存在 / already exists".into(),
             }),
             StoreError::Invalid { field, reason } => AppError::field(&field, reason),
+            StoreError::Rows(rows) => AppError::Invalid(rows.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -70,6 +70,9 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
     if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor) {
         out.push(("/classes".into(), "培训班", "Classes"));
     }
+    if r == Role::Provider {
+        out.push(("/classes/new".into(), "开班申请", "Apply for a class"));
+    }
     if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor) {
         out.push(("/orgs/employers".into(), "用人单位", "Employers"));
         out.push(("/orgs/providers".into(), "培训机构", "Providers"));
@@ -585,7 +588,38 @@ pub async fn class(
     CurrentUser(u): CurrentUser,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let scope = views::class_scope(&st.db, &u).await.page(&auth)?;
-    let c = training::get_class(&st.db, &scope, id).await.page(&auth)?;
-    render_page(&st, &auth, "class.html", context! { c => Value::from_serialize(&c) })
+    class_page(&st, &auth, &u, id, None).await
+}
+
+/// The class page: details, status history and the actions the caller may take.
+pub async fn class_page(
+    st: &AppState,
+    auth: &Auth,
+    u: &jineng_store::users::User,
+    id: i64,
+    error: Option<String>,
+) -> PageResult {
+    let scope = views::class_scope(&st.db, u).await.page(auth)?;
+    let c = training::get_class(&st.db, &scope, id).await.page(auth)?;
+    let events = training::class_events(&st.db, id).await.page(auth)?;
+    let status = jineng_domain::ClassStatus::parse(&c.status);
+    let actions: Vec<(&str, &str)> = [
+        (jineng_domain::ClassAction::Approve, "approve", matches!(u.role, Role::CityAdmin | Role::County)),
+        (jineng_domain::ClassAction::Return, "return", matches!(u.role, Role::CityAdmin | Role::County)),
+        (jineng_domain::ClassAction::Resubmit, "resubmit", u.role == Role::Provider),
+        (jineng_domain::ClassAction::Close, "close", matches!(u.role, Role::CityAdmin | Role::County | Role::Provider)),
+    ]
+    .into_iter()
+    .filter(|(a, _, allowed)| *allowed && status.is_some_and(|s| s.apply(*a).is_ok()))
+    .map(|(a, code, _)| (code, a.zh()))
+    .collect();
+    render_page(
+        st,
+        auth,
+        "class.html",
+        context! {
+            c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error,
+            status_zh => status.map(|s| s.zh()).unwrap_or(""),
+        },
+    )
 }

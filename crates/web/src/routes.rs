@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, catalog, pages, policy, AppState};
+use crate::{api, catalog, classes, pages, policy, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -55,6 +55,8 @@ const PEOPLE_WRITERS: &[Role] = &[CityAdmin, County];
 const ORG_READERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
 const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Auditor];
 const ADMIN: &[Role] = &[CityAdmin];
+const PROVIDER: &[Role] = &[Provider];
+const CLASS_ACTORS: &[Role] = &[CityAdmin, County, Provider];
 const DECIDERS: &[Role] = &[CityAdmin, County, Finance, Auditor];
 
 fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
@@ -84,6 +86,9 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/orgs/{kind}/{id}", Roles(PEOPLE_WRITERS), post(pages::update_org)),
         (g.clone(), "/orgs/{kind}/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_org)),
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
+        (p.clone(), "/classes", Roles(PROVIDER), post(classes::create_class)),
+        (g.clone(), "/classes/new", Roles(PROVIDER), get(classes::new_class)),
+        (p.clone(), "/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action_form)),
         (g.clone(), "/classes/{id}", Roles(CLASS_READERS), get(pages::class)),
         (g.clone(), "/catalog", Public, get(catalog::catalog_page)),
         (g.clone(), "/catalog/manage", Roles(ADMIN), get(catalog::manage_get)),
@@ -110,6 +115,9 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (Method::PUT, "/api/v1/orgs/{kind}/{id}", Roles(PEOPLE_WRITERS), put(api::update_org)),
         (g.clone(), "/api/v1/classes", Roles(CLASS_READERS), get(api::list_classes)),
         (g.clone(), "/api/v1/classes/{id}", Roles(CLASS_READERS), get(api::get_class)),
+        (p.clone(), "/api/v1/classes", Roles(PROVIDER), post(classes::apply)),
+        (p.clone(), "/api/v1/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action)),
+        (g.clone(), "/api/v1/classes/{id}/events", Roles(CLASS_READERS), get(classes::class_events)),
         (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
         (g.clone(), "/api/v1/catalog/occupations", Public, get(catalog::list_occupations)),
         (p.clone(), "/api/v1/catalog/occupations", Roles(ADMIN), post(catalog::create_city_occupation)),

@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "explain.html",
     "catalog.html",
     "catalog_manage.html",
+    "class_form.html",
 ];
 
 /// The template environment.

@@ -1,0 +1,337 @@
+//! Class applications (开班申请) and their review: a provider applies with the roster, the county
+//! office approves or returns it with a reason; every change is recorded with who, when and why.
+
+use crate::auth::{Auth, CsrfForm, CurrentUser};
+use crate::error::AppError;
+use crate::pages::{render_page, PageError};
+use crate::views;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Json;
+use jineng_domain::{ClassAction, SkillLevel, TrainingKind};
+use jineng_store::training::{self, Application, ClassEvent, NewClass};
+use jineng_store::users::{Role, User};
+use jineng_store::{catalog, plan};
+use minijinja::{context, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// One roster row.
+#[derive(Deserialize, Serialize, ToSchema, Clone)]
+pub struct RosterRow {
+    /// ID number.
+    pub id_number: String,
+    /// Name as registered.
+    pub name: String,
+}
+
+/// A class application.
+#[derive(Deserialize, ToSchema)]
+pub struct ApplicationBody {
+    /// Class name.
+    pub name: String,
+    /// Leaf program code, e.g. `P2a`.
+    pub program_code: String,
+    /// Occupation code (listed in the catalog).
+    pub occupation_code: String,
+    /// Level 1–5.
+    pub level: Option<u8>,
+    /// Kind: employment | skill_upgrade | pre_job | safety | job_transfer | entrepreneurship | apprenticeship.
+    pub kind: String,
+    /// County where it is held.
+    pub county_code: String,
+    /// Start (YYYY-MM-DD).
+    pub start_date: String,
+    /// End (YYYY-MM-DD).
+    pub end_date: String,
+    /// Subsidised class.
+    pub subsidised: bool,
+    /// The catalog project (required when subsidised).
+    pub subsidy_project_id: Option<i64>,
+    /// Venue.
+    pub venue: String,
+    /// Timetable.
+    pub timetable: String,
+    /// Teachers.
+    pub teachers: String,
+    /// Capacity.
+    pub capacity: i64,
+    /// Assessment plan.
+    pub assessment_plan: String,
+    /// Roster.
+    pub roster: Vec<RosterRow>,
+}
+
+fn provider_id(u: &User) -> Result<i64, AppError> {
+    match u.role {
+        Role::Provider => u.scope_id().ok_or(AppError::Forbidden),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+fn parse_application(u: &User, b: &ApplicationBody) -> Result<Application, AppError> {
+    let mut errors = BTreeMap::new();
+    let date = |s: &str, field: &str, errors: &mut BTreeMap<String, String>| {
+        s.trim()
+            .parse::<chrono::NaiveDate>()
+            .map_err(|_| errors.insert(field.into(), "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD".into()))
+            .ok()
+    };
+    let start = date(&b.start_date, "start_date", &mut errors);
+    let end = date(&b.end_date, "end_date", &mut errors);
+    let kind = TrainingKind::parse(&b.kind).map_err(|e| errors.insert("kind".into(), e.to_string())).ok();
+    let level = b
+        .level
+        .map(SkillLevel::new)
+        .transpose()
+        .map_err(|e| errors.insert("level".into(), e.to_string()))
+        .ok()
+        .flatten();
+    if b.roster.is_empty() {
+        errors.insert("roster".into(), "花名册不能为空 / the roster is empty".into());
+    }
+    let (Some(start_date), Some(end_date), Some(kind)) = (start, end, kind) else {
+        return Err(AppError::Invalid(errors));
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    Ok(Application {
+        class: NewClass {
+            name: b.name.clone(),
+            program_code: b.program_code.trim().into(),
+            occupation_code: b.occupation_code.trim().into(),
+            level,
+            kind,
+            county_code: b.county_code.trim().into(),
+            provider_id: provider_id(u)?,
+            start_date,
+            end_date,
+            subsidised: b.subsidised,
+        },
+        subsidy_project_id: b.subsidy_project_id,
+        venue: b.venue.clone(),
+        timetable: b.timetable.clone(),
+        teachers: b.teachers.clone(),
+        capacity: b.capacity,
+        assessment_plan: b.assessment_plan.clone(),
+        roster: b.roster.iter().map(|r| (r.id_number.clone(), r.name.clone())).collect(),
+    })
+}
+
+/// Apply to open a class (listed providers). Every wrong roster row is named; nothing is written
+/// unless all is right.
+#[utoipa::path(post, path = "/api/v1/classes", request_body = ApplicationBody,
+    responses((status = 201, body = crate::api::Created), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn apply(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Json(b): Json<ApplicationBody>,
+) -> Result<(StatusCode, Json<crate::api::Created>), AppError> {
+    let a = parse_application(&u, &b)?;
+    let id = training::apply_class(&st.db, Some(u.user_id), &a).await?;
+    Ok((StatusCode::CREATED, Json(crate::api::Created { id })))
+}
+
+/// An action on a class.
+#[derive(Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// approve | return | resubmit | close.
+    pub action: String,
+    /// Why (required to return).
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn action_allowed(u: &User, action: ClassAction) -> bool {
+    match action {
+        ClassAction::Approve | ClassAction::Return => matches!(u.role, Role::CityAdmin | Role::County),
+        ClassAction::Resubmit => u.role == Role::Provider,
+        ClassAction::Close => matches!(u.role, Role::CityAdmin | Role::County | Role::Provider),
+    }
+}
+
+async fn act(st: &AppState, u: &User, id: i64, action: &str, reason: &str) -> Result<(), AppError> {
+    let action: ClassAction = serde_json::from_value(serde_json::Value::String(action.into()))
+        .map_err(|_| AppError::field("action", "未知操作 / unknown action"))?;
+    if !action_allowed(u, action) {
+        return Err(AppError::Forbidden);
+    }
+    let scope = views::class_scope(&st.db, u).await?;
+    training::act_on_class(&st.db, u.user_id, id, action, reason, &scope).await?;
+    Ok(())
+}
+
+/// Approve, return (with a reason), resubmit or close a class. The county office reviews its
+/// county's classes; the provider resubmits its own.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/actions", request_body = ActionBody, params(("id" = i64, Path)),
+    responses((status = 200, body = [ClassEvent]), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn class_action(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<ActionBody>,
+) -> Result<Json<Vec<ClassEvent>>, AppError> {
+    act(&st, &u, id, &b.action, &b.reason).await?;
+    Ok(Json(training::class_events(&st.db, id).await?))
+}
+
+/// The status changes of a class.
+#[utoipa::path(get, path = "/api/v1/classes/{id}/events", params(("id" = i64, Path)), responses((status = 200, body = [ClassEvent])))]
+pub async fn class_events(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ClassEvent>>, AppError> {
+    let scope = views::class_scope(&st.db, &u).await?;
+    training::get_class(&st.db, &scope, id).await?;
+    Ok(Json(training::class_events(&st.db, id).await?))
+}
+
+async fn form_ctx(st: &AppState) -> Result<Value, AppError> {
+    let programs: Vec<_> = plan::programs(&st.db).await?;
+    let leaves: Vec<_> = programs
+        .iter()
+        .filter(|p| p.unit != "none" && !programs.iter().any(|c| c.parent_code.as_deref() == Some(&p.program_code)))
+        .collect();
+    let kinds: Vec<_> = TrainingKind::ALL.iter().map(|k| (k.code(), k.zh())).collect();
+    Ok(context! {
+        programs => Value::from_serialize(&leaves),
+        counties => Value::from_serialize(plan::counties(&st.db).await?),
+        projects => Value::from_serialize(catalog::projects(&st.db, true).await?),
+        kinds => Value::from_serialize(&kinds),
+    })
+}
+
+/// `GET /classes/new`: the application form.
+pub async fn new_class(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
+    let ctx = form_ctx(&st).await.map_err(|e| PageError::new(e, auth.clone()))?;
+    render_page(&st, &auth, "class_form.html", context! { f => Value::from(()), errors => Value::from(()), ..ctx })
+}
+
+/// The application form.
+#[derive(Deserialize, Serialize)]
+pub struct ApplicationForm {
+    name: String,
+    program_code: String,
+    subsidy_project_id: Option<String>,
+    occupation_code: Option<String>,
+    level: Option<String>,
+    kind: String,
+    county_code: String,
+    start_date: String,
+    end_date: String,
+    subsidised: Option<String>,
+    venue: String,
+    timetable: String,
+    teachers: String,
+    capacity: String,
+    assessment_plan: String,
+    roster: String,
+}
+
+/// `POST /classes`: a provider applies from the page. The roster is one person a line:
+/// `ID number, name` (comma, tab or spaces).
+pub async fn create_class(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    CsrfForm(f): CsrfForm<ApplicationForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let subsidised = f.subsidised.is_some();
+        let project_id = f.subsidy_project_id.as_deref().and_then(|p| p.trim().parse::<i64>().ok());
+        // The project decides occupation and level of a subsidised class.
+        let project = match project_id {
+            Some(id) => catalog::projects(&st.db, true).await?.into_iter().find(|p| p.subsidy_project_id == id),
+            None => None,
+        };
+        let occupation =
+            project.as_ref().map(|p| p.occupation_code.clone()).or(f.occupation_code.clone()).unwrap_or_default();
+        let level = project
+            .as_ref()
+            .and_then(|p| p.level)
+            .map(|l| l as u8)
+            .or_else(|| f.level.as_deref().and_then(|l| l.trim().parse().ok()));
+        let roster = f
+            .roster
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let mut parts = l
+                    .split(|c: char| c == ',' || c == '，' || c == '\t' || c.is_whitespace())
+                    .filter(|s| !s.is_empty());
+                RosterRow {
+                    id_number: parts.next().unwrap_or_default().into(),
+                    name: parts.next().unwrap_or_default().into(),
+                }
+            })
+            .collect();
+        let body = ApplicationBody {
+            name: f.name.clone(),
+            program_code: f.program_code.clone(),
+            occupation_code: occupation,
+            level,
+            kind: f.kind.clone(),
+            county_code: f.county_code.clone(),
+            start_date: f.start_date.clone(),
+            end_date: f.end_date.clone(),
+            subsidised,
+            subsidy_project_id: project_id,
+            venue: f.venue.clone(),
+            timetable: f.timetable.clone(),
+            teachers: f.teachers.clone(),
+            capacity: f.capacity.trim().parse().unwrap_or(0),
+            assessment_plan: f.assessment_plan.clone(),
+            roster,
+        };
+        let a = parse_application(&u, &body)?;
+        Ok::<_, AppError>(training::apply_class(&st.db, Some(u.user_id), &a).await?)
+    }
+    .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let ctx = form_ctx(&st).await.map_err(|e| PageError::new(e, auth.clone()))?;
+            let page = render_page(
+                &st,
+                &auth,
+                "class_form.html",
+                context! { f => Value::from_serialize(&f), errors => Value::from_serialize(e.fields()), ..ctx },
+            )?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(PageError::new(e, auth)),
+    }
+}
+
+/// An action form.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /classes/{id}/actions`
+pub async fn class_action_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ActionForm>,
+) -> Result<Response, PageError> {
+    match act(&st, &u, id, &f.action, &f.reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            crate::pages::class_page(&st, &auth, &u, id, Some(e.message()))
+                .await
+                .map(|h| (e.status(), h).into_response())
+        }
+        Err(e) => Err(PageError::new(e, auth)),
+    }
+}
