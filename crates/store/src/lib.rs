@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod parameters;
 pub mod people;
 pub mod plan;
+pub mod roster;
 pub mod training;
 pub mod users;
 

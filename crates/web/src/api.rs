@@ -56,7 +56,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::catalog::list_bodies,
         crate::classes::apply,
         crate::classes::class_action,
-        crate::classes::class_events
+        crate::classes::class_events,
+        crate::roster::import_api
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

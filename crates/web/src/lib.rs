@@ -8,6 +8,7 @@ pub mod classes;
 mod error;
 pub mod pages;
 pub mod policy;
+pub mod roster;
 pub mod routes;
 mod templates;
 pub mod throttle;

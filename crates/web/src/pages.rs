@@ -591,13 +591,26 @@ pub async fn class(
     class_page(&st, &auth, &u, id, None).await
 }
 
-/// The class page: details, status history and the actions the caller may take.
+/// The class page with an error message.
 pub async fn class_page(
     st: &AppState,
     auth: &Auth,
     u: &jineng_store::users::User,
     id: i64,
     error: Option<String>,
+) -> PageResult {
+    class_page_with(st, auth, u, id, error, None).await
+}
+
+/// The class page: details, status history, the actions the caller may take and, after a
+/// refused roster upload, its errors and report.
+pub async fn class_page_with(
+    st: &AppState,
+    auth: &Auth,
+    u: &jineng_store::users::User,
+    id: i64,
+    error: Option<String>,
+    import: Option<(Vec<jineng_store::roster::RowError>, String)>,
 ) -> PageResult {
     let scope = views::class_scope(&st.db, u).await.page(auth)?;
     let c = training::get_class(&st.db, &scope, id).await.page(auth)?;
@@ -620,6 +633,9 @@ pub async fn class_page(
         context! {
             c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error,
             status_zh => status.map(|s| s.zh()).unwrap_or(""),
+            can_upload => u.role == Role::Provider && matches!(c.status.as_str(), "submitted" | "returned"),
+            import_errors => Value::from_serialize(import.as_ref().map(|(e, _)| e)),
+            report => import.as_ref().map(|(_, r)| r.clone()),
         },
     )
 }

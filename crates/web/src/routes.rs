@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, catalog, classes, pages, policy, AppState};
+use crate::{api, catalog, classes, pages, policy, roster, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -89,6 +89,9 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/classes", Roles(PROVIDER), post(classes::create_class)),
         (g.clone(), "/classes/new", Roles(PROVIDER), get(classes::new_class)),
         (p.clone(), "/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action_form)),
+        (p.clone(), "/classes/{id}/roster", Roles(PROVIDER), post(roster::import_page)),
+        (g.clone(), "/classes/{id}/roster-imports/{import}/errors.xlsx", Roles(CLASS_READERS), get(roster::report)),
+        (g.clone(), "/roster-template.xlsx", Roles(CLASS_ACTORS), get(roster::template)),
         (g.clone(), "/classes/{id}", Roles(CLASS_READERS), get(pages::class)),
         (g.clone(), "/catalog", Public, get(catalog::catalog_page)),
         (g.clone(), "/catalog/manage", Roles(ADMIN), get(catalog::manage_get)),
@@ -118,6 +121,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/api/v1/classes", Roles(PROVIDER), post(classes::apply)),
         (p.clone(), "/api/v1/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action)),
         (g.clone(), "/api/v1/classes/{id}/events", Roles(CLASS_READERS), get(classes::class_events)),
+        (p.clone(), "/api/v1/classes/{id}/roster", Roles(PROVIDER), post(roster::import_api)),
         (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
         (g.clone(), "/api/v1/catalog/occupations", Public, get(catalog::list_occupations)),
         (p.clone(), "/api/v1/catalog/occupations", Roles(ADMIN), post(catalog::create_city_occupation)),
@@ -148,7 +152,9 @@ pub fn build(state: AppState) -> Router {
     let auth_state = AuthState { app: state.clone(), rules: Arc::new(rules) };
     router
         .route_layer(from_fn_with_state(auth_state, authorize))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(4 * 1024 * 1024))
+        // Rosters of 100,000 rows are about 4 MB of .xlsx; allow headroom.
+        .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(32 * 1024 * 1024))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
