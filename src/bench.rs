@@ -297,3 +297,104 @@ pub fn run(people: usize, claims: usize, path: &std::path::Path, seed: u64) -> R
     );
     Ok(())
 }
+
+/// Writes a roster workbook of `rows` new people (valid ID numbers, names, priority groups).
+pub fn roster_file(path: &std::path::Path, rows: usize) -> Result<()> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in jineng_store::roster::HEADERS.iter().enumerate() {
+        ws.write_string(0, c as u16, *h)?;
+    }
+    let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+    let given = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇"];
+    for i in 0..rows {
+        let area = AreaCode::parse(COUNTIES[i % 10]).expect("county");
+        let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new((i / 10 / 1000) as u64);
+        let id = IdNumber::from_parts(area, birth, ((i / 10) % 1000) as u16);
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, id.as_str())?;
+        ws.write_string(r, 1, format!("{}{}{}", surnames[i % 10], given[(i / 10) % 10], given[(i / 100) % 10]))?;
+        if i % 3 == 0 {
+            ws.write_string(r, 2, GROUPS[i % 8])?;
+            ws.write_string(r, 3, "2020-01-01")?;
+        }
+    }
+    wb.save(path)?;
+    Ok(())
+}
+
+/// Imports a roster file into a new class of a fresh database and prints time and peak memory.
+pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()> {
+    use jineng_store::{orgs, plan, roster, training, Db};
+    let db = Db::connect(database).await?;
+    let p = jineng_domain::Plan::from_toml(jineng_store::DEFAULT_PLAN).map_err(|e| anyhow::anyhow!("{e}"))?;
+    plan::load_plan(&db, &p, jineng_store::DEFAULT_PLAN).await?;
+    let provider = orgs::create(
+        &db,
+        None,
+        orgs::OrgKind::Provider,
+        &orgs::OrgInput {
+            credit_code: jineng_domain::CreditCode::generate(
+                AreaCode::parse("411722")?,
+                4_242_424 + std::process::id() as u64,
+            )
+            .to_string(),
+            legacy: false,
+            name: format!("基准测试培训学校{}", std::process::id()),
+            county_code: "411722".into(),
+            kind: None,
+            insured: false,
+            status: None,
+        },
+    )
+    .await?;
+    let class = training::apply_class(
+        &db,
+        None,
+        &training::Application {
+            class: training::NewClass {
+                name: "花名册导入基准".into(),
+                program_code: "P2a".into(),
+                occupation_code: "4-10-01-06".into(),
+                level: None,
+                kind: jineng_domain::TrainingKind::Employment,
+                county_code: "411722".into(),
+                provider_id: provider,
+                start_date: "2031-03-01".parse()?,
+                end_date: "2031-03-31".parse()?,
+                subsidised: false,
+            },
+            subsidy_project_id: None,
+            venue: "基准".into(),
+            timetable: "基准".into(),
+            teachers: "基准".into(),
+            capacity: 10_000_000,
+            assessment_plan: "基准".into(),
+            roster: vec![],
+        },
+    )
+    .await?;
+    let before = crate::peak_memory_kb().unwrap_or(0);
+    let t = Instant::now();
+    let bytes = std::fs::read(path)?;
+    let (rows, errors) = roster::parse(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed = t.elapsed();
+    let n = rows.len();
+    let outcome = roster::import(&db, None, class, Some(provider), rows, errors).await?;
+    let total = t.elapsed();
+    let done =
+        outcome.map_err(|r| anyhow::anyhow!("refused: {} errors, first {:?}", r.errors.len(), r.errors.first()))?;
+    println!(
+        "{} ({}): {n} rows — parse {:.2} s, check + insert {:.2} s, total {:.2} s; {} registered, {} enrolled; peak memory {:.0} MB (before import {:.0} MB)",
+        path.display(),
+        db.backend(),
+        parsed.as_secs_f64(),
+        (total - parsed).as_secs_f64(),
+        total.as_secs_f64(),
+        done.registered,
+        done.enrolled,
+        crate::peak_memory_kb().unwrap_or(0) as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    Ok(())
+}

@@ -101,6 +101,24 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Write a roster .xlsx of N new people, then import it in a child process and report.
+    Roster {
+        /// Rows.
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Import a roster file into a new class (used by `bench roster`).
+    #[command(hide = true)]
+    RosterImport {
+        /// The .xlsx file.
+        file: std::path::PathBuf,
+        /// Database URL.
+        #[arg(long)]
+        database: String,
+    },
     /// Generate a large case and time the policy engine in-process and end to end.
     Policy {
         /// People in the case.
@@ -318,6 +336,28 @@ async fn main() -> Result<()> {
         }
         Command::Bench { command: BenchCommand::Policy { people, claims, out, seed } } => {
             bench::run(people, claims, &out, seed)
+        }
+        Command::Bench { command: BenchCommand::Roster { rows, database } } => {
+            let file = std::path::PathBuf::from(format!("/tmp/jineng-roster-{rows}.xlsx"));
+            let t = Instant::now();
+            bench::roster_file(&file, rows)?;
+            println!("wrote {} in {:.1} s", file.display(), t.elapsed().as_secs_f64());
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-roster-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            let status = std::process::Command::new(std::env::current_exe()?)
+                .args(["bench", "roster-import"])
+                .arg(&file)
+                .args(["--database", &database])
+                .env("JINENG_LOG", "warn")
+                .status()?;
+            anyhow::ensure!(status.success(), "roster import failed");
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::RosterImport { file, database } } => {
+            bench::roster_import(&file, &database).await
         }
         Command::Adjudicate { file, pretty, explain, parameters, stats } => {
             use std::io::{Read, Write};
