@@ -57,7 +57,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::classes::apply,
         crate::classes::class_action,
         crate::classes::class_events,
-        crate::roster::import_api
+        crate::roster::import_api,
+        crate::classes::check_in_api,
+        crate::classes::attendance_api
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

@@ -335,3 +335,118 @@ pub async fn class_action_form(
         Err(e) => Err(PageError::new(e, auth)),
     }
 }
+
+/// A check-in.
+#[derive(Deserialize, ToSchema)]
+pub struct CheckInBody {
+    /// The trainee's ID number.
+    pub id_number: String,
+    /// Day (YYYY-MM-DD), within the class.
+    pub day: String,
+    /// face | fingerprint | qr_code | manual.
+    pub method: String,
+}
+
+/// A trainee's attendance as shown: the ID number masked.
+#[derive(Serialize, ToSchema)]
+pub struct AttendanceView {
+    /// Person.
+    pub person_id: i64,
+    /// Name.
+    pub name: String,
+    /// Masked ID number.
+    pub id_number_masked: String,
+    /// Days checked in.
+    pub days_attended: i64,
+    /// Days of the class.
+    pub class_days: i64,
+    /// Last check-in.
+    pub last_day: Option<String>,
+}
+
+async fn check_in(st: &AppState, u: &User, class_id: i64, b: &CheckInBody) -> Result<(), AppError> {
+    let id = jineng_domain::IdNumber::parse(&b.id_number).map_err(|e| AppError::field("id_number", e))?;
+    let day: chrono::NaiveDate =
+        b.day.trim().parse().map_err(|_| AppError::field("day", "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD"))?;
+    jineng_store::attendance::check_in(
+        &st.db,
+        Some(u.user_id),
+        class_id,
+        Some(provider_id(u)?),
+        &id,
+        day,
+        b.method.trim(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Record a trainee's check-in for a day of an approved class (the provider).
+#[utoipa::path(post, path = "/api/v1/classes/{id}/attendance", request_body = CheckInBody, params(("id" = i64, Path)),
+    responses((status = 201), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+pub async fn check_in_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<CheckInBody>,
+) -> Result<StatusCode, AppError> {
+    check_in(&st, &u, id, &b).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Attendance summary of a class, per trainee.
+pub async fn attendance_views(st: &AppState, u: &User, class_id: i64) -> Result<Vec<AttendanceView>, AppError> {
+    let scope = views::class_scope(&st.db, u).await?;
+    let class = training::get_class(&st.db, &scope, class_id).await?;
+    let days = (class.end_date - class.start_date).num_days() + 1;
+    Ok(jineng_store::attendance::summary(&st.db, class_id)
+        .await?
+        .into_iter()
+        .map(|a| AttendanceView {
+            person_id: a.person_id,
+            name: a.name,
+            id_number_masked: jineng_domain::id_number::mask(&a.id_number),
+            days_attended: a.days_attended,
+            class_days: days,
+            last_day: a.last_day.map(|d| d.to_string()),
+        })
+        .collect())
+}
+
+/// Attendance of every trainee of a class.
+#[utoipa::path(get, path = "/api/v1/classes/{id}/attendance", params(("id" = i64, Path)), responses((status = 200, body = [AttendanceView])))]
+pub async fn attendance_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<AttendanceView>>, AppError> {
+    Ok(Json(attendance_views(&st, &u, id).await?))
+}
+
+/// The check-in form.
+#[derive(Deserialize)]
+pub struct CheckInForm {
+    id_number: String,
+    day: String,
+    method: String,
+}
+
+/// `POST /classes/{id}/attendance`
+pub async fn check_in_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<CheckInForm>,
+) -> Result<Response, PageError> {
+    let body = CheckInBody { id_number: f.id_number, day: f.day, method: f.method };
+    match check_in(&st, &u, id, &body).await {
+        Ok(()) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            crate::pages::class_page(&st, &auth, &u, id, Some(e.message()))
+                .await
+                .map(|h| (e.status(), h).into_response())
+        }
+        Err(e) => Err(PageError::new(e, auth)),
+    }
+}

@@ -615,6 +615,7 @@ pub async fn class_page_with(
     let scope = views::class_scope(&st.db, u).await.page(auth)?;
     let c = training::get_class(&st.db, &scope, id).await.page(auth)?;
     let events = training::class_events(&st.db, id).await.page(auth)?;
+    let attendance = crate::classes::attendance_views(st, u, id).await.page(auth)?;
     let status = jineng_domain::ClassStatus::parse(&c.status);
     let actions: Vec<(&str, &str)> = [
         (jineng_domain::ClassAction::Approve, "approve", matches!(u.role, Role::CityAdmin | Role::County)),
@@ -634,6 +635,9 @@ pub async fn class_page_with(
             c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error,
             status_zh => status.map(|s| s.zh()).unwrap_or(""),
             can_upload => u.role == Role::Provider && matches!(c.status.as_str(), "submitted" | "returned"),
+            can_check_in => u.role == Role::Provider && c.status == "approved",
+            attendance => Value::from_serialize(&attendance),
+            methods => Value::from_serialize(jineng_store::attendance::METHODS),
             import_errors => Value::from_serialize(import.as_ref().map(|(e, _)| e)),
             report => import.as_ref().map(|(_, r)| r.clone()),
         },

@@ -1,0 +1,80 @@
+//! Attendance on both backends.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{id_number, spawn_app, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::users::Role;
+use serde_json::json;
+
+#[tokio::test]
+async fn trainees_check_in_once_a_day_within_an_approved_class() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let p = app
+            .api(
+                Some(Role::CityAdmin),
+                Method::POST,
+                "/api/v1/catalog/projects",
+                Some(json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 100000})),
+            )
+            .await
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        let body = json!({"name": "家政班", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
+            "county_code": MY_COUNTY, "start_date": "2021-05-10", "end_date": "2021-05-14", "subsidised": true, "subsidy_project_id": p,
+            "venue": "职教中心", "timetable": "周一至周五", "teachers": "王老师", "capacity": 40, "assessment_plan": "考核",
+            "roster": [{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]});
+        let class = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(body)).await.json()["id"]
+            .as_i64()
+            .unwrap();
+        let path = format!("/api/v1/classes/{class}/attendance");
+        let check = |id: String, day: &str| {
+            app.api(
+                Some(Role::Provider),
+                Method::POST,
+                &path,
+                Some(json!({"id_number": id, "day": day, "method": "face"})),
+            )
+        };
+        let me = id_number(MY_COUNTY, 11);
+        assert_eq!(
+            check(me.clone(), "2021-05-10").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: not approved yet"
+        );
+        app.api(
+            Some(Role::County),
+            Method::POST,
+            &format!("/api/v1/classes/{class}/actions"),
+            Some(json!({"action": "approve"})),
+        )
+        .await;
+        assert_eq!(check(me.clone(), "2021-05-10").await.status, StatusCode::CREATED);
+        assert_eq!(check(me.clone(), "2021-05-10").await.status, StatusCode::CONFLICT, "once a day");
+        assert_eq!(check(me.clone(), "2021-05-11").await.status, StatusCode::CREATED);
+        assert_eq!(check(me.clone(), "2021-05-20").await.status, StatusCode::UNPROCESSABLE_ENTITY, "outside the class");
+        assert_eq!(
+            check(id_number(OTHER_COUNTY, 12), "2021-05-11").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not on the roster"
+        );
+        let summary = app.api(Some(Role::County), Method::GET, &path, None).await.json();
+        assert_eq!((summary[0]["days_attended"].as_i64(), summary[0]["class_days"].as_i64()), (Some(2), Some(5)));
+        assert!(!summary.to_string().contains(&me), "ID numbers are masked");
+        assert_eq!(
+            app.api(
+                Some(Role::County),
+                Method::POST,
+                &path,
+                Some(json!({"id_number": me, "day": "2021-05-12", "method": "face"}))
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let page = app.page(Some(Role::Provider), Method::GET, &format!("/classes/{class}"), &[], false).await;
+        assert!(page.body.contains("id=\"check-in\"") && page.body.contains("2 / 5"));
+    }
+}
