@@ -3,6 +3,7 @@
 //! SQL is written once with `$n` placeholders, which both backends accept, and compiled for
 //! each backend by the [`with_pool!`] macro; every test suite runs against both.
 
+pub mod assessment;
 pub mod attendance;
 pub mod audit;
 pub mod catalog;

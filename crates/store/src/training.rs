@@ -172,34 +172,36 @@ pub async fn enrol(db: &Db, actor: Actor, class_id: i64, person_id: i64, on: Nai
 }
 
 #[derive(sqlx::FromRow)]
-struct EnrolmentClass {
-    class_id: i64,
-    person_id: i64,
-    program: String,
-    county: String,
-    subsidised: bool,
-    kind: String,
-    start: NaiveDate,
-    status: String,
+pub(crate) struct EnrolmentClass {
+    pub(crate) class_id: i64,
+    pub(crate) person_id: i64,
+    pub(crate) program: String,
+    pub(crate) county: String,
+    pub(crate) subsidised: bool,
+    pub(crate) kind: String,
+    pub(crate) start: NaiveDate,
+    pub(crate) status: String,
 }
 
-/// Records that an enrolled person completed the class: one person-time.
-pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -> Result<i64> {
-    let id = in_tx!(db, |tx| {
-        let row: Option<EnrolmentClass> = sqlx::query_as(
+/// The body of a completion inside a transaction `$tx` (used by [`complete`] and by assessments,
+/// so that a passed assessment and its completion land together).
+macro_rules! complete_in {
+    ($tx:ident, $actor:expr, $enrolment:expr, $on:expr) => {{
+        let (actor, enrolment_id, on): ($crate::audit::Actor, i64, chrono::NaiveDate) = ($actor, $enrolment, $on);
+        let row: Option<$crate::training::EnrolmentClass> = sqlx::query_as(
             "SELECT e.class_id, e.person_id, k.program_code AS program, k.county_code AS county, k.subsidised, k.kind, k.start_date AS start, k.status \
              FROM enrolment e JOIN training_class k ON k.class_id = e.class_id WHERE e.enrolment_id = $1",
         )
         .bind(enrolment_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *$tx)
         .await?;
-        let Some(EnrolmentClass { class_id, person_id, program, county, subsidised, kind, start, status }) = row else {
-            return Err(StoreError::NotFound);
+        let Some($crate::training::EnrolmentClass { class_id, person_id, program, county, subsidised, kind, start, status }) = row else {
+            return Err($crate::StoreError::NotFound);
         };
         if status != "approved" {
-            return Err(StoreError::invalid(
+            return Err($crate::StoreError::invalid(
                 "class",
-                Invalid::new(
+                jineng_domain::Invalid::new(
                     "class.not_approved",
                     "培训班未经批准，结业不计入（补贴培训进系统）",
                     "the class was not approved: its completions do not count (S12)",
@@ -207,12 +209,12 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
             ));
         }
         if on < start {
-            return Err(StoreError::invalid(
+            return Err($crate::StoreError::invalid(
                 "completed_on",
-                Invalid::new("completion.date", "结业日期早于开班日期", "completion before the class started"),
+                jineng_domain::Invalid::new("completion.date", "结业日期早于开班日期", "completion before the class started"),
             ));
         }
-        let skill_upgrade = TrainingKind::parse(&kind).map(TrainingKind::is_skill_upgrade).unwrap_or(false);
+        let skill_upgrade = jineng_domain::TrainingKind::parse(&kind).map(jineng_domain::TrainingKind::is_skill_upgrade).unwrap_or(false);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO completion (enrolment_id, class_id, person_id, program_code, county_code, completed_on, subsidised, skill_upgrade) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING completion_id",
@@ -225,7 +227,7 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
         .bind(on)
         .bind(subsidised)
         .bind(skill_upgrade)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *$tx)
         .await?;
         sqlx::query(
             "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade) VALUES ($1, $2, $3, 1, $4, $5) \
@@ -237,10 +239,10 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
         .bind(on.format("%Y-%m").to_string())
         .bind(i64::from(subsidised))
         .bind(i64::from(skill_upgrade))
-        .execute(&mut *tx)
+        .execute(&mut *$tx)
         .await?;
-        audit::record(
-            &mut *tx,
+        $crate::audit::record(
+            &mut *$tx,
             actor,
             "create",
             "completion",
@@ -249,7 +251,13 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
         )
         .await?;
         id
-    });
+    }};
+}
+pub(crate) use complete_in;
+
+/// Records that an enrolled person completed the class: one person-time.
+pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -> Result<i64> {
+    let id = in_tx!(db, |tx| complete_in!(tx, actor, enrolment_id, on));
     Ok(id)
 }
 

@@ -59,7 +59,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::classes::class_events,
         crate::roster::import_api,
         crate::classes::check_in_api,
-        crate::classes::attendance_api
+        crate::classes::attendance_api,
+        crate::classes::assess_api
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]
@@ -391,6 +392,8 @@ pub struct PersonDetail {
     pub groups: Vec<GroupRow>,
     /// Trainings, newest first.
     pub trainings: Vec<TrainingRow>,
+    /// Certificates, newest first.
+    pub certificates: Vec<jineng_store::assessment::CertificateRow>,
 }
 
 /// A person and their trainings, within the caller's scope.
@@ -405,6 +408,7 @@ pub async fn get_person(
     Ok(Json(PersonDetail {
         groups: people::groups(&st.db, id).await?,
         trainings: people::trainings(&st.db, id).await?,
+        certificates: jineng_store::assessment::certificates_of(&st.db, id).await?,
         person: p.into(),
     }))
 }

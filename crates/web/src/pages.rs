@@ -67,7 +67,10 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
     if r == Role::Worker {
         out.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
     }
-    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor) {
+    if matches!(
+        r,
+        Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor | Role::AssessmentBody
+    ) {
         out.push(("/classes".into(), "培训班", "Classes"));
     }
     if r == Role::Provider {
@@ -319,6 +322,7 @@ pub async fn person(
         })
         .collect();
     let trainings = people::trainings(&st.db, id).await.page(&auth)?;
+    let certificates = jineng_store::assessment::certificates_of(&st.db, id).await.page(&auth)?;
     let view = PersonView::from(p);
     render_page(
         &st,
@@ -326,6 +330,7 @@ pub async fn person(
         "person.html",
         context! {
             p => Value::from_serialize(&view), groups => Value::from_serialize(&groups), trainings => Value::from_serialize(&trainings),
+            certificates => Value::from_serialize(&certificates), cert_kinds => Value::from_serialize(jineng_store::assessment::CERT_KINDS),
             can_edit => matches!(u.role, Role::CityAdmin | Role::County),
         },
     )
@@ -636,6 +641,8 @@ pub async fn class_page_with(
             status_zh => status.map(|s| s.zh()).unwrap_or(""),
             can_upload => u.role == Role::Provider && matches!(c.status.as_str(), "submitted" | "returned"),
             can_check_in => u.role == Role::Provider && c.status == "approved",
+            can_assess => u.role == Role::AssessmentBody && c.status == "approved",
+            cert_kinds => Value::from_serialize(jineng_store::assessment::CERT_KINDS),
             attendance => Value::from_serialize(&attendance),
             methods => Value::from_serialize(jineng_store::attendance::METHODS),
             import_errors => Value::from_serialize(import.as_ref().map(|(e, _)| e)),

@@ -53,7 +53,8 @@ const PLAN_VIEWERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor,
 const PEOPLE_READERS: &[Role] = &[CityAdmin, County, Provider, Auditor, Worker];
 const PEOPLE_WRITERS: &[Role] = &[CityAdmin, County];
 const ORG_READERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
-const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Auditor];
+const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Auditor, AssessmentBody];
+const BODY: &[Role] = &[AssessmentBody];
 const ADMIN: &[Role] = &[CityAdmin];
 const PROVIDER: &[Role] = &[Provider];
 const CLASS_ACTORS: &[Role] = &[CityAdmin, County, Provider];
@@ -91,6 +92,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action_form)),
         (p.clone(), "/classes/{id}/roster", Roles(PROVIDER), post(roster::import_page)),
         (p.clone(), "/classes/{id}/attendance", Roles(PROVIDER), post(classes::check_in_form)),
+        (p.clone(), "/classes/{id}/assessments", Roles(BODY), post(classes::assess_form)),
         (g.clone(), "/classes/{id}/roster-imports/{import}/errors.xlsx", Roles(CLASS_READERS), get(roster::report)),
         (g.clone(), "/roster-template.xlsx", Roles(CLASS_ACTORS), get(roster::template)),
         (g.clone(), "/classes/{id}", Roles(CLASS_READERS), get(pages::class)),
@@ -125,6 +127,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/api/v1/classes/{id}/roster", Roles(PROVIDER), post(roster::import_api)),
         (p.clone(), "/api/v1/classes/{id}/attendance", Roles(PROVIDER), post(classes::check_in_api)),
         (g.clone(), "/api/v1/classes/{id}/attendance", Roles(CLASS_READERS), get(classes::attendance_api)),
+        (p.clone(), "/api/v1/classes/{id}/assessments", Roles(BODY), post(classes::assess_api)),
         (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
         (g.clone(), "/api/v1/catalog/occupations", Public, get(catalog::list_occupations)),
         (p.clone(), "/api/v1/catalog/occupations", Roles(ADMIN), post(catalog::create_city_occupation)),

@@ -488,7 +488,8 @@ pub fn people_visibility(user: &User) -> Result<Visibility, AppError> {
 /// Which classes a user may see.
 pub async fn class_scope(db: &Db, user: &User) -> Result<ClassScope, AppError> {
     Ok(match user.role {
-        Role::CityAdmin | Role::Auditor => ClassScope::default(),
+        // Assessment bodies assess trainees of any class, so they see classes and their rosters.
+        Role::CityAdmin | Role::Auditor | Role::AssessmentBody => ClassScope::default(),
         Role::County => {
             ClassScope { county: Some(user.scope.clone().ok_or(AppError::Forbidden)?), ..Default::default() }
         }

@@ -1,0 +1,210 @@
+//! Assessment (结业考核 / 评价) by a listed assessment body: a result per trainee of an approved
+//! class; a pass completes the training (one person-time) and issues the certificate, whose
+//! serial is unique per body. All in one transaction.
+
+use crate::audit::{self, Actor};
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use chrono::NaiveDate;
+use jineng_domain::{IdNumber, Invalid};
+use serde::Serialize;
+
+/// Certificate kinds (the contract's codes).
+pub const CERT_KINDS: &[(&str, &str)] = &[
+    ("qualification", "职业资格证书"),
+    ("skill_level", "职业技能等级证书"),
+    ("special_ability", "专项职业能力证书"),
+    ("special_operation", "特种作业操作证书"),
+    ("training_completion", "培训合格证书"),
+];
+
+/// A result to record.
+#[derive(Debug, Clone)]
+pub struct Result_ {
+    /// The trainee.
+    pub id_number: IdNumber,
+    /// Date assessed (the certificate's issue date when passed).
+    pub assessed_on: NaiveDate,
+    /// Score 0–100, if scored.
+    pub score: Option<i64>,
+    /// Passed.
+    pub passed: bool,
+    /// Certificate kind (when passed).
+    pub kind: String,
+    /// Certificate serial, unique per body (when passed).
+    pub serial: String,
+}
+
+/// A certificate as listed.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct CertificateRow {
+    /// Id.
+    pub certificate_id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Occupation code.
+    pub occupation_code: String,
+    /// Occupation name.
+    pub occupation_name: String,
+    /// Level.
+    pub level: Option<i64>,
+    /// Serial.
+    pub serial: String,
+    /// Issued on.
+    pub issued_on: NaiveDate,
+    /// Issuing body.
+    pub body_name: String,
+}
+
+/// Records a result; a pass completes the training and issues the certificate.
+pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Result_) -> Result<Option<i64>> {
+    let body: Option<(String,)> =
+        with_pool!(db, |p| sqlx::query_as("SELECT status FROM assessment_body WHERE assessment_body_id = $1")
+            .bind(body_id)
+            .fetch_optional(p)
+            .await?);
+    if !matches!(body, Some((ref s,)) if s == "listed") {
+        return Err(StoreError::invalid(
+            "assessment_body",
+            Invalid::new("body.not_listed", "评价机构不在目录中，不能评价发证", "the assessment body is not listed"),
+        ));
+    }
+    let class: Option<(String, NaiveDate, String, Option<i64>)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT status, start_date, occupation_code, level FROM training_class WHERE class_id = $1"
+    )
+    .bind(class_id)
+    .fetch_optional(p)
+    .await?);
+    let Some((status, start, occupation, level)) = class else { return Err(StoreError::NotFound) };
+    if status != "approved" {
+        return Err(StoreError::invalid(
+            "class",
+            Invalid::new("assessment.not_approved", "培训班未经批准，不能评价", "the class is not approved"),
+        ));
+    }
+    if r.assessed_on < start {
+        return Err(StoreError::invalid(
+            "assessed_on",
+            Invalid::new("assessment.date", "考核日期早于开班日期", "assessed before the class started"),
+        ));
+    }
+    if r.score.is_some_and(|s| !(0..=100).contains(&s)) {
+        return Err(StoreError::invalid(
+            "score",
+            Invalid::new("assessment.score", "成绩应为0–100", "a score is 0 to 100"),
+        ));
+    }
+    if r.passed {
+        if !CERT_KINDS.iter().any(|(k, _)| *k == r.kind) {
+            return Err(StoreError::invalid(
+                "kind",
+                Invalid::new("certificate.kind", "证书类型无效", "unknown certificate kind"),
+            ));
+        }
+        if matches!(r.kind.as_str(), "qualification" | "skill_level") && level.is_none() {
+            return Err(StoreError::invalid(
+                "kind",
+                Invalid::new(
+                    "certificate.level",
+                    "该班不分等级，不能发职业资格或技能等级证书",
+                    "the class has no level: no qualification or skill-level certificate",
+                ),
+            ));
+        }
+        if r.serial.trim().is_empty() {
+            return Err(StoreError::invalid(
+                "serial",
+                Invalid::new("certificate.serial", "证书编号不能为空", "the certificate needs a serial"),
+            ));
+        }
+    }
+    let enrolment: Option<(i64, i64)> = with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT e.enrolment_id, e.person_id FROM enrolment e JOIN person p ON p.person_id = e.person_id WHERE e.class_id = $1 AND p.id_number = $2"
+    )
+    .bind(class_id)
+    .bind(r.id_number.as_str())
+    .fetch_optional(p)
+    .await?
+    });
+    let Some((enrolment, person)) = enrolment else {
+        return Err(StoreError::invalid(
+            "id_number",
+            Invalid::new(
+                "assessment.not_enrolled",
+                format!("{} 不在本班花名册中", r.id_number.masked()),
+                "not on this class's roster",
+            ),
+        ));
+    };
+    let t = now();
+    let certificate = in_tx!(db, |tx| {
+        let assessment: i64 = sqlx::query_scalar(
+            "INSERT INTO assessment (enrolment_id, assessment_body_id, assessed_on, score, passed, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING assessment_id",
+        )
+        .bind(enrolment)
+        .bind(body_id)
+        .bind(r.assessed_on)
+        .bind(r.score)
+        .bind(r.passed)
+        .bind(actor)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("assessment: this trainee is assessed already".into()),
+            other => other,
+        })?;
+        let mut certificate = None;
+        if r.passed {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO certificate (assessment_id, assessment_body_id, person_id, kind, occupation_code, level, serial, issued_on, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING certificate_id",
+            )
+            .bind(assessment)
+            .bind(body_id)
+            .bind(person)
+            .bind(&r.kind)
+            .bind(&occupation)
+            .bind(level)
+            .bind(r.serial.trim())
+            .bind(r.assessed_on)
+            .bind(t)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("certificate_serial: the serial is used by this body already".into()),
+                other => other,
+            })?;
+            certificate = Some(id);
+            // A pass completes the training: one person-time toward the targets.
+            let _completion: i64 = crate::training::complete_in!(tx, actor, enrolment, r.assessed_on);
+        }
+        audit::record(
+            &mut *tx,
+            actor,
+            "assess",
+            "assessment",
+            &assessment.to_string(),
+            &serde_json::json!({"class": class_id, "passed": r.passed, "certificate": certificate}),
+        )
+        .await?;
+        certificate
+    });
+    Ok(certificate)
+}
+
+/// Certificates of a person, newest first.
+pub async fn certificates_of(db: &Db, person_id: i64) -> Result<Vec<CertificateRow>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT c.certificate_id, c.person_id, c.kind, c.occupation_code, o.name AS occupation_name, c.level, c.serial, c.issued_on, b.name AS body_name \
+         FROM certificate c JOIN occupation o ON o.occupation_code = c.occupation_code JOIN assessment_body b ON b.assessment_body_id = c.assessment_body_id \
+         WHERE c.person_id = $1 ORDER BY c.issued_on DESC"
+    )
+    .bind(person_id)
+    .fetch_all(p)
+    .await?
+    }))
+}

@@ -1,0 +1,121 @@
+//! Assessments and certificates on both backends.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::users::Role;
+use serde_json::json;
+
+async fn approved_class(app: &TestApp) -> i64 {
+    let p = app
+        .api(
+            Some(Role::CityAdmin),
+            Method::POST,
+            "/api/v1/catalog/projects",
+            Some(json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 100000})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let body = json!({"name": "家政班", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
+        "county_code": MY_COUNTY, "start_date": "2021-05-10", "end_date": "2021-05-14", "subsidised": true, "subsidy_project_id": p,
+        "venue": "职教中心", "timetable": "周一至周五", "teachers": "王老师", "capacity": 40, "assessment_plan": "考核",
+        "roster": [{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}, {"id_number": id_number(OTHER_COUNTY, 12), "name": "李娜"}]});
+    let class =
+        app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(body)).await.json()["id"].as_i64().unwrap();
+    app.api(
+        Some(Role::County),
+        Method::POST,
+        &format!("/api/v1/classes/{class}/actions"),
+        Some(json!({"action": "approve"})),
+    )
+    .await;
+    class
+}
+
+#[tokio::test]
+async fn a_pass_completes_the_training_and_issues_a_certificate_with_a_serial_unique_per_body() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let class = approved_class(&app).await;
+        let path = format!("/api/v1/classes/{class}/assessments");
+        let before = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P4a", None).await.json()["program"]
+            ["done"]["person_times"]
+            .as_i64()
+            .unwrap();
+        let pass = |id: String, serial: &str| {
+            app.api(Some(Role::AssessmentBody), Method::POST, &path, Some(json!({"id_number": id, "assessed_on": "2021-05-15", "score": 86, "passed": true, "kind": "skill_level", "serial": serial})))
+        };
+        let r = pass(id_number(MY_COUNTY, 11), "ZMD-2021-000123").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert!(r.json()["certificate_id"].is_i64());
+        assert_eq!(
+            pass(id_number(MY_COUNTY, 11), "ZMD-2021-000124").await.status,
+            StatusCode::CONFLICT,
+            "assessed once"
+        );
+        assert_eq!(
+            pass(id_number(OTHER_COUNTY, 12), "ZMD-2021-000123").await.status,
+            StatusCode::CONFLICT,
+            "serial unique per body"
+        );
+        let after = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P4a", None).await.json()["program"]
+            ["done"]["person_times"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(after, before + 1, "a pass is a person-time");
+        let me =
+            app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await.json();
+        let cert = &me["certificates"][0];
+        assert_eq!(
+            (cert["serial"].as_str(), cert["level"].as_i64(), cert["issued_on"].as_str()),
+            (Some("ZMD-2021-000123"), Some(5), Some("2021-05-15"))
+        );
+        // A fail records the result, no certificate, no person-time.
+        let r = app.api(Some(Role::AssessmentBody), Method::POST, &path, Some(json!({"id_number": id_number(OTHER_COUNTY, 12), "assessed_on": "2021-05-15", "score": 40, "passed": false}))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        assert!(r.json()["certificate_id"].is_null());
+        let again = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P4a", None).await.json()["program"]
+            ["done"]["person_times"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(again, after);
+        // The provider cannot issue certificates.
+        assert_eq!(
+            app.api(
+                Some(Role::Provider),
+                Method::POST,
+                &path,
+                Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "passed": true}))
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let page = app.page(Some(Role::Worker), Method::GET, &format!("/people/{}", app.my_person), &[], false).await;
+        assert!(page.body.contains("ZMD-2021-000123") && page.body.contains("职业技能等级证书"));
+    }
+}
+
+#[tokio::test]
+async fn an_unlisted_body_or_an_unapproved_class_cannot_assess() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let class = approved_class(&app).await;
+        let path = format!("/api/v1/classes/{class}/assessments");
+        let r = app.api(Some(Role::AssessmentBody), Method::POST, &path, Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-01", "passed": true, "kind": "skill_level", "serial": "X1"}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: before the class started");
+        let r = app.api(Some(Role::AssessmentBody), Method::POST, &path, Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "passed": true, "kind": "bogus", "serial": "X1"}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let bodies = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/orgs/assessment-bodies", None).await.json();
+        let mut body = bodies[0].clone();
+        let id = body["id"].as_i64().unwrap();
+        body["status"] = json!("suspended");
+        app.api(Some(Role::CityAdmin), Method::PUT, &format!("/api/v1/orgs/assessment-bodies/{id}"), Some(body)).await;
+        let r = app.api(Some(Role::AssessmentBody), Method::POST, &path, Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "passed": true, "kind": "skill_level", "serial": "X1"}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("不在目录"));
+    }
+}
