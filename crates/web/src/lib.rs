@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod classes;
 mod error;
+pub mod export;
 pub mod pages;
 pub mod policy;
 pub mod roster;

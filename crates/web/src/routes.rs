@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, catalog, classes, pages, policy, roster, AppState};
+use crate::{api, catalog, classes, export, pages, policy, roster, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -80,6 +80,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/people/{id}", Roles(PEOPLE_READERS), get(pages::person)),
         (p.clone(), "/people/{id}", Roles(PEOPLE_WRITERS), post(pages::update_person)),
         (g.clone(), "/people/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_person)),
+        (g.clone(), "/people/{id}/record.xlsx", Roles(PEOPLE_READERS), get(export::record)),
         (g.clone(), "/orgs/{kind}", Roles(ORG_READERS), get(pages::orgs)),
         (p.clone(), "/orgs/{kind}", Roles(PEOPLE_WRITERS), post(pages::create_org)),
         (g.clone(), "/orgs/{kind}/new", Roles(PEOPLE_WRITERS), get(pages::new_org)),
@@ -87,6 +88,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/orgs/{kind}/{id}", Roles(PEOPLE_WRITERS), post(pages::update_org)),
         (g.clone(), "/orgs/{kind}/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_org)),
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
+        (g.clone(), "/classes.xlsx", Roles(CLASS_READERS), get(export::classes)),
         (p.clone(), "/classes", Roles(PROVIDER), post(classes::create_class)),
         (g.clone(), "/classes/new", Roles(PROVIDER), get(classes::new_class)),
         (p.clone(), "/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action_form)),
