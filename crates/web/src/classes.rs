@@ -325,15 +325,7 @@ pub async fn class_action_form(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
-    match act(&st, &u, id, &f.action, &f.reason).await {
-        Ok(()) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            crate::pages::class_page(&st, &auth, &u, id, Some(e.message()))
-                .await
-                .map(|h| (e.status(), h).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    back_to_class(&st, auth, &u, id, act(&st, &u, id, &f.action, &f.reason).await).await
 }
 
 /// A check-in.
@@ -440,15 +432,7 @@ pub async fn check_in_form(
     CsrfForm(f): CsrfForm<CheckInForm>,
 ) -> Result<Response, PageError> {
     let body = CheckInBody { id_number: f.id_number, day: f.day, method: f.method };
-    match check_in(&st, &u, id, &body).await {
-        Ok(()) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            crate::pages::class_page(&st, &auth, &u, id, Some(e.message()))
-                .await
-                .map(|h| (e.status(), h).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    back_to_class(&st, auth, &u, id, check_in(&st, &u, id, &body).await).await
 }
 
 /// An assessment result.
@@ -540,12 +524,21 @@ pub async fn assess_form(
         kind: f.kind,
         serial: f.serial,
     };
-    match assess(&st, &u, id, &b).await {
-        Ok(_) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
+    back_to_class(&st, auth, &u, id, assess(&st, &u, id, &b).await.map(|_| ())).await
+}
+
+/// After a form on the class page: back to the page, or the page again with the refusal.
+async fn back_to_class(
+    st: &AppState,
+    auth: Auth,
+    u: &User,
+    id: i64,
+    result: Result<(), AppError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            crate::pages::class_page(&st, &auth, &u, id, Some(e.message()))
-                .await
-                .map(|h| (e.status(), h).into_response())
+            crate::pages::class_page(st, &auth, u, id, Some(e.message())).await.map(|h| (e.status(), h).into_response())
         }
         Err(e) => Err(PageError::new(e, auth)),
     }

@@ -8,31 +8,8 @@ use jineng_store::users::Role;
 use serde_json::json;
 
 async fn approved_class(app: &TestApp) -> i64 {
-    let p = app
-        .api(
-            Some(Role::CityAdmin),
-            Method::POST,
-            "/api/v1/catalog/projects",
-            Some(json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 100000})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let body = json!({"name": "家政班", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
-        "county_code": MY_COUNTY, "start_date": "2021-05-10", "end_date": "2021-05-14", "subsidised": true, "subsidy_project_id": p,
-        "venue": "职教中心", "timetable": "周一至周五", "teachers": "王老师", "capacity": 40, "assessment_plan": "考核",
-        "roster": [{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}, {"id_number": id_number(OTHER_COUNTY, 12), "name": "李娜"}]});
-    let class =
-        app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(body)).await.json()["id"].as_i64().unwrap();
-    app.api(
-        Some(Role::County),
-        Method::POST,
-        &format!("/api/v1/classes/{class}/actions"),
-        Some(json!({"action": "approve"})),
-    )
-    .await;
-    class
+    let roster = json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}, {"id_number": id_number(OTHER_COUNTY, 12), "name": "李娜"}]);
+    common::applied_class(app, roster, true).await
 }
 
 #[tokio::test]

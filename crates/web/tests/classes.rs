@@ -8,23 +8,13 @@ use jineng_store::users::Role;
 use serde_json::{json, Value};
 
 async fn project(app: &TestApp) -> i64 {
-    let r = app
-        .api(
-            Some(Role::CityAdmin),
-            Method::POST,
-            "/api/v1/catalog/projects",
-            Some(json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 100000})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.json()["id"].as_i64().unwrap()
+    common::catalog_project(app).await
 }
 
 fn application(project: i64, roster: Value, start: &str, end: &str) -> Value {
-    json!({"name": "上蔡县家政服务员2021年5月期", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
-           "county_code": MY_COUNTY, "start_date": start, "end_date": end, "subsidised": true, "subsidy_project_id": project,
-           "venue": "上蔡县职教中心302室", "timetable": "周一至周五 8:30-16:30", "teachers": "王老师、刘老师", "capacity": 40,
-           "assessment_plan": "结业考核由评价机构组织", "roster": roster})
+    let mut body = common::application(project, roster, start, end);
+    body["capacity"] = json!(40);
+    body
 }
 
 fn roster() -> Value {

@@ -32,24 +32,7 @@ fn workbook(rows: &[Vec<Cell<'_>>]) -> Vec<u8> {
 }
 
 async fn submitted_class(app: &TestApp) -> i64 {
-    let p = app
-        .api(
-            Some(Role::CityAdmin),
-            Method::POST,
-            "/api/v1/catalog/projects",
-            Some(json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 100000})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let body = json!({"name": "上蔡县家政服务员2021年5月期", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
-        "county_code": MY_COUNTY, "start_date": "2021-05-10", "end_date": "2021-05-28", "subsidised": true, "subsidy_project_id": p,
-        "venue": "职教中心", "timetable": "周一至周五", "teachers": "王老师", "capacity": 60, "assessment_plan": "评价机构考核",
-        "roster": [{"id_number": id_number(OTHER_COUNTY, 12), "name": "李娜"}]});
-    let r = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(body)).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.json()["id"].as_i64().unwrap()
+    common::applied_class(app, json!([{"id_number": id_number(OTHER_COUNTY, 12), "name": "李娜"}]), false).await
 }
 
 async fn upload(app: &TestApp, class: i64, bytes: Vec<u8>) -> common::Resp {

@@ -193,3 +193,47 @@ impl TestApp {
         total
     }
 }
+
+/// A catalog project for 家政服务员 level 5 (created by the city admin).
+pub async fn catalog_project(app: &TestApp) -> i64 {
+    let r = app
+        .api(Some(Role::CityAdmin), Method::POST, "/api/v1/catalog/projects", Some(serde_json::json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 100000})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["id"].as_i64().unwrap()
+}
+
+/// A class application body for P4a in MY_COUNTY.
+pub fn application(project: i64, roster: serde_json::Value, start: &str, end: &str) -> serde_json::Value {
+    serde_json::json!({"name": "上蔡县家政服务员2021年5月期", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
+        "county_code": MY_COUNTY, "start_date": start, "end_date": end, "subsidised": true, "subsidy_project_id": project,
+        "venue": "上蔡县职教中心302室", "timetable": "周一至周五 8:30-16:30", "teachers": "王老师、刘老师", "capacity": 60,
+        "assessment_plan": "结业考核由评价机构组织", "roster": roster})
+}
+
+/// A class the provider applied for (May 2021) with the given roster; approved if asked.
+pub async fn applied_class(app: &TestApp, roster: serde_json::Value, approve: bool) -> i64 {
+    let p = catalog_project(app).await;
+    let r = app
+        .api(
+            Some(Role::Provider),
+            Method::POST,
+            "/api/v1/classes",
+            Some(application(p, roster, "2021-05-10", "2021-05-14")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    if approve {
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::POST,
+                &format!("/api/v1/classes/{id}/actions"),
+                Some(serde_json::json!({"action": "approve"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    id
+}
