@@ -60,7 +60,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::roster::import_api,
         crate::classes::check_in_api,
         crate::classes::attendance_api,
-        crate::classes::assess_api
+        crate::classes::assess_api,
+        crate::claims::list_api
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]

@@ -480,7 +480,24 @@ async fn assess(st: &AppState, u: &User, class_id: i64, b: &AssessmentBody) -> R
         kind: b.kind.trim().into(),
         serial: b.serial.clone(),
     };
-    Ok(jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?)
+    let certificate = jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?;
+    if let Some(cert) = certificate {
+        // A certificate from a subsidised class: prepare the training subsidy and let the
+        // policy engine decide it. A failure here leaves the certificate; the claim can be
+        // prepared again (the idempotency key keeps it single).
+        let class = training::get_class(&st.db, &Default::default(), class_id).await?;
+        if class.subsidised {
+            let person = jineng_store::people::find_by_id_number(&st.db, &Default::default(), &r.id_number).await?;
+            if let Some(person) = person {
+                if let Err(e) =
+                    crate::claims::prepare_for_certificate(st, Some(u.user_id), person.person_id, cert).await
+                {
+                    tracing::error!(certificate.id = cert, error = %e, "claim not prepared");
+                }
+            }
+        }
+    }
+    Ok(certificate)
 }
 
 /// Record a trainee's assessment (listed assessment bodies). A pass completes the training and

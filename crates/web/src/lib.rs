@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod catalog;
+pub mod claims;
 pub mod classes;
 mod error;
 pub mod export;

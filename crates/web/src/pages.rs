@@ -82,6 +82,9 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
         out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
         out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
     }
+    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker) {
+        out.push(("/claims".into(), "补贴申请", "Claims"));
+    }
     out.push(("/catalog".into(), "目录", "Catalogs"));
     if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
         out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));

@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, catalog, classes, export, pages, policy, roster, AppState};
+use crate::{api, catalog, claims, classes, export, pages, policy, roster, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -55,6 +55,7 @@ const PEOPLE_WRITERS: &[Role] = &[CityAdmin, County];
 const ORG_READERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
 const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Auditor, AssessmentBody];
 const BODY: &[Role] = &[AssessmentBody];
+const CLAIM_READERS: &[Role] = &[CityAdmin, County, Finance, Auditor, Worker];
 const ADMIN: &[Role] = &[CityAdmin];
 const PROVIDER: &[Role] = &[Provider];
 const CLASS_ACTORS: &[Role] = &[CityAdmin, County, Provider];
@@ -89,6 +90,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/orgs/{kind}/{id}/edit", Roles(PEOPLE_WRITERS), get(pages::edit_org)),
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
         (g.clone(), "/classes.xlsx", Roles(CLASS_READERS), get(export::classes)),
+        (g.clone(), "/claims", Roles(CLAIM_READERS), get(claims::list_page)),
         (p.clone(), "/classes", Roles(PROVIDER), post(classes::create_class)),
         (g.clone(), "/classes/new", Roles(PROVIDER), get(classes::new_class)),
         (p.clone(), "/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action_form)),
@@ -131,6 +133,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/api/v1/classes/{id}/attendance", Roles(CLASS_READERS), get(classes::attendance_api)),
         (p.clone(), "/api/v1/classes/{id}/assessments", Roles(BODY), post(classes::assess_api)),
         (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
+        (g.clone(), "/api/v1/claims", Roles(CLAIM_READERS), get(claims::list_api)),
         (g.clone(), "/api/v1/catalog/occupations", Public, get(catalog::list_occupations)),
         (p.clone(), "/api/v1/catalog/occupations", Roles(ADMIN), post(catalog::create_city_occupation)),
         (Method::PUT, "/api/v1/catalog/occupations/{code}/status", Roles(ADMIN), put(catalog::set_occupation_status)),

@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "catalog.html",
     "catalog_manage.html",
     "class_form.html",
+    "claims.html",
 ];
 
 /// The template environment.

@@ -1,0 +1,59 @@
+//! Claims prepared when a certificate is issued, decided by the policy engine, on both backends.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{id_number, spawn_app, BACKENDS, MY_COUNTY};
+use jineng_store::users::Role;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_certificate_from_a_subsidised_class_brings_a_decided_claim_once() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let class =
+            common::applied_class(&app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), true).await;
+        let r = app
+            .api(
+                Some(Role::AssessmentBody),
+                Method::POST,
+                &format!("/api/v1/classes/{class}/assessments"),
+                Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
+        assert_eq!(claims.as_array().unwrap().len(), 1, "{backend}");
+        let c = &claims[0];
+        assert_eq!(
+            (c["kind"].as_str(), c["outcome"].as_str(), c["amount_fen"].as_i64()),
+            (Some("training_subsidy"), Some("approved"), Some(100_000))
+        );
+        let decision: serde_json::Value = serde_json::from_str(c["decision"].as_str().unwrap()).unwrap();
+        assert!(decision["clauses"].as_array().unwrap().contains(&json!("S12")));
+        assert!(decision["parameters"][0]["source"].is_string());
+        // The snapshot it was decided from is kept and is itself a valid case.
+        let snapshot = jineng_store::claims::snapshot(&app.db, c["claim_id"].as_i64().unwrap()).await.unwrap();
+        assert!(jineng_policy::parse(&snapshot).is_ok());
+        // The worker sees their own claim; preparing it again (twice at once) files nothing new.
+        let mine = app.api(Some(Role::Worker), Method::GET, "/api/v1/claims", None).await.json();
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        let person =
+            app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await.json();
+        let cert = person["certificates"][0]["certificate_id"].as_i64().unwrap();
+        let st = jineng_web::AppState::new(app.db.clone());
+        let (a, b) = tokio::join!(
+            jineng_web::claims::prepare_for_certificate(&st, None, app.my_person, cert),
+            jineng_web::claims::prepare_for_certificate(&st, None, app.my_person, cert)
+        );
+        assert_eq!(a.unwrap(), b.unwrap());
+        let all = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
+        assert_eq!(all.as_array().unwrap().len(), 1, "{backend}: one claim however often it is filed");
+        assert_eq!(
+            app.api(Some(Role::Provider), Method::GET, "/api/v1/claims", None).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let page = app.page(Some(Role::County), Method::GET, "/claims", &[], false).await;
+        assert!(page.body.contains("职业培训补贴") && page.body.contains("¥1,000.00"));
+    }
+}
