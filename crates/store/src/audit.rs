@@ -79,3 +79,15 @@ pub async fn log(
 ) -> Result<()> {
     crate::with_pool!(db, |p| record(p, actor, action, entity, entity_id, detail).await)
 }
+
+/// The newest entries, optionally of one entity kind (table), newest first.
+pub async fn recent(db: &crate::Db, entity: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
+    Ok(crate::with_pool!(db, |p| sqlx::query_as(
+        "SELECT audit_id, at, user_id, action, entity, entity_id, detail FROM audit_log \
+         WHERE ($1 = '' OR entity = $1) ORDER BY audit_id DESC LIMIT $2"
+    )
+    .bind(entity.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(p)
+    .await?))
+}

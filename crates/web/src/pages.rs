@@ -85,6 +85,9 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
     if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker) {
         out.push(("/claims".into(), "补贴申请", "Claims"));
     }
+    if matches!(r, Role::CityAdmin | Role::Auditor) {
+        out.push(("/audit".into(), "审计日志", "Audit log"));
+    }
     out.push(("/catalog".into(), "目录", "Catalogs"));
     if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
         out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));
@@ -651,5 +654,42 @@ pub async fn class_page_with(
             import_errors => Value::from_serialize(import.as_ref().map(|(e, _)| e)),
             report => import.as_ref().map(|(_, r)| r.clone()),
         },
+    )
+}
+
+/// Filter of the audit page.
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    entity: Option<String>,
+}
+
+/// `GET /audit`: the newest changes, for auditors and the city admin (read-only).
+pub async fn audit(State(st): State<AppState>, auth: Auth, Query(q): Query<AuditQuery>) -> PageResult {
+    let entity = q.entity.filter(|e| !e.is_empty());
+    let rows = jineng_store::audit::recent(&st.db, entity.as_deref(), 500).await.page(&auth)?;
+    let entities = [
+        "person",
+        "employer",
+        "provider",
+        "assessment_body",
+        "training_class",
+        "enrolment",
+        "completion",
+        "attendance",
+        "assessment",
+        "claim",
+        "program",
+        "parameter",
+        "occupation",
+        "subsidy_project",
+        "app_user",
+        "api_token",
+        "plan",
+    ];
+    render_page(
+        &st,
+        &auth,
+        "audit.html",
+        context! { rows => Value::from_serialize(&rows), entities => Value::from_serialize(entities), entity },
     )
 }

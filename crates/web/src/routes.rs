@@ -91,6 +91,7 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
         (g.clone(), "/classes.xlsx", Roles(CLASS_READERS), get(export::classes)),
         (g.clone(), "/claims", Roles(CLAIM_READERS), get(claims::list_page)),
+        (g.clone(), "/audit", Roles(&[CityAdmin, Auditor]), get(pages::audit)),
         (p.clone(), "/classes", Roles(PROVIDER), post(classes::create_class)),
         (g.clone(), "/classes/new", Roles(PROVIDER), get(classes::new_class)),
         (p.clone(), "/classes/{id}/actions", Roles(CLASS_ACTORS), post(classes::class_action_form)),

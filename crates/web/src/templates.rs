@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "catalog_manage.html",
     "class_form.html",
     "claims.html",
+    "audit.html",
 ];
 
 /// The template environment.

@@ -155,3 +155,25 @@ async fn organisations_are_created_and_edited_through_pages_with_field_errors() 
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn the_auditor_reads_every_change_in_the_audit_log() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let r = app
+            .page(
+                Some(Role::CityAdmin),
+                Method::POST,
+                "/programs/P1/target",
+                &[("target", "30000"), ("reason", "工信局意见")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = app.page(Some(Role::Auditor), Method::GET, "/audit?entity=program", &[], false).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}");
+        assert!(page.body.contains("set_target") && page.body.contains("工信局意见"));
+        assert!(!page.body.contains("training_class #"), "filtered to programs");
+        assert_eq!(app.page(Some(Role::County), Method::GET, "/audit", &[], false).await.status, StatusCode::FORBIDDEN);
+    }
+}
