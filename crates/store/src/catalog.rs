@@ -208,8 +208,12 @@ async fn check_project(db: &Db, i: &ProjectInput) -> Result<()> {
             Invalid::new("project.subsidy", "补贴标准不能为负", "the subsidy cannot be negative"),
         ));
     }
-    let occ = occupations(db, false, "").await?.into_iter().find(|o| o.occupation_code == i.occupation_code);
-    match occ {
+    let occ: Option<(String, bool)> =
+        with_pool!(db, |p| sqlx::query_as("SELECT status, has_levels FROM occupation WHERE occupation_code = $1")
+            .bind(&i.occupation_code)
+            .fetch_optional(p)
+            .await?);
+    match occ.map(|(status, has_levels)| OccStatus { status, has_levels }) {
         None => Err(StoreError::invalid(
             "occupation_code",
             Invalid::new("occupation.unknown", "职业不在目录中", "the occupation is not in the catalog"),
@@ -224,6 +228,11 @@ async fn check_project(db: &Db, i: &ProjectInput) -> Result<()> {
         )),
         Some(_) => Ok(()),
     }
+}
+
+struct OccStatus {
+    status: String,
+    has_levels: bool,
 }
 
 /// Adds a subsidised project.
