@@ -398,3 +398,31 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
     );
     Ok(())
 }
+
+/// Issues `n` certificates in a fresh database, then prepares, decides and stores the claims
+/// they bring in one batch, and prints time, claims per second and peak memory.
+pub async fn claims(n: usize, database: &str) -> Result<()> {
+    use jineng_store::{plan, Db};
+    let db = Db::connect(database).await?;
+    let p = jineng_domain::Plan::from_toml(jineng_store::DEFAULT_PLAN).map_err(|e| anyhow::anyhow!("{e}"))?;
+    plan::load_plan(&db, &p, jineng_store::DEFAULT_PLAN).await?;
+    let t = Instant::now();
+    let certs = jineng_store::demo::bench_certificates(&db, n, 2019).await?;
+    println!("issued {} certificates in {:.1} s ({})", certs.len(), t.elapsed().as_secs_f64(), db.backend());
+    let st = jineng_web::AppState::new(db.clone());
+    let before = crate::peak_memory_kb().unwrap_or(0);
+    let t = Instant::now();
+    let filed =
+        jineng_web::claims::prepare_for_certificates(&st, None, &certs).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let took = t.elapsed().as_secs_f64();
+    let by_kind = jineng_store::claims::count_by_kind(&db).await?;
+    println!(
+        "certificate → decided claim ({}): {} certificates, {filed} claims stored in {took:.2} s = {:.0} certificates/s; {by_kind:?}; peak memory {:.0} MB (before {:.0} MB)",
+        db.backend(),
+        certs.len(),
+        certs.len() as f64 / took,
+        crate::peak_memory_kb().unwrap_or(0) as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    Ok(())
+}

@@ -119,6 +119,15 @@ enum BenchCommand {
         #[arg(long)]
         database: String,
     },
+    /// Issue N certificates in a fresh database, then time certificate → decided, stored claims.
+    Claims {
+        /// Certificates.
+        #[arg(long, default_value_t = 100_000)]
+        certificates: usize,
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Generate a large case and time the policy engine in-process and end to end.
     Policy {
         /// People in the case.
@@ -355,6 +364,14 @@ async fn main() -> Result<()> {
                 .status()?;
             anyhow::ensure!(status.success(), "roster import failed");
             Ok(())
+        }
+        Command::Bench { command: BenchCommand::Claims { certificates, database } } => {
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-claims-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            bench::claims(certificates, &database).await
         }
         Command::Bench { command: BenchCommand::RosterImport { file, database } } => {
             bench::roster_import(&file, &database).await

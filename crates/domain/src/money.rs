@@ -27,6 +27,31 @@ impl Money {
         self.0
     }
 
+    /// Parses an amount in yuan as a person types it (`1234`, `1,234.5`, `1234.56`), exactly:
+    /// no floats, at most two decimals, not negative.
+    pub fn parse_yuan(s: &str) -> Result<Money, crate::Invalid> {
+        let bad = || {
+            crate::Invalid::new(
+                "money.format",
+                "金额格式有误（元，最多两位小数）",
+                "an amount in yuan with at most two decimals",
+            )
+        };
+        let t: String = s.trim().trim_start_matches('¥').chars().filter(|c| *c != ',').collect();
+        let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || frac.len() > 2
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+            || whole.len() > 13
+        {
+            return Err(bad());
+        }
+        let yuan: i64 = whole.parse().map_err(|_| bad())?;
+        let fen: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+        Ok(Money(yuan * 100 + fen))
+    }
+
     /// `percent` % of this amount, rounded half up to the fen (half away from zero).
     pub fn percent(self, percent: i64) -> Self {
         let n = self.0 * percent;
@@ -85,6 +110,17 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn yuan_parse_exactly() {
+        use super::Money;
+        assert_eq!(Money::parse_yuan("1,234.5").unwrap().fen(), 123_450);
+        assert_eq!(Money::parse_yuan("0.07").unwrap().fen(), 7);
+        assert_eq!(Money::parse_yuan("200").unwrap().fen(), 20_000);
+        for bad in ["", "-1", "1.234", "abc", "1.2.3"] {
+            assert!(Money::parse_yuan(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -3,6 +3,7 @@
 //! idempotency key is unique and an insert that meets it returns the claim already there.
 
 use crate::audit::{self, Actor};
+pub use crate::payments::ClaimScope;
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -34,6 +35,16 @@ pub struct NewClaim {
     pub decision: String,
     /// The case it was decided from (JSON).
     pub snapshot: String,
+    /// Employer (employer claims).
+    pub employer_id: Option<i64>,
+    /// Provider (project claims).
+    pub provider_id: Option<i64>,
+    /// Project (project claims): the class it pays for.
+    pub project_ref: Option<String>,
+    /// What was asked (JSON), for claims filed by employers and providers.
+    pub request: Option<String>,
+    /// The user who filed it (None: prepared by the system).
+    pub filed_by: Option<i64>,
 }
 
 /// A claim as listed.
@@ -63,14 +74,29 @@ pub struct ClaimRow {
     pub fund: String,
     /// Decision (JSON).
     pub decision: String,
+    /// Payee's name (person, employer or provider).
+    pub payee_name: Option<String>,
+    /// Employer.
+    pub employer_id: Option<i64>,
+    /// Provider.
+    pub provider_id: Option<i64>,
+    /// Certificate.
+    pub certificate_id: Option<i64>,
+    /// First day of the public notice.
+    pub notice_from: Option<NaiveDate>,
+    /// Last day of the public notice.
+    pub notice_until: Option<NaiveDate>,
+    /// Open objections.
+    pub open_objections: i64,
 }
 
 /// Stores a decided claim; returns its id and whether it is new (false: the key existed).
 pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
     let inserted: Option<i64> = in_tx!(db, |tx| {
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, decision, snapshot, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id",
+            "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, decision, snapshot, created_at, \
+             employer_id, provider_id, project_ref, request, filed_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id",
         )
         .bind(&c.idempotency_key)
         .bind(&c.kind)
@@ -85,6 +111,11 @@ pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
         .bind(&c.decision)
         .bind(&c.snapshot)
         .bind(now())
+        .bind(c.employer_id)
+        .bind(c.provider_id)
+        .bind(&c.project_ref)
+        .bind(&c.request)
+        .bind(c.filed_by)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
@@ -115,17 +146,44 @@ pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
 
 const SELECT: &str =
     "SELECT c.claim_id, c.kind, c.person_id, p.name AS person_name, c.county_code, c.filed_on, c.status, c.outcome, \
-     c.amount_fen, c.payee, c.fund, c.decision FROM claim c LEFT JOIN person p ON p.person_id = c.person_id";
+     c.amount_fen, c.payee, c.fund, c.decision, COALESCE(e.name, v.name, p.name) AS payee_name, c.employer_id, c.provider_id, \
+     c.certificate_id, c.notice_from, c.notice_until, \
+     (SELECT COUNT(*) FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open') AS open_objections \
+     FROM claim c LEFT JOIN person p ON p.person_id = c.person_id \
+     LEFT JOIN employer e ON e.employer_id = c.employer_id LEFT JOIN provider v ON v.provider_id = c.provider_id";
 
-/// Claims, optionally of one county or one person, newest first.
-pub async fn list(db: &Db, county: Option<&str>, person: Option<i64>, limit: i64) -> Result<Vec<ClaimRow>> {
-    let sql = format!("{SELECT} WHERE ($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) ORDER BY c.claim_id DESC LIMIT $3");
+/// Claims in the scope, optionally of one status, newest first.
+pub async fn list(db: &Db, scope: &ClaimScope, status: Option<&str>, limit: i64) -> Result<Vec<ClaimRow>> {
+    let sql = format!(
+        "{SELECT} WHERE ($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) AND ($3 = 0 OR c.employer_id = $3) \
+         AND ($4 = 0 OR c.provider_id = $4) AND ($5 = '' OR c.status = $5) ORDER BY c.claim_id DESC LIMIT $6"
+    );
     Ok(with_pool!(db, |p| sqlx::query_as(&sql)
-        .bind(county.unwrap_or(""))
-        .bind(person.unwrap_or(0))
+        .bind(scope.county.clone().unwrap_or_default())
+        .bind(scope.person_id.unwrap_or(0))
+        .bind(scope.employer_id.unwrap_or(0))
+        .bind(scope.provider_id.unwrap_or(0))
+        .bind(status.unwrap_or(""))
         .bind(limit)
         .fetch_all(p)
         .await?))
+}
+
+/// One claim in the scope.
+pub async fn get(db: &Db, scope: &ClaimScope, claim_id: i64) -> Result<ClaimRow> {
+    let sql = format!(
+        "{SELECT} WHERE c.claim_id = $1 AND ($2 = '' OR c.county_code = $2) AND ($3 = 0 OR c.person_id = $3) \
+         AND ($4 = 0 OR c.employer_id = $4) AND ($5 = 0 OR c.provider_id = $5)"
+    );
+    with_pool!(db, |p| sqlx::query_as(&sql)
+        .bind(claim_id)
+        .bind(scope.county.clone().unwrap_or_default())
+        .bind(scope.person_id.unwrap_or(0))
+        .bind(scope.employer_id.unwrap_or(0))
+        .bind(scope.provider_id.unwrap_or(0))
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
 }
 
 /// The snapshot a claim was decided from.
@@ -140,23 +198,48 @@ pub async fn snapshot(db: &Db, claim_id: i64) -> Result<String> {
 /// What the engine needs to know about one person: the rows of their history.
 #[derive(Debug, Clone, Default)]
 pub struct History {
-    /// ID number, name, county, rural.
-    pub person: (String, String, String, bool),
+    /// The person.
+    pub person: PersonFact,
     /// Groups: code, from, to.
     pub groups: Vec<(String, NaiveDate, Option<NaiveDate>)>,
     /// Trainings.
     pub trainings: Vec<TrainingFact>,
     /// Certificates.
     pub certificates: Vec<CertificateFact>,
-    /// Subsidies already granted (approved or reduced claims).
+    /// Subsidies already granted (approved or reduced claims not rejected on review).
     pub granted: Vec<GrantedFact>,
+    /// Employments.
+    pub employments: Vec<EmploymentFact>,
+}
+
+/// The person's own facts.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct PersonFact {
+    /// Id.
+    pub person_id: i64,
+    /// ID number.
+    pub id_number: String,
+    /// Name.
+    pub name: String,
+    /// County (hukou and residence as registered).
+    pub county_code: String,
+    /// Rural hukou.
+    pub rural: bool,
+    /// Start of continuous unemployment insurance.
+    pub insured_since: Option<NaiveDate>,
+    /// Receives a monthly pension.
+    pub monthly_pension: bool,
 }
 
 /// One training of the person.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TrainingFact {
+    /// Person.
+    pub person_id: i64,
     /// Enrolment id.
     pub enrolment_id: i64,
+    /// Class.
+    pub class_id: i64,
     /// Kind.
     pub kind: String,
     /// Occupation.
@@ -167,6 +250,8 @@ pub struct TrainingFact {
     pub county_code: String,
     /// Provider credit code.
     pub provider_code: String,
+    /// Employer trained for (pre-job, apprenticeship).
+    pub employer_code: Option<String>,
     /// Start.
     pub start_date: NaiveDate,
     /// End.
@@ -180,6 +265,8 @@ pub struct TrainingFact {
 /// One certificate of the person.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CertificateFact {
+    /// Person.
+    pub person_id: i64,
     /// Id.
     pub certificate_id: i64,
     /// The enrolment (training) it came from.
@@ -199,51 +286,292 @@ pub struct CertificateFact {
 /// A subsidy granted before.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GrantedFact {
+    /// Person.
+    pub person_id: i64,
     /// Kind.
     pub kind: String,
     /// Certificate.
     pub certificate_id: Option<i64>,
+    /// Employer credit code.
+    pub employer_code: Option<String>,
     /// Filed on.
     pub filed_on: NaiveDate,
     /// Amount.
     pub amount_fen: i64,
+    /// The request (JSON), e.g. months of an on-the-job claim.
+    pub request: Option<String>,
 }
+
+/// One employment.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EmploymentFact {
+    /// Person.
+    pub person_id: i64,
+    /// Employer credit code.
+    pub employer_code: String,
+    /// From.
+    pub from_date: NaiveDate,
+    /// To.
+    pub to_date: Option<NaiveDate>,
+}
+
+/// An employer as the engine sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EmployerFact {
+    /// Id.
+    pub employer_id: i64,
+    /// Credit code.
+    pub credit_code: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Pays unemployment insurance.
+    pub insured: bool,
+    /// County.
+    pub county_code: String,
+}
+
+/// The rows of a chunk of histories.
+type Rows = (
+    Vec<PersonFact>,
+    Vec<(i64, String, NaiveDate, Option<NaiveDate>)>,
+    Vec<TrainingFact>,
+    Vec<CertificateFact>,
+    Vec<GrantedFact>,
+    Vec<EmploymentFact>,
+);
 
 /// The history of one person, read in one go.
 pub async fn history(db: &Db, person_id: i64) -> Result<History> {
-    let person: (String, String, String, bool) = with_pool!(db, |p| sqlx::query_as(
-        "SELECT id_number, name, county_code, rural FROM person WHERE person_id = $1"
-    )
-    .bind(person_id)
-    .fetch_optional(p)
-    .await?)
-    .ok_or(StoreError::NotFound)?;
-    Ok(with_pool!(db, |p| {
-        let groups = sqlx::query_as("SELECT group_code, from_date, to_date FROM person_group WHERE person_id = $1")
-            .bind(person_id)
+    histories(db, &[person_id]).await?.pop().ok_or(StoreError::NotFound)
+}
+
+/// The histories of many people, read with a few queries per thousand people (the batch path
+/// from certificates to decided claims). Unknown ids are left out; order follows `person_ids`.
+pub async fn histories(db: &Db, person_ids: &[i64]) -> Result<Vec<History>> {
+    let mut out: Vec<History> = Vec::with_capacity(person_ids.len());
+    for chunk in person_ids.chunks(1000) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let (people, groups, trainings, certificates, granted, employments): Rows = with_pool!(db, |p| {
+            let people = sqlx::query_as(&format!(
+                "SELECT person_id, id_number, name, county_code, rural, insured_since, monthly_pension FROM person WHERE person_id IN ({list})"
+            ))
             .fetch_all(p)
             .await?;
-        let trainings = sqlx::query_as(
-            "SELECT e.enrolment_id, k.kind, k.occupation_code, k.level, k.county_code, v.credit_code AS provider_code, k.start_date, k.end_date, k.status, \
-             (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS attended \
-             FROM enrolment e JOIN training_class k ON k.class_id = e.class_id JOIN provider v ON v.provider_id = k.provider_id WHERE e.person_id = $1",
+            let groups = sqlx::query_as(&format!(
+                "SELECT person_id, group_code, from_date, to_date FROM person_group WHERE person_id IN ({list})"
+            ))
+            .fetch_all(p)
+            .await?;
+            let trainings = sqlx::query_as(&format!(
+                "SELECT e.person_id, e.enrolment_id, e.class_id, k.kind, k.occupation_code, k.level, k.county_code, v.credit_code AS provider_code, \
+                 m.credit_code AS employer_code, k.start_date, k.end_date, k.status, \
+                 (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS attended \
+                 FROM enrolment e JOIN training_class k ON k.class_id = e.class_id JOIN provider v ON v.provider_id = k.provider_id \
+                 LEFT JOIN employer m ON m.employer_id = k.employer_id WHERE e.person_id IN ({list})"
+            ))
+            .fetch_all(p)
+            .await?;
+            let certificates = sqlx::query_as(&format!(
+                "SELECT c.person_id, c.certificate_id, a.enrolment_id, c.kind, c.occupation_code, c.level, c.issued_on, c.serial \
+                 FROM certificate c JOIN assessment a ON a.assessment_id = c.assessment_id WHERE c.person_id IN ({list})"
+            ))
+            .fetch_all(p)
+            .await?;
+            let granted = sqlx::query_as(&format!(
+                "SELECT c.person_id, c.kind, c.certificate_id, m.credit_code AS employer_code, c.filed_on, c.amount_fen, c.request FROM claim c \
+                 LEFT JOIN employer m ON m.employer_id = c.employer_id \
+                 WHERE c.person_id IN ({list}) AND c.outcome IN ('approved', 'reduced') AND c.status <> 'rejected'"
+            ))
+            .fetch_all(p)
+            .await?;
+            let employments = sqlx::query_as(&format!(
+                "SELECT y.person_id, m.credit_code AS employer_code, y.from_date, y.to_date FROM employment y \
+                 JOIN employer m ON m.employer_id = y.employer_id WHERE y.person_id IN ({list})"
+            ))
+            .fetch_all(p)
+            .await?;
+            (people, groups, trainings, certificates, granted, employments)
+        });
+        let mut at = std::collections::HashMap::with_capacity(chunk.len());
+        let mut by_id: std::collections::HashMap<i64, PersonFact> =
+            people.into_iter().map(|p| (p.person_id, p)).collect();
+        for id in chunk {
+            if let Some(person) = by_id.remove(id) {
+                at.insert(*id, out.len());
+                out.push(History { person, ..Default::default() });
+            }
+        }
+        for (pid, g, from, to) in groups {
+            if let Some(&i) = at.get(&pid) {
+                out[i].groups.push((g, from, to));
+            }
+        }
+        for t in trainings {
+            if let Some(&i) = at.get(&t.person_id) {
+                out[i].trainings.push(t);
+            }
+        }
+        for c in certificates {
+            if let Some(&i) = at.get(&c.person_id) {
+                out[i].certificates.push(c);
+            }
+        }
+        for g in granted {
+            if let Some(&i) = at.get(&g.person_id) {
+                out[i].granted.push(g);
+            }
+        }
+        for e in employments {
+            if let Some(&i) = at.get(&e.person_id) {
+                out[i].employments.push(e);
+            }
+        }
+    }
+    for h in &mut out {
+        h.trainings.sort_by_key(|t| t.enrolment_id);
+        h.certificates.sort_by_key(|c| c.certificate_id);
+    }
+    Ok(out)
+}
+
+/// Employers by credit code (for the case's `employers`).
+pub async fn employers_by_code(db: &Db, codes: &[String]) -> Result<Vec<EmployerFact>> {
+    let mut out = Vec::new();
+    for code in codes {
+        let e: Option<EmployerFact> = with_pool!(db, |p| {
+            sqlx::query_as(
+            "SELECT employer_id, credit_code, name, kind, insured, county_code FROM employer WHERE credit_code = $1"
         )
-        .bind(person_id)
-        .fetch_all(p)
-        .await?;
-        let certificates = sqlx::query_as(
-            "SELECT c.certificate_id, a.enrolment_id, c.kind, c.occupation_code, c.level, c.issued_on, c.serial \
-             FROM certificate c JOIN assessment a ON a.assessment_id = c.assessment_id WHERE c.person_id = $1",
+        .bind(code)
+        .fetch_optional(p)
+        .await?
+        });
+        out.extend(e);
+    }
+    Ok(out)
+}
+
+/// Stores decided claims in one transaction (the batch path); returns how many were new.
+pub async fn file_many(db: &Db, actor: Actor, claims: &[NewClaim]) -> Result<usize> {
+    let t = now();
+    Ok(in_tx!(db, |tx| {
+        let mut n = 0;
+        for c in claims {
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, decision, snapshot, created_at, \
+                 employer_id, provider_id, project_ref, request, filed_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id",
+            )
+            .bind(&c.idempotency_key)
+            .bind(&c.kind)
+            .bind(c.person_id)
+            .bind(c.certificate_id)
+            .bind(&c.county_code)
+            .bind(c.filed_on)
+            .bind(&c.outcome)
+            .bind(c.amount_fen)
+            .bind(&c.payee)
+            .bind(&c.fund)
+            .bind(&c.decision)
+            .bind(&c.snapshot)
+            .bind(t)
+            .bind(c.employer_id)
+            .bind(c.provider_id)
+            .bind(&c.project_ref)
+            .bind(&c.request)
+            .bind(c.filed_by)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if id.is_some() {
+                n += 1;
+            }
+        }
+        audit::record(
+            &mut *tx,
+            actor,
+            "decide_batch",
+            "claim",
+            "*",
+            &serde_json::json!({"claims": claims.len(), "new": n}),
         )
-        .bind(person_id)
-        .fetch_all(p)
         .await?;
-        let granted = sqlx::query_as(
-            "SELECT kind, certificate_id, filed_on, amount_fen FROM claim WHERE person_id = $1 AND outcome IN ('approved', 'reduced')",
-        )
-        .bind(person_id)
-        .fetch_all(p)
-        .await?;
-        History { person, groups, trainings, certificates, granted }
+        n
     }))
+}
+
+/// The claim filed under an idempotency key, if any.
+pub async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
+    Ok(with_pool!(db, |p| sqlx::query_scalar("SELECT claim_id FROM claim WHERE idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// An employer's credit code and county.
+pub async fn employer_code(db: &Db, employer_id: i64) -> Result<(String, String)> {
+    with_pool!(db, |p| sqlx::query_as("SELECT credit_code, county_code FROM employer WHERE employer_id = $1")
+        .bind(employer_id)
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
+}
+
+/// A provider's credit code.
+pub async fn provider_code(db: &Db, provider_id: i64) -> Result<String> {
+    with_pool!(db, |p| sqlx::query_scalar("SELECT credit_code FROM provider WHERE provider_id = $1")
+        .bind(provider_id)
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
+}
+
+/// A class's provider and county.
+pub async fn class_owner(db: &Db, class_id: i64) -> Result<Option<(i64, String)>> {
+    Ok(with_pool!(db, |p| sqlx::query_as("SELECT provider_id, county_code FROM training_class WHERE class_id = $1")
+        .bind(class_id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// The trainees of a class: (person, enrolment), in enrolment order.
+pub async fn class_trainees(db: &Db, class_id: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT person_id, enrolment_id FROM enrolment WHERE class_id = $1 ORDER BY enrolment_id"
+    )
+    .bind(class_id)
+    .fetch_all(p)
+    .await?))
+}
+
+/// The project claims granted for `project` before (request JSON, filed on, amount) and whether
+/// a settlement was filed (whatever its outcome, it closes the project).
+pub async fn project_history(db: &Db, project: &str) -> Result<(Vec<(Option<String>, NaiveDate, i64)>, bool)> {
+    Ok(with_pool!(db, |p| {
+        let granted = sqlx::query_as(
+            "SELECT request, filed_on, amount_fen FROM claim WHERE project_ref = $1 AND kind = 'project_training' \
+             AND outcome IN ('approved', 'reduced') AND status <> 'rejected'",
+        )
+        .bind(project)
+        .fetch_all(p)
+        .await?;
+        let settled: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM claim WHERE project_ref = $1 AND kind = 'project_training' AND status <> 'rejected' \
+             AND request LIKE '%\"stage\":\"settlement\"%'",
+        )
+        .bind(project)
+        .fetch_one(p)
+        .await?;
+        (granted, settled > 0)
+    }))
+}
+
+/// Claims per kind and outcome (for benchmarks and reports).
+pub async fn count_by_kind(db: &Db) -> Result<Vec<(String, String, i64)>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT kind, outcome, COUNT(*) FROM claim GROUP BY kind, outcome ORDER BY kind, outcome"
+    )
+    .fetch_all(p)
+    .await?))
 }

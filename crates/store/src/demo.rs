@@ -497,7 +497,30 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         .unwrap_or_default();
     let provider = providers.iter().find(|p| p.county == county.0).or(providers.first());
     let body = bodies.first();
+    let employer = employers.iter().find(|e| e.county == county.0 && e.insured).or(employers.first());
     let worker = completions.first().and_then(|c| people.iter().find(|p| p.id == c.person));
+    // The funds' allocations for the plan years (资金下达), so that finance can pay.
+    for (fund, yuan, note) in [
+        ("employment_subsidy_fund", 80_000_000i64, "演示数据：2019—2021年就业补助资金（职业技能提升行动）"),
+        ("unemployment_insurance_fund", 30_000_000, "演示数据：失业保险基金结余中的职业技能提升行动专账资金"),
+    ] {
+        let fen = yuan * 100;
+        crate::with_pool!(db, |p| {
+            sqlx::query("UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3")
+                .bind(fen)
+                .bind(crate::now())
+                .bind(fund)
+                .execute(p)
+                .await?;
+            sqlx::query("INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, note, at) SELECT fund_code, 'allocation', $1, balance_fen, $2, $3 FROM fund WHERE fund_code = $4")
+                .bind(fen)
+                .bind(note)
+                .bind(crate::now())
+                .bind(fund)
+                .execute(p)
+                .await?;
+        });
+    }
     let mut logins = Vec::new();
     let specs: Vec<(Role, &str, Option<String>, String)> = vec![
         (Role::CityAdmin, "admin", None, the_plan.plan.region_name_zh.clone()),
@@ -518,6 +541,12 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         ),
         (Role::Auditor, "auditor", None, the_plan.plan.region_name_zh.clone()),
         (Role::Worker, "worker", worker.map(|p| p.id.to_string()), worker.map(|p| p.name.clone()).unwrap_or_default()),
+        (
+            Role::Employer,
+            "employer",
+            employer.map(|e| e.id.to_string()),
+            employer.map(|e| e.name.clone()).unwrap_or_default(),
+        ),
     ];
     for (role, username, scope, label) in specs {
         let password = format!("{}-{}", username, &users::random_token()[..12]);
@@ -558,4 +587,72 @@ fn new_person(rng: &mut StdRng, county: &str, id: i64, used: &mut HashSet<String
             rural: rng.gen_bool(0.6),
         };
     }
+}
+
+/// Data for the certificate → claim benchmark, in a database with the plan loaded and nothing
+/// else: `n` people of the biggest counties, each with a level-5 certificate from an approved,
+/// subsidised class of 100 (a tenth of them poor workers, who also earn a living allowance; a
+/// fifth insured employees, who earn the skill-upgrade subsidy instead). Returns the
+/// (person, certificate) pairs in issue order.
+pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64, i64)>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = crate::now();
+    let county = "411722";
+    let area = AreaCode::parse(county).expect("valid county");
+    let provider_code = CreditCode::generate(area, 9_100_001).to_string();
+    let body_code = CreditCode::generate(area, 9_100_002).to_string();
+    crate::with_pool!(db, |p| {
+        sqlx::query("INSERT INTO provider (provider_id, credit_code, name, county_code, status, created_at, updated_at) VALUES (1, $1, '上蔡县基准职业培训学校', $2, 'listed', $3, $3)")
+            .bind(&provider_code).bind(county).bind(now).execute(p).await?;
+        sqlx::query("INSERT INTO assessment_body (assessment_body_id, credit_code, name, county_code, status, created_at, updated_at) VALUES (1, $1, '上蔡县基准职业技能评价中心', $2, 'listed', $3, $3)")
+            .bind(&body_code).bind(county).bind(now).execute(p).await?;
+    });
+    let mut used = HashSet::new();
+    let at = NaiveDate::from_ymd_opt(2020, 6, 1).unwrap_or_default();
+    let people: Vec<Person> = (1..=n as i64).map(|id| new_person(&mut rng, county, id, &mut used, at)).collect();
+    let insured: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.2)).collect();
+    let poor: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.1)).collect();
+    bulk!(db, "INSERT INTO person (person_id, id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at, insured_since, monthly_pension) ", &people, 12, |b, p| {
+        let since = insured[p.id as usize - 1].then(|| NaiveDate::from_ymd_opt(2015, 3, 1).unwrap_or_default());
+        b.push_bind(p.id).push_bind(p.id_number.clone()).push_bind(p.name.clone()).push_bind(p.sex).push_bind(p.birth)
+            .push_bind(p.county.clone()).push_bind(p.phone.clone()).push_bind(p.rural).push_bind(now).push_bind(now)
+            .push_bind(since).push_bind(false);
+    });
+    let groups: Vec<(i64, &str)> = people
+        .iter()
+        .filter_map(|p| {
+            let i = p.id as usize - 1;
+            if insured[i] {
+                Some((p.id, "employee"))
+            } else if poor[i] {
+                Some((p.id, "poor_worker"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    bulk!(db, "INSERT INTO person_group (person_id, group_code, from_date, to_date) ", &groups, 4, |b, g| {
+        b.push_bind(g.0)
+            .push_bind(g.1)
+            .push_bind(NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default())
+            .push_bind(None::<NaiveDate>);
+    });
+    let classes: Vec<i64> = (1..=n.div_ceil(100) as i64).collect();
+    bulk!(db, "INSERT INTO training_class (class_id, name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, status) ", &classes, 13, |b, c| {
+        b.push_bind(*c).push_bind(format!("基准班{c}")).push_bind("P4a").push_bind("4-10-01-06").push_bind(5i64).push_bind("employment")
+            .push_bind(county).push_bind(1i64).push_bind(at).push_bind(at + Days::new(9)).push_bind(true).push_bind(now).push_bind("approved");
+    });
+    bulk!(db, "INSERT INTO enrolment (enrolment_id, class_id, person_id, enrolled_on) ", &people, 4, |b, p| {
+        b.push_bind(p.id).push_bind((p.id - 1) / 100 + 1).push_bind(p.id).push_bind(at);
+    });
+    let issued = at + Days::new(12);
+    bulk!(db, "INSERT INTO assessment (assessment_id, enrolment_id, assessment_body_id, assessed_on, score, passed, recorded_by, created_at) ", &people, 8, |b, p| {
+        b.push_bind(p.id).push_bind(p.id).push_bind(1i64).push_bind(issued).push_bind(80i64).push_bind(true).push_bind(None::<i64>).push_bind(now);
+    });
+    bulk!(db, "INSERT INTO certificate (certificate_id, assessment_id, assessment_body_id, person_id, kind, occupation_code, level, serial, issued_on, created_at) ", &people, 10, |b, p| {
+        b.push_bind(p.id).push_bind(p.id).push_bind(1i64).push_bind(p.id).push_bind("skill_level").push_bind("4-10-01-06").push_bind(5i64)
+            .push_bind(format!("BENCH-{:08}", p.id)).push_bind(issued).push_bind(now);
+    });
+    db.reset_sequences().await?;
+    Ok(people.iter().map(|p| (p.id, p.id)).collect())
 }

@@ -12,6 +12,7 @@ pub mod demo;
 mod error;
 pub mod orgs;
 pub mod parameters;
+pub mod payments;
 pub mod people;
 pub mod plan;
 pub mod roster;
@@ -172,6 +173,8 @@ impl Db {
                 ("training_class", "class_id"),
                 ("enrolment", "enrolment_id"),
                 ("completion", "completion_id"),
+                ("assessment", "assessment_id"),
+                ("certificate", "certificate_id"),
                 ("app_user", "user_id"),
                 ("audit_log", "audit_id"),
             ] {

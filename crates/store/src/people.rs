@@ -33,6 +33,10 @@ pub struct PersonUpdate {
     pub phone: Option<String>,
     /// Rural hukou.
     pub rural: bool,
+    /// Start of continuous unemployment-insurance contributions (S3), if insured.
+    pub insured_since: Option<chrono::NaiveDate>,
+    /// Receives a monthly pension (S8).
+    pub monthly_pension: bool,
 }
 
 /// A registered person.
@@ -56,6 +60,10 @@ pub struct PersonRow {
     pub phone: Option<String>,
     /// Rural hukou.
     pub rural: bool,
+    /// Start of continuous unemployment-insurance contributions.
+    pub insured_since: Option<chrono::NaiveDate>,
+    /// Receives a monthly pension.
+    pub monthly_pension: bool,
 }
 
 /// Who may be seen: the scope of the caller, enforced in SQL.
@@ -70,7 +78,7 @@ pub struct Visibility {
 }
 
 const SELECT: &str = "SELECT p.person_id, p.id_number, p.name, p.sex, p.birth_date, p.county_code, \
-     c.name_zh AS county_name, p.phone, p.rural FROM person p JOIN county c ON c.county_code = p.county_code";
+     c.name_zh AS county_name, p.phone, p.rural, p.insured_since, p.monthly_pension FROM person p JOIN county c ON c.county_code = p.county_code";
 
 fn scope_sql(v: &Visibility, n: &mut usize, sql: &mut String) {
     if v.county.is_some() {
@@ -225,13 +233,15 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
     check_name(&u.name)?;
     let before = get(db, vis, person_id).await?;
     in_tx!(db, |tx| {
-        sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5 WHERE person_id = $6")
+        sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5, insured_since = $7, monthly_pension = $8 WHERE person_id = $6")
             .bind(u.name.trim())
             .bind(&u.county_code)
             .bind(&u.phone)
             .bind(u.rural)
             .bind(now())
             .bind(person_id)
+            .bind(u.insured_since)
+            .bind(u.monthly_pension)
             .execute(&mut *tx)
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -239,8 +249,10 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
                 other => other,
             })?;
         audit::record(&mut *tx, actor, "update", "person", &person_id.to_string(), &serde_json::json!({
-            "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone, "rural": before.rural},
-            "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone, "rural": u.rural},
+            "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone, "rural": before.rural,
+                       "insured_since": before.insured_since, "monthly_pension": before.monthly_pension},
+            "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone, "rural": u.rural,
+                      "insured_since": u.insured_since, "monthly_pension": u.monthly_pension},
         }))
         .await?;
     });
@@ -299,6 +311,8 @@ pub struct TrainingRow {
     pub subsidised: bool,
     /// Completed on, if completed.
     pub completed_on: Option<chrono::NaiveDate>,
+    /// Days checked in (attendance summary).
+    pub days_attended: i64,
 }
 
 /// Trainings of one person, newest first.
@@ -306,7 +320,8 @@ pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT k.class_id, k.name AS class_name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
-         c.name_zh AS county_name, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, m.completed_on \
+         c.name_zh AS county_name, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, m.completed_on, \
+         (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS days_attended \
          FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
          JOIN occupation o ON o.occupation_code = k.occupation_code JOIN county c ON c.county_code = k.county_code \
          JOIN provider v ON v.provider_id = k.provider_id LEFT JOIN completion m ON m.enrolment_id = e.enrolment_id \
@@ -316,4 +331,27 @@ pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
     .fetch_all(p)
     .await?
     }))
+}
+
+/// Adds a priority-group membership from `from` (open-ended).
+pub async fn add_group(db: &Db, actor: Actor, person_id: i64, group: &str, from: chrono::NaiveDate) -> Result<()> {
+    let g = jineng_domain::PriorityGroup::parse(group).map_err(|e| StoreError::invalid("group", e))?;
+    in_tx!(db, |tx| {
+        sqlx::query("INSERT INTO person_group (person_id, group_code, from_date, to_date) VALUES ($1, $2, $3, NULL)")
+            .bind(person_id)
+            .bind(g.code())
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            actor,
+            "add_group",
+            "person",
+            &person_id.to_string(),
+            &serde_json::json!({"group": g.code(), "from": from}),
+        )
+        .await?;
+    });
+    Ok(())
 }

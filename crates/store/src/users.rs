@@ -30,6 +30,8 @@ pub enum Role {
     Auditor,
     /// 劳动者: their own record; scope = person id.
     Worker,
+    /// 用人单位: its own claims (on-the-job, pre-job, apprenticeship, equipment); scope = employer id.
+    Employer,
 }
 
 impl Role {
@@ -43,6 +45,7 @@ impl Role {
         Role::AssessmentBody,
         Role::Auditor,
         Role::Worker,
+        Role::Employer,
     ];
 
     /// Code as stored.
@@ -56,6 +59,7 @@ impl Role {
             Role::AssessmentBody => "assessment_body",
             Role::Auditor => "auditor",
             Role::Worker => "worker",
+            Role::Employer => "employer",
         }
     }
 
@@ -70,6 +74,7 @@ impl Role {
             Role::AssessmentBody => "评价机构",
             Role::Auditor => "审计局",
             Role::Worker => "劳动者",
+            Role::Employer => "用人单位",
         }
     }
 
@@ -84,6 +89,7 @@ impl Role {
             Role::AssessmentBody => "Assessment body",
             Role::Auditor => "Auditor",
             Role::Worker => "Worker",
+            Role::Employer => "Employer",
         }
     }
 
@@ -94,7 +100,10 @@ impl Role {
 
     /// Whether this role needs a scope value.
     pub fn needs_scope(self) -> bool {
-        matches!(self, Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker)
+        matches!(
+            self,
+            Role::Department | Role::County | Role::Provider | Role::AssessmentBody | Role::Worker | Role::Employer
+        )
     }
 }
 

@@ -61,7 +61,16 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
         crate::classes::check_in_api,
         crate::classes::attendance_api,
         crate::classes::assess_api,
-        crate::claims::list_api
+        crate::claims::list_api,
+        crate::claims::file_api,
+        crate::claims::get_api,
+        crate::claims::action_api,
+        crate::claims::resolve_api,
+        crate::claims::notice_api,
+        crate::claims::object_api,
+        crate::payments::ledger_api,
+        crate::payments::op_api,
+        crate::payments::batch_api
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]
@@ -227,6 +236,10 @@ pub struct PersonView {
     pub phone_masked: Option<String>,
     /// Rural hukou.
     pub rural: bool,
+    /// Start of continuous unemployment-insurance contributions.
+    pub insured_since: Option<String>,
+    /// Receives a monthly pension.
+    pub monthly_pension: bool,
 }
 
 impl From<PersonRow> for PersonView {
@@ -241,6 +254,8 @@ impl From<PersonRow> for PersonView {
             county_name: p.county_name,
             phone_masked: p.phone.as_deref().map(mask_phone),
             rural: p.rural,
+            insured_since: p.insured_since.map(|d| d.to_string()),
+            monthly_pension: p.monthly_pension,
         }
     }
 }
@@ -426,6 +441,12 @@ pub struct PersonUpdateInput {
     /// Rural hukou.
     #[serde(default)]
     pub rural: bool,
+    /// Start of continuous unemployment-insurance contributions (`YYYY-MM-DD`), absent if not insured.
+    #[serde(default)]
+    pub insured_since: Option<chrono::NaiveDate>,
+    /// Receives a monthly pension.
+    #[serde(default)]
+    pub monthly_pension: bool,
 }
 
 /// Update a person (the ID number is fixed).
@@ -443,6 +464,8 @@ pub async fn update_person(
         county_code: i.county_code.trim().into(),
         phone: i.phone.filter(|p| !p.trim().is_empty()),
         rural: i.rural,
+        insured_since: i.insured_since,
+        monthly_pension: i.monthly_pension,
     };
     people::update(&st.db, Some(u.user_id), &vis, id, &upd).await?;
     Ok(Json(people::get(&st.db, &vis, id).await?.into()))

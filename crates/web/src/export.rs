@@ -89,6 +89,7 @@ pub async fn record(
                 t.provider_name.clone(),
                 format!("{} — {}", t.start_date, t.end_date),
                 if t.subsidised { "是".into() } else { "否".into() },
+                format!("{} 天", t.days_attended),
                 t.completed_on.map(|d| d.to_string()).unwrap_or_else(|| "未结业".into()),
             ]
         })
@@ -96,7 +97,7 @@ pub async fn record(
     sheet(
         &mut wb,
         "培训记录",
-        &["培训班", "计划", "职业(工种)", "等级", "类型", "培训机构", "时间", "补贴性", "结业"],
+        &["培训班", "计划", "职业(工种)", "等级", "类型", "培训机构", "时间", "补贴性", "出勤", "结业"],
         &rows,
     )
     .map_err(xerr)?;
@@ -127,6 +128,22 @@ pub async fn record(
         })
         .collect();
     sheet(&mut wb, "人员类别", &["类别", "起", "止"], &rows).map_err(xerr)?;
+    let subsidies = crate::claims::subsidies_of(&st.db, id).await?;
+    let rows: Vec<Vec<String>> = subsidies
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            vec![
+                c["claim_id"].to_string(),
+                s("kind_zh"),
+                s("filed_on"),
+                s("outcome"),
+                yuan(c["amount_fen"].as_i64().unwrap_or(0)),
+                s("status_zh"),
+            ]
+        })
+        .collect();
+    sheet(&mut wb, "补贴", &["编号", "补贴类型", "日期", "审核结果", "金额(元)", "状态"], &rows).map_err(xerr)?;
     let bytes = wb.save_to_buffer().map_err(xerr)?;
     Ok(attachment(bytes, &format!("电子培训档案-{}.xlsx", p.name)))
 }
@@ -180,4 +197,143 @@ pub async fn classes(State(st): State<AppState>, CurrentUser(u): CurrentUser) ->
     )
     .map_err(xerr)?;
     Ok(attachment(wb.save_to_buffer().map_err(xerr)?, "培训班.xlsx"))
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// `GET /claims.xlsx`: the claims the caller may see (the list page's filter applies).
+pub async fn claims(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<crate::claims::ClaimQuery>,
+) -> Result<Response, AppError> {
+    let scope = crate::claims::scope_of(&u)?;
+    let status = q.status.as_deref().filter(|s| !s.is_empty());
+    if let Some(s) = status {
+        jineng_domain::ClaimStatus::parse(s).ok_or_else(|| AppError::field("status", "未知状态 / unknown status"))?;
+    }
+    let list = jineng_store::claims::list(&st.db, &scope, status, 1_000_000).await?;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name("补贴申请").map_err(xerr)?;
+    let header = [
+        "编号",
+        "类型",
+        "申请人/支付对象",
+        "县区",
+        "申请日期",
+        "审核结果",
+        "金额(元)",
+        "金额(分)",
+        "资金渠道",
+        "状态",
+        "公示起",
+        "公示止",
+        "依据条款",
+        "原因",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
+        ws.set_column_width(c as u16, 16).map_err(xerr)?;
+    }
+    for (i, r) in list.iter().enumerate() {
+        let row = i as u32 + 1;
+        let d: serde_json::Value = serde_json::from_str(&r.decision).unwrap_or_default();
+        let clauses = d["clauses"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.as_str()).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default();
+        let reasons = d["reasons"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["zh"].as_str()).collect::<Vec<_>>().join("；"))
+            .unwrap_or_default();
+        let cells = [
+            r.claim_id.to_string(),
+            crate::claims::kind_zh(&r.kind).to_owned(),
+            r.payee_name.clone().unwrap_or_default(),
+            r.county_code.clone(),
+            r.filed_on.to_string(),
+            match r.outcome.as_str() {
+                "approved" => "核准",
+                "reduced" => "核减",
+                "recover" => "追回",
+                _ => "不予补贴",
+            }
+            .to_owned(),
+            yuan(r.amount_fen),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(row, c as u16, v).map_err(xerr)?;
+        }
+        ws.write_number(row, 7, r.amount_fen as f64).map_err(xerr)?;
+        let rest = [
+            if r.fund == "unemployment_insurance_fund" { "失业保险基金" } else { "就业补助资金" }.to_owned(),
+            jineng_domain::ClaimStatus::parse(&r.status).map(|s| s.zh().to_owned()).unwrap_or_default(),
+            r.notice_from.map(|d| d.to_string()).unwrap_or_default(),
+            r.notice_until.map(|d| d.to_string()).unwrap_or_default(),
+            clauses,
+            reasons,
+        ];
+        for (c, v) in rest.iter().enumerate() {
+            ws.write_string(row, 8 + c as u16, v).map_err(xerr)?;
+        }
+    }
+    Ok(attachment(wb.save_to_buffer().map_err(xerr)?, "补贴申请.xlsx"))
+}
+
+/// `GET /payments.xlsx`: every payment, with its batch and status.
+pub async fn payments(State(st): State<AppState>) -> Result<Response, AppError> {
+    let list = jineng_store::payments::payments(&st.db, None, 1_000_000).await?;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name("拨付明细").map_err(xerr)?;
+    let header = [
+        "支付编号",
+        "批次",
+        "申请编号",
+        "类型",
+        "支付对象",
+        "县区",
+        "资金渠道",
+        "金额(元)",
+        "金额(分)",
+        "状态",
+        "失败原因",
+        "更新时间",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
+        ws.set_column_width(c as u16, 16).map_err(xerr)?;
+    }
+    for (i, p) in list.iter().enumerate() {
+        let row = i as u32 + 1;
+        let cells = [
+            p.payment_id.to_string(),
+            p.batch_id.to_string(),
+            p.claim_id.to_string(),
+            crate::claims::kind_zh(&p.kind).to_owned(),
+            p.payee_name.clone().unwrap_or_default(),
+            p.county_code.clone(),
+            if p.fund == "unemployment_insurance_fund" { "失业保险基金" } else { "就业补助资金" }.to_owned(),
+            yuan(p.amount_fen),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(row, c as u16, v).map_err(xerr)?;
+        }
+        ws.write_number(row, 8, p.amount_fen as f64).map_err(xerr)?;
+        let status = match p.status.as_str() {
+            "paid" => "已拨付",
+            "failed" => "拨付失败",
+            _ => "待拨付",
+        };
+        ws.write_string(row, 9, status).map_err(xerr)?;
+        ws.write_string(row, 10, p.failure_reason.clone().unwrap_or_default()).map_err(xerr)?;
+        ws.write_string(row, 11, (p.updated_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
+            .map_err(xerr)?;
+    }
+    Ok(attachment(wb.save_to_buffer().map_err(xerr)?, "拨付明细.xlsx"))
 }

@@ -9,6 +9,7 @@ pub mod classes;
 mod error;
 pub mod export;
 pub mod pages;
+pub mod payments;
 pub mod policy;
 pub mod roster;
 pub mod routes;

@@ -58,7 +58,12 @@ fn user_ctx(auth: &Auth) -> Value {
 }
 
 fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
-    let Some(u) = &auth.user else { return vec![("/catalog".to_owned(), "公开目录", "Catalogs")] };
+    let Some(u) = &auth.user else {
+        return vec![
+            ("/catalog".to_owned(), "公开目录", "Catalogs"),
+            ("/notice".to_owned(), "补贴公示", "Public notice"),
+        ];
+    };
     let r = u.role;
     let mut out = vec![("/".to_owned(), "计划进度", "Plan")];
     if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
@@ -82,8 +87,17 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
         out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
         out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
     }
-    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker) {
+    if matches!(
+        r,
+        Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker | Role::Employer | Role::Provider
+    ) {
         out.push(("/claims".into(), "补贴申请", "Claims"));
+    }
+    if matches!(r, Role::Employer | Role::Provider) {
+        out.push(("/claims/new".into(), "申请补贴", "File a claim"));
+    }
+    if matches!(r, Role::CityAdmin | Role::Finance | Role::Auditor) {
+        out.push(("/payments".into(), "资金拨付", "Payments"));
     }
     if matches!(r, Role::CityAdmin | Role::Auditor) {
         out.push(("/audit".into(), "审计日志", "Audit log"));
@@ -262,6 +276,8 @@ pub struct PersonForm {
     rural: Option<String>,
     group: Option<String>,
     group_from: Option<String>,
+    insured_since: Option<String>,
+    monthly_pension: Option<String>,
 }
 
 /// `POST /people`
@@ -330,6 +346,7 @@ pub async fn person(
     let trainings = people::trainings(&st.db, id).await.page(&auth)?;
     let certificates = jineng_store::assessment::certificates_of(&st.db, id).await.page(&auth)?;
     let view = PersonView::from(p);
+    let subsidies = crate::claims::subsidies_of(&st.db, id).await.page(&auth)?;
     render_page(
         &st,
         &auth,
@@ -338,6 +355,7 @@ pub async fn person(
             p => Value::from_serialize(&view), groups => Value::from_serialize(&groups), trainings => Value::from_serialize(&trainings),
             certificates => Value::from_serialize(&certificates), cert_kinds => Value::from_serialize(jineng_store::assessment::CERT_KINDS),
             can_edit => matches!(u.role, Role::CityAdmin | Role::County),
+            subsidies => Value::from_serialize(&subsidies),
         },
     )
 }
@@ -371,17 +389,35 @@ pub async fn update_person(
 ) -> Result<Response, PageError> {
     let vis = views::people_visibility(&u).page(&auth)?;
     check_county(&u, f.county_code.trim()).page(&auth)?;
-    let upd = PersonUpdate {
-        name: f.name.clone(),
-        county_code: f.county_code.trim().into(),
-        phone: f.phone.clone().filter(|p| !p.trim().is_empty()),
-        rural: f.rural.is_some(),
+    let insured = f.insured_since.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let insured_since = match insured.map(|s| s.parse::<chrono::NaiveDate>()) {
+        Some(Err(_)) => Err(AppError::Invalid(std::collections::BTreeMap::from([(
+            "insured_since".to_string(),
+            "日期格式应为 YYYY-MM-DD / date must be YYYY-MM-DD".to_string(),
+        )]))),
+        Some(Ok(d)) => Ok(Some(d)),
+        None => Ok(None),
     };
-    match people::update(&st.db, Some(u.user_id), &vis, id, &upd).await.map_err(AppError::from) {
+    let result = match insured_since {
+        Ok(insured_since) => {
+            let upd = PersonUpdate {
+                name: f.name.clone(),
+                county_code: f.county_code.trim().into(),
+                phone: f.phone.clone().filter(|p| !p.trim().is_empty()),
+                rural: f.rural.is_some(),
+                insured_since,
+                monthly_pension: f.monthly_pension.is_some(),
+            };
+            people::update(&st.db, Some(u.user_id), &vis, id, &upd).await.map_err(AppError::from)
+        }
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(()) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
         Err(e @ AppError::Invalid(_)) => {
             let counties = plan::counties(&st.db).await.page(&auth)?;
-            let pv = serde_json::json!({"person_id": id, "name": f.name, "county_code": f.county_code, "phone": f.phone, "rural": f.rural.is_some()});
+            let pv = serde_json::json!({"person_id": id, "name": f.name, "county_code": f.county_code, "phone": f.phone, "rural": f.rural.is_some(),
+                                       "insured_since": f.insured_since, "monthly_pension": f.monthly_pension.is_some()});
             let page = render_page(
                 &st,
                 &auth,

@@ -30,7 +30,7 @@ pub async fn effective_params(db: &Db) -> Result<Params, AppError> {
     Ok(p)
 }
 
-async fn region(db: &Db) -> Result<String, AppError> {
+pub async fn region(db: &Db) -> Result<String, AppError> {
     Ok(plan::current_plan(db).await?.plan.region_code.to_string())
 }
 
@@ -91,7 +91,7 @@ pub struct VersionView {
     pub scheduled: bool,
 }
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     // China Standard Time.
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
 }

@@ -3,7 +3,7 @@
 //! `every_route_answers_every_role_by_its_rule` walks this table with every role.
 
 use crate::auth::{self, authorize, AuthState};
-use crate::{api, catalog, claims, classes, export, pages, policy, roster, AppState};
+use crate::{api, catalog, claims, classes, export, pages, payments, policy, roster, AppState};
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put, MethodRouter};
@@ -55,7 +55,11 @@ const PEOPLE_WRITERS: &[Role] = &[CityAdmin, County];
 const ORG_READERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
 const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Auditor, AssessmentBody];
 const BODY: &[Role] = &[AssessmentBody];
-const CLAIM_READERS: &[Role] = &[CityAdmin, County, Finance, Auditor, Worker];
+const CLAIM_READERS: &[Role] = &[CityAdmin, County, Finance, Auditor, Worker, Employer, Provider];
+const CLAIM_FILERS: &[Role] = &[Employer, Provider];
+const REVIEWERS: &[Role] = &[CityAdmin, County];
+const MONEY_READERS: &[Role] = &[CityAdmin, Finance, Auditor];
+const FINANCE: &[Role] = &[Finance];
 const ADMIN: &[Role] = &[CityAdmin];
 const PROVIDER: &[Role] = &[Provider];
 const CLASS_ACTORS: &[Role] = &[CityAdmin, County, Provider];
@@ -91,6 +95,18 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (g.clone(), "/classes", Roles(CLASS_READERS), get(pages::classes)),
         (g.clone(), "/classes.xlsx", Roles(CLASS_READERS), get(export::classes)),
         (g.clone(), "/claims", Roles(CLAIM_READERS), get(claims::list_page)),
+        (p.clone(), "/claims", Roles(CLAIM_FILERS), post(claims::file_form)),
+        (g.clone(), "/claims/new", Roles(CLAIM_FILERS), get(claims::new_page)),
+        (g.clone(), "/claims.xlsx", Roles(CLAIM_READERS), get(export::claims)),
+        (p.clone(), "/claims/publish-all", Roles(REVIEWERS), post(claims::publish_all_form)),
+        (g.clone(), "/claims/{id}", Roles(CLAIM_READERS), get(claims::detail_page)),
+        (p.clone(), "/claims/{id}/actions", Roles(REVIEWERS), post(claims::action_form)),
+        (p.clone(), "/claims/{id}/objections", Roles(REVIEWERS), post(claims::resolve_form)),
+        (g.clone(), "/notice", Public, get(claims::notice_page)),
+        (p.clone(), "/notice/{id}/objections", Public, post(claims::object_form)),
+        (g.clone(), "/payments", Roles(MONEY_READERS), get(payments::page_get)),
+        (p.clone(), "/payments", Roles(FINANCE), post(payments::page_post)),
+        (g.clone(), "/payments.xlsx", Roles(MONEY_READERS), get(export::payments)),
         (g.clone(), "/audit", Roles(&[CityAdmin, Auditor]), get(pages::audit)),
         (p.clone(), "/classes", Roles(PROVIDER), post(classes::create_class)),
         (g.clone(), "/classes/new", Roles(PROVIDER), get(classes::new_class)),
@@ -135,6 +151,15 @@ fn table() -> Vec<(Method, &'static str, Access, MethodRouter<AppState>)> {
         (p.clone(), "/api/v1/classes/{id}/assessments", Roles(BODY), post(classes::assess_api)),
         (p.clone(), "/api/v1/adjudicate", Roles(DECIDERS), post(policy::adjudicate)),
         (g.clone(), "/api/v1/claims", Roles(CLAIM_READERS), get(claims::list_api)),
+        (p.clone(), "/api/v1/claims", Roles(CLAIM_FILERS), post(claims::file_api)),
+        (g.clone(), "/api/v1/claims/{id}", Roles(CLAIM_READERS), get(claims::get_api)),
+        (p.clone(), "/api/v1/claims/{id}/actions", Roles(REVIEWERS), post(claims::action_api)),
+        (p.clone(), "/api/v1/objections/{id}", Roles(REVIEWERS), post(claims::resolve_api)),
+        (g.clone(), "/api/v1/notice", Public, get(claims::notice_api)),
+        (p.clone(), "/api/v1/notice/{id}/objections", Public, post(claims::object_api)),
+        (g.clone(), "/api/v1/payments", Roles(MONEY_READERS), get(payments::ledger_api)),
+        (p.clone(), "/api/v1/payments", Roles(FINANCE), post(payments::op_api)),
+        (g.clone(), "/api/v1/payment-batches/{id}", Roles(MONEY_READERS), get(payments::batch_api)),
         (g.clone(), "/api/v1/catalog/occupations", Public, get(catalog::list_occupations)),
         (p.clone(), "/api/v1/catalog/occupations", Roles(ADMIN), post(catalog::create_city_occupation)),
         (Method::PUT, "/api/v1/catalog/occupations/{code}/status", Roles(ADMIN), put(catalog::set_occupation_status)),

@@ -28,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "catalog.html",
     "catalog_manage.html",
     "class_form.html",
+    "claim.html",
+    "claim_form.html",
+    "notice.html",
+    "payments.html",
     "claims.html",
     "audit.html",
 ];

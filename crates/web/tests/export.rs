@@ -39,7 +39,7 @@ async fn a_worker_exports_their_own_record_and_no_one_else_s() {
         assert_eq!(status, StatusCode::OK, "{backend}");
         let s = sheets(bytes);
         let names: Vec<&str> = s.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, vec!["基本信息", "培训记录", "证书", "人员类别"]);
+        assert_eq!(names, vec!["基本信息", "培训记录", "证书", "人员类别", "补贴"]);
         let full = id_number(MY_COUNTY, 11);
         assert!(
             s[0].1.iter().any(|l| l.contains("**********")) && !s[0].1.iter().any(|l| l.contains(&full)),

@@ -34,6 +34,8 @@ pub struct TestApp {
     /// A person in OTHER_COUNTY, not enrolled with the provider.
     pub other_person: i64,
     pub provider_id: i64,
+    /// An insured enterprise in MY_COUNTY (the employer user's own).
+    pub employer_id: i64,
 }
 
 pub fn id_number(county: &str, seq: u16) -> String {
@@ -70,6 +72,22 @@ pub async fn spawn_app(backend: &str) -> TestApp {
             county_code: MY_COUNTY.into(),
             kind: None,
             insured: false,
+            status: None,
+        },
+    )
+    .await
+    .unwrap();
+    let employer_id = orgs::create(
+        &db,
+        None,
+        OrgKind::Employer,
+        &OrgInput {
+            credit_code: CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 79).to_string(),
+            legacy: false,
+            name: "上蔡县天一食品有限公司".into(),
+            county_code: MY_COUNTY.into(),
+            kind: Some("enterprise".into()),
+            insured: true,
             status: None,
         },
     )
@@ -115,6 +133,7 @@ pub async fn spawn_app(backend: &str) -> TestApp {
             Role::Provider => Some(provider_id.to_string()),
             Role::AssessmentBody => Some(body_id.to_string()),
             Role::Worker => Some(my_person.to_string()),
+            Role::Employer => Some(employer_id.to_string()),
             _ => None,
         };
         let uid = users::create(&db, None, role.code(), role.zh(), "correct horse battery", *role, scope.as_deref())
@@ -124,7 +143,7 @@ pub async fn spawn_app(backend: &str) -> TestApp {
         sessions.insert(*role, users::create_session(&db, uid, 1).await.unwrap());
     }
     let router = jineng_web::app(jineng_web::AppState::new(db.clone()));
-    TestApp { db, router, tokens, sessions, my_person, other_person, provider_id }
+    TestApp { db, router, tokens, sessions, my_person, other_person, provider_id, employer_id }
 }
 
 pub struct Resp {
@@ -159,6 +178,19 @@ impl TestApp {
             None => b.body(Body::empty()),
         };
         self.send(req.unwrap()).await
+    }
+
+    /// An API call with an `Idempotency-Key` header.
+    pub async fn api_keyed(&self, role: Role, path: &str, key: &str, body: serde_json::Value) -> Resp {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.tokens[&role]))
+            .header("idempotency-key", key)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
     }
 
     /// A page request with the role's session cookie; forms get the CSRF token unless `csrf` is false.

@@ -1,0 +1,356 @@
+//! After the decision: county review, 7-day public notice with objections, payment batches per
+//! fund with the balance checked in the same transaction, failed payments re-issued, employer
+//! and provider claims with idempotency keys, advances reconciled into recoveries. Both backends.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::{Days, NaiveDate};
+use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY};
+use jineng_store::payments;
+use jineng_store::users::Role;
+use serde_json::json;
+
+fn today() -> NaiveDate {
+    jineng_web::policy::today()
+}
+
+/// A certificate for the test app's own worker in an approved subsidised class: one decided
+/// training-subsidy claim of 1,000 yuan. Returns the claim id and the class.
+async fn certified_in(app: &TestApp) -> (i64, i64) {
+    let class =
+        common::applied_class(app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), true).await;
+    let r = app
+        .api(
+            Some(Role::AssessmentBody),
+            Method::POST,
+            &format!("/api/v1/classes/{class}/assessments"),
+            Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+    (claims[0]["claim_id"].as_i64().unwrap(), class)
+}
+
+async fn certified(app: &TestApp) -> i64 {
+    certified_in(app).await.0
+}
+
+async fn act(app: &TestApp, role: Role, claim: i64, action: &str, reason: &str) -> common::Resp {
+    app.api(
+        Some(role),
+        Method::POST,
+        &format!("/api/v1/claims/{claim}/actions"),
+        Some(json!({"action": action, "reason": reason})),
+    )
+    .await
+}
+
+async fn finance(app: &TestApp, op: serde_json::Value) -> common::Resp {
+    app.api(Some(Role::Finance), Method::POST, "/api/v1/payments", Some(op)).await
+}
+
+async fn balance(app: &TestApp) -> i64 {
+    payments::funds(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .find(|f| f.fund_code == "employment_subsidy_fund")
+        .unwrap()
+        .balance_fen
+}
+
+async fn status(app: &TestApp, claim: i64) -> String {
+    let d = app.api(Some(Role::CityAdmin), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
+    d["claim"]["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balance_checked() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let claim = certified(&app).await;
+        let finance_id =
+            jineng_store::users::token_user(&app.db, &app.tokens[&Role::Finance]).await.unwrap().unwrap().user_id;
+
+        // No payment before approval and notice: nothing is due for a batch.
+        let r = finance(&app, json!({"op": "create_batch", "fund": "employment_subsidy_fund"})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        // Publishing before approval is refused by the state machine; a worker cannot review.
+        let r = act(&app, Role::County, claim, "publish", "").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("claim.transition") || r.body.contains("不能"), "{}", r.body);
+        assert_eq!(act(&app, Role::Worker, claim, "approve", "").await.status, StatusCode::FORBIDDEN);
+        // Rejecting needs a reason.
+        assert_eq!(act(&app, Role::County, claim, "reject", " ").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        assert_eq!(act(&app, Role::County, claim, "approve", "").await.status, StatusCode::OK);
+        let r = act(&app, Role::County, claim, "publish", "").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let d = r.json();
+        assert_eq!(d["claim"]["status"], "on_notice");
+        assert_eq!(d["claim"]["notice_from"], json!(today()));
+        assert_eq!(d["claim"]["notice_until"], json!(today() + Days::new(6)));
+        // Who, when, why of each move.
+        let events = d["events"].as_array().unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0]["action"], "approve");
+        assert!(events[0]["actor_name"].is_string() && events[0]["at"].is_string());
+
+        // The public notice: name partly masked, no ID number anywhere.
+        let notice = app.api(None, Method::GET, "/api/v1/notice", None).await;
+        assert_eq!(notice.status, StatusCode::OK);
+        assert!(notice.body.contains("李*") && !notice.body.contains("李娜"), "{}", notice.body);
+        assert!(!notice.body.contains(&id_number(MY_COUNTY, 11)[..10]));
+        let page = app.page(None, Method::GET, "/notice", &[], false).await;
+        assert!(page.body.contains("李*") && !page.body.contains("李娜"));
+
+        // An objection from the public (no sign-in) blocks payment until resolved.
+        let r = app
+            .api(
+                None,
+                Method::POST,
+                &format!("/api/v1/notice/{claim}/objections"),
+                Some(json!({"filer_name": "王某", "contact": "13900000000", "reason": "该学员未实际参训"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let objection = r.json()["objection_id"].as_i64().unwrap();
+        let after_notice = today() + Days::new(8);
+        assert!(payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", after_notice)
+            .await
+            .unwrap()
+            .is_none());
+        // Not before the notice ends either, even without objections.
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::POST,
+                &format!("/api/v1/objections/{objection}"),
+                Some(json!({"uphold": false, "resolution": "经核实考勤与签到记录，异议不成立"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+        assert!(payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", today())
+            .await
+            .unwrap()
+            .is_none());
+
+        // After the notice: a batch; approving it with an empty fund is refused and changes nothing.
+        let batch = payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", after_notice)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((batch.payments, batch.total_fen), (1, 100_000));
+        assert_eq!(status(&app, claim).await, "in_batch");
+        let r = finance(&app, json!({"op": "approve_batch", "batch_id": batch.batch_id})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("fund.insufficient") || r.body.contains("余额不足"), "{}", r.body);
+        assert_eq!(status(&app, claim).await, "in_batch");
+        assert_eq!(balance(&app).await, 0);
+
+        // Allocate 1,500 yuan; two clerks approve at once: one payment, one debit.
+        let r = finance(&app, json!({"op": "allocate", "fund": "employment_subsidy_fund", "amount_fen": 150_000, "note": "驻财社〔2021〕12号"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let op = json!({"op": "approve_batch", "batch_id": batch.batch_id});
+        let (a, b) = tokio::join!(finance(&app, op.clone()), finance(&app, op.clone()));
+        let oks = [&a, &b].iter().filter(|r| r.status == StatusCode::OK).count();
+        assert_eq!(oks, 1, "{backend}: {} / {}", a.body, b.body);
+        assert_eq!(balance(&app).await, 50_000);
+        assert_eq!(status(&app, claim).await, "paid");
+
+        // The bank returns it: the money goes back, and the next batch re-issues it.
+        let ledger = app.api(Some(Role::Finance), Method::GET, "/api/v1/payments", None).await.json();
+        let payment = ledger["payments"][0]["payment_id"].as_i64().unwrap();
+        let r = finance(&app, json!({"op": "fail_payment", "payment_id": payment, "reason": "账户已注销"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(balance(&app).await, 150_000);
+        assert_eq!(status(&app, claim).await, "payment_failed");
+        let again =
+            payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", today()).await.unwrap().unwrap();
+        assert_eq!(again.payments, 1);
+        assert_eq!(
+            finance(&app, json!({"op": "approve_batch", "batch_id": again.batch_id})).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(status(&app, claim).await, "paid");
+        assert_eq!(balance(&app).await, 50_000);
+
+        // Lists export to real .xlsx files.
+        for (path, sheet, cell) in
+            [("/claims.xlsx", "补贴申请", "职业培训补贴"), ("/payments.xlsx", "拨付明细", "拨付失败")]
+        {
+            let req = axum::http::Request::builder()
+                .uri(path)
+                .header("authorization", format!("Bearer {}", app.tokens[&Role::CityAdmin]))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = tower::ServiceExt::oneshot(app.router.clone(), req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            let bytes = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+            let mut wb: calamine::Xlsx<_> =
+                calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+            let range = calamine::Reader::worksheet_range(&mut wb, sheet).unwrap();
+            let text: Vec<String> = range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+            assert!(text.iter().any(|t| t == cell), "{path}: {text:?}");
+        }
+        let page = app.page(Some(Role::Finance), Method::GET, "/payments", &[], false).await;
+        assert!(page.body.contains("就业补助资金") && page.body.contains("¥500.00"), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn an_upheld_objection_rejects_the_claim() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let claim = certified(&app).await;
+        act(&app, Role::County, claim, "approve", "").await;
+        act(&app, Role::County, claim, "publish", "").await;
+        let r = app
+            .page(
+                None,
+                Method::POST,
+                &format!("/notice/{claim}/objections"),
+                &[("filer_name", "张某"), ("contact", "13700000000"), ("reason", "证书系代考")],
+                false,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        let d = app.api(Some(Role::County), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
+        let objection = d["objections"][0]["objection_id"].as_i64().unwrap();
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::POST,
+                &format!("/api/v1/objections/{objection}"),
+                Some(json!({"uphold": true, "resolution": "经核实证书系代考"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(status(&app, claim).await, "rejected");
+        // A rejected claim is no longer on notice and its subsidy no longer counts in the history.
+        assert!(!app
+            .api(None, Method::GET, "/api/v1/notice", None)
+            .await
+            .body
+            .contains(&format!("\"claim_id\":{claim}")));
+    }
+}
+
+#[tokio::test]
+async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        // The worker is a poor worker employed by the (enterprise) employer for over 6 months (S5a).
+        jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
+        let calls: Vec<_> =
+            (0..8).map(|_| app.api_keyed(Role::Employer, "/api/v1/claims", "form-7f3a", body.clone())).collect();
+        let results = futures_util::future::join_all(calls).await;
+        let created = results.iter().filter(|r| r.status == StatusCode::CREATED).count();
+        assert!(
+            results.iter().all(|r| r.status == StatusCode::CREATED || r.status == StatusCode::OK),
+            "{backend}: {:?}",
+            results.iter().map(|r| &r.body).collect::<Vec<_>>()
+        );
+        let ids: std::collections::BTreeSet<i64> =
+            results.iter().map(|r| r.json()["claim"]["claim_id"].as_i64().unwrap()).collect();
+        assert_eq!(ids.len(), 1, "{backend}: one claim");
+        assert!(created <= 1, "{backend}: {created} created");
+        let mine = app.api(Some(Role::Employer), Method::GET, "/api/v1/claims", None).await.json();
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        let c = &mine[0];
+        assert_eq!(
+            (c["kind"].as_str(), c["outcome"].as_str(), c["amount_fen"].as_i64()),
+            (Some("on_the_job"), Some("approved"), Some(60_000)),
+            "{backend}: {c}"
+        );
+        // Without a key the API refuses; the worker cannot file for an employer.
+        let r = app.api(Some(Role::Employer), Method::POST, "/api/v1/claims", Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            app.api_keyed(Role::Worker, "/api/v1/claims", "k", body.clone()).await.status,
+            StatusCode::FORBIDDEN
+        );
+        // A wrong ID number names the field.
+        let mut bad = body.clone();
+        bad["id_number"] = json!("411722199001011234");
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "other", bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("id_number"));
+        // Equipment grant: 20 % of the value, capped; not accepted → nothing.
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-1", json!({"kind": "equipment_grant", "facility": "master_studio", "equipment_value_fen": 100_000_000, "accepted": true, "acceptance_ref": "验收〔2021〕3号"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["claim"]["amount_fen"], 10_000_000);
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-2", json!({"kind": "equipment_grant", "facility": "training_base", "equipment_value_fen": 1_000_000, "accepted": false})).await;
+        assert_eq!(r.json()["claim"]["outcome"], "rejected");
+    }
+}
+
+#[tokio::test]
+async fn a_settlement_below_the_advance_becomes_a_recovery() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        // One trainee with a certificate: the settlement is worth 1,000 yuan.
+        let (_, class) = certified_in(&app).await;
+        let r = app
+            .api_keyed(
+                Role::Provider,
+                "/api/v1/claims",
+                "adv",
+                json!({"kind": "project_training", "class_id": class, "contract_fen": 1_000_000, "stage": "advance"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["claim"]["amount_fen"], 500_000);
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "set", json!({"kind": "project_training", "class_id": class, "contract_fen": 1_000_000, "stage": "settlement"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let c = r.json()["claim"].clone();
+        // The trainee's certificate was subsidised already (the training subsidy prepared when it
+        // was issued), so it cannot be paid again in the settlement (S7): all of the advance is
+        // to be recovered.
+        assert_eq!(
+            (c["outcome"].as_str(), c["amount_fen"].as_i64()),
+            (Some("recover"), Some(500_000)),
+            "{backend}: {c}"
+        );
+        let id = c["claim_id"].as_i64().unwrap();
+        let r = act(&app, Role::County, id, "approve", "").await;
+        assert_eq!(r.json()["claim"]["status"], "recovery_due");
+        let r = finance(&app, json!({"op": "record_recovery", "claim_id": id, "note": "缴款书 No.2021-0042"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(status(&app, id).await, "recovered");
+        assert_eq!(balance(&app).await, 500_000);
+        // A second settlement of the same project is refused by S9.
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "set-2", json!({"kind": "project_training", "class_id": class, "contract_fen": 1_000_000, "stage": "settlement"})).await;
+        assert_eq!(r.json()["claim"]["outcome"], "rejected", "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn an_insured_employee_gets_the_skill_upgrade_subsidy_instead() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        jineng_store::people::add_group(&app.db, None, app.my_person, "employee", "2015-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::PUT,
+                &format!("/api/v1/people/{}", app.my_person),
+                Some(json!({"name": "李娜", "county_code": MY_COUNTY, "rural": true, "insured_since": "2016-03-01"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["insured_since"], "2016-03-01");
+        certified(&app).await;
+        let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
+        let kinds: Vec<_> = claims.as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(kinds, vec!["skill_upgrade_subsidy"], "{backend}");
+        assert_eq!(claims[0]["fund"], "unemployment_insurance_fund");
+    }
+}
