@@ -314,6 +314,7 @@ async fn main() -> Result<()> {
             })
             .await?;
             bar.finish_and_clear();
+            let claims = jineng_web::claims::demo_claims(&db, &summary).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "演示数据已生成 demo ready in {:.1} s: {} 人 people, {} 个培训班 classes, {} 人次 person-times ({})",
                 started.elapsed().as_secs_f64(),
@@ -322,6 +323,7 @@ async fn main() -> Result<()> {
                 summary.completions,
                 redact(&database)
             );
+            println!("  {claims}");
             if let Some(kb) = peak_memory_kb() {
                 println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
             }

@@ -453,40 +453,40 @@ pub async fn employers_by_code(db: &Db, codes: &[String]) -> Result<Vec<Employer
     Ok(out)
 }
 
-/// Stores decided claims in one transaction (the batch path); returns how many were new.
+/// Stores decided claims in one transaction (the batch path), many rows per statement; a claim
+/// whose idempotency key exists is left as it is. Returns how many were new.
 pub async fn file_many(db: &Db, actor: Actor, claims: &[NewClaim]) -> Result<usize> {
     let t = now();
     Ok(in_tx!(db, |tx| {
         let mut n = 0;
-        for c in claims {
-            let id: Option<i64> = sqlx::query_scalar(
+        for part in claims.chunks(1000) {
+            let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, decision, snapshot, created_at, \
-                 employer_id, provider_id, project_ref, request, filed_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id",
-            )
-            .bind(&c.idempotency_key)
-            .bind(&c.kind)
-            .bind(c.person_id)
-            .bind(c.certificate_id)
-            .bind(&c.county_code)
-            .bind(c.filed_on)
-            .bind(&c.outcome)
-            .bind(c.amount_fen)
-            .bind(&c.payee)
-            .bind(&c.fund)
-            .bind(&c.decision)
-            .bind(&c.snapshot)
-            .bind(t)
-            .bind(c.employer_id)
-            .bind(c.provider_id)
-            .bind(&c.project_ref)
-            .bind(&c.request)
-            .bind(c.filed_by)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if id.is_some() {
-                n += 1;
-            }
+                 employer_id, provider_id, project_ref, request, filed_by) ",
+            );
+            qb.push_values(part, |mut b, c| {
+                b.push_bind(&c.idempotency_key)
+                    .push_bind(&c.kind)
+                    .push_bind(c.person_id)
+                    .push_bind(c.certificate_id)
+                    .push_bind(&c.county_code)
+                    .push_bind(c.filed_on)
+                    .push_bind("decided")
+                    .push_bind(&c.outcome)
+                    .push_bind(c.amount_fen)
+                    .push_bind(&c.payee)
+                    .push_bind(&c.fund)
+                    .push_bind(&c.decision)
+                    .push_bind(&c.snapshot)
+                    .push_bind(t)
+                    .push_bind(c.employer_id)
+                    .push_bind(c.provider_id)
+                    .push_bind(&c.project_ref)
+                    .push_bind(&c.request)
+                    .push_bind(c.filed_by);
+            });
+            qb.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+            n += qb.build().execute(&mut *tx).await?.rows_affected() as usize;
         }
         audit::record(
             &mut *tx,

@@ -63,6 +63,9 @@ pub struct DemoSummary {
     pub completions: usize,
     /// Logins.
     pub logins: Vec<DemoLogin>,
+    /// Certificates issued in the last quarter of the plan: (person, certificate), for the
+    /// claims the system prepares from them.
+    pub certificates: Vec<(i64, i64)>,
 }
 
 const SURNAMES: &[&str] = &[
@@ -455,8 +458,31 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         b.push_bind(c.id).push_bind(c.enrolment).push_bind(c.class).push_bind(c.person).push_bind(c.program.clone()).push_bind(c.county.clone())
             .push_bind(c.on).push_bind(c.subsidised).push_bind(c.skill_upgrade);
     });
+    // Certificates (assessed by the first body) for a fifth of the subsidised completions of the
+    // plan's last quarter, and for the demo worker's trainings.
+    let class_of: HashMap<i64, &Class> = classes.iter().map(|c| (c.id, c)).collect();
+    let last_quarter = NaiveDate::from_ymd_opt(2021, 10, 1).unwrap_or_default();
+    let worker_person = completions.first().map(|c| c.person);
+    let certified: Vec<&Completion> = completions
+        .iter()
+        .filter(|c| c.subsidised && ((c.on >= last_quarter && c.id % 5 == 0) || Some(c.person) == worker_person))
+        .collect();
+    let body_id = bodies.first().map(|b| b.id).unwrap_or(1);
+    bulk!(db, "INSERT INTO assessment (assessment_id, enrolment_id, assessment_body_id, assessed_on, score, passed, recorded_by, created_at) ", &certified, 8, |b, c| {
+        b.push_bind(c.id).push_bind(c.enrolment).push_bind(body_id).push_bind(c.on).push_bind(85i64).push_bind(true).push_bind(None::<i64>).push_bind(now);
+    });
+    bulk!(db, "INSERT INTO certificate (certificate_id, assessment_id, assessment_body_id, person_id, kind, occupation_code, level, serial, issued_on, created_at) ", &certified, 10, |b, c| {
+        let class = class_of.get(&c.class);
+        let level = class.and_then(|k| k.level);
+        let kind = if level.is_some() { "skill_level" } else { "training_completion" };
+        b.push_bind(c.id).push_bind(c.id).push_bind(body_id).push_bind(c.person).push_bind(kind)
+            .push_bind(class.map(|k| k.occupation.clone()).unwrap_or_default()).push_bind(level)
+            .push_bind(format!("S{}{:07}", c.on.format("%Y"), c.id)).push_bind(c.on).push_bind(now);
+    });
+    let certificates: Vec<(i64, i64)> = certified.iter().map(|c| (c.person, c.id)).collect();
     plan::rebuild_progress(db).await?;
     db.reset_sequences().await?;
+    db.analyze().await?;
     progress(planned as u64 * 2, planned as u64 * 2);
 
     // The subsidised project catalog: the occupations and levels most trained.
@@ -560,6 +586,7 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         enrolments: enrolments.len(),
         completions: completions.len(),
         logins,
+        certificates,
     })
 }
 
@@ -654,5 +681,6 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
             .push_bind(format!("BENCH-{:08}", p.id)).push_bind(issued).push_bind(now);
     });
     db.reset_sequences().await?;
+    db.analyze().await?;
     Ok(people.iter().map(|p| (p.id, p.id)).collect())
 }

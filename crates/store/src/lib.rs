@@ -161,6 +161,15 @@ impl Db {
         Ok(out)
     }
 
+    /// After bulk loads, refreshes the planner's statistics (`ANALYZE`) so that queries use
+    /// the indexes (autovacuum would do it later on PostgreSQL; SQLite never does on its own).
+    pub async fn analyze(&self) -> Result<()> {
+        with_pool!(self, |p| {
+            sqlx::query("ANALYZE").execute(p).await?;
+        });
+        Ok(())
+    }
+
     /// After bulk loads with explicit ids, moves PostgreSQL identity sequences past the largest id.
     pub async fn reset_sequences(&self) -> Result<()> {
         if let Db::Postgres(p) = self {

@@ -165,8 +165,13 @@ pub async fn prepare_for_certificates(
         e.push(*c);
     }
     let mut filed = 0;
+    let (mut reading, mut deciding, mut storing) =
+        (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
     for chunk in order.chunks(2000) {
+        let t = std::time::Instant::now();
         let hs = claims::histories(&st.db, chunk).await?;
+        reading += t.elapsed();
+        let t = std::time::Instant::now();
         let mut out = Vec::with_capacity(chunk.len() * 2);
         for h in &hs {
             let employers = if h.employments.is_empty()
@@ -179,8 +184,12 @@ pub async fn prepare_for_certificates(
             };
             out.extend(claims_for_person(h, &employers, &by_person[&h.person.person_id], &params, &region)?);
         }
+        deciding += t.elapsed();
+        let t = std::time::Instant::now();
         filed += claims::file_many(&st.db, actor, &out).await?;
+        storing += t.elapsed();
     }
+    tracing::info!(certificates = certs.len(), filed, ?reading, ?deciding, ?storing, "claims prepared");
     Ok(filed)
 }
 
@@ -252,6 +261,10 @@ fn claims_for_person(
     let mut out = Vec::with_capacity(keys.len());
     for (key, kind, cert, id, filed) in keys {
         let d = ds.get(&id).ok_or_else(|| AppError::Internal(format!("no decision for {id}")))?;
+        // A living allowance with no day attended has nothing to pay: not filed.
+        if kind == "living_allowance" && d["amount_fen"].as_i64() == Some(0) && d["outcome"] == "approved" {
+            continue;
+        }
         let mut c = new_claim(key, kind, &h.person.county_code, filed, &text, d);
         c.person_id = Some(h.person.person_id);
         c.certificate_id = cert;
@@ -1021,4 +1034,46 @@ pub async fn file_form(
         }
         Err(e) => Err(PageError::new(e, auth)),
     }
+}
+
+/// The demo's claims: prepared and decided from the demo certificates; in the county with the
+/// most claims published ten days ago and paid, in the next one published today (on notice);
+/// elsewhere awaiting the county's review.
+pub async fn demo_claims(db: &Db, summary: &jineng_store::demo::DemoSummary) -> Result<String, AppError> {
+    let st = AppState::new(db.clone());
+    let filed = prepare_for_certificates(&st, None, &summary.certificates).await?;
+    let user = |role: jineng_store::users::Role| summary.logins.iter().find(|l| l.role == role);
+    let (Some(admin), Some(finance)) =
+        (user(jineng_store::users::Role::CityAdmin), user(jineng_store::users::Role::Finance))
+    else {
+        return Ok(format!("{filed} 笔补贴申请 claims"));
+    };
+    let admin = jineng_store::users::authenticate(db, &admin.username, &admin.password).await?.map(|u| u.user_id);
+    let finance = jineng_store::users::authenticate(db, &finance.username, &finance.password).await?.map(|u| u.user_id);
+    let (Some(admin), Some(finance)) = (admin, finance) else { return Ok(format!("{filed} 笔补贴申请 claims")) };
+    // The two counties with the most claims.
+    let mut per_county: std::collections::BTreeMap<String, usize> = Default::default();
+    for c in jineng_store::claims::list(db, &ClaimScope::default(), Some("decided"), 10_000_000).await? {
+        *per_county.entry(c.county_code).or_default() += 1;
+    }
+    let mut counties: Vec<(String, usize)> = per_county.into_iter().collect();
+    counties.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let today = crate::policy::today();
+    let mut paid = 0;
+    let mut on_notice = 0;
+    if let Some(c) = counties.first() {
+        let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
+        payments::approve_and_publish_all(db, admin, &scope, today - chrono::Days::new(10)).await?;
+        for fund in ["employment_subsidy_fund", "unemployment_insurance_fund"] {
+            if let Some(b) = payments::create_batch(db, finance, fund, today).await? {
+                payments::approve_batch(db, finance, b.batch_id).await?;
+                paid += b.payments;
+            }
+        }
+    }
+    if let Some(c) = counties.get(1) {
+        let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
+        on_notice = payments::approve_and_publish_all(db, admin, &scope, today).await?;
+    }
+    Ok(format!("{filed} 笔补贴申请 claims: {paid} 已拨付 paid, {on_notice} 公示中 on notice, the rest awaiting review"))
 }

@@ -81,7 +81,8 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
     let (_driver, driver_port) = start_chromedriver().await;
     for backend in BACKENDS {
         let db = fresh(backend).await;
-        demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+        let summary = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+        jineng_web::claims::demo_claims(&db, &summary).await.unwrap();
         let uid = users::create(&db, None, "clerk", "市人社局 张科员", "browser-test-pw", users::Role::CityAdmin, None)
             .await
             .unwrap();
@@ -204,6 +205,40 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         let k5 = c.find(Locator::Css("[data-claim='k5'] [data-k='amount']")).await.unwrap().text().await.unwrap();
         assert_eq!(k5, "¥1,200.00");
         std::fs::write(shots.join(format!("{backend}-explain.png")), c.screenshot().await.unwrap()).unwrap();
+
+        // Review a claim: approve, publish; it then shows on the public notice, name masked.
+        c.goto(&format!("{base}/claims?status=decided")).await.unwrap();
+        std::fs::write(shots.join(format!("{backend}-claims.png")), c.screenshot().await.unwrap()).unwrap();
+        c.find(Locator::Css("#claims tbody tr a")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("publish")).await.unwrap().click().await.unwrap();
+        let status = c.wait().for_element(Locator::Id("status")).await.unwrap().text().await.unwrap();
+        assert!(status.contains("公示中"), "{status}");
+        std::fs::write(shots.join(format!("{backend}-claim.png")), c.screenshot().await.unwrap()).unwrap();
+        let claim_id: String = c.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();
+        c.goto(&format!("{base}/notice")).await.unwrap();
+        let row =
+            c.find(Locator::Css(&format!("tr[data-claim='{claim_id}'] .payee"))).await.unwrap().text().await.unwrap();
+        assert!(row.contains('*'), "masked: {row}");
+        let html = c.source().await.unwrap();
+        assert!(
+            !html.chars().collect::<Vec<_>>().windows(18).any(|w| w.iter().all(|ch| ch.is_ascii_digit() || *ch == 'X')),
+            "no ID number on the notice"
+        );
+        std::fs::write(shots.join(format!("{backend}-notice.png")), c.screenshot().await.unwrap()).unwrap();
+        // Finance's view: fund balances as the API gives them.
+        c.goto(&format!("{base}/payments")).await.unwrap();
+        let ledger = api(&base, &token, "/api/v1/payments").await;
+        let fund = &ledger["funds"][0];
+        let cell = c
+            .find(Locator::Css(&format!("tr[data-fund='{}'] .balance", fund["fund_code"].as_str().unwrap())))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(number(&cell), fund["balance_fen"].as_i64().unwrap(), "{backend}: {cell}");
+        std::fs::write(shots.join(format!("{backend}-payments.png")), c.screenshot().await.unwrap()).unwrap();
 
         c.close().await.unwrap();
         server.abort();
