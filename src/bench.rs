@@ -371,6 +371,8 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
             capacity: 10_000_000,
             assessment_plan: "基准".into(),
             roster: vec![],
+            employer_credit_code: None,
+            project_based: false,
         },
     )
     .await?;

@@ -252,6 +252,8 @@ pub struct TrainingFact {
     pub provider_code: String,
     /// Employer trained for (pre-job, apprenticeship).
     pub employer_code: Option<String>,
+    /// Project-based class (paid to the provider by settlement).
+    pub project_based: bool,
     /// Start.
     pub start_date: NaiveDate,
     /// End.
@@ -366,7 +368,7 @@ pub async fn histories(db: &Db, person_ids: &[i64]) -> Result<Vec<History>> {
             .await?;
             let trainings = sqlx::query_as(&format!(
                 "SELECT e.person_id, e.enrolment_id, e.class_id, k.kind, k.occupation_code, k.level, k.county_code, v.credit_code AS provider_code, \
-                 m.credit_code AS employer_code, k.start_date, k.end_date, k.status, \
+                 m.credit_code AS employer_code, k.project_based, k.start_date, k.end_date, k.status, \
                  (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS attended \
                  FROM enrolment e JOIN training_class k ON k.class_id = e.class_id JOIN provider v ON v.provider_id = k.provider_id \
                  LEFT JOIN employer m ON m.employer_id = k.employer_id WHERE e.person_id IN ({list})"

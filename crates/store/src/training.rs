@@ -76,6 +76,10 @@ pub struct ClassRow {
     pub enrolled: i64,
     /// Completed.
     pub completed: i64,
+    /// The employer trained for (pre-job, apprenticeship).
+    pub employer_name: Option<String>,
+    /// Project-based (paid to the provider by settlement).
+    pub project_based: bool,
 }
 
 /// Which classes may be seen.
@@ -264,7 +268,8 @@ pub async fn complete(db: &Db, actor: Actor, enrolment_id: i64, on: NaiveDate) -
 const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
      k.county_code, c.name_zh AS county_name, k.provider_id, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, \
      k.status, k.subsidy_project_id, k.venue, k.capacity, (SELECT COUNT(*) FROM enrolment e WHERE e.class_id = k.class_id) AS enrolled, \
-     (SELECT COUNT(*) FROM completion m WHERE m.class_id = k.class_id) AS completed \
+     (SELECT COUNT(*) FROM completion m WHERE m.class_id = k.class_id) AS completed, \
+     (SELECT y.name FROM employer y WHERE y.employer_id = k.employer_id) AS employer_name, k.project_based \
      FROM training_class k JOIN occupation o ON o.occupation_code = k.occupation_code \
      JOIN county c ON c.county_code = k.county_code JOIN provider v ON v.provider_id = k.provider_id";
 
@@ -326,6 +331,10 @@ pub struct Application {
     pub assessment_plan: String,
     /// Roster: ID number and name as given, one per row.
     pub roster: Vec<(String, String)>,
+    /// The employer trained for (credit code): required for pre-job and apprenticeship classes.
+    pub employer_credit_code: Option<String>,
+    /// A project-based class (项目制培训): the provider is paid by advance and settlement.
+    pub project_based: bool,
 }
 
 /// One change of a class's status.
@@ -424,6 +433,38 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
                 "a subsidised class needs a listed project of this occupation".into(),
             ),
         }
+    }
+    let needs_employer =
+        matches!(c.kind, jineng_domain::TrainingKind::PreJob | jineng_domain::TrainingKind::Apprenticeship);
+    let code = a.employer_credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let employer_id: Option<i64> = match code {
+        Some(code) => {
+            let id: Option<i64> =
+                with_pool!(db, |p| sqlx::query_scalar("SELECT employer_id FROM employer WHERE credit_code = $1")
+                    .bind(code)
+                    .fetch_optional(p)
+                    .await?);
+            if id.is_none() {
+                row_err(
+                    &mut errors,
+                    "employer_credit_code".into(),
+                    "employer.unknown",
+                    "用人单位未登记（统一社会信用代码）".into(),
+                    "no employer with this credit code is registered".into(),
+                );
+            }
+            id
+        }
+        None => None,
+    };
+    if needs_employer && code.is_none() {
+        row_err(
+            &mut errors,
+            "employer_credit_code".into(),
+            "employer.required",
+            "岗前培训和学徒制培训须填写用人单位".into(),
+            "a pre-job or apprenticeship class names its employer".into(),
+        );
     }
     // The roster: real-name check and overlap with other classes.
     let mut seen = std::collections::HashSet::new();
@@ -525,8 +566,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO training_class (name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, \
-             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17) RETURNING class_id",
+             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19) RETURNING class_id",
         )
         .bind(c.name.trim())
         .bind(&c.program_code)
@@ -545,6 +586,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         .bind(a.teachers.trim())
         .bind(a.capacity)
         .bind(a.assessment_plan.trim())
+        .bind(employer_id)
+        .bind(a.project_based)
         .fetch_one(&mut *tx)
         .await?;
         for pid in &person_ids {

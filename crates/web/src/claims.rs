@@ -53,7 +53,7 @@ pub fn case_of(hs: &[&History], employers: &[EmployerFact], extra_granted: Vec<J
             trainings.push(json!({"id": format!("e{}", t.enrolment_id), "person": id_number, "kind": t.kind, "occupation": t.occupation_code,
                    "level": t.level, "county": t.county_code, "provider": t.provider_code, "employer": known_employer,
                    "start": t.start_date, "end": t.end_date, "days": days, "attended_days": t.attended.min(days),
-                   "in_system": matches!(t.status.as_str(), "approved" | "closed"), "project_based": false}));
+                   "in_system": matches!(t.status.as_str(), "approved" | "closed"), "project_based": t.project_based}));
         }
         for c in &h.certificates {
             certificates.push(json!({"id": format!("c{}", c.certificate_id), "person": id_number, "training": format!("e{}", c.enrolment_id),
@@ -228,16 +228,20 @@ fn claims_for_person(
     let mut list = Vec::new();
     let mut keys = Vec::new();
     for c in &certs {
-        let kind = if upgrade.contains(&c.certificate_id) { "skill_upgrade_subsidy" } else { "training_subsidy" };
-        list.push(cert_claim(kind, c));
-        keys.push((
-            format!("{kind}:certificate:{}", c.certificate_id),
-            kind,
-            Some(c.certificate_id),
-            format!("{kind}:{}", c.certificate_id),
-            c.issued_on,
-        ));
-        if let Some(t) = h.trainings.iter().find(|t| t.enrolment_id == c.enrolment_id) {
+        let training = h.trainings.iter().find(|t| t.enrolment_id == c.enrolment_id);
+        // A project-based class is paid to the provider by its settlement (S9), not per certificate.
+        if !training.is_some_and(|t| t.project_based) {
+            let kind = if upgrade.contains(&c.certificate_id) { "skill_upgrade_subsidy" } else { "training_subsidy" };
+            list.push(cert_claim(kind, c));
+            keys.push((
+                format!("{kind}:certificate:{}", c.certificate_id),
+                kind,
+                Some(c.certificate_id),
+                format!("{kind}:{}", c.certificate_id),
+                c.issued_on,
+            ));
+        }
+        if let Some(t) = training {
             let eligible = LIVING_ALLOWANCE_GROUPS.iter().any(|g| in_group(h, g, t.start_date))
                 || (h.person.rural && in_group(h, "school_leaver", t.start_date));
             if eligible && !keys.iter().any(|k| k.0 == format!("living_allowance:enrolment:{}", t.enrolment_id)) {

@@ -63,6 +63,12 @@ pub struct ApplicationBody {
     pub assessment_plan: String,
     /// Roster.
     pub roster: Vec<RosterRow>,
+    /// The employer trained for (credit code): required for pre-job and apprenticeship classes.
+    #[serde(default)]
+    pub employer_credit_code: Option<String>,
+    /// Project-based class (项目制培训): paid to the provider by advance and settlement.
+    #[serde(default)]
+    pub project_based: bool,
 }
 
 fn provider_id(u: &User) -> Result<i64, AppError> {
@@ -119,6 +125,8 @@ fn parse_application(u: &User, b: &ApplicationBody) -> Result<Application, AppEr
         capacity: b.capacity,
         assessment_plan: b.assessment_plan.clone(),
         roster: b.roster.iter().map(|r| (r.id_number.clone(), r.name.clone())).collect(),
+        employer_credit_code: b.employer_credit_code.clone(),
+        project_based: b.project_based,
     })
 }
 
@@ -231,6 +239,10 @@ pub struct ApplicationForm {
     capacity: String,
     assessment_plan: String,
     roster: String,
+    #[serde(default)]
+    employer_credit_code: Option<String>,
+    #[serde(default)]
+    project_based: Option<String>,
 }
 
 /// `POST /classes`: a provider applies from the page. The roster is one person a line:
@@ -288,6 +300,8 @@ pub async fn create_class(
             capacity: f.capacity.trim().parse().unwrap_or(0),
             assessment_plan: f.assessment_plan.clone(),
             roster,
+            employer_credit_code: f.employer_credit_code.clone(),
+            project_based: f.project_based.is_some(),
         };
         let a = parse_application(&u, &body)?;
         Ok::<_, AppError>(training::apply_class(&st.db, Some(u.user_id), &a).await?)

@@ -210,9 +210,19 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         c.goto(&format!("{base}/claims?status=decided")).await.unwrap();
         std::fs::write(shots.join(format!("{backend}-claims.png")), c.screenshot().await.unwrap()).unwrap();
         c.find(Locator::Css("#claims tbody tr a")).await.unwrap().click().await.unwrap();
-        c.find(Locator::Id("approve")).await.unwrap().click().await.unwrap();
-        c.find(Locator::Id("publish")).await.unwrap().click().await.unwrap();
-        let status = c.wait().for_element(Locator::Id("status")).await.unwrap().text().await.unwrap();
+        c.wait().for_element(Locator::Id("approve")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("publish")).await.unwrap().click().await.unwrap();
+        // The page reloads after each action: read the status once the new page shows it.
+        let mut status = String::new();
+        for _ in 0..100 {
+            if let Ok(e) = c.find(Locator::Id("status")).await {
+                status = e.text().await.unwrap_or_default();
+                if status.contains("公示中") {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         assert!(status.contains("公示中"), "{status}");
         std::fs::write(shots.join(format!("{backend}-claim.png")), c.screenshot().await.unwrap()).unwrap();
         let claim_id: String = c.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();

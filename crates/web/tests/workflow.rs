@@ -354,3 +354,120 @@ async fn an_insured_employee_gets_the_skill_upgrade_subsidy_instead() {
         assert_eq!(claims[0]["fund"], "unemployment_insurance_fund");
     }
 }
+
+fn employer_code() -> String {
+    jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(MY_COUNTY).unwrap(), 79).to_string()
+}
+
+async fn class_with(app: &TestApp, changes: serde_json::Value) -> common::Resp {
+    let p = common::catalog_project(app).await;
+    let mut body = common::application(
+        p,
+        json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]),
+        "2021-05-10",
+        "2021-05-14",
+    );
+    for (k, v) in changes.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(body)).await
+}
+
+async fn approve_class(app: &TestApp, class: i64) {
+    let r = app
+        .api(
+            Some(Role::County),
+            Method::POST,
+            &format!("/api/v1/classes/{class}/actions"),
+            Some(json!({"action": "approve"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_pre_job_class_names_its_employer_who_then_claims_the_subsidy() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let r = class_with(&app, json!({"kind": "pre_job"})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("employer_credit_code"), "{}", r.body);
+        let r = class_with(&app, json!({"kind": "pre_job", "employer_credit_code": "91411722MA0000000X"})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: unknown employer: {}", r.body);
+        let r = class_with(&app, json!({"kind": "pre_job", "employer_credit_code": employer_code()})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let class = r.json()["id"].as_i64().unwrap();
+        approve_class(&app, class).await;
+        let r = app
+            .api_keyed(Role::Employer, "/api/v1/claims", "pre-1", json!({"kind": "pre_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2021-05-01", "class_id": class}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let c = &r.json()["claim"];
+        assert_eq!(c["outcome"], "approved", "{backend}: {c}");
+        assert!(c["amount_fen"].as_i64().unwrap() > 0);
+        let decision: serde_json::Value = serde_json::from_str(c["decision"].as_str().unwrap()).unwrap();
+        assert!(decision["clauses"].as_array().unwrap().contains(&json!("S3")), "{decision}");
+        // The employment declared with the claim is in the registry now: a second claim for the
+        // same worker and employer, on-the-job this time, conflicts with the pre-job subsidy (S5).
+        let r = app
+            .api_keyed(Role::Employer, "/api/v1/claims", "otj-1", json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2021-05-01", "from": "2021-06-01", "months": 2}))
+            .await;
+        let c = &r.json()["claim"];
+        assert_eq!(c["outcome"], "rejected", "{backend}: {c}");
+    }
+}
+
+#[tokio::test]
+async fn a_project_based_class_is_paid_to_the_provider_by_settlement() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let r = class_with(&app, json!({"project_based": true})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let class = r.json()["id"].as_i64().unwrap();
+        approve_class(&app, class).await;
+        let r = app
+            .api(
+                Some(Role::AssessmentBody),
+                Method::POST,
+                &format!("/api/v1/classes/{class}/assessments"),
+                Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "P-1"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        // No individual training subsidy for a project-based class.
+        let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
+        assert_eq!(claims.as_array().unwrap().len(), 0, "{backend}: {claims}");
+        let r = app
+            .api_keyed(
+                Role::Provider,
+                "/api/v1/claims",
+                "a",
+                json!({"kind": "project_training", "class_id": class, "contract_fen": 100_000, "stage": "advance"}),
+            )
+            .await;
+        assert_eq!(r.json()["claim"]["amount_fen"], 50_000, "{}", r.body);
+        let r = app
+            .api_keyed(
+                Role::Provider,
+                "/api/v1/claims",
+                "s",
+                json!({"kind": "project_training", "class_id": class, "contract_fen": 100_000, "stage": "settlement"}),
+            )
+            .await;
+        let c = &r.json()["claim"];
+        assert_eq!(
+            (c["outcome"].as_str(), c["amount_fen"].as_i64()),
+            (Some("approved"), Some(50_000)),
+            "{backend}: {c}"
+        );
+        // The provider sees its own claims; the employer none of them.
+        assert_eq!(
+            app.api(Some(Role::Provider), Method::GET, "/api/v1/claims", None).await.json().as_array().unwrap().len(),
+            2
+        );
+        assert_eq!(
+            app.api(Some(Role::Employer), Method::GET, "/api/v1/claims", None).await.json().as_array().unwrap().len(),
+            0
+        );
+    }
+}

@@ -10,8 +10,10 @@ PRAGMA defer_foreign_keys = ON;
 ALTER TABLE person ADD COLUMN insured_since DATE;
 ALTER TABLE person ADD COLUMN monthly_pension BOOLEAN NOT NULL DEFAULT FALSE;
 
--- The employer a pre-job or apprenticeship class trains for.
+-- The employer a pre-job or apprenticeship class trains for; project-based classes (项目制培训)
+-- are paid to the provider by settlement, not per certificate.
 ALTER TABLE training_class ADD COLUMN employer_id BIGINT REFERENCES employer (employer_id);
+ALTER TABLE training_class ADD COLUMN project_based BOOLEAN NOT NULL DEFAULT FALSE;
 
 CREATE TABLE employment (
     employment_id INTEGER PRIMARY KEY,
