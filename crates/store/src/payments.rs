@@ -469,6 +469,12 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
     fund_known(fund)?;
     let t = now();
     let batch = in_tx!(db, |tx| {
+        // Batches of one fund are made one at a time: touching the fund's row first takes the
+        // write lock (SQLite) or the row lock (PostgreSQL) before the due claims are read.
+        sqlx::query("UPDATE fund SET updated_at = updated_at WHERE fund_code = $1")
+            .bind(fund)
+            .execute(&mut *tx)
+            .await?;
         let due: Vec<(i64, String, i64, String)> = sqlx::query_as(
             "SELECT c.claim_id, c.status, c.amount_fen, c.payee FROM claim c WHERE c.fund = $1 AND c.amount_fen > 0 AND \
              ((c.status = 'on_notice' AND c.notice_until < $2 AND NOT EXISTS (SELECT 1 FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open')) \
@@ -532,25 +538,27 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
 pub async fn approve_batch(db: &Db, actor: i64, batch_id: i64) -> Result<i64> {
     let t = now();
     Ok(in_tx!(db, |tx| {
-        let row: Option<(String, String, i64)> =
-            sqlx::query_as("SELECT fund_code, status, total_fen FROM payment_batch WHERE batch_id = $1")
+        // The guarded update comes first: it takes the write lock at once (SQLite) or the row
+        // lock (PostgreSQL), so a second approval waits and then finds the batch approved.
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "UPDATE payment_batch SET status = 'approved', approved_by = $1, approved_at = $2 WHERE batch_id = $3 AND status = 'draft' \
+             RETURNING fund_code, total_fen",
+        )
+        .bind(actor)
+        .bind(t)
+        .bind(batch_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((fund, total)) = row else {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT batch_id FROM payment_batch WHERE batch_id = $1")
                 .bind(batch_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (fund, status, total) = row.ok_or(StoreError::NotFound)?;
-        if status != "draft" {
-            return Err(refuse("batch.approved", "该批次已拨付", "the batch was approved already"));
-        }
-        let n = sqlx::query("UPDATE payment_batch SET status = 'approved', approved_by = $1, approved_at = $2 WHERE batch_id = $3 AND status = 'draft'")
-            .bind(actor)
-            .bind(t)
-            .bind(batch_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::Conflict("batch approved meanwhile".into()));
-        }
+            return Err(match exists {
+                Some(_) => refuse("batch.approved", "该批次已拨付", "the batch was approved already"),
+                None => StoreError::NotFound,
+            });
+        };
         let balance: Option<i64> = sqlx::query_scalar(
             "UPDATE fund SET balance_fen = balance_fen - $1, updated_at = $2 WHERE fund_code = $3 AND balance_fen >= $1 RETURNING balance_fen",
         )
@@ -669,22 +677,27 @@ pub async fn fail_payment(db: &Db, actor: i64, payment_id: i64, reason: &str) ->
     }
     let t = now();
     in_tx!(db, |tx| {
-        let row: Option<(i64, i64, String, String)> = sqlx::query_as(
-            "SELECT y.claim_id, y.amount_fen, y.status, c.fund FROM payment y JOIN claim c ON c.claim_id = y.claim_id WHERE y.payment_id = $1",
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE payment SET status = 'failed', failure_reason = $1, updated_at = $2 WHERE payment_id = $3 AND status = 'paid' \
+             RETURNING claim_id, amount_fen",
         )
+        .bind(reason.trim())
+        .bind(t)
         .bind(payment_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let (claim_id, amount, status, fund) = row.ok_or(StoreError::NotFound)?;
-        if status != "paid" {
-            return Err(refuse("payment.not_paid", "只有已拨付的款项才能登记失败", "only a paid payment can fail"));
-        }
-        sqlx::query("UPDATE payment SET status = 'failed', failure_reason = $1, updated_at = $2 WHERE payment_id = $3 AND status = 'paid'")
-            .bind(reason.trim())
-            .bind(t)
-            .bind(payment_id)
-            .execute(&mut *tx)
-            .await?;
+        let Some((claim_id, amount)) = row else {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT payment_id FROM payment WHERE payment_id = $1")
+                .bind(payment_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => refuse("payment.not_paid", "只有已拨付的款项才能登记失败", "only a paid payment can fail"),
+                None => StoreError::NotFound,
+            });
+        };
+        let fund: String =
+            sqlx::query_scalar("SELECT fund FROM claim WHERE claim_id = $1").bind(claim_id).fetch_one(&mut *tx).await?;
         let balance: i64 = sqlx::query_scalar("UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3 RETURNING balance_fen")
             .bind(amount)
             .bind(t)

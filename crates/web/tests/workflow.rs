@@ -157,6 +157,13 @@ async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balanc
         let (a, b) = tokio::join!(finance(&app, op.clone()), finance(&app, op.clone()));
         let oks = [&a, &b].iter().filter(|r| r.status == StatusCode::OK).count();
         assert_eq!(oks, 1, "{backend}: {} / {}", a.body, b.body);
+        let loser = if a.status == StatusCode::OK { &b } else { &a };
+        assert!(
+            matches!(loser.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT),
+            "{backend}: the second approval is refused cleanly: {} {}",
+            loser.status,
+            loser.body
+        );
         assert_eq!(balance(&app).await, 50_000);
         assert_eq!(status(&app, claim).await, "paid");
 
