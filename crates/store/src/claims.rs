@@ -90,34 +90,38 @@ pub struct ClaimRow {
     pub open_objections: i64,
 }
 
+/// The columns a new claim fills, in the order both insert paths bind them.
+const INSERT: &str = "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, \
+     amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by) ";
+
 /// Stores a decided claim; returns its id and whether it is new (false: the key existed).
 pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
     let inserted: Option<i64> = in_tx!(db, |tx| {
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, decision, snapshot, created_at, \
-             employer_id, provider_id, project_ref, request, filed_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id",
-        )
-        .bind(&c.idempotency_key)
-        .bind(&c.kind)
-        .bind(c.person_id)
-        .bind(c.certificate_id)
-        .bind(&c.county_code)
-        .bind(c.filed_on)
-        .bind(&c.outcome)
-        .bind(c.amount_fen)
-        .bind(&c.payee)
-        .bind(&c.fund)
-        .bind(&c.decision)
-        .bind(&c.snapshot)
-        .bind(now())
-        .bind(c.employer_id)
-        .bind(c.provider_id)
-        .bind(&c.project_ref)
-        .bind(&c.request)
-        .bind(c.filed_by)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let sql = format!(
+            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id"
+        );
+        let id: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(&c.idempotency_key)
+            .bind(&c.kind)
+            .bind(c.person_id)
+            .bind(c.certificate_id)
+            .bind(&c.county_code)
+            .bind(c.filed_on)
+            .bind(&c.outcome)
+            .bind(c.amount_fen)
+            .bind(&c.payee)
+            .bind(&c.fund)
+            .bind(&c.decision)
+            .bind(&c.snapshot)
+            .bind(now())
+            .bind(c.employer_id)
+            .bind(c.provider_id)
+            .bind(&c.project_ref)
+            .bind(&c.request)
+            .bind(c.filed_by)
+            .fetch_optional(&mut *tx)
+            .await?;
         if let Some(id) = id {
             audit::record(
                 &mut *tx,
@@ -462,10 +466,7 @@ pub async fn file_many(db: &Db, actor: Actor, claims: &[NewClaim]) -> Result<usi
     Ok(in_tx!(db, |tx| {
         let mut n = 0;
         for part in claims.chunks(1000) {
-            let mut qb = sqlx::QueryBuilder::new(
-                "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, decision, snapshot, created_at, \
-                 employer_id, provider_id, project_ref, request, filed_by) ",
-            );
+            let mut qb = sqlx::QueryBuilder::new(INSERT);
             qb.push_values(part, |mut b, c| {
                 b.push_bind(&c.idempotency_key)
                     .push_bind(&c.kind)

@@ -376,157 +376,173 @@ pub async fn file_request(
     let db = &st.db;
     let scope_id = u.scope_id().ok_or(AppError::Forbidden)?;
     let idem = format!("{}:{}:{}", u.role.code(), scope_id, key);
-    if let Some(id) = existing(db, &idem).await? {
+    if let Some(id) = claims::by_key(db, &idem).await? {
         return Ok((id, false));
     }
     let params = crate::policy::effective_params(db).await?;
     let region = crate::policy::region(db).await?;
     let kind = r.kind.as_str();
-    let employer_kinds = ["on_the_job", "pre_job", "apprenticeship", "equipment_grant"];
-    let (new, extra_rows) = if u.role == Role::Employer && employer_kinds.contains(&kind) {
-        let employer = claims::employer_code(db, scope_id).await.map_err(|_| AppError::Forbidden)?;
-        let (code, county) = employer;
-        let mut claim = json!({"id": "k", "kind": kind, "filed": today, "employer": code});
-        let mut person_id = None;
-        let mut hs = Vec::new();
-        let mut employment = None;
-        if kind != "equipment_grant" {
-            let id = IdNumber::parse(&need(&r.id_number, "id_number")?).map_err(|e| AppError::field("id_number", e))?;
-            let person = jineng_store::people::find_by_id_number(db, &Default::default(), &id)
-                .await?
-                .ok_or_else(|| AppError::field("id_number", "未实名登记 / not in the registry"))?;
-            person_id = Some(person.person_id);
-            let from = need(&r.employed_from, "employed_from")?;
-            if from > today {
-                return Err(AppError::field("employed_from", "入职日期不能晚于今天 / cannot be in the future"));
-            }
-            employment = Some((person.person_id, from));
-            claim["person"] = json!(id.as_str());
-            let mut h = claims::history(db, person.person_id).await?;
-            if !h.employments.iter().any(|e| e.employer_code == code && e.from_date == from) {
-                h.employments.push(claims::EmploymentFact {
-                    person_id: person.person_id,
-                    employer_code: code.clone(),
-                    from_date: from,
-                    to_date: None,
-                });
-            }
-            match kind {
-                "on_the_job" => {
-                    let months = need(&r.months, "months")?;
-                    if !(1..=120).contains(&months) {
-                        return Err(AppError::field("months", "月数应为1至120 / 1 to 120 months"));
-                    }
-                    claim["from"] = json!(need(&r.from, "from")?);
-                    claim["months"] = json!(months);
-                }
-                _ => {
-                    let class_id = need(&r.class_id, "class_id")?;
-                    let t = h.trainings.iter().find(|t| t.class_id == class_id);
-                    let t = t.ok_or_else(|| {
-                        AppError::field("class_id", "该劳动者未在此培训班 / the worker is not in this class")
-                    })?;
-                    claim["training"] = json!(format!("e{}", t.enrolment_id));
-                    if kind == "apprenticeship" {
-                        let years = need(&r.years, "years")?;
-                        if !(1..=5).contains(&years) {
-                            return Err(AppError::field("years", "年数应为1至5 / 1 to 5 years"));
-                        }
-                        claim["years"] = json!(years);
-                    }
-                }
-            }
-            hs.push(h);
-        } else {
-            let facility = need(&r.facility, "facility")?;
-            if !matches!(facility.as_str(), "training_base" | "master_studio") {
-                return Err(AppError::field("facility", "应为 training_base 或 master_studio"));
-            }
-            let value = need(&r.equipment_value_fen, "equipment_value_fen")?;
-            if value <= 0 {
-                return Err(AppError::field("equipment_value_fen", "金额须大于0 / must be positive"));
-            }
-            let accepted = r.accepted.unwrap_or(false);
-            if accepted && r.acceptance_ref.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                return Err(AppError::field(
-                    "acceptance_ref",
-                    "已验收须填写验收报告编号 / give the acceptance report number",
-                ));
-            }
-            claim["facility"] = json!(facility);
-            claim["equipment_value_fen"] = json!(value);
-            claim["accepted"] = json!(accepted);
+    let f = Filing { db, scope_id, kind, r, today, key: idem, params: &params, region: &region };
+    let (mut new, employment) = match (u.role, kind) {
+        (Role::Employer, "on_the_job" | "pre_job" | "apprenticeship" | "equipment_grant") => employer_claim(&f).await?,
+        (Role::Provider, "project_training") => (project_claim(&f).await?, None),
+        _ => {
+            return Err(AppError::field(
+                "kind",
+                "用人单位可申请 on_the_job、pre_job、apprenticeship、equipment_grant；培训机构可申请 project_training / employers file on_the_job, pre_job, apprenticeship, equipment_grant; providers project_training",
+            ))
         }
-        let refs: Vec<&History> = hs.iter().collect();
-        let employers = employers_of(db, &refs, Some(&code)).await?;
-        let case = case_of(&refs, &employers, vec![], vec![claim]);
-        let (text, ds) = decide(&case, &params, &region)?;
-        let mut c = new_claim(idem.clone(), kind, &county, today, &text, &ds["k"]);
-        c.person_id = person_id;
-        c.employer_id = Some(scope_id);
-        (c, employment)
-    } else if u.role == Role::Provider && kind == "project_training" {
-        let class_id = need(&r.class_id, "class_id")?;
-        let class = claims::class_owner(db, class_id)
+    };
+    new.request = Some(serde_json::to_string(r).unwrap_or_default());
+    new.filed_by = Some(u.user_id);
+    if let Some((person_id, from)) = employment {
+        jineng_store::payments::record_employment(db, Some(u.user_id), person_id, scope_id, from).await?;
+    }
+    Ok(claims::file(db, Some(u.user_id), &new).await?)
+}
+
+/// What every filing needs.
+struct Filing<'a> {
+    db: &'a Db,
+    /// The employer's or provider's id.
+    scope_id: i64,
+    kind: &'a str,
+    r: &'a ClaimRequest,
+    today: NaiveDate,
+    /// The idempotency key as stored.
+    key: String,
+    params: &'a jineng_policy::Params,
+    region: &'a str,
+}
+
+/// An employer's claim, decided; with the employment it declares (person, from), if any.
+async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveDate)>), AppError> {
+    let employer = claims::employer_code(f.db, f.scope_id).await.map_err(|_| AppError::Forbidden)?;
+    let (code, county) = employer;
+    let mut claim = json!({"id": "k", "kind": f.kind, "filed": f.today, "employer": code});
+    let mut person_id = None;
+    let mut hs = Vec::new();
+    let mut employment = None;
+    if f.kind != "equipment_grant" {
+        let id = IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| AppError::field("id_number", e))?;
+        let person = jineng_store::people::find_by_id_number(f.db, &Default::default(), &id)
             .await?
-            .filter(|c: &(i64, String)| c.0 == scope_id)
-            .ok_or_else(|| AppError::field("class_id", "不是本机构的培训班 / not a class of this provider"))?;
-        let contract = need(&r.contract_fen, "contract_fen")?;
-        if contract <= 0 {
-            return Err(AppError::field("contract_fen", "金额须大于0 / must be positive"));
+            .ok_or_else(|| AppError::field("id_number", "未实名登记 / not in the registry"))?;
+        person_id = Some(person.person_id);
+        let from = need(&f.r.employed_from, "employed_from")?;
+        if from > f.today {
+            return Err(AppError::field("employed_from", "入职日期不能晚于今天 / cannot be in the future"));
         }
-        let stage = need(&r.stage, "stage")?;
-        if !matches!(stage.as_str(), "advance" | "settlement") {
-            return Err(AppError::field("stage", "应为 advance（预拨）或 settlement（清算）"));
+        employment = Some((person.person_id, from));
+        claim["person"] = json!(id.as_str());
+        let mut h = claims::history(f.db, person.person_id).await?;
+        if !h.employments.iter().any(|e| e.employer_code == code && e.from_date == from) {
+            h.employments.push(claims::EmploymentFact {
+                person_id: person.person_id,
+                employer_code: code.clone(),
+                from_date: from,
+                to_date: None,
+            });
         }
-        let provider_code = claims::provider_code(db, scope_id).await?;
-        let people = claims::class_trainees(db, class_id).await?;
-        let ids: Vec<i64> = people.iter().map(|p| p.0).collect();
-        let hs = claims::histories(db, &ids).await?;
-        let refs: Vec<&History> = hs.iter().collect();
-        let employers = employers_of(db, &refs, None).await?;
-        let project = format!("class-{class_id}");
-        let (before, settled) = claims::project_history(db, &project).await?;
-        let mut granted: Vec<Json_> = before
+        match f.kind {
+            "on_the_job" => {
+                let months = need(&f.r.months, "months")?;
+                if !(1..=120).contains(&months) {
+                    return Err(AppError::field("months", "月数应为1至120 / 1 to 120 months"));
+                }
+                claim["from"] = json!(need(&f.r.from, "from")?);
+                claim["months"] = json!(months);
+            }
+            _ => {
+                let class_id = need(&f.r.class_id, "class_id")?;
+                let t = h.trainings.iter().find(|t| t.class_id == class_id);
+                let t = t.ok_or_else(|| {
+                    AppError::field("class_id", "该劳动者未在此培训班 / the worker is not in this class")
+                })?;
+                claim["training"] = json!(format!("e{}", t.enrolment_id));
+                if f.kind == "apprenticeship" {
+                    let years = need(&f.r.years, "years")?;
+                    if !(1..=5).contains(&years) {
+                        return Err(AppError::field("years", "年数应为1至5 / 1 to 5 years"));
+                    }
+                    claim["years"] = json!(years);
+                }
+            }
+        }
+        hs.push(h);
+    } else {
+        let facility = need(&f.r.facility, "facility")?;
+        if !matches!(facility.as_str(), "training_base" | "master_studio") {
+            return Err(AppError::field("facility", "应为 training_base 或 master_studio"));
+        }
+        let value = need(&f.r.equipment_value_fen, "equipment_value_fen")?;
+        if value <= 0 {
+            return Err(AppError::field("equipment_value_fen", "金额须大于0 / must be positive"));
+        }
+        let accepted = f.r.accepted.unwrap_or(false);
+        if accepted && f.r.acceptance_ref.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            return Err(AppError::field(
+                "acceptance_ref",
+                "已验收须填写验收报告编号 / give the acceptance report number",
+            ));
+        }
+        claim["facility"] = json!(facility);
+        claim["equipment_value_fen"] = json!(value);
+        claim["accepted"] = json!(accepted);
+    }
+    let refs: Vec<&History> = hs.iter().collect();
+    let employers = employers_of(f.db, &refs, Some(&code)).await?;
+    let case = case_of(&refs, &employers, vec![], vec![claim]);
+    let (text, ds) = decide(&case, f.params, f.region)?;
+    let mut c = new_claim(f.key.clone(), f.kind, &county, f.today, &text, &ds["k"]);
+    c.person_id = person_id;
+    c.employer_id = Some(f.scope_id);
+    Ok((c, employment))
+}
+
+/// A provider's project claim (advance or settlement), decided.
+async fn project_claim(f: &Filing<'_>) -> Result<NewClaim, AppError> {
+    let class_id = need(&f.r.class_id, "class_id")?;
+    let class = claims::class_owner(f.db, class_id)
+        .await?
+        .filter(|c: &(i64, String)| c.0 == f.scope_id)
+        .ok_or_else(|| AppError::field("class_id", "不是本机构的培训班 / not a class of this provider"))?;
+    let contract = need(&f.r.contract_fen, "contract_fen")?;
+    if contract <= 0 {
+        return Err(AppError::field("contract_fen", "金额须大于0 / must be positive"));
+    }
+    let stage = need(&f.r.stage, "stage")?;
+    if !matches!(stage.as_str(), "advance" | "settlement") {
+        return Err(AppError::field("stage", "应为 advance（预拨）或 settlement（清算）"));
+    }
+    let provider_code = claims::provider_code(f.db, f.scope_id).await?;
+    let people = claims::class_trainees(f.db, class_id).await?;
+    let ids: Vec<i64> = people.iter().map(|p| p.0).collect();
+    let hs = claims::histories(f.db, &ids).await?;
+    let refs: Vec<&History> = hs.iter().collect();
+    let employers = employers_of(f.db, &refs, None).await?;
+    let project = format!("class-{class_id}");
+    let (before, settled) = claims::project_history(f.db, &project).await?;
+    let mut granted: Vec<Json_> = before
             .iter()
             .map(|(req, date, amount)| {
                 let req: Json_ = req.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
                 json!({"kind": "project_training", "provider": provider_code, "project": project, "stage": req["stage"], "date": date, "amount_fen": amount})
             })
             .collect();
-        if settled {
-            granted.push(json!({"kind": "project_training", "provider": provider_code, "project": project, "stage": "settlement", "date": today, "amount_fen": 0}));
-        }
-        let trainings: Vec<String> = people
-            .iter()
-            .filter(|p| hs.iter().any(|h| h.person.person_id == p.0))
-            .map(|p| format!("e{}", p.1))
-            .collect();
-        let claim = json!({"id": "k", "kind": "project_training", "filed": today, "provider": provider_code, "project": project,
-                           "trainings": trainings, "contract_fen": contract, "stage": stage});
-        let case = case_of(&refs, &employers, granted, vec![claim]);
-        let (text, ds) = decide(&case, &params, &region)?;
-        let mut c = new_claim(idem.clone(), kind, &class.1, today, &text, &ds["k"]);
-        c.provider_id = Some(scope_id);
-        c.project_ref = Some(project);
-        (c, None)
-    } else {
-        return Err(AppError::field(
-            "kind",
-            "用人单位可申请 on_the_job、pre_job、apprenticeship、equipment_grant；培训机构可申请 project_training / employers file on_the_job, pre_job, apprenticeship, equipment_grant; providers project_training",
-        ));
-    };
-    let mut new = new;
-    new.request = Some(serde_json::to_string(r).unwrap_or_default());
-    new.filed_by = Some(u.user_id);
-    if let Some((person_id, from)) = extra_rows {
-        jineng_store::payments::record_employment(db, Some(u.user_id), person_id, scope_id, from).await?;
+    if settled {
+        granted.push(json!({"kind": "project_training", "provider": provider_code, "project": project, "stage": "settlement", "date": f.today, "amount_fen": 0}));
     }
-    Ok(claims::file(db, Some(u.user_id), &new).await?)
-}
-
-async fn existing(db: &Db, key: &str) -> Result<Option<i64>, AppError> {
-    Ok(claims::by_key(db, key).await?)
+    let trainings: Vec<String> =
+        people.iter().filter(|p| hs.iter().any(|h| h.person.person_id == p.0)).map(|p| format!("e{}", p.1)).collect();
+    let claim = json!({"id": "k", "kind": "project_training", "filed": f.today, "provider": provider_code, "project": project,
+                           "trainings": trainings, "contract_fen": contract, "stage": stage});
+    let case = case_of(&refs, &employers, granted, vec![claim]);
+    let (text, ds) = decide(&case, f.params, f.region)?;
+    let mut c = new_claim(f.key.clone(), f.kind, &class.1, f.today, &text, &ds["k"]);
+    c.provider_id = Some(f.scope_id);
+    c.project_ref = Some(project);
+    Ok(c)
 }
 
 /// File a claim (employers: on-the-job, pre-job, apprenticeship, equipment; providers: project
