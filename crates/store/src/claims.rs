@@ -156,21 +156,54 @@ const SELECT: &str =
      FROM claim c LEFT JOIN person p ON p.person_id = c.person_id \
      LEFT JOIN employer e ON e.employer_id = c.employer_id LEFT JOIN provider v ON v.provider_id = c.provider_id";
 
+/// Which claims a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Rows per page.
+    pub limit: i64,
+    /// Rows skipped.
+    pub offset: i64,
+}
+
 /// Claims in the scope, optionally of one status, newest first.
 pub async fn list(db: &Db, scope: &ClaimScope, status: Option<&str>, limit: i64) -> Result<Vec<ClaimRow>> {
-    let sql = format!(
-        "{SELECT} WHERE ($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) AND ($3 = 0 OR c.employer_id = $3) \
-         AND ($4 = 0 OR c.provider_id = $4) AND ($5 = '' OR c.status = $5) ORDER BY c.claim_id DESC LIMIT $6"
-    );
-    Ok(with_pool!(db, |p| sqlx::query_as(&sql)
-        .bind(scope.county.clone().unwrap_or_default())
-        .bind(scope.person_id.unwrap_or(0))
-        .bind(scope.employer_id.unwrap_or(0))
-        .bind(scope.provider_id.unwrap_or(0))
-        .bind(status.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(p)
-        .await?))
+    let f = ClaimFilter { status: status.map(str::to_owned), limit, ..Default::default() };
+    Ok(page(db, scope, &f).await?.0)
+}
+
+/// One page of the claims in the scope that pass the filter, newest first, and how many pass.
+pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<(Vec<ClaimRow>, i64)> {
+    let filter = "($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) AND ($3 = 0 OR c.employer_id = $3) \
+                  AND ($4 = 0 OR c.provider_id = $4) AND ($5 = '' OR c.status = $5) AND ($6 = '' OR c.kind = $6)";
+    let sql = format!("{SELECT} WHERE {filter} ORDER BY c.claim_id DESC LIMIT $7 OFFSET $8");
+    let count = format!("SELECT COUNT(*) FROM claim c WHERE {filter}");
+    Ok(with_pool!(db, |p| {
+        let rows = sqlx::query_as(&sql)
+            .bind(scope.county.clone().unwrap_or_default())
+            .bind(scope.person_id.unwrap_or(0))
+            .bind(scope.employer_id.unwrap_or(0))
+            .bind(scope.provider_id.unwrap_or(0))
+            .bind(f.status.clone().unwrap_or_default())
+            .bind(f.kind.clone().unwrap_or_default())
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(p)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&count)
+            .bind(scope.county.clone().unwrap_or_default())
+            .bind(scope.person_id.unwrap_or(0))
+            .bind(scope.employer_id.unwrap_or(0))
+            .bind(scope.provider_id.unwrap_or(0))
+            .bind(f.status.clone().unwrap_or_default())
+            .bind(f.kind.clone().unwrap_or_default())
+            .fetch_one(p)
+            .await?;
+        (rows, total)
+    }))
 }
 
 /// One claim in the scope.

@@ -563,19 +563,45 @@ pub async fn file_api(
 }
 
 /// Filter of claim lists.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct ClaimQuery {
     /// Only claims in this status.
     pub status: Option<String>,
+    /// Only claims of this kind.
+    pub kind: Option<String>,
+    /// Page, from 1 (100 claims a page on the list page, 500 in the API).
+    pub page: Option<i64>,
 }
 
-fn status_filter(q: &ClaimQuery) -> Result<Option<&str>, AppError> {
-    match q.status.as_deref().filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => ClaimStatus::parse(s)
-            .map(|s| Some(s.code()))
-            .ok_or_else(|| AppError::field("status", "未知状态 / unknown status")),
-    }
+/// Kinds of claim, with their Chinese names.
+pub const KINDS: [&str; 8] = [
+    "training_subsidy",
+    "skill_upgrade_subsidy",
+    "living_allowance",
+    "pre_job",
+    "on_the_job",
+    "apprenticeship",
+    "equipment_grant",
+    "project_training",
+];
+
+/// The store filter of a query, checked.
+pub fn claim_filter(q: &ClaimQuery, per_page: i64) -> Result<claims::ClaimFilter, AppError> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            ClaimStatus::parse(s)
+                .map(|s| s.code().to_owned())
+                .ok_or_else(|| AppError::field("status", "未知状态 / unknown status"))?,
+        ),
+    };
+    let kind = match q.kind.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(k) if KINDS.contains(&k) => Some(k.to_owned()),
+        Some(_) => return Err(AppError::field("kind", "未知补贴类型 / unknown kind")),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    Ok(claims::ClaimFilter { status, kind, limit: per_page, offset: (page - 1) * per_page })
 }
 
 /// Claims visible to the caller, newest first, with their decisions.
@@ -585,7 +611,7 @@ pub async fn list_api(
     CurrentUser(u): CurrentUser,
     Query(q): Query<ClaimQuery>,
 ) -> Result<Json<Vec<ClaimRow>>, AppError> {
-    Ok(Json(claims::list(&st.db, &scope_of(&u)?, status_filter(&q)?, 500).await?))
+    Ok(Json(claims::page(&st.db, &scope_of(&u)?, &claim_filter(&q, 500)?).await?.0))
 }
 
 /// A claim with its history of status changes and objections.
@@ -605,7 +631,15 @@ async fn detail(st: &AppState, u: &User, id: i64) -> Result<ClaimDetail, AppErro
     let claim = claims::get(&st.db, &scope_of(u)?, id).await?;
     let status_zh = ClaimStatus::parse(&claim.status).map(|s| s.zh()).unwrap_or("").to_owned();
     let events = payments::events(&st.db, id).await?;
-    let objections = payments::objections(&st.db, id).await?;
+    let mut objections = payments::objections(&st.db, id).await?;
+    // Who objected, and how to reach them, is for the reviewers (and auditors) only: the
+    // claimant sees what was objected and how it was resolved.
+    if !matches!(u.role, Role::County | Role::CityAdmin | Role::Auditor) {
+        for o in &mut objections {
+            o.filer_name = "（不公开）".into();
+            o.contact = String::new();
+        }
+    }
     Ok(ClaimDetail { claim, status_zh, events, objections })
 }
 
@@ -738,18 +772,25 @@ pub async fn list_page(
     CurrentUser(u): CurrentUser,
     Query(q): Query<ClaimQuery>,
 ) -> Result<Html<String>, PageError> {
-    let rows = async { Ok::<_, AppError>(claims::list(&st.db, &scope_of(&u)?, status_filter(&q)?, 500).await?) }
-        .await
-        .map_err(|e| PageError::new(e, auth.clone()))?;
+    const PER_PAGE: i64 = 100;
+    let (rows, total) =
+        async { Ok::<_, AppError>(claims::page(&st.db, &scope_of(&u)?, &claim_filter(&q, PER_PAGE)?).await?) }
+            .await
+            .map_err(|e| PageError::new(e, auth.clone()))?;
     let rows: Vec<Json_> = rows.iter().map(row_view).collect();
     let statuses: Vec<(&str, &str)> = ClaimStatus::ALL.iter().map(|s| (s.code(), s.zh())).collect();
+    let kinds: Vec<(&str, &str)> = KINDS.iter().map(|k| (*k, kind_zh(k))).collect();
+    let page = q.page.unwrap_or(1).max(1);
+    let pages = (total + PER_PAGE - 1) / PER_PAGE;
     render_page(
         &st,
         &auth,
         "claims.html",
-        context! { rows => Value::from_serialize(&rows), statuses => statuses, status => q.status.unwrap_or_default(),
-        can_review => u.role == Role::County || u.role == Role::CityAdmin,
-        can_file => u.role == Role::Employer || u.role == Role::Provider },
+        context! { rows => Value::from_serialize(&rows), statuses => statuses, kinds => kinds, kind => q.kind.clone().unwrap_or_default(),
+                          total => total, page => page, pages => pages,
+        status => q.status.unwrap_or_default(),
+               can_review => u.role == Role::County || u.role == Role::CityAdmin,
+               can_file => u.role == Role::Employer || u.role == Role::Provider },
     )
 }
 

@@ -203,18 +203,17 @@ fn yuan(fen: i64) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }
 
-/// `GET /claims.xlsx`: the claims the caller may see (the list page's filter applies).
+/// `GET /claims.xlsx`: the claims the caller may see (the list page's status and kind filters apply).
 pub async fn claims(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
     axum::extract::Query(q): axum::extract::Query<crate::claims::ClaimQuery>,
 ) -> Result<Response, AppError> {
     let scope = crate::claims::scope_of(&u)?;
-    let status = q.status.as_deref().filter(|s| !s.is_empty());
-    if let Some(s) = status {
-        jineng_domain::ClaimStatus::parse(s).ok_or_else(|| AppError::field("status", "未知状态 / unknown status"))?;
-    }
-    let list = jineng_store::claims::list(&st.db, &scope, status, 1_000_000).await?;
+    // Every page of the list's filter.
+    let mut filter = crate::claims::claim_filter(&q, 1_000_000)?;
+    filter.offset = 0;
+    let (list, _) = jineng_store::claims::page(&st.db, &scope, &filter).await?;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();

@@ -226,6 +226,14 @@ async fn an_upheld_objection_rejects_the_claim() {
         assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
         let d = app.api(Some(Role::County), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
         let objection = d["objections"][0]["objection_id"].as_i64().unwrap();
+        assert_eq!(d["objections"][0]["filer_name"], "张某");
+        // The claimant sees the objection but not who made it.
+        let mine = app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/claims/{claim}"), None).await;
+        assert!(
+            mine.body.contains("证书系代考") && !mine.body.contains("张某") && !mine.body.contains("13700000000"),
+            "{}",
+            mine.body
+        );
         let r = app
             .api(
                 Some(Role::County),
@@ -294,6 +302,18 @@ async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
         assert_eq!(r.json()["claim"]["amount_fen"], 10_000_000);
         let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-2", json!({"kind": "equipment_grant", "facility": "training_base", "equipment_value_fen": 1_000_000, "accepted": false})).await;
         assert_eq!(r.json()["claim"]["outcome"], "rejected");
+        // Lists filter by kind and page; an unknown kind is named.
+        let eq = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=equipment_grant", None).await.json();
+        assert_eq!(eq.as_array().unwrap().len(), 2, "{backend}");
+        let p2 = app
+            .api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=equipment_grant&page=2", None)
+            .await
+            .json();
+        assert_eq!(p2.as_array().unwrap().len(), 0);
+        let r = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=bonus", None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let page = app.page(Some(Role::County), Method::GET, "/claims?kind=equipment_grant", &[], false).await;
+        assert!(page.body.contains("共 2 笔"), "{backend}");
     }
 }
 
