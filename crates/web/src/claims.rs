@@ -701,8 +701,20 @@ pub async fn object_api(
     Path(id): Path<i64>,
     Json(b): Json<ObjectionBody>,
 ) -> Result<Response, AppError> {
-    let oid = payments::object(&st.db, id, &b.filer_name, &b.contact, &b.reason, crate::policy::today()).await?;
+    let oid = object(&st, id, &b.filer_name, &b.contact, &b.reason).await?;
     Ok((StatusCode::CREATED, Json(json!({"objection_id": oid}))).into_response())
+}
+
+/// Files a public objection; one contact may file at most five in 15 minutes (the sign-in
+/// throttle's window), so that the notice cannot be flooded.
+async fn object(st: &AppState, claim_id: i64, filer_name: &str, contact: &str, reason: &str) -> Result<i64, AppError> {
+    let key = format!("objection:{}", contact.split_whitespace().collect::<String>());
+    if st.throttle.locked(&key) {
+        return Err(AppError::TooManySubmissions);
+    }
+    let id = payments::object(&st.db, claim_id, filer_name, contact, reason, crate::policy::today()).await?;
+    st.throttle.fail(&key);
+    Ok(id)
 }
 
 /// How an objection is resolved.
@@ -955,10 +967,7 @@ pub async fn object_form(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<ObjectionForm>,
 ) -> Result<Response, PageError> {
-    match payments::object(&st.db, id, &f.filer_name, &f.contact, &f.reason, crate::policy::today())
-        .await
-        .map_err(AppError::from)
-    {
+    match object(&st, id, &f.filer_name, &f.contact, &f.reason).await {
         Ok(_) => Ok(render_page(&st, &auth, "notice.html", context! { rows => Vec::<Json_>::new(), done => true })?
             .into_response()),
         Err(e @ AppError::Invalid(_)) => {

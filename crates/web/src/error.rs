@@ -29,6 +29,9 @@ pub enum AppError {
     /// 429: too many wrong passwords.
     #[error("密码错误次数过多，请15分钟后再试 / too many wrong passwords, try again in 15 minutes")]
     TooManyAttempts,
+    /// 429: too many public submissions from one contact.
+    #[error("提交过于频繁，请15分钟后再试 / too many submissions, try again in 15 minutes")]
+    TooManySubmissions,
     /// 500: details are logged, never sent.
     #[error("服务器内部错误 / internal error")]
     Internal(String),
@@ -44,7 +47,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts | AppError::TooManySubmissions => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,6 +62,7 @@ impl AppError {
             AppError::Invalid(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyAttempts => "too_many_attempts",
+            AppError::TooManySubmissions => "too_many_submissions",
             AppError::Internal(_) => "internal",
         }
     }

@@ -117,6 +117,41 @@ async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balanc
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let objection = r.json()["objection_id"].as_i64().unwrap();
+        // One contact cannot flood the notice: the sixth objection in 15 minutes waits.
+        for i in 0..5 {
+            let r = app
+                .api(
+                    None,
+                    Method::POST,
+                    &format!("/api/v1/notice/{claim}/objections"),
+                    Some(json!({"filer_name": "刷屏者", "contact": "flood@example.cn", "reason": format!("第{i}条")})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{backend}: {i}");
+        }
+        let r = app
+            .api(
+                None,
+                Method::POST,
+                &format!("/api/v1/notice/{claim}/objections"),
+                Some(json!({"filer_name": "刷屏者", "contact": "flood@example.cn", "reason": "再来"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{backend}: {}", r.body);
+        // The county dismisses the five.
+        let d = app.api(Some(Role::County), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
+        for o in d["objections"].as_array().unwrap().iter().filter(|o| o["filer_name"] == "刷屏者") {
+            let id = o["objection_id"].as_i64().unwrap();
+            let r = app
+                .api(
+                    Some(Role::County),
+                    Method::POST,
+                    &format!("/api/v1/objections/{id}"),
+                    Some(json!({"uphold": false, "resolution": "内容与本申请无关"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NO_CONTENT);
+        }
         let after_notice = today() + Days::new(8);
         assert!(payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", after_notice)
             .await
