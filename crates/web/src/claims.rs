@@ -825,6 +825,16 @@ async fn claim_page(
 ) -> Result<Html<String>, PageError> {
     let d = detail(st, u, id).await.map_err(|e| PageError::new(e, auth.clone()))?;
     let decision: Json_ = serde_json::from_str(&d.claim.decision).unwrap_or_default();
+    // The plan's words for each clause that decided it.
+    let quotes: Vec<(String, &str)> = decision["clauses"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str())
+                .filter_map(|c| jineng_policy::clauses::quote(c).map(|q| (c.to_owned(), q)))
+                .collect()
+        })
+        .unwrap_or_default();
     let reviewer = matches!(u.role, Role::County | Role::CityAdmin);
     // Contacts of objectors are for reviewers only.
     let objections: Vec<Json_> = d
@@ -845,7 +855,7 @@ async fn claim_page(
         "claim.html",
         context! { c => Value::from_serialize(row_view(&d.claim)), decision => Value::from_serialize(&decision),
         events => Value::from_serialize(&events), objections => Value::from_serialize(&objections),
-        reviewer => reviewer, error => error },
+        reviewer => reviewer, error => error, quotes => quotes },
     )
 }
 

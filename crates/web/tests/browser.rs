@@ -250,6 +250,26 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         assert_eq!(number(&cell), fund["balance_fen"].as_i64().unwrap(), "{backend}: {cell}");
         std::fs::write(shots.join(format!("{backend}-payments.png")), c.screenshot().await.unwrap()).unwrap();
 
+        // An employer signs in and files an equipment claim on the page.
+        let employer = summary.logins.iter().find(|l| l.role == users::Role::Employer).unwrap();
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        // Signing out lands on the sign-in page; only then go on, so no request races the sign-out.
+        c.wait().for_element(Locator::Id("username")).await.unwrap();
+        c.goto(&format!("{base}/claims/new")).await.unwrap();
+        c.wait().for_element(Locator::Id("username")).await.unwrap().send_keys(&employer.username).await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys(&employer.password).await.unwrap();
+        c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("kind")).await.unwrap();
+        c.find(Locator::Css("#kind option[value='equipment_grant']")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("equipment_value_yuan")).await.unwrap().send_keys("1,200,000").await.unwrap();
+        c.find(Locator::Css("input[name='accepted']")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Id("acceptance_ref")).await.unwrap().send_keys("驻人社验〔2021〕8号").await.unwrap();
+        std::fs::write(shots.join(format!("{backend}-claim-form.png")), c.screenshot().await.unwrap()).unwrap();
+        c.find(Locator::Id("submit-claim")).await.unwrap().click().await.unwrap();
+        let outcome = c.wait().for_element(Locator::Id("outcome")).await.unwrap().text().await.unwrap();
+        assert!(outcome.contains("¥240,000.00"), "{backend}: 20 % of 1,200,000 yuan: {outcome}");
+        std::fs::write(shots.join(format!("{backend}-employer-claim.png")), c.screenshot().await.unwrap()).unwrap();
+
         c.close().await.unwrap();
         server.abort();
         let _ = std::fs::remove_dir_all(&profile);

@@ -318,6 +318,38 @@ async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
             (Some("on_the_job"), Some("approved"), Some(60_000)),
             "{backend}: {c}"
         );
+        // The page form: a double click submits the same form key twice and files one claim.
+        let form = [
+            ("key", "page-form-1"),
+            ("kind", "equipment_grant"),
+            ("facility", "training_base"),
+            ("equipment_value_yuan", "250,000.00"),
+            ("accepted", "1"),
+            ("acceptance_ref", "驻人社验〔2021〕8号"),
+        ];
+        let (a, b) = tokio::join!(
+            app.page(Some(Role::Employer), Method::POST, "/claims", &form, true),
+            app.page(Some(Role::Employer), Method::POST, "/claims", &form, true)
+        );
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER),
+            "{backend}: {} {}",
+            a.body,
+            b.body
+        );
+        assert_eq!(a.headers["location"], b.headers["location"], "{backend}: the same claim");
+        let claim =
+            app.page(Some(Role::Employer), Method::GET, a.headers["location"].to_str().unwrap(), &[], false).await;
+        assert!(
+            claim.body.contains("设施设备补助") && claim.body.contains("¥50,000.00"),
+            "{backend}: 20 % of 250,000 yuan"
+        );
+        // A bad amount is named on the form, nothing filed.
+        let bad = [("key", "page-form-2"), ("kind", "equipment_grant"), ("equipment_value_yuan", "12.345")];
+        let r = app.page(Some(Role::Employer), Method::POST, "/claims", &bad, true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("equipment_value_yuan"));
         // Without a key the API refuses; the worker cannot file for an employer.
         let r = app.api(Some(Role::Employer), Method::POST, "/api/v1/claims", Some(body.clone())).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -339,7 +371,7 @@ async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
         assert_eq!(r.json()["claim"]["outcome"], "rejected");
         // Lists filter by kind and page; an unknown kind is named.
         let eq = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=equipment_grant", None).await.json();
-        assert_eq!(eq.as_array().unwrap().len(), 2, "{backend}");
+        assert_eq!(eq.as_array().unwrap().len(), 3, "{backend}");
         let p2 = app
             .api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=equipment_grant&page=2", None)
             .await
@@ -348,7 +380,7 @@ async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
         let r = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=bonus", None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let page = app.page(Some(Role::County), Method::GET, "/claims?kind=equipment_grant", &[], false).await;
-        assert!(page.body.contains("共 2 笔"), "{backend}");
+        assert!(page.body.contains("共 3 笔"), "{backend}");
     }
 }
 
