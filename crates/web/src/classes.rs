@@ -326,9 +326,9 @@ pub async fn create_class(
 /// An action form.
 #[derive(Deserialize)]
 pub struct ActionForm {
-    action: String,
+    pub(crate) action: String,
     #[serde(default)]
-    reason: String,
+    pub(crate) reason: String,
 }
 
 /// `POST /classes/{id}/actions`
