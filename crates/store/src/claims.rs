@@ -478,16 +478,19 @@ pub async fn histories(db: &Db, person_ids: &[i64]) -> Result<Vec<History>> {
 /// Employers by credit code (for the case's `employers`).
 pub async fn employers_by_code(db: &Db, codes: &[String]) -> Result<Vec<EmployerFact>> {
     let mut out = Vec::new();
-    for code in codes {
-        let e: Option<EmployerFact> = with_pool!(db, |p| {
-            sqlx::query_as(
-            "SELECT employer_id, credit_code, name, kind, insured, county_code FROM employer WHERE credit_code = $1"
-        )
-        .bind(code)
-        .fetch_optional(p)
-        .await?
+    for part in codes.chunks(1000) {
+        let rows: Vec<EmployerFact> = with_pool!(db, |p| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT employer_id, credit_code, name, kind, insured, county_code FROM employer WHERE credit_code IN (",
+            );
+            let mut list = qb.separated(", ");
+            for code in part {
+                list.push_bind(code);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(p).await?
         });
-        out.extend(e);
+        out.extend(rows);
     }
     Ok(out)
 }

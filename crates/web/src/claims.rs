@@ -93,14 +93,16 @@ pub fn case_of(hs: &[&History], employers: &[EmployerFact], extra_granted: Vec<J
 
 /// The employers a set of histories refers to, plus `also`.
 async fn employers_of(db: &Db, hs: &[&History], also: Option<&str>) -> Result<Vec<EmployerFact>, AppError> {
-    let mut codes = BTreeSet::new();
-    for h in hs {
-        codes.extend(h.trainings.iter().filter_map(|t| t.employer_code.clone()));
-        codes.extend(h.granted.iter().filter_map(|g| g.employer_code.clone()));
-        codes.extend(h.employments.iter().map(|e| e.employer_code.clone()));
-    }
+    let mut codes: BTreeSet<String> = hs.iter().flat_map(|h| employer_codes(h)).collect();
     codes.extend(also.map(str::to_owned));
     Ok(claims::employers_by_code(db, &codes.into_iter().collect::<Vec<_>>()).await?)
+}
+
+/// The credit codes of the employers one history refers to.
+fn employer_codes(h: &History) -> BTreeSet<String> {
+    let trainings = h.trainings.iter().filter_map(|t| t.employer_code.clone());
+    let granted = h.granted.iter().filter_map(|g| g.employer_code.clone());
+    trainings.chain(granted).chain(h.employments.iter().map(|e| e.employer_code.clone())).collect()
 }
 
 /// Decides `case` and returns each decision as JSON, by claim id, with the case's text.
@@ -173,15 +175,13 @@ pub async fn prepare_for_certificates(
         reading += t.elapsed();
         let t = std::time::Instant::now();
         let mut out = Vec::with_capacity(chunk.len() * 2);
+        // The employers the chunk refers to, read once; each case gets its own.
+        let refs: Vec<&History> = hs.iter().collect();
+        let all_employers = employers_of(&st.db, &refs, None).await?;
         for h in &hs {
-            let employers = if h.employments.is_empty()
-                && h.granted.iter().all(|g| g.employer_code.is_none())
-                && h.trainings.iter().all(|t| t.employer_code.is_none())
-            {
-                Vec::new()
-            } else {
-                employers_of(&st.db, &[h], None).await?
-            };
+            let codes = employer_codes(h);
+            let employers: Vec<EmployerFact> =
+                all_employers.iter().filter(|e| codes.contains(&e.credit_code)).cloned().collect();
             out.extend(claims_for_person(h, &employers, &by_person[&h.person.person_id], &params, &region)?);
         }
         deciding += t.elapsed();
