@@ -85,6 +85,37 @@ macro_rules! move_claim {
     }};
 }
 
+/// Puts `$amount` fen into fund `$fund` inside transaction `$tx` and writes the fund entry
+/// (`allocation`, `refund` or `recovery`) with the balance after it; evaluates to that balance.
+macro_rules! credit_fund {
+    ($tx:ident, $fund:expr, $kind:expr, $amount:expr, $claim:expr, $actor:expr, $note:expr, $t:expr) => {{
+        let (fund, kind, amount, claim, actor, note, t): (&str, &str, i64, Option<i64>, i64, &str, _) =
+            ($fund, $kind, $amount, $claim, $actor, $note, $t);
+        let balance: i64 = sqlx::query_scalar(
+            "UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3 RETURNING balance_fen",
+        )
+        .bind(amount)
+        .bind(t)
+        .bind(fund)
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, claim_id, actor, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(fund)
+        .bind(kind)
+        .bind(amount)
+        .bind(balance)
+        .bind(claim)
+        .bind(actor)
+        .bind(note.trim())
+        .bind(t)
+        .execute(&mut *$tx)
+        .await?;
+        balance
+    }};
+}
+
 /// One claim's state as the workflow needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct ClaimState {
@@ -403,23 +434,7 @@ pub async fn allocate(db: &Db, actor: i64, fund: &str, amount_fen: i64, note: &s
     }
     let t = now();
     Ok(in_tx!(db, |tx| {
-        let balance: i64 = sqlx::query_scalar(
-            "UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3 RETURNING balance_fen",
-        )
-        .bind(amount_fen)
-        .bind(t)
-        .bind(fund)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, actor, note, at) VALUES ($1, 'allocation', $2, $3, $4, $5, $6)")
-            .bind(fund)
-            .bind(amount_fen)
-            .bind(balance)
-            .bind(actor)
-            .bind(note.trim())
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
+        let balance = credit_fund!(tx, fund, "allocation", amount_fen, None, actor, note, t);
         audit::record(
             &mut *tx,
             Some(actor),
@@ -698,22 +713,7 @@ pub async fn fail_payment(db: &Db, actor: i64, payment_id: i64, reason: &str) ->
         };
         let fund: String =
             sqlx::query_scalar("SELECT fund FROM claim WHERE claim_id = $1").bind(claim_id).fetch_one(&mut *tx).await?;
-        let balance: i64 = sqlx::query_scalar("UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3 RETURNING balance_fen")
-            .bind(amount)
-            .bind(t)
-            .bind(&fund)
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, claim_id, actor, note, at) VALUES ($1, 'refund', $2, $3, $4, $5, $6, $7)")
-            .bind(&fund)
-            .bind(amount)
-            .bind(balance)
-            .bind(claim_id)
-            .bind(actor)
-            .bind(reason.trim())
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
+        credit_fund!(tx, &fund, "refund", amount, Some(claim_id), actor, reason, t);
         move_claim!(
             tx,
             claim_id,
@@ -742,22 +742,7 @@ pub async fn record_recovery(db: &Db, actor: i64, claim_id: i64, note: &str) -> 
     in_tx!(db, |tx| {
         move_claim!(tx, claim_id, from, to, ClaimAction::Recover, Some(actor), note, t);
         if s.amount_fen > 0 {
-            let balance: i64 = sqlx::query_scalar("UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3 RETURNING balance_fen")
-                .bind(s.amount_fen)
-                .bind(t)
-                .bind(&s.fund)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, claim_id, actor, note, at) VALUES ($1, 'recovery', $2, $3, $4, $5, $6, $7)")
-                .bind(&s.fund)
-                .bind(s.amount_fen)
-                .bind(balance)
-                .bind(claim_id)
-                .bind(actor)
-                .bind(note.trim())
-                .bind(t)
-                .execute(&mut *tx)
-                .await?;
+            credit_fund!(tx, &s.fund, "recovery", s.amount_fen, Some(claim_id), actor, note, t);
         }
     });
     Ok(())
