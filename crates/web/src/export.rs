@@ -13,7 +13,8 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn attachment(bytes: Vec<u8>, filename: &str) -> Response {
+/// An .xlsx download named `filename` (UTF-8, percent-encoded), with `fallback` for old clients.
+pub(crate) fn xlsx_download(bytes: Vec<u8>, filename: &str, fallback: &str) -> Response {
     let encoded: String = filename
         .bytes()
         .map(|b| {
@@ -27,7 +28,7 @@ fn attachment(bytes: Vec<u8>, filename: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, XLSX.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}")),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")),
         ],
         bytes,
     )
@@ -145,7 +146,7 @@ pub async fn record(
         .collect();
     sheet(&mut wb, "补贴", &["编号", "补贴类型", "日期", "审核结果", "金额(元)", "状态"], &rows).map_err(xerr)?;
     let bytes = wb.save_to_buffer().map_err(xerr)?;
-    Ok(attachment(bytes, &format!("电子培训档案-{}.xlsx", p.name)))
+    Ok(xlsx_download(bytes, &format!("电子培训档案-{}.xlsx", p.name), "export.xlsx"))
 }
 
 /// `GET /classes.xlsx`: the classes the caller may see.
@@ -196,7 +197,7 @@ pub async fn classes(State(st): State<AppState>, CurrentUser(u): CurrentUser) ->
         &rows,
     )
     .map_err(xerr)?;
-    Ok(attachment(wb.save_to_buffer().map_err(xerr)?, "培训班.xlsx"))
+    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "培训班.xlsx", "export.xlsx"))
 }
 
 fn yuan(fen: i64) -> String {
@@ -280,7 +281,7 @@ pub async fn claims(
             ws.write_string(row, 8 + c as u16, v).map_err(xerr)?;
         }
     }
-    Ok(attachment(wb.save_to_buffer().map_err(xerr)?, "补贴申请.xlsx"))
+    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "补贴申请.xlsx", "export.xlsx"))
 }
 
 /// `GET /payments.xlsx`: every payment, with its batch and status.
@@ -334,5 +335,5 @@ pub async fn payments(State(st): State<AppState>) -> Result<Response, AppError> 
         ws.write_string(row, 11, (p.updated_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
             .map_err(xerr)?;
     }
-    Ok(attachment(wb.save_to_buffer().map_err(xerr)?, "拨付明细.xlsx"))
+    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "拨付明细.xlsx", "export.xlsx"))
 }

@@ -7,40 +7,17 @@ use crate::views;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use jineng_store::roster::{self, Imported};
 use jineng_store::training;
 use jineng_store::users::{Role, User};
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn xlsx(bytes: Vec<u8>, filename: &str) -> Response {
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'.' || b == b'-' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, XLSX.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"roster.xlsx\"; filename*=UTF-8''{encoded}")),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 /// `GET /roster-template.xlsx`: the roster template.
 pub async fn template() -> Result<Response, AppError> {
     let bytes = roster::template().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(xlsx(bytes, "花名册模板.xlsx"))
+    Ok(crate::export::xlsx_download(bytes, "花名册模板.xlsx", "roster.xlsx"))
 }
 
 fn provider_scope(u: &User) -> Option<i64> {
@@ -158,5 +135,5 @@ pub async fn report(
     training::get_class(&st.db, &scope, id).await?;
     let errors = roster::errors_of(&st.db, id, import).await?;
     let bytes = roster::error_report(&errors).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(xlsx(bytes, &format!("花名册错误报告-{id}-{import}.xlsx")))
+    Ok(crate::export::xlsx_download(bytes, &format!("花名册错误报告-{id}-{import}.xlsx"), "roster.xlsx"))
 }
