@@ -411,11 +411,9 @@ pub async fn claims(n: usize, database: &str) -> Result<()> {
     let t = Instant::now();
     let certs = jineng_store::demo::bench_certificates(&db, n, 2019).await?;
     println!("issued {} certificates in {:.1} s ({})", certs.len(), t.elapsed().as_secs_f64(), db.backend());
-    let st = jineng_web::AppState::new(db.clone());
     let before = crate::peak_memory_kb().unwrap_or(0);
     let t = Instant::now();
-    let filed =
-        jineng_web::claims::prepare_for_certificates(&st, None, &certs).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let filed = jineng_store::claims::prepare::for_certificates(&db, None, &certs).await?;
     let took = t.elapsed().as_secs_f64();
     let by_kind = jineng_store::claims::count_by_kind(&db).await?;
     println!(

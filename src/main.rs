@@ -314,7 +314,7 @@ async fn main() -> Result<()> {
             })
             .await?;
             bar.finish_and_clear();
-            let claims = jineng_web::claims::demo_claims(&db, &summary).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let claims = demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await?;
             println!(
                 "演示数据已生成 demo ready in {:.1} s: {} 人 people, {} 个培训班 classes, {} 人次 person-times ({})",
                 started.elapsed().as_secs_f64(),
@@ -436,7 +436,7 @@ async fn main() -> Result<()> {
         }
         Command::User { database, username, role, scope, name } => {
             let db = open(&database, None).await?;
-            let role = jineng_store::users::Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
+            let role = jineng_domain::Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
             let password = std::env::var("JINENG_NEW_PASSWORD")
                 .unwrap_or_else(|_| jineng_store::users::random_token()[..16].to_owned());
             jineng_store::users::create(

@@ -15,6 +15,7 @@ pub mod kind;
 pub mod level;
 pub mod money;
 pub mod plan;
+pub mod role;
 
 pub use area::AreaCode;
 pub use claim_status::{ClaimAction, ClaimStatus};
@@ -27,3 +28,4 @@ pub use kind::TrainingKind;
 pub use level::SkillLevel;
 pub use money::Money;
 pub use plan::{Plan, TargetValue};
+pub use role::Role;

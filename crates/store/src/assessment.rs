@@ -151,11 +151,7 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
         .bind(actor)
         .bind(t)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict("assessment: this trainee is assessed already".into()),
-            other => other,
-        })?;
+        .await?;
         let mut certificate = None;
         if r.passed {
             let id: i64 = sqlx::query_scalar(
@@ -172,11 +168,7 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
             .bind(r.assessed_on)
             .bind(t)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict("certificate_serial: the serial is used by this body already".into()),
-                other => other,
-            })?;
+            .await?;
             certificate = Some(id);
             // A pass completes the training: one person-time toward the targets.
             let _completion: i64 = crate::training::complete_in!(tx, actor, enrolment, r.assessed_on);

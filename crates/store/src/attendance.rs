@@ -102,11 +102,7 @@ pub async fn check_in(
         .bind(method)
         .bind(actor)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict("attendance: already checked in that day".into()),
-            other => other,
-        })?;
+        .await?;
         audit::record(
             &mut *tx,
             actor,

@@ -5,7 +5,8 @@
 //! Everything is derived from the plan loaded in the database and a seed; nothing here is
 //! specific to one city except optional occupation hints keyed by program code.
 
-use crate::users::{self, Role};
+use crate::users;
+use jineng_domain::Role;
 use crate::{plan, Db, Result};
 use chrono::{Datelike, Days, NaiveDate};
 use jineng_domain::{AreaCode, CreditCode, IdNumber, TrainingKind};
@@ -694,4 +695,43 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
     db.reset_sequences().await?;
     db.analyze().await?;
     Ok(people.iter().map(|p| (p.id, p.id)).collect())
+}
+
+/// The demo's claims: prepared and decided from the demo certificates; in the county with the
+/// most claims published ten days before `today` and paid, in the next one published `today`
+/// (on notice); elsewhere awaiting the county's review. Returns a line for the console.
+pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Result<String> {
+    use crate::claims::{self, ClaimScope};
+    let filed = claims::prepare::for_certificates(db, None, &summary.certificates).await?;
+    let user = |role: Role| summary.logins.iter().find(|l| l.role == role);
+    let (Some(admin), Some(finance)) = (user(Role::CityAdmin), user(Role::Finance)) else {
+        return Ok(format!("{filed} 笔补贴申请 claims"));
+    };
+    let admin = users::authenticate(db, &admin.username, &admin.password).await?.map(|u| u.user_id);
+    let finance = users::authenticate(db, &finance.username, &finance.password).await?.map(|u| u.user_id);
+    let (Some(admin), Some(finance)) = (admin, finance) else { return Ok(format!("{filed} 笔补贴申请 claims")) };
+    // The two counties with the most claims.
+    let mut per_county: std::collections::BTreeMap<String, usize> = Default::default();
+    for c in claims::list(db, &ClaimScope::default(), Some("decided"), 10_000_000).await? {
+        *per_county.entry(c.county_code).or_default() += 1;
+    }
+    let mut counties: Vec<(String, usize)> = per_county.into_iter().collect();
+    counties.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let mut paid = 0;
+    let mut on_notice = 0;
+    if let Some(c) = counties.first() {
+        let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
+        crate::review::approve_and_publish_all(db, admin, &scope, today - Days::new(10)).await?;
+        for fund in ["employment_subsidy_fund", "unemployment_insurance_fund"] {
+            if let Some(b) = crate::payments::create_batch(db, finance, fund, today).await? {
+                crate::payments::approve_batch(db, finance, b.batch_id).await?;
+                paid += b.payments;
+            }
+        }
+    }
+    if let Some(c) = counties.get(1) {
+        let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
+        on_notice = crate::review::approve_and_publish_all(db, admin, &scope, today).await?;
+    }
+    Ok(format!("{filed} 笔补贴申请 claims: {paid} 已拨付 paid, {on_notice} 公示中 on notice, the rest awaiting review"))
 }

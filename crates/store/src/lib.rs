@@ -10,16 +10,19 @@ pub mod catalog;
 pub mod claims;
 pub mod demo;
 mod error;
+pub mod funds;
+pub mod notice;
 pub mod orgs;
 pub mod parameters;
 pub mod payments;
 pub mod people;
 pub mod plan;
+pub mod review;
 pub mod roster;
 pub mod training;
 pub mod users;
 
-pub use error::StoreError;
+pub use error::{conflict_of, Conflict, StoreError};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

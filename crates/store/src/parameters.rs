@@ -60,3 +60,21 @@ pub async fn schedule(db: &Db, actor: i64, key: &str, from: NaiveDate, value: i6
     });
     Ok(())
 }
+
+/// The parameters in force: the shipped file plus the values the city scheduled. A value that
+/// no longer fits the parameter's rules was checked when scheduled and is skipped, not applied.
+pub async fn effective(db: &Db) -> Result<jineng_policy::Params> {
+    let mut p = jineng_policy::Params::shipped();
+    for v in scheduled(db).await? {
+        if let Some(k) = jineng_policy::Key::parse(&v.key) {
+            let source = format!("{}（{} 设定 set by {}）", v.source, v.created_at.format("%Y-%m-%d"), v.created_by);
+            let _ = p.schedule(k, v.from_date, v.value, &source);
+        }
+    }
+    Ok(p)
+}
+
+/// The area code of the plan's region (e.g. `411700`), against which S7 checks place.
+pub async fn region(db: &Db) -> Result<String> {
+    Ok(crate::plan::current_plan(db).await?.plan.region_code.to_string())
+}

@@ -2,6 +2,7 @@
 
 use crate::audit::{self, Actor};
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use chrono::NaiveDate;
 use jineng_domain::{GroupMembership, IdNumber, Invalid};
 use serde::Serialize;
 
@@ -355,3 +356,34 @@ pub async fn add_group(db: &Db, actor: Actor, person_id: i64, group: &str, from:
     });
     Ok(())
 }
+
+/// Records that `person_id` works for `employer_id` from `from` (as the employer declared with a
+/// claim); a second declaration of the same start is a no-op.
+pub async fn record_employment(db: &Db, actor: Actor, person_id: i64, employer_id: i64, from: NaiveDate) -> Result<()> {
+    let t = now();
+    in_tx!(db, |tx| {
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO employment (person_id, employer_id, from_date, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (person_id, employer_id, from_date) DO NOTHING RETURNING employment_id",
+        )
+        .bind(person_id)
+        .bind(employer_id)
+        .bind(from)
+        .bind(t)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            audit::record(
+                &mut *tx,
+                actor,
+                "create",
+                "employment",
+                &id.to_string(),
+                &serde_json::json!({"person_id": person_id, "employer_id": employer_id, "from": from}),
+            )
+            .await?;
+        }
+    });
+    Ok(())
+}
+

@@ -17,7 +17,14 @@ pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
         with_pool!(db, |p| sqlx::query_as("SELECT plan_id FROM plan LIMIT 1").fetch_optional(p).await?);
     if let Some((id,)) = existing {
         if id != plan.plan.id {
-            return Err(StoreError::Conflict(format!("database holds plan {id}, not {}", plan.plan.id)));
+            return Err(StoreError::invalid(
+                "plan",
+                jineng_domain::Invalid::new(
+                    "plan.other",
+                    format!("数据库中已是计划 {id}"),
+                    format!("the database holds plan {id}, not {}", plan.plan.id),
+                ),
+            ));
         }
         return Ok(false);
     }

@@ -1,20 +1,53 @@
 //! Published catalogs (M2), public: occupations (national and the city's supplementary list),
 //! subsidised projects, listed providers and assessment bodies. The city admin maintains them.
 
-use crate::auth::{Auth, CsrfForm, CurrentUser};
-use crate::error::AppError;
-use crate::pages::{render_page, PageError};
-use crate::AppState;
+use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN};
+use crate::error::{AppError, ErrorBody};
+use crate::guard::CsrfForm;
+use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use axum::Json;
 use jineng_domain::SkillLevel;
 use jineng_store::catalog::{self, Occupation, Project, ProjectInput, CITY_OCCUPATION_LIMIT};
 use jineng_store::orgs::{self, OrgKind};
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        Route::get("/catalog", Public, catalog_page),
+        Route::get("/catalog/manage", Roles(ADMIN), manage_page_get),
+        Route::post("/catalog/manage", Roles(ADMIN), manage_form),
+        Route::get("/api/v1/catalog/occupations", Public, list_occupations),
+        Route::post("/api/v1/catalog/occupations", Roles(ADMIN), create_city_occupation),
+        Route::put("/api/v1/catalog/occupations/{code}/status", Roles(ADMIN), set_occupation_status),
+        Route::get("/api/v1/catalog/projects", Public, list_projects),
+        Route::post("/api/v1/catalog/projects", Roles(ADMIN), create_project),
+        Route::put("/api/v1/catalog/projects/{id}", Roles(ADMIN), update_project),
+        Route::get("/api/v1/catalog/providers", Public, list_providers),
+        Route::get("/api/v1/catalog/assessment-bodies", Public, list_bodies),
+    ]
+}
+
+/// The API of this module.
+#[derive(OpenApi)]
+#[openapi(paths(
+    list_occupations,
+    create_city_occupation,
+    set_occupation_status,
+    list_projects,
+    create_project,
+    update_project,
+    list_providers,
+    list_bodies
+))]
+pub struct Api;
 
 /// Search.
 #[derive(Deserialize, IntoParams)]
@@ -86,7 +119,7 @@ pub struct CityOccupationInput {
 
 /// Add an occupation to the city's supplementary list (at most ten; the eleventh is refused).
 #[utoipa::path(post, path = "/api/v1/catalog/occupations", request_body = CityOccupationInput,
-    responses((status = 201), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+    responses((status = 201), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_city_occupation(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -143,14 +176,14 @@ fn project_input(b: ProjectBody) -> Result<ProjectInput, AppError> {
 }
 
 /// Add a subsidised project (occupation, level, class hours, subsidy standard).
-#[utoipa::path(post, path = "/api/v1/catalog/projects", request_body = ProjectBody, responses((status = 201, body = crate::api::Created), (status = 422, body = crate::api::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/catalog/projects", request_body = ProjectBody, responses((status = 201, body = crate::common::Created), (status = 422, body = ErrorBody)))]
 pub async fn create_project(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
     Json(b): Json<ProjectBody>,
-) -> Result<(StatusCode, Json<crate::api::Created>), AppError> {
+) -> Result<(StatusCode, Json<crate::common::Created>), AppError> {
     let id = catalog::create_project(&st.db, Some(u.user_id), &project_input(b)?).await?;
-    Ok((StatusCode::CREATED, Json(crate::api::Created { id })))
+    Ok((StatusCode::CREATED, Json(crate::common::Created { id })))
 }
 
 /// Update a subsidised project.
@@ -182,7 +215,7 @@ pub async fn catalog_page(
             projects => Value::from_serialize(catalog::projects(&st.db, true).await?),
             providers => Value::from_serialize(listed(&st, OrgKind::Provider).await?),
             bodies => Value::from_serialize(listed(&st, OrgKind::AssessmentBody).await?),
-            is_admin => auth.user.as_ref().is_some_and(|u| u.role == jineng_store::users::Role::CityAdmin),
+            is_admin => auth.user.as_ref().is_some_and(|u| u.role == jineng_domain::Role::CityAdmin),
             limit => CITY_OCCUPATION_LIMIT,
         })
     }
@@ -212,7 +245,7 @@ fn manage_page(
 }
 
 /// `GET /catalog/manage`
-pub async fn manage_get(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
+pub async fn manage_page_get(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
     let occ = catalog::occupations(&st.db, false, "").await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let projects = catalog::projects(&st.db, false).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     manage_page(&st, &auth, occ, projects, None)
@@ -234,7 +267,7 @@ pub struct ManageForm {
 }
 
 /// `POST /catalog/manage`
-pub async fn manage_post(
+pub async fn manage_form(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
@@ -290,16 +323,15 @@ pub async fn manage_post(
         }
     }
     .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/catalog/manage").into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::NotFound)) => {
-            let occ =
-                catalog::occupations(&st.db, false, "").await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
-            let projects =
-                catalog::projects(&st.db, false).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
-            let page = manage_page(&st, &auth, occ, projects, Some(e.message()))?;
-            Ok((e.status(), page).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    // What the form names and the catalog lacks is a mistake in the form, shown on it.
+    let result = result.map(|()| "/catalog/manage".to_owned()).map_err(|e| match e {
+        AppError::NotFound => AppError::BadRequest("目录中没有该条目 / no such entry in the catalog".into()),
+        e => e,
+    });
+    form_result(auth, result, |e, auth| async move {
+        let occ = catalog::occupations(&st.db, false, "").await.page(&auth)?;
+        let projects = catalog::projects(&st.db, false).await.page(&auth)?;
+        manage_page(&st, &auth, occ, projects, Some(e.message()))
+    })
+    .await
 }

@@ -1,11 +1,16 @@
+//! One error type for every handler. The API answers with the JSON envelope
+//! `{"error": {"code", "message", "fields"}}`; pages render the same error as HTML (the
+//! render module's `PageError`). Internal details are logged, never sent.
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jineng_store::StoreError;
+use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-/// Every error a handler can return. API routes answer with the JSON envelope
-/// `{"error": {"code", "message", "fields"}}`; pages render the same error as HTML.
+/// Every error a handler can return.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 401
@@ -17,9 +22,14 @@ pub enum AppError {
     /// 404
     #[error("未找到 / not found")]
     NotFound,
-    /// 409
-    #[error("{0}")]
-    Conflict(String),
+    /// 409: the thing exists already or changed meanwhile; the field it concerns, if one.
+    #[error("{message}")]
+    Conflict {
+        /// Words for people.
+        message: String,
+        /// The input field it concerns.
+        field: Option<&'static str>,
+    },
     /// 422 with field errors.
     #[error("输入有误 / invalid input")]
     Invalid(BTreeMap<String, String>),
@@ -44,7 +54,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyAttempts | AppError::TooManySubmissions => StatusCode::TOO_MANY_REQUESTS,
@@ -58,7 +68,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::NotFound => "not_found",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict { .. } => "conflict",
             AppError::Invalid(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyAttempts => "too_many_attempts",
@@ -72,10 +82,17 @@ impl AppError {
         AppError::Invalid(BTreeMap::from([(field.to_owned(), reason.to_string())]))
     }
 
-    /// Field errors, if any.
+    /// Whether the person who filled a form can mend it (the form is shown again with the
+    /// errors) rather than an error page.
+    pub fn is_input_mistake(&self) -> bool {
+        matches!(self, AppError::Invalid(_) | AppError::Conflict { .. } | AppError::BadRequest(_))
+    }
+
+    /// Field errors, if any (a conflict on a field counts as one).
     pub fn fields(&self) -> BTreeMap<String, String> {
         match self {
             AppError::Invalid(f) => f.clone(),
+            AppError::Conflict { message, field: Some(field) } => BTreeMap::from([((*field).to_owned(), message.clone())]),
             _ => BTreeMap::new(),
         }
     }
@@ -94,19 +111,18 @@ impl AppError {
             other => other.to_string(),
         }
     }
+
+    /// The JSON envelope of this error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody { error: ErrorDetail { code: self.code().into(), message: self.message(), fields: self.fields() } }
+    }
 }
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(what) => AppError::Conflict(match what.as_str() {
-                w if w.contains("id_number") => "身份证号已登记 / this ID number is already registered".into(),
-                w if w.contains("credit_code") => "统一社会信用代码已存在 / this credit code exists already".into(),
-                w if w.contains("username") => "用户名已存在 / username taken".into(),
-                w if w.contains("enrolment") => "已报名该班 / already enrolled in this class".into(),
-                _ => "记录已存在 / already exists".into(),
-            }),
+            StoreError::Conflict(c) => AppError::Conflict { message: c.reason.to_string(), field: c.field },
             StoreError::Invalid { field, reason } => AppError::field(&field, reason),
             StoreError::Rows(rows) => AppError::Invalid(rows.into_iter().map(|(k, v)| (k, v.to_string())).collect()),
             other => AppError::Internal(other.to_string()),
@@ -114,11 +130,34 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<minijinja::Error> for AppError {
+    fn from(e: minijinja::Error) -> Self {
+        AppError::Internal(format!("template: {e:#}"))
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": {"code": self.code(), "message": self.message(), "fields": self.fields()}
-        });
-        (self.status(), Json(body)).into_response()
+        (self.status(), Json(self.body())).into_response()
     }
+}
+
+/// The error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Error detail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, `bad_request`,
+    /// `payload_too_large`, `unsupported_media_type`, `method_not_allowed`, `too_many_attempts`,
+    /// `too_many_submissions`, `internal`.
+    pub code: String,
+    /// Message, Chinese then English.
+    pub message: String,
+    /// Field → reason, for `invalid` (and a `conflict` on one field).
+    pub fields: BTreeMap<String, String>,
 }

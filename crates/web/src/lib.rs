@@ -1,48 +1,45 @@
 //! The jineng HTTP server: Chinese-first pages, a JSON API under `/api/v1` described by an
 //! OpenAPI document, sign-in with roles and scopes enforced on the server for every route.
+//!
+//! One module per resource, each owning its pages, its API handlers and its routes with their
+//! access rules (`routes()`); plumbing below them imports nothing above it:
+//! `state` → `auth` → `render` → `guard`, with `error`, `templates`, `throttle`, `common`,
+//! `xlsx` and `views` beside them. `routes` and `openapi` at the top assemble the modules.
 
-pub mod api;
+mod templates;
+pub mod throttle;
+
 pub mod auth;
+pub mod common;
+pub mod error;
+pub mod guard;
+pub mod render;
+pub mod state;
+pub mod views;
+pub mod xlsx;
+
+pub mod assets;
+pub mod audit;
 pub mod catalog;
 pub mod claims;
 pub mod classes;
-mod error;
-pub mod export;
-pub mod pages;
+pub mod notice;
+pub mod orgs;
 pub mod payments;
+pub mod people;
+pub mod plan;
 pub mod policy;
-pub mod roster;
-pub mod routes;
-mod templates;
-pub mod throttle;
-pub mod views;
+pub mod session;
 
+pub mod openapi;
+pub mod routes;
+
+pub use auth::Access;
 pub use error::AppError;
-pub use routes::{Access, RouteRule};
+pub use routes::RouteRule;
+pub use state::{AppState, Clock};
 
 use axum::Router;
-use jineng_store::Db;
-use std::sync::Arc;
-
-/// Shared state of the server.
-#[derive(Clone)]
-pub struct AppState {
-    /// The database.
-    pub db: Db,
-    /// Compiled templates.
-    pub templates: Arc<minijinja::Environment<'static>>,
-    /// Whether cookies are marked `Secure` (behind HTTPS).
-    pub secure_cookies: bool,
-    /// Wrong-password counts for sign-in throttling.
-    pub throttle: Arc<throttle::Throttle>,
-}
-
-impl AppState {
-    /// State for a database.
-    pub fn new(db: Db) -> Self {
-        Self { db, templates: Arc::new(templates::environment()), secure_cookies: false, throttle: Arc::default() }
-    }
-}
 
 /// The whole application: every route with its access rule.
 pub fn app(state: AppState) -> Router {

@@ -1,20 +1,43 @@
 //! Finance: fund balances and allocations, payment batches per fund (the balance checked in the
-//! same transaction that pays), failed payments re-issued, recoveries recorded.
+//! same transaction that pays), failed payments re-issued, recoveries recorded; the .xlsx export.
 
-use crate::auth::{Auth, CsrfForm, CurrentUser};
+use crate::auth::{Access, Auth, CurrentUser, Route, FINANCE, MONEY_READERS};
 use crate::error::AppError;
-use crate::pages::{render_page, PageError};
-use crate::AppState;
+use crate::guard::CsrfForm;
+use crate::render::{form_result, render_page, PageError};
+use crate::state::AppState;
+use crate::xlsx::{xerr, xlsx_download, yuan};
 use axum::extract::{Path, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use axum::Json;
+use jineng_domain::Role;
 use jineng_store::claims::{self, ClaimScope};
-use jineng_store::payments::{self, BatchRow, FundRow, PaymentRow};
-use jineng_store::users::{Role, User};
+use jineng_store::funds::{self, FundRow};
+use jineng_store::payments::{self, BatchRow, PaymentRow};
+use jineng_store::users::User;
 use minijinja::{context, Value};
+use rust_xlsxwriter::{Format, Workbook};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
+
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        Route::get("/payments", Roles(MONEY_READERS), payments_page),
+        Route::post("/payments", Roles(FINANCE), payments_form),
+        Route::get("/payments.xlsx", Roles(MONEY_READERS), payments_xlsx),
+        Route::get("/api/v1/payments", Roles(MONEY_READERS), ledger_api),
+        Route::post("/api/v1/payments", Roles(FINANCE), op_api),
+        Route::get("/api/v1/payment-batches/{id}", Roles(MONEY_READERS), batch_api),
+    ]
+}
+
+/// The API of this module.
+#[derive(OpenApi)]
+#[openapi(paths(ledger_api, op_api, batch_api))]
+pub struct Api;
 
 /// Funds, batches, recent payments and recoveries due, as the finance page and API show them.
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -29,7 +52,7 @@ pub struct Ledger {
 
 async fn ledger(st: &AppState) -> Result<Ledger, AppError> {
     Ok(Ledger {
-        funds: payments::funds(&st.db).await?,
+        funds: funds::funds(&st.db).await?,
         batches: payments::batches(&st.db).await?,
         payments: payments::payments(&st.db, None, 500).await?,
     })
@@ -85,10 +108,10 @@ async fn run(st: &AppState, u: &User, op: &FinanceOp) -> Result<serde_json::Valu
     if u.role != Role::Finance {
         return Err(AppError::Forbidden);
     }
-    let today = crate::policy::today();
+    let today = st.clock.today();
     Ok(match op {
         FinanceOp::Allocate { fund, amount_fen, note } => {
-            json!({"balance_fen": payments::allocate(&st.db, u.user_id, fund, *amount_fen, note).await?})
+            json!({"balance_fen": funds::allocate(&st.db, u.user_id, fund, *amount_fen, note).await?})
         }
         FinanceOp::CreateBatch { fund } => match payments::create_batch(&st.db, u.user_id, fund, today).await? {
             Some(b) => json!({"batch": b}),
@@ -136,7 +159,7 @@ async fn page(st: &AppState, auth: &Auth, u: &User, error: Option<String>) -> Re
     let payments: Vec<_> = l
         .payments
         .iter()
-        .map(|p| json!({"payment_id": p.payment_id, "batch_id": p.batch_id, "claim_id": p.claim_id, "kind_zh": crate::claims::kind_zh(&p.kind),
+        .map(|p| json!({"payment_id": p.payment_id, "batch_id": p.batch_id, "claim_id": p.claim_id, "kind_zh": crate::views::kind_zh(&p.kind),
                         "payee_name": p.payee_name, "amount_fen": p.amount_fen, "status": p.status, "failure_reason": p.failure_reason,
                         "fund": p.fund}))
         .collect();
@@ -151,7 +174,7 @@ async fn page(st: &AppState, auth: &Auth, u: &User, error: Option<String>) -> Re
 }
 
 /// `GET /payments`
-pub async fn page_get(
+pub async fn payments_page(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
@@ -200,7 +223,7 @@ fn parse_op(f: &OpForm) -> Result<FinanceOp, AppError> {
 }
 
 /// `POST /payments`
-pub async fn page_post(
+pub async fn payments_form(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
@@ -211,14 +234,8 @@ pub async fn page_post(
         run(&st, &u, &op).await
     }
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to("/payments").into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let status = e.status();
-            page(&st, &auth, &u, Some(e.message())).await.map(|h| (status, h).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    let result = result.map(|_| "/payments".to_owned());
+    form_result(auth, result, |e, auth| async move { page(&st, &auth, &u, Some(e.message())).await }).await
 }
 
 /// `GET /api/v1/payment-batches/{id}`: one batch's payments.
@@ -229,4 +246,58 @@ pub async fn batch_api(State(st): State<AppState>, Path(id): Path<i64>) -> Resul
         return Err(AppError::NotFound);
     }
     Ok(Json(rows))
+}
+
+/// `GET /payments.xlsx`: every payment, with its batch and status.
+pub async fn payments_xlsx(State(st): State<AppState>) -> Result<Response, AppError> {
+    let list = jineng_store::payments::payments(&st.db, None, 1_000_000).await?;
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name("拨付明细").map_err(xerr)?;
+    let header = [
+        "支付编号",
+        "批次",
+        "申请编号",
+        "类型",
+        "支付对象",
+        "县区",
+        "资金渠道",
+        "金额(元)",
+        "金额(分)",
+        "状态",
+        "失败原因",
+        "更新时间",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
+        ws.set_column_width(c as u16, 16).map_err(xerr)?;
+    }
+    for (i, p) in list.iter().enumerate() {
+        let row = i as u32 + 1;
+        let cells = [
+            p.payment_id.to_string(),
+            p.batch_id.to_string(),
+            p.claim_id.to_string(),
+            crate::views::kind_zh(&p.kind).to_owned(),
+            p.payee_name.clone().unwrap_or_default(),
+            p.county_code.clone(),
+            if p.fund == "unemployment_insurance_fund" { "失业保险基金" } else { "就业补助资金" }.to_owned(),
+            yuan(p.amount_fen),
+        ];
+        for (c, v) in cells.iter().enumerate() {
+            ws.write_string(row, c as u16, v).map_err(xerr)?;
+        }
+        ws.write_number(row, 8, p.amount_fen as f64).map_err(xerr)?;
+        let status = match p.status.as_str() {
+            "paid" => "已拨付",
+            "failed" => "拨付失败",
+            _ => "待拨付",
+        };
+        ws.write_string(row, 9, status).map_err(xerr)?;
+        ws.write_string(row, 10, p.failure_reason.clone().unwrap_or_default()).map_err(xerr)?;
+        ws.write_string(row, 11, (p.updated_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
+            .map_err(xerr)?;
+    }
+    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "拨付明细.xlsx", "export.xlsx"))
 }

@@ -1,38 +1,42 @@
 //! The policy engine on the web: `POST /api/v1/adjudicate`, the parameter page (政策参数) where
 //! the city schedules new values, and the page that explains each decision rule by rule.
 
-use crate::auth::{Auth, CsrfForm, CurrentUser};
-use crate::error::AppError;
-use crate::pages::{render_page, PageError};
-use crate::AppState;
+use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, DECIDERS, STAFF};
+use crate::error::{AppError, ErrorBody};
+use crate::guard::CsrfForm;
+use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use jineng_policy::{Decision, Engine, Key, Params};
-use jineng_store::{parameters, plan, Db};
+use jineng_store::parameters;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
 
-/// The parameters in force: the shipped file plus the values the city scheduled.
-pub async fn effective_params(db: &Db) -> Result<Params, AppError> {
-    let mut p = Params::shipped();
-    for v in parameters::scheduled(db).await? {
-        if let Some(k) = Key::parse(&v.key) {
-            let source = format!("{}（{} 设定 set by {}）", v.source, v.created_at.format("%Y-%m-%d"), v.created_by);
-            // Values were checked when scheduled; one that no longer fits is skipped, not applied.
-            let _ = p.schedule(k, v.from_date, v.value, &source);
-        }
-    }
-    Ok(p)
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        Route::get("/policy/parameters", Roles(STAFF), parameters_page_get),
+        Route::post("/policy/parameters", Roles(ADMIN), parameters_form),
+        Route::get("/policy/explain", Roles(DECIDERS), explain_page_get),
+        Route::post("/policy/explain", Roles(DECIDERS), explain_form),
+        Route::post("/api/v1/adjudicate", Roles(DECIDERS), adjudicate),
+        Route::get("/api/v1/parameters", Roles(STAFF), list_parameters),
+        Route::post("/api/v1/parameters", Roles(ADMIN), schedule_parameter),
+    ]
 }
 
-pub async fn region(db: &Db) -> Result<String, AppError> {
-    Ok(plan::current_plan(db).await?.plan.region_code.to_string())
-}
+/// The API of this module.
+#[derive(OpenApi)]
+#[openapi(paths(adjudicate, list_parameters, schedule_parameter))]
+pub struct Api;
+
 
 /// Decisions as the contract prints them.
 #[derive(Serialize, ToSchema)]
@@ -49,11 +53,11 @@ fn bad_input(e: jineng_policy::BadInput) -> AppError {
 /// Decide every claim of a case (the contract `jineng-case/1`). Bad input: 422 naming the JSON
 /// path and the reason; nothing is decided.
 #[utoipa::path(post, path = "/api/v1/adjudicate", request_body(content = Object, description = "a case, jineng-case/1"),
-    responses((status = 200, body = Decisions), (status = 422, body = crate::api::ErrorBody)))]
+    responses((status = 200, body = Decisions), (status = 422, body = ErrorBody)))]
 pub async fn adjudicate(State(st): State<AppState>, body: String) -> Result<Json<Decisions>, AppError> {
     let checked = jineng_policy::parse(&body).map_err(bad_input)?;
-    let params = effective_params(&st.db).await?;
-    let region = region(&st.db).await?;
+    let params = parameters::effective(&st.db).await?;
+    let region = parameters::region(&st.db).await?;
     let decisions = Engine::new(&params, &region).decide(&checked);
     let decisions = serde_json::to_value(&decisions).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Json(Decisions { decisions }))
@@ -91,13 +95,8 @@ pub struct VersionView {
     pub scheduled: bool,
 }
 
-pub fn today() -> NaiveDate {
-    // China Standard Time.
-    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
-}
 
-fn views(params: &Params) -> Vec<ParameterView> {
-    let today = today();
+fn views(params: &Params, today: NaiveDate) -> Vec<ParameterView> {
     params
         .all()
         .iter()
@@ -128,7 +127,7 @@ fn views(params: &Params) -> Vec<ParameterView> {
 /// Every parameter with its history, effective dates and sources.
 #[utoipa::path(get, path = "/api/v1/parameters", responses((status = 200, body = [ParameterView])))]
 pub async fn list_parameters(State(st): State<AppState>) -> Result<Json<Vec<ParameterView>>, AppError> {
-    Ok(Json(views(&effective_params(&st.db).await?)))
+    Ok(Json(views(&parameters::effective(&st.db).await?, st.clock.today())))
 }
 
 /// A new value from a future date.
@@ -148,10 +147,10 @@ async fn schedule(st: &AppState, actor: i64, i: &ScheduleInput) -> Result<(), Ap
     let key = Key::parse(i.key.trim()).ok_or_else(|| AppError::field("key", "未知参数 / unknown parameter"))?;
     let from: NaiveDate =
         i.from.trim().parse().map_err(|_| AppError::field("from", "日期格式应为 YYYY-MM-DD / date as YYYY-MM-DD"))?;
-    if from <= today() {
+    if from <= st.clock.today() {
         return Err(AppError::field("from", "新值只能从今后某日起生效，已作出的决定保留原值 / a new value starts after today; decisions made keep their values"));
     }
-    let mut params = effective_params(&st.db).await?;
+    let mut params = parameters::effective(&st.db).await?;
     params.schedule(key, from, i.value, &i.source).map_err(|e| {
         let zh = match e.message.as_str() {
             "the plan fixes this value" => "方案已规定此值，不能调整 / the plan fixes this value",
@@ -167,14 +166,14 @@ async fn schedule(st: &AppState, actor: i64, i: &ScheduleInput) -> Result<(), Ap
 
 /// Schedule a new value of a parameter from a future date (city admin). Values the plan fixes are refused.
 #[utoipa::path(post, path = "/api/v1/parameters", request_body = ScheduleInput,
-    responses((status = 201, body = [ParameterView]), (status = 422, body = crate::api::ErrorBody), (status = 409, body = crate::api::ErrorBody)))]
+    responses((status = 201, body = [ParameterView]), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn schedule_parameter(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
     Json(i): Json<ScheduleInput>,
 ) -> Result<(StatusCode, Json<Vec<ParameterView>>), AppError> {
     schedule(&st, u.user_id, &i).await?;
-    Ok((StatusCode::CREATED, Json(views(&effective_params(&st.db).await?))))
+    Ok((StatusCode::CREATED, Json(views(&parameters::effective(&st.db).await?, st.clock.today()))))
 }
 
 fn parameters_page(
@@ -184,23 +183,24 @@ fn parameters_page(
     error: Option<String>,
     can_edit: bool,
 ) -> Result<Html<String>, PageError> {
-    let tomorrow = (today() + chrono::Duration::days(1)).to_string();
+    let today = st.clock.today();
+    let tomorrow = (today + chrono::Duration::days(1)).to_string();
     render_page(
         st,
         auth,
         "parameters.html",
-        context! { params => Value::from_serialize(views(params)), error, can_edit, tomorrow },
+        context! { params => Value::from_serialize(views(params, today)), error, can_edit, tomorrow },
     )
 }
 
 /// `GET /policy/parameters`
-pub async fn parameters_get(
+pub async fn parameters_page_get(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
 ) -> Result<Html<String>, PageError> {
-    let params = effective_params(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
-    parameters_page(&st, &auth, &params, None, u.role == jineng_store::users::Role::CityAdmin)
+    let params = parameters::effective(&st.db).await.page(&auth)?;
+    parameters_page(&st, &auth, &params, None, u.role == jineng_domain::Role::CityAdmin)
 }
 
 /// The scheduling form.
@@ -213,7 +213,7 @@ pub struct ScheduleForm {
 }
 
 /// `POST /policy/parameters`
-pub async fn parameters_post(
+pub async fn parameters_form(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
@@ -225,15 +225,12 @@ pub async fn parameters_post(
         }
         Err(_) => Err(AppError::field("value", "请输入整数（金额以分计）/ a whole number (money in fen)")),
     };
-    match result {
-        Ok(()) => Ok(Redirect::to("/policy/parameters").into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let params = effective_params(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
-            let page = parameters_page(&st, &auth, &params, Some(e.message()), true)?;
-            Ok((e.status(), page).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    let result = result.map(|()| "/policy/parameters".to_owned());
+    form_result(auth, result, |e, auth| async move {
+        let params = parameters::effective(&st.db).await.page(&auth)?;
+        parameters_page(&st, &auth, &params, Some(e.message()), true)
+    })
+    .await
 }
 
 const EXAMPLE: &str = include_str!("../../../policy/cases/contract-example-yearly-cap-and-on-the-job.json");
@@ -258,7 +255,7 @@ fn explain_page(
 }
 
 /// `GET /policy/explain`: a case to decide, with the contract's example filled in.
-pub async fn explain_get(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
+pub async fn explain_page_get(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
     explain_page(&st, &auth, EXAMPLE, None, None)
 }
 
@@ -269,7 +266,7 @@ pub struct CaseForm {
 }
 
 /// `POST /policy/explain`: every decision with each rule checked, the clause text and the parameters.
-pub async fn explain_post(
+pub async fn explain_form(
     State(st): State<AppState>,
     auth: Auth,
     CsrfForm(f): CsrfForm<CaseForm>,
@@ -287,8 +284,8 @@ pub async fn explain_post(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let params = effective_params(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
-    let region = region(&st.db).await.map_err(|e| PageError::new(e, auth.clone()))?;
+    let params = parameters::effective(&st.db).await.page(&auth)?;
+    let region = parameters::region(&st.db).await.page(&auth)?;
     let decisions = Engine::new(&params, &region).explaining().decide(&checked);
     let claims: serde_json::Map<String, serde_json::Value> =
         checked.case.claims.iter().map(|c| (c.id.clone(), serde_json::to_value(c).unwrap_or_default())).collect();

@@ -1,13 +1,20 @@
 //! What pages and the API show, built once: the page for a program and `GET
-//! /api/v1/programs/{code}` serialise the same structs, so their numbers cannot differ.
+//! /api/v1/programs/{code}` serialise the same structs, so their numbers cannot differ. Also
+//! the caller's scopes (which people, classes and employers they see) and the views that more
+//! than one resource shows (a claim on the claims list and on a person's record).
 
 use crate::error::AppError;
 use jineng_domain::plan::TargetValue;
 use jineng_store::people::Visibility;
 use jineng_store::plan::{self, Counts, GroupBy, ProgramRow};
 use jineng_store::training::ClassScope;
-use jineng_store::users::{Role, User};
+use jineng_domain::Role;
+use jineng_store::users::User;
+use jineng_domain::{ClaimStatus, PriorityGroup};
+use jineng_store::claims::{self, ClaimRow, ClaimScope};
 use jineng_store::Db;
+use minijinja::{context, Value};
+use serde_json::{json, Value as Json_};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -504,4 +511,64 @@ pub async fn class_scope(db: &Db, user: &User) -> Result<ClassScope, AppError> {
 /// The county a user is limited to for organisations (None = all).
 pub fn org_county(user: &User) -> Option<String> {
     (user.role == Role::County).then(|| user.scope.clone().unwrap_or_default())
+}
+
+/// A county office works only in its own county.
+pub fn check_county(u: &User, county: &str) -> Result<(), AppError> {
+    if u.role == Role::County && u.scope.as_deref() != Some(county) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(())
+}
+
+/// The counties a form offers (a county office: its own) and the priority groups.
+pub fn form_choices(st_counties: &[plan::CountyRow], u: &jineng_store::users::User) -> Value {
+    let counties: Vec<_> =
+        st_counties.iter().filter(|c| u.role != Role::County || u.scope.as_deref() == Some(&c.county_code)).collect();
+    let groups: Vec<_> = PriorityGroup::ALL.iter().map(|g| (g.code(), g.zh(), g.en())).collect();
+    context! { counties => Value::from_serialize(&counties), groups => Value::from_serialize(&groups) }
+}
+
+/// Kinds of claim, with their Chinese names.
+pub const KINDS: [&str; 8] = [
+    "training_subsidy",
+    "skill_upgrade_subsidy",
+    "living_allowance",
+    "pre_job",
+    "on_the_job",
+    "apprenticeship",
+    "equipment_grant",
+    "project_training",
+];
+
+/// Chinese name of a claim kind.
+pub fn kind_zh(kind: &str) -> &'static str {
+    match kind {
+        "training_subsidy" => "职业培训补贴",
+        "skill_upgrade_subsidy" => "技能提升补贴",
+        "living_allowance" => "生活费补贴",
+        "pre_job" => "岗前培训补贴",
+        "on_the_job" => "以工代训补贴",
+        "apprenticeship" => "学徒制培训补贴",
+        "equipment_grant" => "设施设备补助",
+        "project_training" => "项目制培训补贴",
+        _ => "其他",
+    }
+}
+
+/// A claim as pages show it: labels, payee and the decision's reasons, clauses and parameters.
+pub fn claim_view(r: &ClaimRow) -> Json_ {
+    let decision: Json_ = serde_json::from_str(&r.decision).unwrap_or_default();
+    let status = ClaimStatus::parse(&r.status);
+    json!({"claim_id": r.claim_id, "kind": r.kind, "kind_zh": kind_zh(&r.kind), "person_name": r.person_name, "payee_name": r.payee_name,
+           "filed_on": r.filed_on, "status": r.status, "status_zh": status.map(|s| s.zh()), "status_en": status.map(|s| s.en()),
+           "outcome": r.outcome, "amount_fen": r.amount_fen, "payee": serde_json::from_str::<Json_>(&r.payee).unwrap_or_default(),
+           "fund": r.fund, "reasons": decision["reasons"], "clauses": decision["clauses"], "parameters": decision["parameters"],
+           "notice_from": r.notice_from, "notice_until": r.notice_until, "open_objections": r.open_objections, "county_code": r.county_code})
+}
+
+/// The subsidies of one person (their electronic record), as shown.
+pub async fn subsidies_of(db: &Db, person_id: i64) -> Result<Vec<Json_>, AppError> {
+    let scope = ClaimScope { person_id: Some(person_id), ..Default::default() };
+    Ok(claims::list(db, &scope, None, 1000).await?.iter().map(claim_view).collect())
 }

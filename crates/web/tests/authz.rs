@@ -7,7 +7,8 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::{spawn_app, BACKENDS, MY_COUNTY};
 use jineng_store::users::Role;
-use jineng_web::routes::{rules, Access};
+use jineng_web::routes::rules;
+use jineng_web::Access;
 
 fn concrete(path: &str, app: &common::TestApp) -> String {
     path.replace("{code}", if path.contains("counties") { MY_COUNTY } else { "P2a" })

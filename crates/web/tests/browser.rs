@@ -82,7 +82,7 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
     for backend in BACKENDS {
         let db = fresh(backend).await;
         let summary = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
-        jineng_web::claims::demo_claims(&db, &summary).await.unwrap();
+        jineng_store::demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await.unwrap();
         let uid = users::create(&db, None, "clerk", "市人社局 张科员", "browser-test-pw", users::Role::CityAdmin, None)
             .await
             .unwrap();

@@ -41,10 +41,10 @@ async fn a_certificate_from_a_subsidised_class_brings_a_decided_claim_once() {
         let person =
             app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await.json();
         let cert = person["certificates"][0]["certificate_id"].as_i64().unwrap();
-        let st = jineng_web::AppState::new(app.db.clone());
+        let certs = [(app.my_person, cert)];
         let (a, b) = tokio::join!(
-            jineng_web::claims::prepare_for_certificate(&st, None, app.my_person, cert),
-            jineng_web::claims::prepare_for_certificate(&st, None, app.my_person, cert)
+            jineng_store::claims::prepare::for_certificates(&app.db, None, &certs),
+            jineng_store::claims::prepare::for_certificates(&app.db, None, &certs)
         );
         assert_eq!(a.unwrap(), b.unwrap());
         let all = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();

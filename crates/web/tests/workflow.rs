@@ -12,7 +12,7 @@ use jineng_store::users::Role;
 use serde_json::json;
 
 fn today() -> NaiveDate {
-    jineng_web::policy::today()
+    jineng_web::Clock::default().today()
 }
 
 /// A certificate for the test app's own worker in an approved subsidised class: one decided
@@ -52,7 +52,7 @@ async fn finance(app: &TestApp, op: serde_json::Value) -> common::Resp {
 }
 
 async fn balance(app: &TestApp) -> i64 {
-    payments::funds(&app.db)
+    jineng_store::funds::funds(&app.db)
         .await
         .unwrap()
         .iter()

@@ -1,18 +1,20 @@
 //! Class applications (开班申请) and their review: a provider applies with the roster, the county
 //! office approves or returns it with a reason; every change is recorded with who, when and why.
 
-use crate::auth::{Auth, CsrfForm, CurrentUser};
+use crate::auth::{Auth, CurrentUser};
+use crate::classes::page::back_to_class;
 use crate::error::AppError;
-use crate::pages::{render_page, PageError};
+use crate::guard::CsrfForm;
+use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::state::AppState;
 use crate::views;
-use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Response};
 use axum::Json;
-use jineng_domain::{ClassAction, SkillLevel, TrainingKind};
+use jineng_domain::{ClassAction, Role, SkillLevel, TrainingKind};
 use jineng_store::training::{self, Application, ClassEvent, NewClass};
-use jineng_store::users::{Role, User};
+use jineng_store::users::User;
 use jineng_store::{catalog, plan};
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
@@ -71,7 +73,7 @@ pub struct ApplicationBody {
     pub project_based: bool,
 }
 
-fn provider_id(u: &User) -> Result<i64, AppError> {
+pub(crate) fn provider_id(u: &User) -> Result<i64, AppError> {
     match u.role {
         Role::Provider => u.scope_id().ok_or(AppError::Forbidden),
         _ => Err(AppError::Forbidden),
@@ -133,15 +135,15 @@ fn parse_application(u: &User, b: &ApplicationBody) -> Result<Application, AppEr
 /// Apply to open a class (listed providers). Every wrong roster row is named; nothing is written
 /// unless all is right.
 #[utoipa::path(post, path = "/api/v1/classes", request_body = ApplicationBody,
-    responses((status = 201, body = crate::api::Created), (status = 422, body = crate::api::ErrorBody)))]
+    responses((status = 201, body = crate::common::Created), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn apply(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
     Json(b): Json<ApplicationBody>,
-) -> Result<(StatusCode, Json<crate::api::Created>), AppError> {
+) -> Result<(StatusCode, Json<crate::common::Created>), AppError> {
     let a = parse_application(&u, &b)?;
     let id = training::apply_class(&st.db, Some(u.user_id), &a).await?;
-    Ok((StatusCode::CREATED, Json(crate::api::Created { id })))
+    Ok((StatusCode::CREATED, Json(crate::common::Created { id })))
 }
 
 /// An action on a class.
@@ -176,7 +178,7 @@ async fn act(st: &AppState, u: &User, id: i64, action: &str, reason: &str) -> Re
 /// Approve, return (with a reason), resubmit or close a class. The county office reviews its
 /// county's classes; the provider resubmits its own.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/actions", request_body = ActionBody, params(("id" = i64, Path)),
-    responses((status = 200, body = [ClassEvent]), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
+    responses((status = 200, body = [ClassEvent]), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn class_action(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -215,7 +217,7 @@ async fn form_ctx(st: &AppState) -> Result<Value, AppError> {
 }
 
 /// `GET /classes/new`: the application form.
-pub async fn new_class(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
+pub async fn new_class_page(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
     let ctx = form_ctx(&st).await.map_err(|e| PageError::new(e, auth.clone()))?;
     render_page(&st, &auth, "class_form.html", context! { f => Value::from(()), errors => Value::from(()), ..ctx })
 }
@@ -247,7 +249,7 @@ pub struct ApplicationForm {
 
 /// `POST /classes`: a provider applies from the page. The roster is one person a line:
 /// `ID number, name` (comma, tab or spaces).
-pub async fn create_class(
+pub async fn create_class_form(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
@@ -307,20 +309,17 @@ pub async fn create_class(
         Ok::<_, AppError>(training::apply_class(&st.db, Some(u.user_id), &a).await?)
     }
     .await;
-    match result {
-        Ok(id) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
-        Err(e @ AppError::Invalid(_)) => {
-            let ctx = form_ctx(&st).await.map_err(|e| PageError::new(e, auth.clone()))?;
-            let page = render_page(
-                &st,
-                &auth,
-                "class_form.html",
-                context! { f => Value::from_serialize(&f), errors => Value::from_serialize(e.fields()), ..ctx },
-            )?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    let result = result.map(|id| format!("/classes/{id}"));
+    form_result(auth, result, |e, auth| async move {
+        let ctx = form_ctx(&st).await.page(&auth)?;
+        render_page(
+            &st,
+            &auth,
+            "class_form.html",
+            context! { f => Value::from_serialize(&f), errors => Value::from_serialize(e.fields()), ..ctx },
+        )
+    })
+    .await
 }
 
 /// An action form.
@@ -340,237 +339,4 @@ pub async fn class_action_form(
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
     back_to_class(&st, auth, &u, id, act(&st, &u, id, &f.action, &f.reason).await).await
-}
-
-/// A check-in.
-#[derive(Deserialize, ToSchema)]
-pub struct CheckInBody {
-    /// The trainee's ID number.
-    pub id_number: String,
-    /// Day (YYYY-MM-DD), within the class.
-    pub day: String,
-    /// face | fingerprint | qr_code | manual.
-    pub method: String,
-}
-
-/// A trainee's attendance as shown: the ID number masked.
-#[derive(Serialize, ToSchema)]
-pub struct AttendanceView {
-    /// Person.
-    pub person_id: i64,
-    /// Name.
-    pub name: String,
-    /// Masked ID number.
-    pub id_number_masked: String,
-    /// Days checked in.
-    pub days_attended: i64,
-    /// Days of the class.
-    pub class_days: i64,
-    /// Last check-in.
-    pub last_day: Option<String>,
-}
-
-async fn check_in(st: &AppState, u: &User, class_id: i64, b: &CheckInBody) -> Result<(), AppError> {
-    let id = jineng_domain::IdNumber::parse(&b.id_number).map_err(|e| AppError::field("id_number", e))?;
-    let day: chrono::NaiveDate =
-        b.day.trim().parse().map_err(|_| AppError::field("day", "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD"))?;
-    jineng_store::attendance::check_in(
-        &st.db,
-        Some(u.user_id),
-        class_id,
-        Some(provider_id(u)?),
-        &id,
-        day,
-        b.method.trim(),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Record a trainee's check-in for a day of an approved class (the provider).
-#[utoipa::path(post, path = "/api/v1/classes/{id}/attendance", request_body = CheckInBody, params(("id" = i64, Path)),
-    responses((status = 201), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
-pub async fn check_in_api(
-    State(st): State<AppState>,
-    CurrentUser(u): CurrentUser,
-    Path(id): Path<i64>,
-    Json(b): Json<CheckInBody>,
-) -> Result<StatusCode, AppError> {
-    check_in(&st, &u, id, &b).await?;
-    Ok(StatusCode::CREATED)
-}
-
-/// Attendance summary of a class, per trainee.
-pub async fn attendance_views(st: &AppState, u: &User, class_id: i64) -> Result<Vec<AttendanceView>, AppError> {
-    let scope = views::class_scope(&st.db, u).await?;
-    let class = training::get_class(&st.db, &scope, class_id).await?;
-    let days = (class.end_date - class.start_date).num_days() + 1;
-    Ok(jineng_store::attendance::summary(&st.db, class_id)
-        .await?
-        .into_iter()
-        .map(|a| AttendanceView {
-            person_id: a.person_id,
-            name: a.name,
-            id_number_masked: jineng_domain::id_number::mask(&a.id_number),
-            days_attended: a.days_attended,
-            class_days: days,
-            last_day: a.last_day.map(|d| d.to_string()),
-        })
-        .collect())
-}
-
-/// Attendance of every trainee of a class.
-#[utoipa::path(get, path = "/api/v1/classes/{id}/attendance", params(("id" = i64, Path)), responses((status = 200, body = [AttendanceView])))]
-pub async fn attendance_api(
-    State(st): State<AppState>,
-    CurrentUser(u): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Json<Vec<AttendanceView>>, AppError> {
-    Ok(Json(attendance_views(&st, &u, id).await?))
-}
-
-/// The check-in form.
-#[derive(Deserialize)]
-pub struct CheckInForm {
-    id_number: String,
-    day: String,
-    method: String,
-}
-
-/// `POST /classes/{id}/attendance`
-pub async fn check_in_form(
-    State(st): State<AppState>,
-    auth: Auth,
-    CurrentUser(u): CurrentUser,
-    Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<CheckInForm>,
-) -> Result<Response, PageError> {
-    let body = CheckInBody { id_number: f.id_number, day: f.day, method: f.method };
-    back_to_class(&st, auth, &u, id, check_in(&st, &u, id, &body).await).await
-}
-
-/// An assessment result.
-#[derive(Deserialize, ToSchema)]
-pub struct AssessmentBody {
-    /// The trainee's ID number.
-    pub id_number: String,
-    /// Date assessed (YYYY-MM-DD); the certificate's issue date when passed.
-    pub assessed_on: String,
-    /// Score 0–100.
-    pub score: Option<i64>,
-    /// Passed.
-    pub passed: bool,
-    /// Certificate kind when passed: qualification | skill_level | special_ability | special_operation | training_completion.
-    #[serde(default)]
-    pub kind: String,
-    /// Certificate serial (unique per body) when passed.
-    #[serde(default)]
-    pub serial: String,
-}
-
-/// The certificate issued, if any.
-#[derive(Serialize, ToSchema)]
-pub struct Assessed {
-    /// Certificate id (none when failed).
-    pub certificate_id: Option<i64>,
-}
-
-async fn assess(st: &AppState, u: &User, class_id: i64, b: &AssessmentBody) -> Result<Option<i64>, AppError> {
-    let body_id = match u.role {
-        Role::AssessmentBody => u.scope_id().ok_or(AppError::Forbidden)?,
-        _ => return Err(AppError::Forbidden),
-    };
-    let id_number = jineng_domain::IdNumber::parse(&b.id_number).map_err(|e| AppError::field("id_number", e))?;
-    let assessed_on = b
-        .assessed_on
-        .trim()
-        .parse()
-        .map_err(|_| AppError::field("assessed_on", "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD"))?;
-    let r = jineng_store::assessment::Result_ {
-        id_number,
-        assessed_on,
-        score: b.score,
-        passed: b.passed,
-        kind: b.kind.trim().into(),
-        serial: b.serial.clone(),
-    };
-    let certificate = jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?;
-    if let Some(cert) = certificate {
-        // A certificate from a subsidised class: prepare the training subsidy and let the
-        // policy engine decide it. A failure here leaves the certificate; the claim can be
-        // prepared again (the idempotency key keeps it single).
-        let class = training::get_class(&st.db, &Default::default(), class_id).await?;
-        if class.subsidised {
-            let person = jineng_store::people::find_by_id_number(&st.db, &Default::default(), &r.id_number).await?;
-            if let Some(person) = person {
-                if let Err(e) =
-                    crate::claims::prepare_for_certificate(st, Some(u.user_id), person.person_id, cert).await
-                {
-                    tracing::error!(certificate.id = cert, error = %e, "claim not prepared");
-                }
-            }
-        }
-    }
-    Ok(certificate)
-}
-
-/// Record a trainee's assessment (listed assessment bodies). A pass completes the training and
-/// issues the certificate; the serial is unique per body.
-#[utoipa::path(post, path = "/api/v1/classes/{id}/assessments", request_body = AssessmentBody, params(("id" = i64, Path)),
-    responses((status = 201, body = Assessed), (status = 409, body = crate::api::ErrorBody), (status = 422, body = crate::api::ErrorBody)))]
-pub async fn assess_api(
-    State(st): State<AppState>,
-    CurrentUser(u): CurrentUser,
-    Path(id): Path<i64>,
-    Json(b): Json<AssessmentBody>,
-) -> Result<(StatusCode, Json<Assessed>), AppError> {
-    let certificate_id = assess(&st, &u, id, &b).await?;
-    Ok((StatusCode::CREATED, Json(Assessed { certificate_id })))
-}
-
-/// The assessment form.
-#[derive(Deserialize)]
-pub struct AssessmentForm {
-    id_number: String,
-    assessed_on: String,
-    score: Option<String>,
-    passed: Option<String>,
-    kind: String,
-    serial: String,
-}
-
-/// `POST /classes/{id}/assessments`
-pub async fn assess_form(
-    State(st): State<AppState>,
-    auth: Auth,
-    CurrentUser(u): CurrentUser,
-    Path(id): Path<i64>,
-    CsrfForm(f): CsrfForm<AssessmentForm>,
-) -> Result<Response, PageError> {
-    let b = AssessmentBody {
-        id_number: f.id_number,
-        assessed_on: f.assessed_on,
-        score: f.score.as_deref().and_then(|s| s.trim().parse().ok()),
-        passed: f.passed.is_some(),
-        kind: f.kind,
-        serial: f.serial,
-    };
-    back_to_class(&st, auth, &u, id, assess(&st, &u, id, &b).await.map(|_| ())).await
-}
-
-/// After a form on the class page: back to the page, or the page again with the refusal.
-async fn back_to_class(
-    st: &AppState,
-    auth: Auth,
-    u: &User,
-    id: i64,
-    result: Result<(), AppError>,
-) -> Result<Response, PageError> {
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            crate::pages::class_page(st, &auth, u, id, Some(e.message())).await.map(|h| (e.status(), h).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
 }

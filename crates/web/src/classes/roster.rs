@@ -2,9 +2,9 @@
 
 use crate::auth::{Auth, CurrentUser};
 use crate::error::AppError;
-use crate::pages::PageError;
+use crate::render::PageError;
 use crate::views;
-use crate::AppState;
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ use jineng_store::users::{Role, User};
 /// `GET /roster-template.xlsx`: the roster template.
 pub async fn template() -> Result<Response, AppError> {
     let bytes = roster::template().map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(crate::export::xlsx_download(bytes, "花名册模板.xlsx", "roster.xlsx"))
+    Ok(crate::xlsx::xlsx_download(bytes, "花名册模板.xlsx", "roster.xlsx"))
 }
 
 fn provider_scope(u: &User) -> Option<i64> {
@@ -50,7 +50,7 @@ async fn upload(st: &AppState, u: &User, class_id: i64, bytes: &[u8]) -> Result<
 /// none; a refusal lists every wrong row (row, column, reason) and links the error report.
 #[utoipa::path(post, path = "/api/v1/classes/{id}/roster", params(("id" = i64, Path)),
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    responses((status = 201, body = Imported), (status = 422, body = crate::api::ErrorBody)))]
+    responses((status = 201, body = Imported), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import_api(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
@@ -75,7 +75,7 @@ pub async fn import_api(
 }
 
 /// `POST /classes/{id}/roster`: the upload form (multipart, with the CSRF token).
-pub async fn import_page(
+pub async fn import_form(
     State(st): State<AppState>,
     auth: Auth,
     CurrentUser(u): CurrentUser,
@@ -98,7 +98,7 @@ pub async fn import_page(
         ));
     }
     let Some(file) = file.filter(|f| !f.is_empty()) else {
-        let page = crate::pages::class_page_with(
+        let page = crate::classes::page::class_page_with(
             &st,
             &auth,
             &u,
@@ -114,11 +114,11 @@ pub async fn import_page(
         Ok(Upload::Refused(errors, report)) => {
             let msg =
                 format!("花名册有{}处错误，未导入任何人 / {} errors: nothing was imported", errors.len(), errors.len());
-            let page = crate::pages::class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
+            let page = crate::classes::page::class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e @ AppError::Invalid(_)) => {
-            let page = crate::pages::class_page_with(&st, &auth, &u, id, Some(e.message()), None).await?;
+            let page = crate::classes::page::class_page_with(&st, &auth, &u, id, Some(e.message()), None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(PageError::new(e, auth)),
@@ -135,5 +135,5 @@ pub async fn report(
     training::get_class(&st.db, &scope, id).await?;
     let errors = roster::errors_of(&st.db, id, import).await?;
     let bytes = roster::error_report(&errors).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(crate::export::xlsx_download(bytes, &format!("花名册错误报告-{id}-{import}.xlsx"), "roster.xlsx"))
+    Ok(crate::xlsx::xlsx_download(bytes, &format!("花名册错误报告-{id}-{import}.xlsx"), "roster.xlsx"))
 }

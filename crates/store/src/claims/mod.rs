@@ -2,11 +2,47 @@
 //! Filing the same claim twice (double click, retry, two clerks) yields one claim: the
 //! idempotency key is unique and an insert that meets it returns the claim already there.
 
+mod case;
+pub mod filing;
+pub mod prepare;
+
+pub use filing::{file_request, ClaimRequest, Filer};
+
 use crate::audit::{self, Actor};
-pub use crate::payments::ClaimScope;
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use chrono::NaiveDate;
 use serde::Serialize;
+
+/// Which claims a caller may see and act on.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimScope {
+    /// Only claims reviewed by this county.
+    pub county: Option<String>,
+    /// Only this person's.
+    pub person_id: Option<i64>,
+    /// Only this employer's.
+    pub employer_id: Option<i64>,
+    /// Only this provider's.
+    pub provider_id: Option<i64>,
+}
+
+impl ClaimScope {
+    pub(crate) fn sql(&self) -> &'static str {
+        "($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) AND ($3 = 0 OR c.employer_id = $3) AND ($4 = 0 OR c.provider_id = $4)"
+    }
+}
+
+/// Binds a [`ClaimScope`] as `$1..$4`.
+macro_rules! bind_claim_scope {
+    ($q:expr, $s:expr) => {
+        $q.bind($s.county.clone().unwrap_or_default())
+            .bind($s.person_id.unwrap_or(0))
+            .bind($s.employer_id.unwrap_or(0))
+            .bind($s.provider_id.unwrap_or(0))
+    };
+}
+
+pub(crate) use bind_claim_scope;
 
 /// A decided claim to store.
 #[derive(Debug, Clone)]
@@ -45,6 +81,45 @@ pub struct NewClaim {
     pub request: Option<String>,
     /// The user who filed it (None: prepared by the system).
     pub filed_by: Option<i64>,
+}
+
+impl NewClaim {
+    /// A claim as the policy decided it, not yet tied to a person, employer or provider.
+    pub(crate) fn decided(
+        key: String,
+        kind: &str,
+        county: &str,
+        filed_on: NaiveDate,
+        snapshot: &str,
+        d: &case::Decided,
+    ) -> NewClaim {
+        NewClaim {
+            idempotency_key: key,
+            kind: kind.into(),
+            person_id: None,
+            certificate_id: None,
+            county_code: county.into(),
+            filed_on,
+            outcome: d.outcome.into(),
+            amount_fen: d.amount_fen,
+            payee: d.payee.clone(),
+            fund: d.fund.into(),
+            decision: d.json.clone(),
+            snapshot: snapshot.into(),
+            employer_id: None,
+            provider_id: None,
+            project_ref: None,
+            request: None,
+            filed_by: None,
+        }
+    }
+}
+
+/// The credit codes of the employers one history refers to.
+pub(crate) fn employer_codes(h: &History) -> std::collections::BTreeSet<String> {
+    let trainings = h.trainings.iter().filter_map(|t| t.employer_code.clone());
+    let granted = h.granted.iter().filter_map(|g| g.employer_code.clone());
+    trainings.chain(granted).chain(h.employments.iter().map(|e| e.employer_code.clone())).collect()
 }
 
 /// A claim as listed.

@@ -1,0 +1,321 @@
+//! Claims filed by employers (on-the-job, pre-job, apprenticeship, equipment) and providers
+//! (project advance or settlement): the request checked field by field, decided at once from
+//! the registry's facts, and stored under the filer's idempotency key.
+
+use super::case::{case_of, claim, decide, training_ref};
+use super::prepare::kind_code;
+use super::{by_key, employer_codes, employers_by_code, file, histories, history, EmploymentFact, History, NewClaim};
+use crate::{parameters, people, Db, Result, StoreError};
+use chrono::NaiveDate;
+use jineng_domain::{IdNumber, Invalid};
+use jineng_policy::case::{ClaimKind, Facility, Granted, Stage};
+use jineng_policy::Params;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// What an employer or provider asks for. Which fields are needed depends on `kind`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClaimRequest {
+    /// `on_the_job`, `pre_job`, `apprenticeship`, `equipment_grant` (employers) or
+    /// `project_training` (providers).
+    pub kind: String,
+    /// The worker's ID number (on-the-job, pre-job, apprenticeship).
+    #[serde(default)]
+    pub id_number: Option<String>,
+    /// Employed by the employer since (on-the-job, pre-job, apprenticeship): recorded in the registry.
+    #[serde(default)]
+    pub employed_from: Option<NaiveDate>,
+    /// First month subsidised (on-the-job).
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// Months (on-the-job).
+    #[serde(default)]
+    pub months: Option<i64>,
+    /// The class (pre-job and apprenticeship: the class the worker trained in; project: the class).
+    #[serde(default)]
+    pub class_id: Option<i64>,
+    /// Years (apprenticeship).
+    #[serde(default)]
+    pub years: Option<i64>,
+    /// `training_base` or `master_studio` (equipment).
+    #[serde(default)]
+    pub facility: Option<String>,
+    /// Value of the equipment, fen.
+    #[serde(default)]
+    pub equipment_value_fen: Option<i64>,
+    /// Joint acceptance by finance and HR done (equipment).
+    #[serde(default)]
+    pub accepted: Option<bool>,
+    /// Number of the acceptance report (equipment).
+    #[serde(default)]
+    pub acceptance_ref: Option<String>,
+    /// Contract sum, fen (project).
+    #[serde(default)]
+    pub contract_fen: Option<i64>,
+    /// `advance` or `settlement` (project).
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+/// Who files: the employer or provider the signed-in user acts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filer {
+    /// An employer (its id).
+    Employer(i64),
+    /// A training provider (its id).
+    Provider(i64),
+}
+
+impl Filer {
+    fn code(self) -> (&'static str, i64) {
+        match self {
+            Filer::Employer(id) => ("employer", id),
+            Filer::Provider(id) => ("provider", id),
+        }
+    }
+}
+
+fn refuse(field: &str, code: &'static str, zh: &str, en: &str) -> StoreError {
+    StoreError::invalid(field, Invalid::new(code, zh, en))
+}
+
+fn need<T: Clone>(v: &Option<T>, field: &str) -> Result<T> {
+    v.clone().ok_or_else(|| refuse(field, "claim.required", "必填", "required"))
+}
+
+/// Files a claim, decided at once. `key` is the filer's idempotency key: the same key from the
+/// same filer yields the same claim. Returns the claim and whether it is new. `user_id` is who
+/// filed; `today` the filing date.
+pub async fn file_request(
+    db: &Db,
+    user_id: i64,
+    filer: Filer,
+    key: &str,
+    r: &ClaimRequest,
+    today: NaiveDate,
+) -> Result<(i64, bool)> {
+    let (role, scope_id) = filer.code();
+    let idem = format!("{role}:{scope_id}:{}", key.trim());
+    if let Some(id) = by_key(db, &idem).await? {
+        return Ok((id, false));
+    }
+    let params = parameters::effective(db).await?;
+    let region = parameters::region(db).await?;
+    let kind = r.kind.as_str();
+    let f = Filing { db, scope_id, kind, r, today, key: idem, params: &params, region: &region };
+    let (mut new, employment) = match (filer, kind) {
+        (Filer::Employer(_), "on_the_job" | "pre_job" | "apprenticeship" | "equipment_grant") => {
+            employer_claim(&f).await?
+        }
+        (Filer::Provider(_), "project_training") => (project_claim(&f).await?, None),
+        _ => {
+            return Err(refuse(
+                "kind",
+                "claim.kind",
+                "用人单位可申请以工代训、岗前培训、新型学徒制、设备购置补助；培训机构可申请项目制培训",
+                "employers file on_the_job, pre_job, apprenticeship, equipment_grant; providers project_training",
+            ))
+        }
+    };
+    new.request = serde_json::to_string(r).ok();
+    new.filed_by = Some(user_id);
+    if let Some((person_id, from)) = employment {
+        people::record_employment(db, Some(user_id), person_id, scope_id, from).await?;
+    }
+    file(db, Some(user_id), &new).await
+}
+
+/// What every filing needs.
+struct Filing<'a> {
+    db: &'a Db,
+    /// The employer's or provider's id.
+    scope_id: i64,
+    kind: &'a str,
+    r: &'a ClaimRequest,
+    today: NaiveDate,
+    /// The idempotency key as stored.
+    key: String,
+    params: &'a Params,
+    region: &'a str,
+}
+
+fn parse_kind(kind: &str) -> Result<ClaimKind> {
+    serde_json::from_value(serde_json::Value::String(kind.to_owned()))
+        .map_err(|_| refuse("kind", "claim.kind", "未知补贴类型", "unknown kind"))
+}
+
+/// An employer's claim, decided; with the employment it declares (person, from), if any.
+async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveDate)>)> {
+    let (code, county) = super::employer_code(f.db, f.scope_id).await?;
+    let mut claim = claim("k".into(), parse_kind(f.kind)?, f.today);
+    claim.employer = Some(code.clone());
+    let mut person_id = None;
+    let mut hs: Vec<History> = Vec::new();
+    let mut employment = None;
+    if f.kind != "equipment_grant" {
+        let id = IdNumber::parse(&need(&f.r.id_number, "id_number")?)
+            .map_err(|e| StoreError::invalid("id_number", e))?;
+        let person = people::find_by_id_number(f.db, &Default::default(), &id)
+            .await?
+            .ok_or_else(|| refuse("id_number", "claim.unregistered", "未实名登记", "not in the registry"))?;
+        person_id = Some(person.person_id);
+        let from = need(&f.r.employed_from, "employed_from")?;
+        if from > f.today {
+            return Err(refuse("employed_from", "claim.future", "入职日期不能晚于今天", "cannot be in the future"));
+        }
+        employment = Some((person.person_id, from));
+        claim.person = Some(id.as_str().to_owned());
+        let mut h = history(f.db, person.person_id).await?;
+        if !h.employments.iter().any(|e| e.employer_code == code && e.from_date == from) {
+            h.employments.push(EmploymentFact {
+                person_id: person.person_id,
+                employer_code: code.clone(),
+                from_date: from,
+                to_date: None,
+            });
+        }
+        match f.kind {
+            "on_the_job" => {
+                let months = need(&f.r.months, "months")?;
+                if !(1..=120).contains(&months) {
+                    return Err(refuse("months", "claim.months", "月数应为1至120", "1 to 120 months"));
+                }
+                claim.from = Some(need(&f.r.from, "from")?);
+                claim.months = Some(months);
+            }
+            _ => {
+                let class_id = need(&f.r.class_id, "class_id")?;
+                let t = h.trainings.iter().find(|t| t.class_id == class_id).ok_or_else(|| {
+                    refuse("class_id", "claim.not_trainee", "该劳动者未在此培训班", "the worker is not in this class")
+                })?;
+                claim.training = Some(training_ref(t.enrolment_id));
+                if f.kind == "apprenticeship" {
+                    let years = need(&f.r.years, "years")?;
+                    if !(1..=5).contains(&years) {
+                        return Err(refuse("years", "claim.years", "年数应为1至5", "1 to 5 years"));
+                    }
+                    claim.years = Some(years);
+                }
+            }
+        }
+        hs.push(h);
+    } else {
+        let facility = match need(&f.r.facility, "facility")?.as_str() {
+            "training_base" => Facility::TrainingBase,
+            "master_studio" => Facility::MasterStudio,
+            _ => {
+                return Err(refuse(
+                    "facility",
+                    "claim.facility",
+                    "应为高技能人才培训基地（training_base）或技能大师工作室（master_studio）",
+                    "training_base or master_studio",
+                ))
+            }
+        };
+        let value = need(&f.r.equipment_value_fen, "equipment_value_fen")?;
+        if value <= 0 {
+            return Err(refuse("equipment_value_fen", "amount.positive", "金额须大于0", "must be positive"));
+        }
+        let accepted = f.r.accepted.unwrap_or(false);
+        if accepted && f.r.acceptance_ref.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            return Err(refuse(
+                "acceptance_ref",
+                "claim.acceptance_ref",
+                "已验收须填写验收报告编号",
+                "give the acceptance report number",
+            ));
+        }
+        claim.facility = Some(facility);
+        claim.equipment_value_fen = Some(value);
+        claim.accepted = Some(accepted);
+    }
+    let refs: Vec<&History> = hs.iter().collect();
+    let mut codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
+    codes.insert(code);
+    let employers = employers_by_code(f.db, &codes.into_iter().collect::<Vec<_>>()).await?;
+    let case = case_of(&refs, &employers, vec![], vec![claim])?;
+    let (snapshot, ds) = decide(case, f.params, f.region)?;
+    let d = ds.get("k").ok_or(StoreError::NotFound)?;
+    let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
+    c.person_id = person_id;
+    c.employer_id = Some(f.scope_id);
+    Ok((c, employment))
+}
+
+/// A provider's project claim (advance or settlement), decided.
+async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
+    let class_id = need(&f.r.class_id, "class_id")?;
+    let class = super::class_owner(f.db, class_id).await?.filter(|c: &(i64, String)| c.0 == f.scope_id).ok_or_else(
+        || refuse("class_id", "claim.not_own_class", "不是本机构的培训班", "not a class of this provider"),
+    )?;
+    let contract = need(&f.r.contract_fen, "contract_fen")?;
+    if contract <= 0 {
+        return Err(refuse("contract_fen", "amount.positive", "金额须大于0", "must be positive"));
+    }
+    let stage = match need(&f.r.stage, "stage")?.as_str() {
+        "advance" => Stage::Advance,
+        "settlement" => Stage::Settlement,
+        _ => {
+            return Err(refuse(
+                "stage",
+                "claim.stage",
+                "应为预拨（advance）或清算（settlement）",
+                "advance or settlement",
+            ))
+        }
+    };
+    let provider_code = super::provider_code(f.db, f.scope_id).await?;
+    let people = super::class_trainees(f.db, class_id).await?;
+    let ids: Vec<i64> = people.iter().map(|p| p.0).collect();
+    let hs = histories(f.db, &ids).await?;
+    let refs: Vec<&History> = hs.iter().collect();
+    let codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
+    let employers = employers_by_code(f.db, &codes.into_iter().collect::<Vec<_>>()).await?;
+    let project = format!("class-{class_id}");
+    let (before, settled) = super::project_history(f.db, &project).await?;
+    let grant = |stage: Option<Stage>, date: NaiveDate, amount: i64| Granted {
+        kind: Some(ClaimKind::ProjectTraining),
+        provider: Some(provider_code.clone()),
+        project: Some(project.clone()),
+        stage,
+        date: Some(date),
+        amount_fen: Some(amount),
+        ..Granted::default()
+    };
+    let mut granted: Vec<Granted> = before
+        .iter()
+        .map(|(req, date, amount)| {
+            let stage = req
+                .as_deref()
+                .and_then(|r| serde_json::from_str::<ClaimRequest>(r).ok())
+                .and_then(|r| r.stage)
+                .and_then(|s| match s.as_str() {
+                    "advance" => Some(Stage::Advance),
+                    "settlement" => Some(Stage::Settlement),
+                    _ => None,
+                });
+            grant(stage, *date, *amount)
+        })
+        .collect();
+    if settled {
+        granted.push(grant(Some(Stage::Settlement), f.today, 0));
+    }
+    let trainings: Vec<String> = people
+        .iter()
+        .filter(|p| hs.iter().any(|h| h.person.person_id == p.0))
+        .map(|p| training_ref(p.1))
+        .collect();
+    let mut k = claim("k".into(), ClaimKind::ProjectTraining, f.today);
+    k.provider = Some(provider_code.clone());
+    k.project = Some(project.clone());
+    k.trainings = Some(trainings);
+    k.contract_fen = Some(contract);
+    k.stage = Some(stage);
+    let case = case_of(&refs, &employers, granted, vec![k])?;
+    let (snapshot, ds) = decide(case, f.params, f.region)?;
+    let d = ds.get("k").ok_or(StoreError::NotFound)?;
+    let mut c = NewClaim::decided(f.key.clone(), kind_code(ClaimKind::ProjectTraining), &class.1, f.today, &snapshot, d);
+    c.provider_id = Some(f.scope_id);
+    c.project_ref = Some(project);
+    Ok(c)
+}

@@ -1,0 +1,175 @@
+//! The claims a certificate brings, prepared by the system: decided from each person's
+//! history in one case and stored in one transaction per chunk; idempotent per certificate and
+//! per training. Which claims (S3 before S7, the S9 exclusion, S2) is the policy crate's call.
+
+use super::case::{case_of, certificate_ref, decide};
+use super::{employer_codes, employers_by_code, file_many, histories, EmployerFact, History, NewClaim};
+use crate::audit::Actor;
+use crate::{parameters, Db, Result, StoreError};
+use jineng_domain::Invalid;
+use jineng_policy::case::{Case, Claim, ClaimKind};
+use jineng_policy::{Engine, Params};
+use std::collections::{BTreeSet, HashMap};
+
+/// Prepares and decides the claims that newly issued certificates bring; `certs` are
+/// (person id, certificate id). Returns the number of new claims (a certificate already
+/// prepared brings nothing new).
+pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Result<usize> {
+    let params = parameters::effective(db).await?;
+    let region = parameters::region(db).await?;
+    let mut by_person: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut order = Vec::new();
+    for (p, c) in certs {
+        let e = by_person.entry(*p).or_default();
+        if e.is_empty() {
+            order.push(*p);
+        }
+        e.push(*c);
+    }
+    let mut filed = 0;
+    let (mut reading, mut deciding, mut storing) =
+        (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
+    for chunk in order.chunks(2000) {
+        let t = std::time::Instant::now();
+        let hs = histories(db, chunk).await?;
+        // The employers the chunk refers to, read once; each case gets its own.
+        let codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
+        let all_employers = employers_by_code(db, &codes.into_iter().collect::<Vec<_>>()).await?;
+        reading += t.elapsed();
+        let t = std::time::Instant::now();
+        let mut out = Vec::with_capacity(chunk.len() * 2);
+        for h in &hs {
+            let codes = employer_codes(h);
+            let employers: Vec<EmployerFact> =
+                all_employers.iter().filter(|e| codes.contains(&e.credit_code)).cloned().collect();
+            out.extend(claims_for_person(h, &employers, &by_person[&h.person.person_id], &params, &region)?);
+        }
+        deciding += t.elapsed();
+        let t = std::time::Instant::now();
+        filed += file_many(db, actor, &out).await?;
+        storing += t.elapsed();
+    }
+    tracing::info!(certificates = certs.len(), filed, ?reading, ?deciding, ?storing, "claims prepared");
+    Ok(filed)
+}
+
+/// The decided claims that some certificates of one person bring.
+fn claims_for_person(
+    h: &History,
+    employers: &[EmployerFact],
+    cert_ids: &[i64],
+    params: &Params,
+    region: &str,
+) -> Result<Vec<NewClaim>> {
+    let mut case = case_of(&[h], employers, vec![], vec![])?;
+    let refs: Vec<String> = cert_ids.iter().map(|&c| certificate_ref(c)).collect();
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let engine = Engine::new(params, region);
+    let claims = claims_brought_by(&engine, &case, &h.person.id_number, &refs).map_err(|e| {
+        StoreError::invalid("case", Invalid::new("case.invalid", format!("登记信息不完整：{e}"), e.to_string()))
+    })?;
+    if claims.is_empty() {
+        return Ok(vec![]);
+    }
+    // What each claim is stored as: its idempotency key and certificate.
+    let keyed: Vec<(String, ClaimKind, Option<i64>, String, chrono::NaiveDate)> = claims
+        .iter()
+        .map(|c| {
+            let cert = c.certificate.as_deref().and_then(|s| s.strip_prefix('c')).and_then(|s| s.parse().ok());
+            let key = match (c.kind, cert) {
+                (ClaimKind::LivingAllowance, _) => {
+                    format!("living_allowance:enrolment:{}", c.training.as_deref().unwrap_or("").trim_start_matches('e'))
+                }
+                (_, Some(cert)) => format!("{}:certificate:{cert}", kind_code(c.kind)),
+                (_, None) => format!("{}:{}", kind_code(c.kind), c.id),
+            };
+            (key, c.kind, if c.kind == ClaimKind::LivingAllowance { None } else { cert }, c.id.clone(), c.filed)
+        })
+        .collect();
+    case.claims = claims;
+    let (snapshot, decisions) = decide(case, params, region)?;
+    let mut out = Vec::with_capacity(keyed.len());
+    for (key, kind, cert, id, filed) in keyed {
+        let d = decisions.get(&id).ok_or_else(|| StoreError::NotFound)?;
+        // A living allowance with no day attended has nothing to pay: not filed.
+        if kind == ClaimKind::LivingAllowance && d.amount_fen == 0 && d.outcome == "approved" {
+            continue;
+        }
+        let mut c = NewClaim::decided(key, kind_code(kind), &h.person.county_code, filed, &snapshot, d);
+        c.person_id = Some(h.person.person_id);
+        c.certificate_id = cert;
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// The code of a claim kind as stored.
+pub(crate) fn kind_code(k: ClaimKind) -> &'static str {
+    match k {
+        ClaimKind::TrainingSubsidy => "training_subsidy",
+        ClaimKind::SkillUpgradeSubsidy => "skill_upgrade_subsidy",
+        ClaimKind::LivingAllowance => "living_allowance",
+        ClaimKind::PreJob => "pre_job",
+        ClaimKind::OnTheJob => "on_the_job",
+        ClaimKind::Apprenticeship => "apprenticeship",
+        ClaimKind::EquipmentGrant => "equipment_grant",
+        ClaimKind::ProjectTraining => "project_training",
+    }
+}
+
+/// The claims a set of newly issued certificates of one person brings (S3 before S7, S9, S2).
+fn claims_brought_by(
+    engine: &Engine,
+    case: &Case,
+    person: &str,
+    certificates: &[&str],
+) -> std::result::Result<Vec<Claim>, jineng_policy::BadInput> {
+    use super::case::claim;
+    use jineng_policy::engine::{member, s2_eligible_group};
+    let Some(p) = case.people.iter().find(|p| p.id_number == person) else { return Ok(vec![]) };
+    let mut certs: Vec<_> = case.certificates.iter().filter(|c| certificates.contains(&c.id.as_str())).collect();
+    certs.sort_by_key(|c| c.issued);
+    let cert_claim = |kind: ClaimKind, c: &jineng_policy::case::Certificate| {
+        let mut k = claim(format!("{}:{}", kind_code(kind), c.id), kind, c.issued);
+        k.person = Some(person.to_owned());
+        k.certificate = Some(c.id.clone());
+        k
+    };
+    // Skill-upgrade subsidies first where the person may earn one; keep those the policy grants.
+    let candidates: Vec<_> = certs
+        .iter()
+        .filter(|c| {
+            p.insured_since.is_some() && member(p, jineng_domain::PriorityGroup::Employee, c.issued) && c.level.is_some()
+        })
+        .collect();
+    let mut upgrade = BTreeSet::new();
+    if !candidates.is_empty() {
+        let mut trial = case.clone();
+        trial.claims = candidates.iter().map(|c| cert_claim(ClaimKind::SkillUpgradeSubsidy, c)).collect();
+        let checked = jineng_policy::case::check(trial)?;
+        for d in engine.decide(&checked) {
+            if matches!(d.outcome, jineng_policy::Outcome::Approved | jineng_policy::Outcome::Reduced) {
+                upgrade.insert(d.claim.trim_start_matches("skill_upgrade_subsidy:").to_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut allowances = BTreeSet::new();
+    for c in &certs {
+        let training = case.trainings.iter().find(|t| Some(&t.id) == c.training.as_ref());
+        // A project-based class is paid to the provider by its settlement (S9), not per certificate.
+        if !training.is_some_and(|t| t.project_based) {
+            let kind = if upgrade.contains(&c.id) { ClaimKind::SkillUpgradeSubsidy } else { ClaimKind::TrainingSubsidy };
+            out.push(cert_claim(kind, c));
+        }
+        if let Some(t) = training {
+            if s2_eligible_group(p, t.start).is_ok() && allowances.insert(t.id.clone()) {
+                let mut k = claim(format!("living_allowance:{}", t.id), ClaimKind::LivingAllowance, c.issued);
+                k.person = Some(person.to_owned());
+                k.training = Some(t.id.clone());
+                out.push(k);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,252 @@
+//! The 7-day public notice (公示) of approved claims and the public's objections to them: an
+//! upheld objection rejects the claim, an open one keeps it from payment.
+
+use crate::audit;
+use crate::claims::ClaimScope;
+use crate::review::{move_claim, refuse, state};
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use chrono::NaiveDate;
+use jineng_domain::{ClaimAction, ClaimStatus, Invalid};
+use serde::Serialize;
+
+pub use crate::review::NOTICE_DAYS;
+
+/// An objection to a claim on notice.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ObjectionRow {
+    /// Id.
+    pub objection_id: i64,
+    /// Claim.
+    pub claim_id: i64,
+    /// Who objected (as given).
+    pub filer_name: String,
+    /// How to reach them (shown to reviewers only).
+    pub contact: String,
+    /// Why.
+    pub reason: String,
+    /// `open`, `upheld`, `dismissed`.
+    pub status: String,
+    /// Filed at.
+    pub filed_at: chrono::DateTime<chrono::Utc>,
+    /// Resolution.
+    pub resolution: Option<String>,
+}
+
+/// Files an objection to a claim on notice (anyone may, during the notice period).
+pub async fn object(
+    db: &Db,
+    claim_id: i64,
+    filer_name: &str,
+    contact: &str,
+    reason: &str,
+    today: NaiveDate,
+) -> Result<i64> {
+    let (status, s) = state(db, &ClaimScope::default(), claim_id).await?;
+    if status != ClaimStatus::OnNotice || s.notice_until.is_some_and(|u| today > u) {
+        return Err(refuse(
+            "objection.closed",
+            "该申请不在公示期内，不能提出异议",
+            "the claim is not on public notice",
+        ));
+    }
+    let mut errors = Vec::new();
+    for (field, v, max) in [("filer_name", filer_name, 50), ("contact", contact, 100), ("reason", reason, 2000)] {
+        let n = v.trim().chars().count();
+        if n == 0 || n > max {
+            errors.push((
+                field.to_owned(),
+                Invalid::new(
+                    "objection.field",
+                    format!("必填，且不超过{max}字"),
+                    format!("required, at most {max} characters"),
+                ),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Rows(errors));
+    }
+    let t = now();
+    Ok(in_tx!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO objection (claim_id, filer_name, contact, reason, status, filed_at) VALUES ($1, $2, $3, $4, 'open', $5) RETURNING objection_id",
+        )
+        .bind(claim_id)
+        .bind(filer_name.trim())
+        .bind(contact.trim())
+        .bind(reason.trim())
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut *tx,
+            None,
+            "object",
+            "claim",
+            &claim_id.to_string(),
+            &serde_json::json!({"objection_id": id}),
+        )
+        .await?;
+        id
+    }))
+}
+
+/// Objections to one claim.
+pub async fn objections(db: &Db, claim_id: i64) -> Result<Vec<ObjectionRow>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT objection_id, claim_id, filer_name, contact, reason, status, filed_at, resolution FROM objection WHERE claim_id = $1 ORDER BY objection_id"
+    )
+    .bind(claim_id)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// Resolves an open objection: upheld rejects the claim (in the same transaction), dismissed
+/// leaves it on notice. A resolution text is required.
+pub async fn resolve_objection(
+    db: &Db,
+    actor: i64,
+    scope: &ClaimScope,
+    objection_id: i64,
+    uphold: bool,
+    resolution: &str,
+) -> Result<()> {
+    let row: Option<(i64, String)> =
+        with_pool!(db, |p| sqlx::query_as("SELECT claim_id, status FROM objection WHERE objection_id = $1")
+            .bind(objection_id)
+            .fetch_optional(p)
+            .await?);
+    let (claim_id, ostatus) = row.ok_or(StoreError::NotFound)?;
+    let (from, _) = state(db, scope, claim_id).await?;
+    if ostatus != "open" {
+        return Err(refuse("objection.resolved", "该异议已处理", "the objection was resolved already"));
+    }
+    if resolution.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "resolution",
+            Invalid::new("objection.resolution", "须写明处理意见", "give the resolution"),
+        ));
+    }
+    let to = if uphold {
+        Some(from.apply(ClaimAction::Reject, false).map_err(|e| StoreError::invalid("status", e))?)
+    } else {
+        None
+    };
+    let t = now();
+    in_tx!(db, |tx| {
+        let n = sqlx::query(
+            "UPDATE objection SET status = $1, resolution = $2, resolved_by = $3, resolved_at = $4 WHERE objection_id = $5 AND status = 'open'",
+        )
+        .bind(if uphold { "upheld" } else { "dismissed" })
+        .bind(resolution.trim())
+        .bind(actor)
+        .bind(t)
+        .bind(objection_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::conflict("objection.changed", None, "该异议已被他人处理", "the objection was resolved meanwhile"));
+        }
+        if let Some(to) = to {
+            let why = format!("异议成立 objection upheld: {}", resolution.trim());
+            move_claim!(tx, claim_id, from, to, ClaimAction::Reject, Some(actor), &why, t);
+        }
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            if uphold { "uphold_objection" } else { "dismiss_objection" },
+            "claim",
+            &claim_id.to_string(),
+            &serde_json::json!({"objection_id": objection_id, "resolution": resolution.trim()}),
+        )
+        .await?;
+    });
+    Ok(())
+}
+
+/// A claim on public notice, as the public sees it: no ID number, the name partly masked.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NoticeRow {
+    /// Claim id (to object to).
+    pub claim_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Payee: a person's name masked (张*三), an organisation's name in full.
+    pub payee: String,
+    /// County name.
+    pub county_name: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// First day of the notice.
+    pub notice_from: NaiveDate,
+    /// Last day.
+    pub notice_until: NaiveDate,
+}
+
+/// `张三` → `张*`, `张小三` → `张*三`, `欧阳小三` → `欧**三`.
+pub fn mask_name(name: &str) -> String {
+    let c: Vec<char> = name.chars().collect();
+    match c.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", c[0]),
+        n => format!("{}{}{}", c[0], "*".repeat(n - 2), c[n - 1]),
+    }
+}
+
+/// Claims on notice on `today`, optionally of one county.
+pub async fn notice(db: &Db, county: Option<&str>, today: NaiveDate, limit: i64) -> Result<Vec<NoticeRow>> {
+    #[derive(sqlx::FromRow)]
+    struct NoticeDb {
+        claim_id: i64,
+        kind: String,
+        person_name: Option<String>,
+        org_name: Option<String>,
+        county_name: String,
+        amount_fen: i64,
+        notice_from: NaiveDate,
+        notice_until: NaiveDate,
+    }
+    let rows: Vec<NoticeDb> = with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT c.claim_id, c.kind, p.name AS person_name, COALESCE(e.name, v.name) AS org_name, k.name_zh AS county_name, c.amount_fen, \
+         c.notice_from, c.notice_until FROM claim c JOIN county k ON k.county_code = c.county_code \
+         LEFT JOIN person p ON p.person_id = c.person_id LEFT JOIN employer e ON e.employer_id = c.employer_id \
+         LEFT JOIN provider v ON v.provider_id = c.provider_id \
+         WHERE c.status = 'on_notice' AND c.notice_until >= $1 AND ($2 = '' OR c.county_code = $2) ORDER BY c.notice_from DESC, c.claim_id LIMIT $3"
+    )
+    .bind(today)
+    .bind(county.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(p)
+    .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| NoticeRow {
+            claim_id: r.claim_id,
+            kind: r.kind,
+            payee: r.org_name.unwrap_or_else(|| mask_name(r.person_name.as_deref().unwrap_or(""))),
+            county_name: r.county_name,
+            amount_fen: r.amount_fen,
+            notice_from: r.notice_from,
+            notice_until: r.notice_until,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_name;
+
+    #[test]
+    fn names_are_partly_masked() {
+        assert_eq!(mask_name("张三"), "张*");
+        assert_eq!(mask_name("李小娜"), "李*娜");
+        assert_eq!(mask_name("欧阳小三"), "欧**三");
+        assert_eq!(mask_name("王"), "*");
+    }
+}

@@ -1,0 +1,175 @@
+//! The county's review of a decided claim: approve, reject (with a reason) or publish on the
+//! public notice. Every move of a claim goes through [`ClaimStatus::apply`] and writes a
+//! `claim_event` (who, when, why) and an audit entry in the same transaction as the move itself;
+//! [`move_claim!`] is that move, shared with the notice and the payments.
+
+
+use crate::claims::{bind_claim_scope, ClaimScope};
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use chrono::{Days, NaiveDate};
+use jineng_domain::{ClaimAction, ClaimStatus, Invalid};
+use serde::Serialize;
+
+/// Days a claim stays on public notice (the plan: 公示7天).
+pub const NOTICE_DAYS: u64 = 7;
+
+/// Moves claim `$id` from `$from` to `$to` inside transaction `$tx`, guarded by the status so
+/// that only one of two simultaneous moves lands; writes the event and the audit entry.
+macro_rules! move_claim {
+    ($tx:ident, $id:expr, $from:expr, $to:expr, $action:expr, $actor:expr, $reason:expr, $t:expr) => {{
+        let (id, from, to, action, actor, reason, t): (i64, jineng_domain::ClaimStatus, jineng_domain::ClaimStatus, jineng_domain::ClaimAction, $crate::audit::Actor, &str, _) =
+            ($id, $from, $to, $action, $actor, $reason, $t);
+        let n = sqlx::query("UPDATE claim SET status = $1 WHERE claim_id = $2 AND status = $3")
+            .bind(to.code())
+            .bind(id)
+            .bind(from.code())
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err($crate::StoreError::conflict("claim.changed", None, "该申请已被他人处理，请刷新", "the claim changed meanwhile: reload"));
+        }
+        let why = if reason.trim().is_empty() { action.zh() } else { reason.trim() };
+        sqlx::query(
+            "INSERT INTO claim_event (claim_id, action, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(action.code())
+        .bind(from.code())
+        .bind(to.code())
+        .bind(actor)
+        .bind(t)
+        .bind(why)
+        .execute(&mut *$tx)
+        .await?;
+        $crate::audit::record(
+            &mut *$tx,
+            actor,
+            action.code(),
+            "claim",
+            &id.to_string(),
+            &serde_json::json!({"from": from.code(), "to": to.code(), "reason": why}),
+        )
+        .await?;
+    }};
+}
+
+pub(crate) use move_claim;
+
+/// One claim's state as the workflow needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct ClaimState {
+    pub(crate) status: String,
+    pub(crate) outcome: String,
+    pub(crate) amount_fen: i64,
+    pub(crate) fund: String,
+    pub(crate) notice_until: Option<NaiveDate>,
+}
+
+pub(crate) async fn state(db: &Db, scope: &ClaimScope, claim_id: i64) -> Result<(ClaimStatus, ClaimState)> {
+    let sql = format!(
+        "SELECT c.status, c.outcome, c.amount_fen, c.fund, c.notice_until FROM claim c WHERE c.claim_id = $5 AND {}",
+        scope.sql()
+    );
+    let s: ClaimState =
+        with_pool!(db, |p| bind_claim_scope!(sqlx::query_as(&sql), scope).bind(claim_id).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)?;
+    let st = ClaimStatus::parse(&s.status).ok_or(StoreError::NotFound)?;
+    Ok((st, s))
+}
+
+pub(crate) fn refuse(code: &'static str, zh: &str, en: &str) -> StoreError {
+    StoreError::invalid("status", Invalid::new(code, zh, en))
+}
+
+/// The county's review, publication and rejection: `approve`, `reject` (reason required) and
+/// `publish` (starts the 7-day notice on `today`). Returns the new status.
+pub async fn review(
+    db: &Db,
+    actor: i64,
+    scope: &ClaimScope,
+    claim_id: i64,
+    action: ClaimAction,
+    reason: &str,
+    today: NaiveDate,
+) -> Result<ClaimStatus> {
+    let (from, s) = state(db, scope, claim_id).await?;
+    if !matches!(action, ClaimAction::Approve | ClaimAction::Reject | ClaimAction::Publish) {
+        return Err(refuse("claim.action", "该操作由财政部门办理", "finance does this, through payment batches"));
+    }
+    let recover = s.outcome == "recover";
+    let to = from.apply(action, recover).map_err(|e| StoreError::invalid("status", e))?;
+    if action == ClaimAction::Approve && (s.outcome == "rejected" || s.amount_fen == 0) {
+        return Err(refuse(
+            "claim.nothing_to_pay",
+            "政策审核结果为不予补贴，只能不予补贴",
+            "the policy decided nothing is due: the claim can only be rejected",
+        ));
+    }
+    if action == ClaimAction::Reject && reason.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new("claim.reason", "不予补贴须写明原因", "give the reason for rejecting the claim"),
+        ));
+    }
+    let t = now();
+    in_tx!(db, |tx| {
+        move_claim!(tx, claim_id, from, to, action, Some(actor), reason, t);
+        if action == ClaimAction::Publish {
+            let until = today + Days::new(NOTICE_DAYS - 1);
+            sqlx::query("UPDATE claim SET notice_from = $1, notice_until = $2 WHERE claim_id = $3")
+                .bind(today)
+                .bind(until)
+                .bind(claim_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    });
+    Ok(to)
+}
+
+/// Approves and publishes every claim of the scope awaiting review whose decision pays
+/// something (the county's 一键审核公示); returns how many were published.
+pub async fn approve_and_publish_all(db: &Db, actor: i64, scope: &ClaimScope, today: NaiveDate) -> Result<usize> {
+    let sql = format!(
+        "SELECT c.claim_id FROM claim c WHERE c.status = 'decided' AND c.outcome IN ('approved', 'reduced') AND c.amount_fen > 0 AND {} ORDER BY c.claim_id",
+        scope.sql()
+    );
+    let ids: Vec<i64> = with_pool!(db, |p| bind_claim_scope!(sqlx::query_scalar(&sql), scope).fetch_all(p).await?);
+    let mut n = 0;
+    for id in ids {
+        review(db, actor, scope, id, ClaimAction::Approve, "", today).await?;
+        review(db, actor, scope, id, ClaimAction::Publish, "", today).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// A status change of a claim.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ClaimEvent {
+    /// Action code.
+    pub action: String,
+    /// From.
+    pub from_status: String,
+    /// To.
+    pub to_status: String,
+    /// Who (user name), if a user.
+    pub actor_name: Option<String>,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Why.
+    pub reason: String,
+}
+
+/// The status changes of a claim, oldest first.
+pub async fn events(db: &Db, claim_id: i64) -> Result<Vec<ClaimEvent>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT e.action, e.from_status, e.to_status, u.display_name AS actor_name, e.at, e.reason FROM claim_event e \
+         LEFT JOIN app_user u ON u.user_id = e.actor WHERE e.claim_id = $1 ORDER BY e.claim_event_id"
+    )
+    .bind(claim_id)
+    .fetch_all(p)
+    .await?))
+}
+

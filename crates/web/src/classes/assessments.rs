@@ -1,0 +1,126 @@
+//! Assessments (考核发证): a listed assessment body records the results of an approved class; a
+//! pass completes the training and issues the certificate, which brings the claims the policy allows.
+
+use crate::auth::{Auth, CurrentUser};
+use crate::classes::page::back_to_class;
+use crate::error::AppError;
+use crate::guard::CsrfForm;
+use crate::render::PageError;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use jineng_domain::Role;
+use jineng_store::training;
+use jineng_store::users::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An assessment result.
+#[derive(Deserialize, ToSchema)]
+pub struct AssessmentBody {
+    /// The trainee's ID number.
+    pub id_number: String,
+    /// Date assessed (YYYY-MM-DD); the certificate's issue date when passed.
+    pub assessed_on: String,
+    /// Score 0–100.
+    pub score: Option<i64>,
+    /// Passed.
+    pub passed: bool,
+    /// Certificate kind when passed: qualification | skill_level | special_ability | special_operation | training_completion.
+    #[serde(default)]
+    pub kind: String,
+    /// Certificate serial (unique per body) when passed.
+    #[serde(default)]
+    pub serial: String,
+}
+
+/// The certificate issued, if any.
+#[derive(Serialize, ToSchema)]
+pub struct Assessed {
+    /// Certificate id (none when failed).
+    pub certificate_id: Option<i64>,
+}
+
+async fn assess(st: &AppState, u: &User, class_id: i64, b: &AssessmentBody) -> Result<Option<i64>, AppError> {
+    let body_id = match u.role {
+        Role::AssessmentBody => u.scope_id().ok_or(AppError::Forbidden)?,
+        _ => return Err(AppError::Forbidden),
+    };
+    let id_number = jineng_domain::IdNumber::parse(&b.id_number).map_err(|e| AppError::field("id_number", e))?;
+    let assessed_on = b
+        .assessed_on
+        .trim()
+        .parse()
+        .map_err(|_| AppError::field("assessed_on", "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD"))?;
+    let r = jineng_store::assessment::Result_ {
+        id_number,
+        assessed_on,
+        score: b.score,
+        passed: b.passed,
+        kind: b.kind.trim().into(),
+        serial: b.serial.clone(),
+    };
+    let certificate = jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?;
+    if let Some(cert) = certificate {
+        // A certificate from a subsidised class: prepare the training subsidy and let the
+        // policy engine decide it. A failure here leaves the certificate; the claim can be
+        // prepared again (the idempotency key keeps it single).
+        let class = training::get_class(&st.db, &Default::default(), class_id).await?;
+        if class.subsidised {
+            let person = jineng_store::people::find_by_id_number(&st.db, &Default::default(), &r.id_number).await?;
+            if let Some(person) = person {
+                let certs = [(person.person_id, cert)];
+                if let Err(e) = jineng_store::claims::prepare::for_certificates(&st.db, Some(u.user_id), &certs).await {
+                    tracing::error!(certificate.id = cert, error = %e, "claim not prepared");
+                }
+            }
+        }
+    }
+    Ok(certificate)
+}
+
+/// Record a trainee's assessment (listed assessment bodies). A pass completes the training and
+/// issues the certificate; the serial is unique per body.
+#[utoipa::path(post, path = "/api/v1/classes/{id}/assessments", request_body = AssessmentBody, params(("id" = i64, Path)),
+    responses((status = 201, body = Assessed), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn assess_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<AssessmentBody>,
+) -> Result<(StatusCode, Json<Assessed>), AppError> {
+    let certificate_id = assess(&st, &u, id, &b).await?;
+    Ok((StatusCode::CREATED, Json(Assessed { certificate_id })))
+}
+
+/// The assessment form.
+#[derive(Deserialize)]
+pub struct AssessmentForm {
+    id_number: String,
+    assessed_on: String,
+    score: Option<String>,
+    passed: Option<String>,
+    kind: String,
+    serial: String,
+}
+
+/// `POST /classes/{id}/assessments`
+pub async fn assess_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<AssessmentForm>,
+) -> Result<Response, PageError> {
+    let b = AssessmentBody {
+        id_number: f.id_number,
+        assessed_on: f.assessed_on,
+        score: f.score.as_deref().and_then(|s| s.trim().parse().ok()),
+        passed: f.passed.is_some(),
+        kind: f.kind,
+        serial: f.serial,
+    };
+    back_to_class(&st, auth, &u, id, assess(&st, &u, id, &b).await.map(|_| ())).await
+}

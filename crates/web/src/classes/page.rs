@@ -1,0 +1,118 @@
+//! The class page as every class form shows it again: details, status history, the actions the
+//! caller may take, the attendance summary and, after a refused roster upload, its errors.
+
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::render::{form_result, render_page, OrPage, PageError, PageResult};
+use crate::state::AppState;
+use crate::views;
+use axum::response::Response;
+use jineng_domain::Role;
+use jineng_store::training;
+use jineng_store::users::User;
+use minijinja::{context, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The class page with an error message.
+pub async fn class_page(
+    st: &AppState,
+    auth: &Auth,
+    u: &jineng_store::users::User,
+    id: i64,
+    error: Option<String>,
+) -> PageResult {
+    class_page_with(st, auth, u, id, error, None).await
+}
+
+/// The class page: details, status history, the actions the caller may take and, after a
+/// refused roster upload, its errors and report.
+pub async fn class_page_with(
+    st: &AppState,
+    auth: &Auth,
+    u: &jineng_store::users::User,
+    id: i64,
+    error: Option<String>,
+    import: Option<(Vec<jineng_store::roster::RowError>, String)>,
+) -> PageResult {
+    let scope = views::class_scope(&st.db, u).await.page(auth)?;
+    let c = training::get_class(&st.db, &scope, id).await.page(auth)?;
+    let events = training::class_events(&st.db, id).await.page(auth)?;
+    let attendance = attendance_views(st, u, id).await.page(auth)?;
+    let status = jineng_domain::ClassStatus::parse(&c.status);
+    let actions: Vec<(&str, &str)> = [
+        (jineng_domain::ClassAction::Approve, "approve", matches!(u.role, Role::CityAdmin | Role::County)),
+        (jineng_domain::ClassAction::Return, "return", matches!(u.role, Role::CityAdmin | Role::County)),
+        (jineng_domain::ClassAction::Resubmit, "resubmit", u.role == Role::Provider),
+        (jineng_domain::ClassAction::Close, "close", matches!(u.role, Role::CityAdmin | Role::County | Role::Provider)),
+    ]
+    .into_iter()
+    .filter(|(a, _, allowed)| *allowed && status.is_some_and(|s| s.apply(*a).is_ok()))
+    .map(|(a, code, _)| (code, a.zh()))
+    .collect();
+    render_page(
+        st,
+        auth,
+        "class.html",
+        context! {
+            c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error,
+            status_zh => status.map(|s| s.zh()).unwrap_or(""),
+            can_upload => u.role == Role::Provider && matches!(c.status.as_str(), "submitted" | "returned"),
+            can_check_in => u.role == Role::Provider && c.status == "approved",
+            can_assess => u.role == Role::AssessmentBody && c.status == "approved",
+            cert_kinds => Value::from_serialize(jineng_store::assessment::CERT_KINDS),
+            attendance => Value::from_serialize(&attendance),
+            methods => Value::from_serialize(jineng_store::attendance::METHODS),
+            import_errors => Value::from_serialize(import.as_ref().map(|(e, _)| e)),
+            report => import.as_ref().map(|(_, r)| r.clone()),
+        },
+    )
+}
+
+/// A trainee's attendance as shown: the ID number masked.
+#[derive(Serialize, ToSchema)]
+pub struct AttendanceView {
+    /// Person.
+    pub person_id: i64,
+    /// Name.
+    pub name: String,
+    /// Masked ID number.
+    pub id_number_masked: String,
+    /// Days checked in.
+    pub days_attended: i64,
+    /// Days of the class.
+    pub class_days: i64,
+    /// Last check-in.
+    pub last_day: Option<String>,
+}
+
+/// Attendance summary of a class, per trainee.
+pub async fn attendance_views(st: &AppState, u: &User, class_id: i64) -> Result<Vec<AttendanceView>, AppError> {
+    let scope = views::class_scope(&st.db, u).await?;
+    let class = training::get_class(&st.db, &scope, class_id).await?;
+    let days = (class.end_date - class.start_date).num_days() + 1;
+    Ok(jineng_store::attendance::summary(&st.db, class_id)
+        .await?
+        .into_iter()
+        .map(|a| AttendanceView {
+            person_id: a.person_id,
+            name: a.name,
+            id_number_masked: jineng_domain::id_number::mask(&a.id_number),
+            days_attended: a.days_attended,
+            class_days: days,
+            last_day: a.last_day.map(|d| d.to_string()),
+        })
+        .collect())
+}
+
+/// After a form on the class page: back to the page, or the page again with the refusal.
+pub async fn back_to_class(
+    st: &AppState,
+    auth: Auth,
+    u: &User,
+    id: i64,
+    result: Result<(), AppError>,
+) -> Result<Response, PageError> {
+    let result = result.map(|()| format!("/classes/{id}"));
+    form_result(auth, result, |e, auth| async move { class_page(st, &auth, u, id, Some(e.message())).await }).await
+}

@@ -1,0 +1,125 @@
+//! The public notice (补贴公示): claims on their 7-day notice, names partly masked and no ID
+//! numbers; anyone may object, without signing in, at most five times in 15 minutes per contact.
+
+use crate::auth::{Access, Auth, Route};
+use crate::error::AppError;
+use crate::render::{render_page, PageError};
+use crate::state::AppState;
+use crate::views::kind_zh;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use jineng_store::notice::{self, NoticeRow};
+use minijinja::{context, Value};
+use serde::Deserialize;
+use serde_json::{json, Value as Json_};
+use utoipa::{OpenApi, ToSchema};
+
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/notice", Access::Public, notice_page),
+        Route::post("/notice/{id}/objections", Access::Public, object_form),
+        Route::get("/api/v1/notice", Access::Public, notice_api),
+        Route::post("/api/v1/notice/{id}/objections", Access::Public, object_api),
+    ]
+}
+
+/// The API of this module.
+#[derive(OpenApi)]
+#[openapi(paths(notice_api, object_api))]
+pub struct Api;
+
+/// `GET /notice`: the public notice, with a form to object.
+pub async fn notice_page(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
+    let rows = notice::notice(&st.db, None, st.clock.today(), 1000)
+        .await
+        .map_err(|e| PageError::new(e.into(), auth.clone()))?;
+    let rows: Vec<Json_> = rows
+        .iter()
+        .map(|r| {
+            json!({"claim_id": r.claim_id, "kind_zh": kind_zh(&r.kind), "payee": r.payee, "county_name": r.county_name,
+                        "amount_fen": r.amount_fen, "notice_from": r.notice_from, "notice_until": r.notice_until})
+        })
+        .collect();
+    render_page(&st, &auth, "notice.html", context! { rows => Value::from_serialize(&rows), done => false })
+}
+
+/// An objection from the public page.
+#[derive(Deserialize)]
+pub struct ObjectionForm {
+    #[serde(default)]
+    filer_name: String,
+    #[serde(default)]
+    contact: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /notice/{id}/objections` (public; no session, so no CSRF token: nothing is done in
+/// anybody's name).
+pub async fn object_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<ObjectionForm>,
+) -> Result<Response, PageError> {
+    match object(&st, id, &f.filer_name, &f.contact, &f.reason).await {
+        Ok(_) => Ok(render_page(&st, &auth, "notice.html", context! { rows => Vec::<Json_>::new(), done => true })?
+            .into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let page = render_page(
+                &st,
+                &auth,
+                "notice.html",
+                context! { rows => Vec::<Json_>::new(), done => false, error => e.message() },
+            )?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(PageError::new(e, auth)),
+    }
+}
+
+/// An objection.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ObjectionBody {
+    /// Who objects.
+    #[serde(default)]
+    pub filer_name: String,
+    /// Phone or address (seen by reviewers only).
+    #[serde(default)]
+    pub contact: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Anyone may object to a claim on public notice.
+#[utoipa::path(post, path = "/api/v1/notice/{id}/objections", request_body = ObjectionBody, params(("id" = i64, Path)), responses((status = 201)))]
+pub async fn object_api(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    Json(b): Json<ObjectionBody>,
+) -> Result<Response, AppError> {
+    let oid = object(&st, id, &b.filer_name, &b.contact, &b.reason).await?;
+    Ok((StatusCode::CREATED, Json(json!({"objection_id": oid}))).into_response())
+}
+
+/// Files a public objection; one contact may file at most five in 15 minutes (the sign-in
+/// throttle's window), so that the notice cannot be flooded.
+async fn object(st: &AppState, claim_id: i64, filer_name: &str, contact: &str, reason: &str) -> Result<i64, AppError> {
+    let key = format!("objection:{}", contact.split_whitespace().collect::<String>());
+    if st.throttle.locked(&key) {
+        return Err(AppError::TooManySubmissions);
+    }
+    let id = notice::object(&st.db, claim_id, filer_name, contact, reason, st.clock.today()).await?;
+    st.throttle.fail(&key);
+    Ok(id)
+}
+
+/// Claims on public notice (public: names partly masked, no ID numbers).
+#[utoipa::path(get, path = "/api/v1/notice", responses((status = 200, body = [NoticeRow])))]
+pub async fn notice_api(State(st): State<AppState>) -> Result<Json<Vec<NoticeRow>>, AppError> {
+    Ok(Json(notice::notice(&st.db, None, st.clock.today(), 1000).await?))
+}

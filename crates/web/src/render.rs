@@ -1,0 +1,148 @@
+//! Pages: templates rendered with the layout's context (user, CSRF token, navigation), errors
+//! shown as pages, and [`form_result`], the one way every form answers: a redirect when it
+//! worked, the same form again with the errors beside their fields when the person can mend
+//! them, an error page otherwise.
+
+use crate::auth::Auth;
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use jineng_domain::Role;
+use minijinja::{context, Value};
+use std::future::Future;
+use std::sync::LazyLock;
+
+/// An error shown as a page (with the caller, for the layout).
+pub struct PageError(pub AppError, pub Box<Auth>);
+
+impl PageError {
+    /// An error page for this caller.
+    pub fn new(err: AppError, auth: Auth) -> Self {
+        PageError(err, Box::new(auth))
+    }
+}
+
+/// Templates for error pages, which are rendered without the app's state.
+static ERROR_TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::new(crate::templates::environment);
+
+/// An error page for a caller, as HTML.
+pub fn error_page(err: &AppError, auth: &Auth) -> Html<String> {
+    let ctx = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), status => err.status().as_u16(),
+                         message => err.message(), fields => err.fields(), nav => nav(auth) };
+    Html(ERROR_TEMPLATES.get_template("error.html").and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message()))
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let PageError(err, auth) = self;
+        if matches!(err, AppError::Unauthorized) {
+            return Redirect::to("/login").into_response();
+        }
+        (err.status(), error_page(&err, &auth)).into_response()
+    }
+}
+
+fn user_ctx(auth: &Auth) -> Value {
+    match &auth.user {
+        Some(u) => Value::from_serialize(serde_json::json!({
+            "username": u.username, "display_name": u.display_name, "role": u.role.code(), "role_zh": u.role.zh(), "role_en": u.role.en(), "scope": u.scope,
+        })),
+        None => Value::from(()),
+    }
+}
+
+/// The menu of a caller: what their role may open.
+fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
+    let Some(u) = &auth.user else {
+        return vec![
+            ("/catalog".to_owned(), "公开目录", "Catalogs"),
+            ("/notice".to_owned(), "补贴公示", "Public notice"),
+        ];
+    };
+    let r = u.role;
+    let mut out = vec![("/".to_owned(), "计划进度", "Plan")];
+    if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
+        out.push(("/people".into(), "劳动者", "People"));
+    }
+    if r == Role::Worker {
+        out.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
+    }
+    if matches!(
+        r,
+        Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor | Role::AssessmentBody
+    ) {
+        out.push(("/classes".into(), "培训班", "Classes"));
+    }
+    if r == Role::Provider {
+        out.push(("/classes/new".into(), "开班申请", "Apply for a class"));
+    }
+    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor) {
+        out.push(("/orgs/employers".into(), "用人单位", "Employers"));
+        out.push(("/orgs/providers".into(), "培训机构", "Providers"));
+        out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
+        out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
+    }
+    if matches!(
+        r,
+        Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker | Role::Employer | Role::Provider
+    ) {
+        out.push(("/claims".into(), "补贴申请", "Claims"));
+    }
+    if matches!(r, Role::Employer | Role::Provider) {
+        out.push(("/claims/new".into(), "申请补贴", "File a claim"));
+    }
+    if matches!(r, Role::CityAdmin | Role::Finance | Role::Auditor) {
+        out.push(("/payments".into(), "资金拨付", "Payments"));
+    }
+    if matches!(r, Role::CityAdmin | Role::Auditor) {
+        out.push(("/audit".into(), "审计日志", "Audit log"));
+    }
+    out.push(("/catalog".into(), "目录", "Catalogs"));
+    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
+        out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));
+    }
+    out
+}
+
+/// Renders a page with the layout's context (user, CSRF token, navigation) merged in.
+pub fn render_page(st: &AppState, auth: &Auth, name: &str, ctx: Value) -> PageResult {
+    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
+    st.templates
+        .get_template(name)
+        .and_then(|t| t.render(full))
+        .map(Html)
+        .map_err(|e| PageError::new(e.into(), auth.clone()))
+}
+
+/// A rendered page or an error page.
+pub type PageResult = Result<Html<String>, PageError>;
+
+/// Turns any error into an error page for the caller.
+pub trait OrPage<T> {
+    /// The error as a page for `auth`.
+    fn page(self, auth: &Auth) -> Result<T, PageError>;
+}
+
+impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
+    fn page(self, auth: &Auth) -> Result<T, PageError> {
+        self.map_err(|e| PageError::new(e.into(), auth.clone()))
+    }
+}
+
+/// How every form answers. `Ok(url)`: redirect there (303). An error the person can mend
+/// ([`AppError::is_input_mistake`]): `again(error, auth)` renders the form once more with what was
+/// typed and the errors, answered with the error's status. Any other error: an error page.
+pub async fn form_result<F, Fut>(auth: Auth, result: Result<String, AppError>, again: F) -> Result<Response, PageError>
+where
+    F: FnOnce(AppError, Auth) -> Fut,
+    Fut: Future<Output = PageResult>,
+{
+    match result {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(e) if e.is_input_mistake() => {
+            let status = e.status();
+            again(e, auth).await.map(|page| (status, page).into_response())
+        }
+        Err(e) => Err(PageError::new(e, auth)),
+    }
+}

@@ -1,0 +1,199 @@
+//! Signing in and out: the sign-in page and its form (a session in an HttpOnly SameSite
+//! cookie), sign-out, bearer tokens for API clients, and who the caller is.
+
+use crate::auth::{cookie_token, Access, Auth, CurrentUser, Route, COOKIE};
+use crate::error::{AppError, ErrorBody};
+use crate::guard::CsrfForm;
+use crate::render::{render_page, PageError};
+use crate::state::AppState;
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use jineng_store::audit;
+use jineng_store::users;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/login", Access::Public, login_page),
+        Route::post("/login", Access::Public, login),
+        Route::post("/logout", Access::SignedIn, logout),
+        Route::post("/api/v1/tokens", Access::Public, create_token),
+        Route::get("/api/v1/me", Access::SignedIn, me),
+    ]
+}
+
+/// The API of this module.
+#[derive(OpenApi)]
+#[openapi(paths(create_token, me))]
+pub struct Api;
+
+/// Query of the sign-in page.
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// `GET /login`
+pub async fn login_page(
+    State(st): State<AppState>,
+    auth: Auth,
+    Query(q): Query<LoginQuery>,
+) -> Result<Html<String>, PageError> {
+    render_page(
+        &st,
+        &auth,
+        "login.html",
+        context! { next => safe_next(q.next.as_deref()), error => None::<String>, username => "" },
+    )
+}
+
+/// Sign-in form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+fn safe_next(n: Option<&str>) -> String {
+    match n {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+fn session_cookie(st: &AppState, value: &str, max_age: i64) -> String {
+    format!(
+        "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if st.secure_cookies { "; Secure" } else { "" }
+    )
+}
+
+/// `POST /login`
+pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
+    if st.throttle.locked(&f.username) {
+        let page = render_page(
+            &st,
+            &auth,
+            "login.html",
+            context! {
+                next => safe_next(f.next.as_deref()), error => Some("密码错误次数过多，请15分钟后再试 / too many wrong passwords, try again in 15 minutes"), username => f.username.trim(),
+            },
+        )?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
+    let user = users::authenticate(&st.db, f.username.trim(), &f.password)
+        .await
+        .map_err(|e| PageError::new(e.into(), auth.clone()))?;
+    let Some(user) = user else {
+        st.throttle.fail(&f.username);
+        tracing::info!(user.name = %f.username.trim(), "sign-in refused");
+        let _ =
+            audit::log(&st.db, None, "sign_in_refused", "app_user", f.username.trim(), &serde_json::json!({})).await;
+        let page = render_page(
+            &st,
+            &auth,
+            "login.html",
+            context! {
+                next => safe_next(f.next.as_deref()), error => Some("用户名或密码错误 / wrong username or password"), username => f.username.trim(),
+            },
+        )?;
+        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+    };
+    st.throttle.succeed(&f.username);
+    audit::log(&st.db, Some(user.user_id), "sign_in", "app_user", &user.user_id.to_string(), &serde_json::json!({}))
+        .await
+        .map_err(|e| PageError::new(e.into(), auth.clone()))?;
+    let (token, _csrf) =
+        users::create_session(&st.db, user.user_id, 12).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
+    tracing::info!(user.id = user.user_id, user.role = user.role.code(), "signed in");
+    Ok(([(header::SET_COOKIE, session_cookie(&st, &token, 12 * 3600))], Redirect::to(&safe_next(f.next.as_deref())))
+        .into_response())
+}
+
+/// Empty form with only the CSRF field.
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// `POST /logout`
+pub async fn logout(State(st): State<AppState>, req: Request) -> Response {
+    let token = cookie_token(req.headers());
+    let _checked: Result<CsrfForm<Empty>, Response> = CsrfForm::from_request(req, &st).await;
+    if let Err(r) = _checked {
+        return r;
+    }
+    if let Some(t) = token {
+        let _ = users::delete_session(&st.db, &t).await;
+    }
+    ([(header::SET_COOKIE, session_cookie(&st, "", 0))], Redirect::to("/login")).into_response()
+}
+
+
+/// Credentials for a token.
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// A name for the token (which client uses it).
+    pub name: Option<String>,
+}
+
+/// A new bearer token, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// The token.
+    pub token: String,
+}
+
+/// Exchange a username and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
+    responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_token(
+    State(st): State<AppState>,
+    Json(r): Json<TokenRequest>,
+) -> Result<(StatusCode, Json<TokenResponse>), AppError> {
+    if st.throttle.locked(&r.username) {
+        return Err(AppError::TooManyAttempts);
+    }
+    let Some(user) = users::authenticate(&st.db, r.username.trim(), &r.password).await? else {
+        st.throttle.fail(&r.username);
+        return Err(AppError::Unauthorized);
+    };
+    st.throttle.succeed(&r.username);
+    let token = users::create_api_token(&st.db, user.user_id, r.name.as_deref().unwrap_or("api")).await?;
+    Ok((StatusCode::CREATED, Json(TokenResponse { token })))
+}
+
+/// The caller.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// Id.
+    pub user_id: i64,
+    /// Username.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role code.
+    pub role: String,
+    /// Scope.
+    pub scope: Option<String>,
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(CurrentUser(u): CurrentUser) -> Json<Me> {
+    Json(Me {
+        user_id: u.user_id,
+        username: u.username,
+        display_name: u.display_name,
+        role: u.role.code().into(),
+        scope: u.scope,
+    })
+}

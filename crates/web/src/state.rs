@@ -1,0 +1,62 @@
+//! The state every handler shares: the database, the compiled templates, the sign-in throttle
+//! and the clock that says what day it is (China Standard Time), which tests can set.
+
+use crate::templates;
+use crate::throttle::Throttle;
+use chrono::NaiveDate;
+use jineng_store::Db;
+use std::sync::{Arc, Mutex};
+
+/// Shared state of the server.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Compiled templates.
+    pub templates: Arc<minijinja::Environment<'static>>,
+    /// Whether cookies are marked `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Wrong-password counts for sign-in throttling.
+    pub throttle: Arc<Throttle>,
+    /// Today's date.
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// State for a database, on the system clock.
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            templates: Arc::new(templates::environment()),
+            secure_cookies: false,
+            throttle: Arc::default(),
+            clock: Clock::default(),
+        }
+    }
+}
+
+/// What day it is: the system's date in China Standard Time, or a date that tests set and move.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<Arc<Mutex<NaiveDate>>>);
+
+impl Clock {
+    /// A clock stopped at `date` (for tests); [`Clock::set`] moves it.
+    pub fn fixed(date: NaiveDate) -> Self {
+        Clock(Some(Arc::new(Mutex::new(date))))
+    }
+
+    /// Today.
+    pub fn today(&self) -> NaiveDate {
+        match &self.0 {
+            Some(d) => *d.lock().unwrap_or_else(|e| e.into_inner()),
+            None => (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive(),
+        }
+    }
+
+    /// Moves a fixed clock to `date` (a system clock cannot be moved).
+    pub fn set(&self, date: NaiveDate) {
+        if let Some(d) = &self.0 {
+            *d.lock().unwrap_or_else(|e| e.into_inner()) = date;
+        }
+    }
+}
