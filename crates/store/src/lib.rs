@@ -244,4 +244,63 @@ pub mod testing {
 
     /// Both backends.
     pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+    #[doc(inline)]
+    pub use crate::both_backends;
+
+    /// Turns one test written for either backend into a module of two tests, `sqlite` and
+    /// `postgres`, so that a failure on one backend never hides the other's result and one
+    /// backend can run alone (`cargo test sqlite`, `cargo test some_test::postgres`):
+    ///
+    /// ```ignore
+    /// jineng_store::both_backends! {
+    ///     async fn a_duplicate_is_a_conflict(backend: &'static str) {
+    ///         let db = fresh(backend).await;
+    ///         // …
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// Each test is `#[tokio::test]`; a test that needs another runtime starts with that
+    /// attribute, e.g. `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`, which both
+    /// generated tests then carry (it must come first). Other attributes (`#[ignore]`, doc
+    /// comments) go on both tests.
+    /// The body sees the items of the enclosing module (`use super::*`).
+    #[macro_export]
+    macro_rules! both_backends {
+        (
+            #[tokio::test $(($($rt:tt)*))?]
+            $(#[$meta:meta])*
+            async fn $name:ident($backend:ident: $ty:ty) $body:block
+        ) => {
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn $name($backend: $ty) $body
+
+                #[tokio::test $(($($rt)*))?]
+                $(#[$meta])*
+                async fn sqlite() {
+                    $name("sqlite").await
+                }
+
+                #[tokio::test $(($($rt)*))?]
+                $(#[$meta])*
+                async fn postgres() {
+                    $name("postgres").await
+                }
+            }
+        };
+        (
+            $(#[$meta:meta])*
+            async fn $name:ident($backend:ident: $ty:ty) $body:block
+        ) => {
+            $crate::both_backends! {
+                #[tokio::test]
+                $(#[$meta])*
+                async fn $name($backend: $ty) $body
+            }
+        };
+    }
 }

@@ -3,7 +3,7 @@
 //! both backends and leaves screenshots in `target/screenshots/`.
 
 use fantoccini::{ClientBuilder, Locator};
-use jineng_store::testing::{fresh, BACKENDS};
+use jineng_store::testing::{both_backends, fresh};
 use jineng_store::{demo, users};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -76,10 +76,9 @@ fn dechunk(mut s: &str) -> String {
     }
 }
 
-#[tokio::test]
-async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
-    let (_driver, driver_port) = start_chromedriver().await;
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers(backend: &'static str) {
+        let (_driver, driver_port) = start_chromedriver().await;
         let db = fresh(backend).await;
         let summary = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
         jineng_web::claims::demo_claims(&db, &summary).await.unwrap();
