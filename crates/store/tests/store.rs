@@ -26,13 +26,40 @@ fn person(county: &str, seq: u16) -> NewPerson {
 
 #[tokio::test]
 async fn schemas_match() {
-    let a = fresh("sqlite").await.schema().await.unwrap();
-    let b = fresh("postgres").await.schema().await.unwrap();
+    let (sqlite, postgres) = (fresh("sqlite").await, fresh("postgres").await);
+    let a = sqlite.schema().await.unwrap();
+    let b = postgres.schema().await.unwrap();
     assert!(a.len() > 50, "schema has {} columns", a.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y, "sqlite vs postgres");
     }
     assert_eq!(a.len(), b.len());
+
+    // Keys, CHECK constraints, foreign keys and indexes, compared by what they cover (not by name).
+    let a = sqlite.constraints().await.unwrap();
+    let b = postgres.constraints().await.unwrap();
+    for kind in ["primary key ", "check ", "foreign key ", "unique index ", "index "] {
+        assert!(a.iter().any(|l| l.starts_with(kind)), "no {kind}line on SQLite: {a:#?}");
+    }
+    let only = |x: &[String], y: &[String]| -> Vec<String> {
+        let mut y = y.to_vec();
+        x.iter()
+            .filter(|l| match y.iter().position(|m| m == *l) {
+                Some(i) => {
+                    y.remove(i);
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    };
+    let (only_sqlite, only_postgres) = (only(&a, &b), only(&b, &a));
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "constraints differ\nonly on SQLite: {only_sqlite:#?}\nonly on PostgreSQL: {only_postgres:#?}"
+    );
+    assert_eq!(a, b);
 }
 
 both_backends! {
