@@ -164,6 +164,190 @@ impl Db {
         Ok(out)
     }
 
+    /// Keys, CHECK constraints, foreign keys and indexes of every table as sorted, normalised
+    /// lines (no constraint or index names), for the test that the two schemas match:
+    ///
+    /// - `primary key T (a, b)`
+    /// - `check T cols=(a, b) ops=(<=, >=) values=(0, 100)`: the columns a CHECK reads, its
+    ///   comparisons (`IN` counts as `=`, `NOT IN` as `<>`, `BETWEEN` as `>=` and `<=`) and its
+    ///   literals, as PostgreSQL rewrites the expression while SQLite keeps the text
+    /// - `foreign key T (a) -> U (b) on update … on delete …`
+    /// - `index T (a, b)` or `unique index T (a)`, with ` where …` (same form as a check) for a
+    ///   partial index; UNIQUE constraints are unique indexes on both backends, and the index of
+    ///   the primary key is its `primary key` line.
+    pub async fn constraints(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        match self {
+            Db::Sqlite(p) => {
+                let tables: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
+                )
+                .fetch_all(p)
+                .await?;
+                let mut pks = std::collections::HashMap::new();
+                for (table, _) in &tables {
+                    let cols: Vec<(String, i64)> =
+                        sqlx::query_as("SELECT name, pk FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk")
+                            .bind(table)
+                            .fetch_all(p)
+                            .await?;
+                    pks.insert(table.clone(), cols.into_iter().map(|(c, _)| c).collect::<Vec<_>>());
+                }
+                for (table, sql) in &tables {
+                    let columns: Vec<String> =
+                        sqlx::query_scalar("SELECT name FROM pragma_table_info($1)").bind(table).fetch_all(p).await?;
+                    if !pks[table].is_empty() {
+                        out.push(format!("primary key {table} ({})", pks[table].join(", ")));
+                    }
+                    for check in shape::checks(sql) {
+                        out.push(format!("check {table} {}", shape::fingerprint(&check, &columns)));
+                    }
+                    let indexes: Vec<(String, bool, String, bool)> = sqlx::query_as(
+                        "SELECT name, \"unique\", origin, partial FROM pragma_index_list($1) WHERE origin <> 'pk'",
+                    )
+                    .bind(table)
+                    .fetch_all(p)
+                    .await?;
+                    for (index, unique, _, partial) in indexes {
+                        let cols: Vec<Option<String>> =
+                            sqlx::query_scalar("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                                .bind(&index)
+                                .fetch_all(p)
+                                .await?;
+                        let cols: Vec<String> =
+                            cols.into_iter().map(|c| c.unwrap_or_else(|| "<expr>".into())).collect();
+                        let mut line =
+                            format!("{}index {table} ({})", if unique { "unique " } else { "" }, cols.join(", "));
+                        if partial {
+                            let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = $1")
+                                .bind(&index)
+                                .fetch_one(p)
+                                .await?;
+                            let tokens = shape::tokens(&sql);
+                            let at = tokens.iter().position(|t| t.is_word("where")).unwrap_or(tokens.len());
+                            let pred = tokens.get(at + 1..).unwrap_or_default();
+                            line.push_str(&format!(" where {}", shape::fingerprint(pred, &columns)));
+                        }
+                        out.push(line);
+                    }
+                    let fks: Vec<(i64, String, String, Option<String>, String, String)> = sqlx::query_as(
+                        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
+                         FROM pragma_foreign_key_list($1) ORDER BY id, seq",
+                    )
+                    .bind(table)
+                    .fetch_all(p)
+                    .await?;
+                    let mut by_id: std::collections::BTreeMap<i64, Vec<_>> = Default::default();
+                    for fk in fks {
+                        by_id.entry(fk.0).or_default().push(fk);
+                    }
+                    for parts in by_id.values() {
+                        let (_, ref_table, _, _, on_update, on_delete) = &parts[0];
+                        let from: Vec<&str> = parts.iter().map(|f| f.2.as_str()).collect();
+                        let to: Vec<String> = if parts.iter().all(|f| f.3.is_some()) {
+                            parts.iter().map(|f| f.3.clone().unwrap_or_default()).collect()
+                        } else {
+                            pks.get(ref_table).cloned().unwrap_or_default()
+                        };
+                        out.push(format!(
+                            "foreign key {table} ({}) -> {ref_table} ({}) on update {} on delete {}",
+                            from.join(", "),
+                            to.join(", "),
+                            on_update.to_ascii_lowercase(),
+                            on_delete.to_ascii_lowercase()
+                        ));
+                    }
+                }
+            }
+            Db::Postgres(p) => {
+                let columns: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema()",
+                )
+                .fetch_all(p)
+                .await?;
+                let mut by_table: std::collections::HashMap<String, Vec<String>> = Default::default();
+                for (t, c) in columns {
+                    by_table.entry(t).or_default().push(c);
+                }
+                let names = |rel: &str, key: &str| {
+                    format!(
+                        "ARRAY(SELECT a.attname::text FROM unnest(co.{key}) WITH ORDINALITY k(attnum, ord) \
+                         JOIN pg_attribute a ON a.attrelid = co.{rel} AND a.attnum = k.attnum ORDER BY k.ord)"
+                    )
+                };
+                let sql = format!(
+                    "SELECT t.relname::text, co.contype::text, pg_get_constraintdef(co.oid), {}, \
+                     r.relname::text, {}, co.confupdtype::text, co.confdeltype::text \
+                     FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid \
+                     JOIN pg_namespace n ON n.oid = t.relnamespace LEFT JOIN pg_class r ON r.oid = co.confrelid \
+                     WHERE n.nspname = current_schema() AND co.contype IN ('p', 'c', 'f') \
+                     AND t.relname NOT LIKE '\\_sqlx%'",
+                    names("conrelid", "conkey"),
+                    names("confrelid", "confkey")
+                );
+                type Row = (String, String, String, Vec<String>, Option<String>, Vec<String>, String, String);
+                let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(p).await?;
+                let action = |c: &str| {
+                    match c {
+                        "a" => "no action",
+                        "r" => "restrict",
+                        "c" => "cascade",
+                        "n" => "set null",
+                        "d" => "set default",
+                        _ => "?",
+                    }
+                    .to_owned()
+                };
+                for (table, kind, def, cols, ref_table, ref_cols, on_update, on_delete) in rows {
+                    let columns = by_table.get(&table).map(Vec::as_slice).unwrap_or_default();
+                    match kind.as_str() {
+                        "p" => out.push(format!("primary key {table} ({})", cols.join(", "))),
+                        "c" => {
+                            let tokens = shape::tokens(&def);
+                            let body = tokens.get(1..).unwrap_or_default();
+                            out.push(format!("check {table} {}", shape::fingerprint(body, columns)));
+                        }
+                        _ => out.push(format!(
+                            "foreign key {table} ({}) -> {} ({}) on update {} on delete {}",
+                            cols.join(", "),
+                            ref_table.unwrap_or_default(),
+                            ref_cols.join(", "),
+                            action(&on_update),
+                            action(&on_delete)
+                        )),
+                    }
+                }
+                let indexes: Vec<(String, bool, Vec<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT t.relname::text, i.indisunique, \
+                     ARRAY(SELECT COALESCE(a.attname::text, '<expr>') \
+                           FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) \
+                           LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+                           ORDER BY k.ord), \
+                     pg_get_expr(i.indpred, i.indrelid) \
+                     FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+                     JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     WHERE n.nspname = current_schema() AND t.relkind = 'r' AND NOT i.indisprimary \
+                     AND t.relname NOT LIKE '\\_sqlx%'",
+                )
+                .fetch_all(p)
+                .await?;
+                for (table, unique, cols, pred) in indexes {
+                    let columns = by_table.get(&table).map(Vec::as_slice).unwrap_or_default();
+                    let mut line =
+                        format!("{}index {table} ({})", if unique { "unique " } else { "" }, cols.join(", "));
+                    if let Some(pred) = pred {
+                        line.push_str(&format!(" where {}", shape::fingerprint(&shape::tokens(&pred), columns)));
+                    }
+                    out.push(line);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// After bulk loads, refreshes the planner's statistics (`ANALYZE`) so that queries use
     /// the indexes (autovacuum would do it later on PostgreSQL; SQLite never does on its own).
     pub async fn analyze(&self) -> Result<()> {
@@ -198,6 +382,167 @@ impl Db {
             }
         }
         Ok(())
+    }
+}
+
+/// A small SQL tokenizer and the normalised form of CHECK expressions and index predicates
+/// that [`Db::constraints`] compares across backends.
+mod shape {
+    use std::collections::BTreeSet;
+
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Tok {
+        /// An identifier or keyword, lower-cased (quotes removed).
+        Word(String),
+        /// A string literal, unquoted.
+        Str(String),
+        Num(String),
+        Punct(String),
+    }
+
+    impl Tok {
+        pub fn is_word(&self, w: &str) -> bool {
+            matches!(self, Tok::Word(x) if x == w)
+        }
+        fn is_punct(&self, p: &str) -> bool {
+            matches!(self, Tok::Punct(x) if x == p)
+        }
+    }
+
+    /// Tokens of `sql`, comments left out.
+    pub fn tokens(sql: &str) -> Vec<Tok> {
+        let c: Vec<char> = sql.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < c.len() {
+            let ch = c[i];
+            if ch.is_whitespace() {
+                i += 1;
+            } else if ch == '-' && c.get(i + 1) == Some(&'-') {
+                while i < c.len() && c[i] != '\n' {
+                    i += 1;
+                }
+            } else if ch == '/' && c.get(i + 1) == Some(&'*') {
+                i += 2;
+                while i < c.len() && !(c[i] == '*' && c.get(i + 1) == Some(&'/')) {
+                    i += 1;
+                }
+                i += 2;
+            } else if ch == '\'' || ch == '"' || ch == '`' {
+                let mut s = String::new();
+                i += 1;
+                while i < c.len() {
+                    if c[i] == ch {
+                        if c.get(i + 1) == Some(&ch) {
+                            s.push(ch);
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    s.push(c[i]);
+                    i += 1;
+                }
+                i += 1;
+                out.push(if ch == '\'' { Tok::Str(s) } else { Tok::Word(s.to_lowercase()) });
+            } else if ch.is_ascii_digit() {
+                let start = i;
+                while i < c.len() && (c[i].is_ascii_digit() || c[i] == '.') {
+                    i += 1;
+                }
+                out.push(Tok::Num(c[start..i].iter().collect()));
+            } else if ch.is_alphabetic() || ch == '_' {
+                let start = i;
+                while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == '$') {
+                    i += 1;
+                }
+                out.push(Tok::Word(c[start..i].iter().collect::<String>().to_lowercase()));
+            } else {
+                let two: String = c[i..(i + 2).min(c.len())].iter().collect();
+                if ["<=", ">=", "<>", "!=", "::", "||", "=="].contains(&two.as_str()) {
+                    out.push(Tok::Punct(two));
+                    i += 2;
+                } else {
+                    out.push(Tok::Punct(ch.to_string()));
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The expressions (inside the parentheses) of every `CHECK (…)` in a `CREATE TABLE`.
+    pub fn checks(create_table: &str) -> Vec<Vec<Tok>> {
+        let t = tokens(create_table);
+        let mut out = Vec::new();
+        for i in 0..t.len() {
+            if t[i].is_word("check") && t.get(i + 1).is_some_and(|x| x.is_punct("(")) {
+                let mut depth = 0;
+                for j in i + 1..t.len() {
+                    if t[j].is_punct("(") {
+                        depth += 1;
+                    } else if t[j].is_punct(")") {
+                        depth -= 1;
+                        if depth == 0 {
+                            out.push(t[i + 2..j].to_vec());
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `cols=(…) ops=(…) values=(…)`: the columns of the table an expression reads, its
+    /// comparisons and null tests, and its literals, each sorted; the same on both backends for
+    /// the same constraint although PostgreSQL rewrites `IN` to `= ANY (ARRAY[…])`, `NOT IN` to
+    /// `<> ALL (…)`, `BETWEEN` to `>=` and `<=`, and adds casts and parentheses.
+    pub fn fingerprint(expr: &[Tok], columns: &[String]) -> String {
+        let (mut cols, mut ops, mut values) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        for (i, tok) in expr.iter().enumerate() {
+            let prev = if i > 0 { expr.get(i - 1) } else { None };
+            let next = |k: usize| expr.get(i + k);
+            match tok {
+                // A cast's type name.
+                Tok::Word(_) if prev.is_some_and(|p| p.is_punct("::")) => {}
+                Tok::Word(w) => match w.as_str() {
+                    "between" => {
+                        ops.insert(">=".to_owned());
+                        ops.insert("<=".to_owned());
+                    }
+                    "in" => {
+                        let not = prev.is_some_and(|p| p.is_word("not"));
+                        ops.insert(if not { "<>" } else { "=" }.to_owned());
+                    }
+                    "is" => {
+                        let not = next(1).is_some_and(|n| n.is_word("not"));
+                        ops.insert(if not { "is not null" } else { "is null" }.to_owned());
+                    }
+                    _ if columns.iter().any(|c| c == w) => {
+                        cols.insert(w.clone());
+                    }
+                    _ => {}
+                },
+                Tok::Str(s) => {
+                    values.insert(format!("'{s}'"));
+                }
+                Tok::Num(n) => {
+                    values.insert(n.clone());
+                }
+                Tok::Punct(p) => {
+                    let op = match p.as_str() {
+                        "!=" => "<>",
+                        "==" => "=",
+                        "<" | ">" | "<=" | ">=" | "=" | "<>" => p,
+                        _ => continue,
+                    };
+                    ops.insert(op.to_owned());
+                }
+            }
+        }
+        let join = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>().join(", ");
+        format!("cols=({}) ops=({}) values=({})", join(cols), join(ops), join(values))
     }
 }
 
@@ -247,4 +592,63 @@ pub mod testing {
 
     /// Both backends.
     pub const BACKENDS: [&str; 2] = ["sqlite", "postgres"];
+
+    #[doc(inline)]
+    pub use crate::both_backends;
+
+    /// Turns one test written for either backend into a module of two tests, `sqlite` and
+    /// `postgres`, so that a failure on one backend never hides the other's result and one
+    /// backend can run alone (`cargo test sqlite`, `cargo test some_test::postgres`):
+    ///
+    /// ```ignore
+    /// jineng_store::both_backends! {
+    ///     async fn a_duplicate_is_a_conflict(backend: &'static str) {
+    ///         let db = fresh(backend).await;
+    ///         // …
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// Each test is `#[tokio::test]`; a test that needs another runtime starts with that
+    /// attribute, e.g. `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]`, which both
+    /// generated tests then carry (it must come first). Other attributes (`#[ignore]`, doc
+    /// comments) go on both tests.
+    /// The body sees the items of the enclosing module (`use super::*`).
+    #[macro_export]
+    macro_rules! both_backends {
+        (
+            #[tokio::test $(($($rt:tt)*))?]
+            $(#[$meta:meta])*
+            async fn $name:ident($backend:ident: $ty:ty) $body:block
+        ) => {
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn $name($backend: $ty) $body
+
+                #[tokio::test $(($($rt)*))?]
+                $(#[$meta])*
+                async fn sqlite() {
+                    $name("sqlite").await
+                }
+
+                #[tokio::test $(($($rt)*))?]
+                $(#[$meta])*
+                async fn postgres() {
+                    $name("postgres").await
+                }
+            }
+        };
+        (
+            $(#[$meta:meta])*
+            async fn $name:ident($backend:ident: $ty:ty) $body:block
+        ) => {
+            $crate::both_backends! {
+                #[tokio::test]
+                $(#[$meta])*
+                async fn $name($backend: $ty) $body
+            }
+        };
+    }
 }

@@ -5,7 +5,7 @@ use jineng_domain::{AreaCode, IdNumber, TrainingKind};
 use jineng_store::orgs::{self, OrgInput, OrgKind};
 use jineng_store::people::{self, NewPerson, Visibility};
 use jineng_store::plan::{self, GroupBy};
-use jineng_store::testing::{fresh, BACKENDS};
+use jineng_store::testing::{both_backends, fresh};
 use jineng_store::training::{self, NewClass};
 use jineng_store::{demo, StoreError};
 
@@ -26,18 +26,44 @@ fn person(county: &str, seq: u16) -> NewPerson {
 
 #[tokio::test]
 async fn schemas_match() {
-    let a = fresh("sqlite").await.schema().await.unwrap();
-    let b = fresh("postgres").await.schema().await.unwrap();
+    let (sqlite, postgres) = (fresh("sqlite").await, fresh("postgres").await);
+    let a = sqlite.schema().await.unwrap();
+    let b = postgres.schema().await.unwrap();
     assert!(a.len() > 50, "schema has {} columns", a.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(x, y, "sqlite vs postgres");
     }
     assert_eq!(a.len(), b.len());
+
+    // Keys, CHECK constraints, foreign keys and indexes, compared by what they cover (not by name).
+    let a = sqlite.constraints().await.unwrap();
+    let b = postgres.constraints().await.unwrap();
+    for kind in ["primary key ", "check ", "foreign key ", "unique index ", "index "] {
+        assert!(a.iter().any(|l| l.starts_with(kind)), "no {kind}line on SQLite: {a:#?}");
+    }
+    let only = |x: &[String], y: &[String]| -> Vec<String> {
+        let mut y = y.to_vec();
+        x.iter()
+            .filter(|l| match y.iter().position(|m| m == *l) {
+                Some(i) => {
+                    y.remove(i);
+                    false
+                }
+                None => true,
+            })
+            .cloned()
+            .collect()
+    };
+    let (only_sqlite, only_postgres) = (only(&a, &b), only(&b, &a));
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "constraints differ\nonly on SQLite: {only_sqlite:#?}\nonly on PostgreSQL: {only_postgres:#?}"
+    );
+    assert_eq!(a, b);
 }
 
-#[tokio::test]
-async fn the_plan_loads_with_every_program_and_pending_marker() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_plan_loads_with_every_program_and_pending_marker(backend: &'static str) {
         let db = fresh(backend).await;
         let programs = plan::programs(&db).await.unwrap();
         assert_eq!(programs.len(), 20, "{backend}");
@@ -54,9 +80,8 @@ async fn the_plan_loads_with_every_program_and_pending_marker() {
     }
 }
 
-#[tokio::test]
-async fn a_duplicate_id_number_is_a_conflict_and_writes_nothing() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_duplicate_id_number_is_a_conflict_and_writes_nothing(backend: &'static str) {
         let db = fresh(backend).await;
         let p = person("411722", 123);
         people::create(&db, None, &p).await.unwrap();
@@ -67,9 +92,8 @@ async fn a_duplicate_id_number_is_a_conflict_and_writes_nothing() {
     }
 }
 
-#[tokio::test]
-async fn an_unknown_county_is_refused_by_field() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_unknown_county_is_refused_by_field(backend: &'static str) {
         let db = fresh(backend).await;
         let mut p = person("411722", 5);
         p.county_code = "411799".into();
@@ -80,9 +104,8 @@ async fn an_unknown_county_is_refused_by_field() {
     }
 }
 
-#[tokio::test]
-async fn a_county_sees_only_its_own_people() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_county_sees_only_its_own_people(backend: &'static str) {
         let db = fresh(backend).await;
         let a = people::create(&db, None, &person("411722", 1)).await.unwrap();
         let b = people::create(&db, None, &person("411729", 2)).await.unwrap();
@@ -93,9 +116,8 @@ async fn a_county_sees_only_its_own_people() {
     }
 }
 
-#[tokio::test]
-async fn completions_count_toward_progress_and_the_aggregate_equals_a_recount() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn completions_count_toward_progress_and_the_aggregate_equals_a_recount(backend: &'static str) {
         let db = fresh(backend).await;
         let code = jineng_domain::CreditCode::generate(AreaCode::parse("411722").unwrap(), 42);
         let provider = orgs::create(
@@ -172,29 +194,37 @@ async fn completions_count_toward_progress_and_the_aggregate_equals_a_recount() 
     }
 }
 
-#[tokio::test]
-async fn the_small_demo_is_deterministic_and_its_progress_equals_a_recount() {
-    let mut sizes = Vec::new();
-    for backend in BACKENDS {
-        let db = fresh(backend).await;
-        let s = demo::generate(&db, demo::Scale::Small, 7, &|_, _| {}).await.unwrap();
-        assert!(s.completions > 2_000 && s.completions < 5_000, "{}", s.completions);
-        let agg = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
-        assert_eq!(agg, plan::recount(&db).await.unwrap(), "{backend}");
-        // The ID numbers generated are valid.
-        let (rows, total) = people::search(&db, &Visibility::default(), "", 50, 0).await.unwrap();
-        assert_eq!(total as usize, s.people);
-        assert!(rows.iter().all(|r| IdNumber::parse(&r.id_number).is_ok()));
-        sizes.push((s.people, s.classes, s.completions));
-        // New rows after a bulk load get fresh ids.
-        people::create(&db, None, &person("411702", 999)).await.unwrap();
+/// The small demo on one backend: its progress equals a recount, its ID numbers are valid, and
+/// rows added after the bulk load get fresh ids. Returns (people, classes, completions).
+async fn small_demo(backend: &str) -> (usize, usize, usize) {
+    let db = fresh(backend).await;
+    let s = demo::generate(&db, demo::Scale::Small, 7, &|_, _| {}).await.unwrap();
+    assert!(s.completions > 2_000 && s.completions < 5_000, "{}", s.completions);
+    let agg = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
+    assert_eq!(agg, plan::recount(&db).await.unwrap(), "{backend}");
+    // The ID numbers generated are valid.
+    let (rows, total) = people::search(&db, &Visibility::default(), "", 50, 0).await.unwrap();
+    assert_eq!(total as usize, s.people);
+    assert!(rows.iter().all(|r| IdNumber::parse(&r.id_number).is_ok()));
+    // New rows after a bulk load get fresh ids.
+    people::create(&db, None, &person("411702", 999)).await.unwrap();
+    (s.people, s.classes, s.completions)
+}
+
+both_backends! {
+    async fn the_small_demo_is_deterministic_and_its_progress_equals_a_recount(backend: &'static str) {
+        small_demo(backend).await;
     }
-    assert_eq!(sizes[0], sizes[1], "same seed, same city on both backends");
 }
 
 #[tokio::test]
-async fn setting_a_pending_target_keeps_who_and_when() {
-    for backend in BACKENDS {
+async fn the_small_demo_is_the_same_city_on_both_backends() {
+    let sizes = [small_demo("sqlite").await, small_demo("postgres").await];
+    assert_eq!(sizes[0], sizes[1], "same seed, same city on both backends");
+}
+
+both_backends! {
+    async fn setting_a_pending_target_keeps_who_and_when(backend: &'static str) {
         let db = fresh(backend).await;
         let admin = jineng_store::users::create(
             &db,

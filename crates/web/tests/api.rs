@@ -3,13 +3,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use common::{id_number, spawn_app, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
-#[tokio::test]
-async fn an_invalid_id_number_is_refused_with_field_and_reason_and_writes_nothing() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_invalid_id_number_is_refused_with_field_and_reason_and_writes_nothing(backend: &'static str) {
         let app = spawn_app(backend).await;
         let before = app.people_count().await;
         let mut bad = id_number(MY_COUNTY, 5);
@@ -31,9 +31,8 @@ async fn an_invalid_id_number_is_refused_with_field_and_reason_and_writes_nothin
     }
 }
 
-#[tokio::test]
-async fn a_duplicate_id_number_is_a_conflict() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_duplicate_id_number_is_a_conflict(backend: &'static str) {
         let app = spawn_app(backend).await;
         let body = json!({"id_number": id_number(MY_COUNTY, 300), "name": "赵六", "county_code": MY_COUNTY, "groups": [{"group": "poor_worker", "from": "2019-01-01", "to": null}]});
         let r = app.api(Some(Role::County), Method::POST, "/api/v1/people", Some(body.clone())).await;
@@ -45,9 +44,8 @@ async fn a_duplicate_id_number_is_a_conflict() {
     }
 }
 
-#[tokio::test]
-async fn unknown_county_and_group_are_refused_by_field() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn unknown_county_and_group_are_refused_by_field(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app
             .api(
@@ -74,9 +72,8 @@ async fn unknown_county_and_group_are_refused_by_field() {
     }
 }
 
-#[tokio::test]
-async fn a_county_office_sees_and_changes_only_its_county() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_county_office_sees_and_changes_only_its_county(backend: &'static str) {
         let app = spawn_app(backend).await;
         let c = Some(Role::County);
         let list = app.api(c, Method::GET, "/api/v1/people", None).await.json();
@@ -116,9 +113,8 @@ async fn a_county_office_sees_and_changes_only_its_county() {
     }
 }
 
-#[tokio::test]
-async fn a_provider_sees_its_trainees_and_a_worker_only_themself() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_provider_sees_its_trainees_and_a_worker_only_themself(backend: &'static str) {
         let app = spawn_app(backend).await;
         let list = app.api(Some(Role::Provider), Method::GET, "/api/v1/people", None).await.json();
         assert_eq!(
@@ -139,9 +135,8 @@ async fn a_provider_sees_its_trainees_and_a_worker_only_themself() {
     }
 }
 
-#[tokio::test]
-async fn id_numbers_are_masked_in_the_api_and_on_pages() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn id_numbers_are_masked_in_the_api_and_on_pages(backend: &'static str) {
         let app = spawn_app(backend).await;
         let full = id_number(MY_COUNTY, 11);
         let r = app.api(Some(Role::CityAdmin), Method::GET, &format!("/api/v1/people?q={full}"), None).await;
@@ -158,9 +153,8 @@ async fn id_numbers_are_masked_in_the_api_and_on_pages() {
     }
 }
 
-#[tokio::test]
-async fn credit_codes_are_checked_and_legacy_ones_kept_with_a_warning() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn credit_codes_are_checked_and_legacy_ones_kept_with_a_warning(backend: &'static str) {
         let app = spawn_app(backend).await;
         let a = Some(Role::CityAdmin);
         let bad = json!({"credit_code": "91440300708461136A", "name": "某某有限公司", "county_code": MY_COUNTY, "kind": "enterprise", "insured": true});
@@ -187,9 +181,8 @@ async fn credit_codes_are_checked_and_legacy_ones_kept_with_a_warning() {
     }
 }
 
-#[tokio::test]
-async fn the_plan_counts_completions_and_shows_pending_targets() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_plan_counts_completions_and_shows_pending_targets(backend: &'static str) {
         let app = spawn_app(backend).await;
         let plan = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.json();
         let t1 = &plan["targets"][0];
@@ -243,9 +236,8 @@ async fn the_plan_counts_completions_and_shows_pending_targets() {
     }
 }
 
-#[tokio::test]
-async fn tokens_are_issued_for_right_passwords_only() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn tokens_are_issued_for_right_passwords_only(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app
             .api(

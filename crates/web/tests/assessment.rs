@@ -3,7 +3,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
@@ -12,9 +13,8 @@ async fn approved_class(app: &TestApp) -> i64 {
     common::applied_class(app, roster, true).await
 }
 
-#[tokio::test]
-async fn a_pass_completes_the_training_and_issues_a_certificate_with_a_serial_unique_per_body() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_pass_completes_the_training_and_issues_a_certificate_with_a_serial_unique_per_body(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class = approved_class(&app).await;
         let path = format!("/api/v1/classes/{class}/assessments");
@@ -76,9 +76,8 @@ async fn a_pass_completes_the_training_and_issues_a_certificate_with_a_serial_un
     }
 }
 
-#[tokio::test]
-async fn an_unlisted_body_or_an_unapproved_class_cannot_assess() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_unlisted_body_or_an_unapproved_class_cannot_assess(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class = approved_class(&app).await;
         let path = format!("/api/v1/classes/{class}/assessments");

@@ -3,13 +3,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use common::{id_number, spawn_app, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
-#[tokio::test]
-async fn trainees_check_in_once_a_day_within_an_approved_class() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn trainees_check_in_once_a_day_within_an_approved_class(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class =
             common::applied_class(&app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), false).await;

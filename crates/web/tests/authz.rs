@@ -5,7 +5,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{spawn_app, BACKENDS, MY_COUNTY};
+use common::{spawn_app, MY_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use jineng_web::routes::rules;
 use jineng_web::Access;
@@ -17,9 +18,8 @@ fn concrete(path: &str, app: &common::TestApp) -> String {
         .replace("{id}", &app.my_person.to_string())
 }
 
-#[tokio::test]
-async fn every_route_answers_every_role_by_its_rule() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn every_route_answers_every_role_by_its_rule(backend: &'static str) {
         let app = spawn_app(backend).await;
         let table = rules();
         assert!(table.len() >= 35, "route table has {} rows", table.len());

@@ -3,10 +3,11 @@
 //! both backends and leaves screenshots in `target/screenshots/`.
 
 use fantoccini::{ClientBuilder, Locator};
-use jineng_store::testing::{fresh, BACKENDS};
+use jineng_store::testing::{both_backends, fresh};
 use jineng_store::{demo, users};
+use std::future::Future;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 struct Driver(Child);
 
@@ -40,6 +41,34 @@ async fn start_chromedriver() -> (Driver, u16) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("chromedriver did not start");
+}
+
+/// Polls `probe` every 100 ms until it reports done, for at most 30 s, and gives its last value
+/// either way: the caller asserts on it, so a timeout fails with what the page last showed.
+async fn poll<T, F: Future<Output = (bool, T)>>(mut probe: impl FnMut() -> F) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (done, value) = probe().await;
+        if done || Instant::now() >= deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the Chart.js chart on the canvas `canvas_id` exists (the pages draw without
+/// animation) and the browser has painted a frame since, so that a screenshot shows it.
+async fn wait_for_chart(c: &fantoccini::Client, canvas_id: &str) {
+    let script = format!("return !!(window.Chart && Chart.getChart(document.getElementById('{canvas_id}')));");
+    let script = script.as_str();
+    let drawn = poll(|| async move {
+        let drawn = c.execute(script, vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);
+        (drawn, drawn)
+    })
+    .await;
+    assert!(drawn, "the chart #{canvas_id} is drawn");
+    let frame = "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done()));";
+    c.execute_async(frame, vec![]).await.unwrap();
 }
 
 fn number(s: &str) -> i64 {
@@ -76,10 +105,9 @@ fn dechunk(mut s: &str) -> String {
     }
 }
 
-#[tokio::test]
-async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
-    let (_driver, driver_port) = start_chromedriver().await;
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers(backend: &'static str) {
+        let (_driver, driver_port) = start_chromedriver().await;
         let db = fresh(backend).await;
         let summary = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
         jineng_store::demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await.unwrap();
@@ -115,8 +143,8 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         c.find(Locator::Id("password")).await.unwrap().send_keys("browser-test-pw").await.unwrap();
         c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
         c.wait().for_element(Locator::Css("#programs")).await.unwrap();
-        // Let Chart.js draw before the screenshot.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Chart.js has drawn before the screenshot.
+        wait_for_chart(&c, "programs-chart").await;
         std::fs::write(shots.join(format!("{backend}-home.png")), c.screenshot().await.unwrap()).unwrap();
 
         let plan = api(&base, &token, "/api/v1/plan").await;
@@ -147,7 +175,7 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         // Drill into a program, then a county.
         c.find(Locator::Css("tr[data-program='P2a'] a")).await.unwrap().click().await.unwrap();
         c.wait().for_element(Locator::Css("#by-county")).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        wait_for_chart(&c, "months-chart").await;
         std::fs::write(shots.join(format!("{backend}-program.png")), c.screenshot().await.unwrap()).unwrap();
         let detail = api(&base, &token, "/api/v1/programs/P2a").await;
         let done = c.find(Locator::Id("done")).await.unwrap().text().await.unwrap();
@@ -213,16 +241,15 @@ async fn a_clerk_signs_in_and_the_pages_show_the_apis_numbers() {
         c.wait().for_element(Locator::Id("approve")).await.unwrap().click().await.unwrap();
         c.wait().for_element(Locator::Id("publish")).await.unwrap().click().await.unwrap();
         // The page reloads after each action: read the status once the new page shows it.
-        let mut status = String::new();
-        for _ in 0..100 {
-            if let Ok(e) = c.find(Locator::Id("status")).await {
-                status = e.text().await.unwrap_or_default();
-                if status.contains("公示中") {
-                    break;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let client = &c;
+        let status = poll(|| async move {
+            let status = match client.find(Locator::Id("status")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            (status.contains("公示中"), status)
+        })
+        .await;
         assert!(status.contains("公示中"), "{status}");
         std::fs::write(shots.join(format!("{backend}-claim.png")), c.screenshot().await.unwrap()).unwrap();
         let claim_id: String = c.current_url().await.unwrap().path().rsplit('/').next().unwrap().to_owned();

@@ -3,13 +3,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{spawn_app, BACKENDS};
+use common::spawn_app;
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
-#[tokio::test]
-async fn the_city_may_add_ten_occupations_and_the_eleventh_is_refused() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_city_may_add_ten_occupations_and_the_eleventh_is_refused(backend: &'static str) {
         let app = spawn_app(backend).await;
         let admin = Some(Role::CityAdmin);
         let add = |n: usize| json!({"occupation_code": format!("驻-{n:02}"), "name": format!("特色职业{n}"), "standard": "驻人社〔2020〕8号：80课时，补贴800元"});
@@ -53,9 +53,8 @@ async fn the_city_may_add_ten_occupations_and_the_eleventh_is_refused() {
     }
 }
 
-#[tokio::test]
-async fn subsidised_projects_need_a_listed_occupation_and_a_level_where_it_has_levels() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn subsidised_projects_need_a_listed_occupation_and_a_level_where_it_has_levels(backend: &'static str) {
         let app = spawn_app(backend).await;
         let admin = Some(Role::CityAdmin);
         let unknown = app
@@ -114,9 +113,8 @@ async fn subsidised_projects_need_a_listed_occupation_and_a_level_where_it_has_l
     }
 }
 
-#[tokio::test]
-async fn the_catalog_page_is_public_and_lists_only_listed_organisations() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_catalog_page_is_public_and_lists_only_listed_organisations(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app.page(None, Method::GET, "/catalog", &[], false).await;
         assert_eq!(r.status, StatusCode::OK, "{backend}");

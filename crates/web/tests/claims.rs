@@ -3,13 +3,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, BACKENDS, MY_COUNTY};
+use common::{id_number, spawn_app, MY_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
-#[tokio::test]
-async fn a_certificate_from_a_subsidised_class_brings_a_decided_claim_once() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_certificate_from_a_subsidised_class_brings_a_decided_claim_once(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class =
             common::applied_class(&app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), true).await;

@@ -3,7 +3,8 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::{json, Value};
 
@@ -25,9 +26,8 @@ async fn classes_count(app: &TestApp) -> usize {
     app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/classes", None).await.json().as_array().unwrap().len()
 }
 
-#[tokio::test]
-async fn a_provider_applies_and_the_county_approves_with_who_when_and_why() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_provider_applies_and_the_county_approves_with_who_when_and_why(backend: &'static str) {
         let app = spawn_app(backend).await;
         let p = project(&app).await;
         let r = app
@@ -87,9 +87,8 @@ async fn a_provider_applies_and_the_county_approves_with_who_when_and_why() {
     }
 }
 
-#[tokio::test]
-async fn every_wrong_roster_row_is_named_and_nothing_is_written() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn every_wrong_roster_row_is_named_and_nothing_is_written(backend: &'static str) {
         let app = spawn_app(backend).await;
         let p = project(&app).await;
         let before = classes_count(&app).await;
@@ -133,9 +132,8 @@ async fn every_wrong_roster_row_is_named_and_nothing_is_written() {
     }
 }
 
-#[tokio::test]
-async fn an_unlisted_provider_or_an_occupation_outside_the_catalog_is_refused() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_unlisted_provider_or_an_occupation_outside_the_catalog_is_refused(backend: &'static str) {
         let app = spawn_app(backend).await;
         let p = project(&app).await;
         let mut body = application(p, roster(), "2021-05-10", "2021-05-28");
@@ -172,9 +170,8 @@ async fn an_unlisted_provider_or_an_occupation_outside_the_catalog_is_refused() 
     }
 }
 
-#[tokio::test]
-async fn two_clerks_approving_at_once_make_one_approval() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn two_clerks_approving_at_once_make_one_approval(backend: &'static str) {
         let app = spawn_app(backend).await;
         let p = project(&app).await;
         let id = app
@@ -204,9 +201,8 @@ async fn two_clerks_approving_at_once_make_one_approval() {
     }
 }
 
-#[tokio::test]
-async fn the_application_page_submits_and_the_class_page_offers_the_county_its_actions() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_application_page_submits_and_the_class_page_offers_the_county_its_actions(backend: &'static str) {
         let app = spawn_app(backend).await;
         let p = project(&app).await.to_string();
         let roster_text = format!("{}, 李娜\n{} 李娜\n", id_number(MY_COUNTY, 11), id_number(OTHER_COUNTY, 12));

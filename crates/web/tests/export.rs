@@ -5,8 +5,9 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use calamine::Reader;
-use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY};
+use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use http_body_util::BodyExt;
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use tower::ServiceExt;
 
@@ -31,9 +32,8 @@ fn sheets(bytes: Vec<u8>) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_worker_exports_their_own_record_and_no_one_else_s() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_worker_exports_their_own_record_and_no_one_else_s(backend: &'static str) {
         let app = spawn_app(backend).await;
         let (status, bytes) = download(&app, Role::Worker, &format!("/people/{}/record.xlsx", app.my_person)).await;
         assert_eq!(status, StatusCode::OK, "{backend}");
@@ -52,9 +52,8 @@ async fn a_worker_exports_their_own_record_and_no_one_else_s() {
     }
 }
 
-#[tokio::test]
-async fn the_class_list_exports_within_the_caller_s_scope() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_class_list_exports_within_the_caller_s_scope(backend: &'static str) {
         let app = spawn_app(backend).await;
         let (status, bytes) = download(&app, Role::Provider, "/classes.xlsx").await;
         assert_eq!(status, StatusCode::OK, "{backend}");

@@ -3,12 +3,12 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, BACKENDS, MY_COUNTY};
+use common::{id_number, spawn_app, MY_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 
-#[tokio::test]
-async fn signing_in_sets_an_httponly_samesite_cookie_and_a_wrong_password_does_not() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn signing_in_sets_an_httponly_samesite_cookie_and_a_wrong_password_does_not(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app
             .page(
@@ -38,9 +38,8 @@ async fn signing_in_sets_an_httponly_samesite_cookie_and_a_wrong_password_does_n
     }
 }
 
-#[tokio::test]
-async fn a_form_without_the_csrf_token_changes_nothing() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_form_without_the_csrf_token_changes_nothing(backend: &'static str) {
         let app = spawn_app(backend).await;
         let before = app.people_count().await;
         let form =
@@ -55,9 +54,8 @@ async fn a_form_without_the_csrf_token_changes_nothing() {
     }
 }
 
-#[tokio::test]
-async fn the_person_form_names_the_wrong_field_and_escapes_what_was_typed() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_person_form_names_the_wrong_field_and_escapes_what_was_typed(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app
             .page(
@@ -79,9 +77,8 @@ async fn the_person_form_names_the_wrong_field_and_escapes_what_was_typed() {
     }
 }
 
-#[tokio::test]
-async fn the_home_page_shows_targets_pending_markers_and_done() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_home_page_shows_targets_pending_markers_and_done(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await;
         assert_eq!(r.status, StatusCode::OK, "{backend}");
@@ -111,9 +108,8 @@ async fn the_home_page_shows_targets_pending_markers_and_done() {
     }
 }
 
-#[tokio::test]
-async fn organisations_are_created_and_edited_through_pages_with_field_errors() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn organisations_are_created_and_edited_through_pages_with_field_errors(backend: &'static str) {
         let app = spawn_app(backend).await;
         let admin = Some(Role::CityAdmin);
         let code =
@@ -156,9 +152,8 @@ async fn organisations_are_created_and_edited_through_pages_with_field_errors() 
     }
 }
 
-#[tokio::test]
-async fn the_auditor_reads_every_change_in_the_audit_log() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_auditor_reads_every_change_in_the_audit_log(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app
             .page(

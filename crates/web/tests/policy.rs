@@ -3,15 +3,15 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{spawn_app, BACKENDS};
+use common::spawn_app;
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
 const EXAMPLE: &str = include_str!("../../../policy/cases/contract-example-yearly-cap-and-on-the-job.json");
 
-#[tokio::test]
-async fn adjudicate_over_http_answers_like_the_cli_and_refuses_bad_input_with_its_path() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn adjudicate_over_http_answers_like_the_cli_and_refuses_bad_input_with_its_path(backend: &'static str) {
         let app = spawn_app(backend).await;
         let case: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
         let r = app.api(Some(Role::County), Method::POST, "/api/v1/adjudicate", Some(case.clone())).await;
@@ -30,9 +30,8 @@ async fn adjudicate_over_http_answers_like_the_cli_and_refuses_bad_input_with_it
     }
 }
 
-#[tokio::test]
-async fn the_city_schedules_a_new_value_and_earlier_events_keep_the_old_one() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_city_schedules_a_new_value_and_earlier_events_keep_the_old_one(backend: &'static str) {
         let app = spawn_app(backend).await;
         let admin = Some(Role::CityAdmin);
         let past = app
@@ -101,9 +100,8 @@ async fn the_city_schedules_a_new_value_and_earlier_events_keep_the_old_one() {
     }
 }
 
-#[tokio::test]
-async fn the_parameter_page_and_the_explanation_page_show_sources_rules_and_clause_text() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_parameter_page_and_the_explanation_page_show_sources_rules_and_clause_text(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = app.page(Some(Role::CityAdmin), Method::GET, "/policy/parameters", &[], false).await;
         assert_eq!(r.status, StatusCode::OK, "{backend}");

@@ -5,7 +5,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use calamine::Reader;
-use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY, OTHER_COUNTY};
+use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
@@ -46,9 +47,8 @@ async fn upload(app: &TestApp, class: i64, bytes: Vec<u8>) -> common::Resp {
     app.send(req).await
 }
 
-#[tokio::test]
-async fn a_clean_roster_lands_whole_registering_new_people() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_clean_roster_lands_whole_registering_new_people(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class = submitted_class(&app).await;
         let before = app.people_count().await;
@@ -78,9 +78,8 @@ async fn a_clean_roster_lands_whole_registering_new_people() {
     }
 }
 
-#[tokio::test]
-async fn a_wrong_roster_lands_nothing_and_its_report_names_row_column_and_reason() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_wrong_roster_lands_nothing_and_its_report_names_row_column_and_reason(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class = submitted_class(&app).await;
         let before = app.people_count().await;
@@ -151,9 +150,8 @@ async fn a_wrong_roster_lands_nothing_and_its_report_names_row_column_and_reason
     }
 }
 
-#[tokio::test]
-async fn the_template_downloads_and_an_approved_class_takes_no_roster() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_template_downloads_and_an_approved_class_takes_no_roster(backend: &'static str) {
         let app = spawn_app(backend).await;
         let req = Request::builder()
             .uri("/roster-template.xlsx")
@@ -186,9 +184,8 @@ async fn the_template_downloads_and_an_approved_class_takes_no_roster() {
     }
 }
 
-#[tokio::test]
-async fn the_upload_form_on_the_class_page_imports_a_file() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn the_upload_form_on_the_class_page_imports_a_file(backend: &'static str) {
         let app = spawn_app(backend).await;
         let class = submitted_class(&app).await;
         let (cookie, csrf) = app.sessions[&Role::Provider].clone();

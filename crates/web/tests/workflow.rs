@@ -6,8 +6,9 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::{Days, NaiveDate};
-use common::{id_number, spawn_app, TestApp, BACKENDS, MY_COUNTY};
+use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use jineng_store::payments;
+use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
 
@@ -66,9 +67,8 @@ async fn status(app: &TestApp, claim: i64) -> String {
     d["claim"]["status"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balance_checked() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balance_checked(backend: &'static str) {
         let app = spawn_app(backend).await;
         let claim = certified(&app).await;
         let finance_id =
@@ -242,9 +242,8 @@ async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balanc
     }
 }
 
-#[tokio::test]
-async fn an_upheld_objection_rejects_the_claim() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_upheld_objection_rejects_the_claim(backend: &'static str) {
         let app = spawn_app(backend).await;
         let claim = certified(&app).await;
         act(&app, Role::County, claim, "approve", "").await;
@@ -288,9 +287,8 @@ async fn an_upheld_objection_rejects_the_claim() {
     }
 }
 
-#[tokio::test]
-async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_employer_claim_filed_many_times_at_once_is_one_claim(backend: &'static str) {
         let app = spawn_app(backend).await;
         // The worker is a poor worker employed by the (enterprise) employer for over 6 months (S5a).
         jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
@@ -384,9 +382,8 @@ async fn an_employer_claim_filed_many_times_at_once_is_one_claim() {
     }
 }
 
-#[tokio::test]
-async fn a_settlement_below_the_advance_becomes_a_recovery() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_settlement_below_the_advance_becomes_a_recovery(backend: &'static str) {
         let app = spawn_app(backend).await;
         // One trainee with a certificate: the settlement is worth 1,000 yuan.
         let (_, class) = certified_in(&app).await;
@@ -424,9 +421,8 @@ async fn a_settlement_below_the_advance_becomes_a_recovery() {
     }
 }
 
-#[tokio::test]
-async fn an_insured_employee_gets_the_skill_upgrade_subsidy_instead() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn an_insured_employee_gets_the_skill_upgrade_subsidy_instead(backend: &'static str) {
         let app = spawn_app(backend).await;
         jineng_store::people::add_group(&app.db, None, app.my_person, "employee", "2015-01-01".parse().unwrap())
             .await
@@ -479,9 +475,8 @@ async fn approve_class(app: &TestApp, class: i64) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }
 
-#[tokio::test]
-async fn a_pre_job_class_names_its_employer_who_then_claims_the_subsidy() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_pre_job_class_names_its_employer_who_then_claims_the_subsidy(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = class_with(&app, json!({"kind": "pre_job"})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
@@ -511,9 +506,8 @@ async fn a_pre_job_class_names_its_employer_who_then_claims_the_subsidy() {
     }
 }
 
-#[tokio::test]
-async fn a_project_based_class_is_paid_to_the_provider_by_settlement() {
-    for backend in BACKENDS {
+both_backends! {
+    async fn a_project_based_class_is_paid_to_the_provider_by_settlement(backend: &'static str) {
         let app = spawn_app(backend).await;
         let r = class_with(&app, json!({"project_based": true})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);

@@ -16,8 +16,6 @@ use jineng_store::Db;
 use std::collections::HashMap;
 use tower::ServiceExt;
 
-pub use jineng_store::testing::BACKENDS;
-
 /// The county of the county user, and another one.
 pub const MY_COUNTY: &str = "411722";
 pub const OTHER_COUNTY: &str = "411729";
