@@ -6,9 +6,9 @@
 //! specific to one city except optional occupation hints keyed by program code.
 
 use crate::users;
-use jineng_domain::Role;
 use crate::{plan, Db, Result};
 use chrono::{Datelike, Days, NaiveDate};
+use jineng_domain::Role;
 use jineng_domain::{AreaCode, CreditCode, IdNumber, TrainingKind};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

@@ -54,22 +54,82 @@ impl StoreError {
     }
 }
 
-/// The unique constraints of the schema: table, a column that identifies the constraint (in
-/// SQLite's column list or PostgreSQL's constraint name), and the refusal it means.
-const UNIQUE: &[(&str, &str, &str, Option<&str>, &str, &str)] = &[
-    ("person", "id_number", "person.id_number_taken", Some("id_number"), "身份证号已登记", "this ID number is already registered"),
-    ("employer", "credit_code", "org.credit_code_taken", Some("credit_code"), "统一社会信用代码已存在", "this credit code exists already"),
-    ("provider", "credit_code", "org.credit_code_taken", Some("credit_code"), "统一社会信用代码已存在", "this credit code exists already"),
-    ("assessment_body", "credit_code", "org.credit_code_taken", Some("credit_code"), "统一社会信用代码已存在", "this credit code exists already"),
+/// A unique constraint of the schema: its table, a column that identifies it (found in SQLite's
+/// column list and in PostgreSQL's constraint name), and the refusal it means: code, field,
+/// Chinese, English.
+type UniqueRule = (&'static str, &'static str, &'static str, Option<&'static str>, &'static str, &'static str);
+
+/// The unique constraints of the schema.
+const UNIQUE: &[UniqueRule] = &[
+    (
+        "person",
+        "id_number",
+        "person.id_number_taken",
+        Some("id_number"),
+        "身份证号已登记",
+        "this ID number is already registered",
+    ),
+    (
+        "employer",
+        "credit_code",
+        "org.credit_code_taken",
+        Some("credit_code"),
+        "统一社会信用代码已存在",
+        "this credit code exists already",
+    ),
+    (
+        "provider",
+        "credit_code",
+        "org.credit_code_taken",
+        Some("credit_code"),
+        "统一社会信用代码已存在",
+        "this credit code exists already",
+    ),
+    (
+        "assessment_body",
+        "credit_code",
+        "org.credit_code_taken",
+        Some("credit_code"),
+        "统一社会信用代码已存在",
+        "this credit code exists already",
+    ),
     ("app_user", "username", "user.username_taken", Some("username"), "用户名已存在", "username taken"),
     ("enrolment", "person_id", "enrolment.duplicate", Some("roster"), "已报名该班", "already enrolled in this class"),
     ("attendance", "day", "attendance.duplicate", Some("day"), "该学员当天已签到", "already checked in that day"),
-    ("assessment", "enrolment_id", "assessment.duplicate", Some("id_number"), "该学员已考核", "this trainee is assessed already"),
-    ("certificate", "serial", "certificate.serial_taken", Some("serial"), "证书编号已被本机构使用", "the serial is used by this body already"),
+    (
+        "assessment",
+        "enrolment_id",
+        "assessment.duplicate",
+        Some("id_number"),
+        "该学员已考核",
+        "this trainee is assessed already",
+    ),
+    (
+        "certificate",
+        "serial",
+        "certificate.serial_taken",
+        Some("serial"),
+        "证书编号已被本机构使用",
+        "the serial is used by this body already",
+    ),
     ("certificate", "assessment_id", "certificate.duplicate", None, "该学员已发证", "a certificate was issued already"),
     ("claim", "idempotency_key", "claim.duplicate", None, "该申请已提交", "this claim was filed already"),
-    ("parameter_version", "from_date", "parameter.duplicate", Some("from"), "该参数在此日期已有取值", "the parameter has a value from that date already"),
-    ("employment", "from_date", "employment.duplicate", None, "该就业记录已存在", "this employment is recorded already"),
+    (
+        "parameter_version",
+        "from_date",
+        "parameter.duplicate",
+        Some("from"),
+        "该参数在此日期已有取值",
+        "the parameter has a value from that date already",
+    ),
+    (
+        "employment",
+        "from_date",
+        "employment.duplicate",
+        None,
+        "该就业记录已存在",
+        "this employment is recorded already",
+    ),
     ("payment", "claim_id", "payment.duplicate", None, "该申请已在拨付中", "the claim is being paid already"),
 ];
 

@@ -148,7 +148,12 @@ pub async fn resolve_objection(
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::conflict("objection.changed", None, "该异议已被他人处理", "the objection was resolved meanwhile"));
+            return Err(StoreError::conflict(
+                "objection.changed",
+                None,
+                "该异议已被他人处理",
+                "the objection was resolved meanwhile",
+            ));
         }
         if let Some(to) = to {
             let why = format!("异议成立 objection upheld: {}", resolution.trim());

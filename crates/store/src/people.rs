@@ -386,4 +386,3 @@ pub async fn record_employment(db: &Db, actor: Actor, person_id: i64, employer_i
     });
     Ok(())
 }
-

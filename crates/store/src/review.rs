@@ -3,7 +3,6 @@
 //! `claim_event` (who, when, why) and an audit entry in the same transaction as the move itself;
 //! [`move_claim!`] is that move, shared with the notice and the payments.
 
-
 use crate::claims::{bind_claim_scope, ClaimScope};
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use chrono::{Days, NaiveDate};
@@ -172,4 +171,3 @@ pub async fn events(db: &Db, claim_id: i64) -> Result<Vec<ClaimEvent>> {
     .fetch_all(p)
     .await?))
 }
-

@@ -666,7 +666,12 @@ pub async fn act_on_class(
             .await?
             .rows_affected();
         if n == 0 {
-            return Err(StoreError::conflict("class.changed", None, "培训班状态已被他人更改，请刷新", "the class changed meanwhile: reload"));
+            return Err(StoreError::conflict(
+                "class.changed",
+                None,
+                "培训班状态已被他人更改，请刷新",
+                "the class changed meanwhile: reload",
+            ));
         }
         sqlx::query("INSERT INTO class_event (class_id, from_status, to_status, actor, at, reason) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(class_id)

@@ -8,10 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 /// Routes of this module.
 pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/healthz", Access::Public, healthz),
-        Route::get("/static/{file}", Access::Public, static_file),
-    ]
+    vec![Route::get("/healthz", Access::Public, healthz), Route::get("/static/{file}", Access::Public, static_file)]
 }
 
 /// `GET /healthz`

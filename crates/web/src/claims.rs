@@ -386,9 +386,7 @@ pub async fn publish_all_form(
     CsrfForm(_f): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let n = async {
-        Ok::<_, AppError>(
-            review::approve_and_publish_all(&st.db, u.user_id, &scope_of(&u)?, st.clock.today()).await?,
-        )
+        Ok::<_, AppError>(review::approve_and_publish_all(&st.db, u.user_id, &scope_of(&u)?, st.clock.today()).await?)
     }
     .await
     .map_err(|e| PageError::new(e, auth.clone()))?;

@@ -92,7 +92,9 @@ impl AppError {
     pub fn fields(&self) -> BTreeMap<String, String> {
         match self {
             AppError::Invalid(f) => f.clone(),
-            AppError::Conflict { message, field: Some(field) } => BTreeMap::from([((*field).to_owned(), message.clone())]),
+            AppError::Conflict { message, field: Some(field) } => {
+                BTreeMap::from([((*field).to_owned(), message.clone())])
+            }
             _ => BTreeMap::new(),
         }
     }

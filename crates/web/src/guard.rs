@@ -28,7 +28,12 @@ pub struct AuthState {
 
 /// Applies the route's rule and the CSRF check of cookie-authenticated API writes; puts the
 /// caller ([`Auth`]) into the request.
-pub async fn authorize(State(st): State<AuthState>, matched: Option<MatchedPath>, mut req: Request, next: Next) -> Response {
+pub async fn authorize(
+    State(st): State<AuthState>,
+    matched: Option<MatchedPath>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
     let mut auth = Auth::default();
@@ -56,8 +61,13 @@ pub async fn authorize(State(st): State<AuthState>, matched: Option<MatchedPath>
         Err(e) => return AppError::from(e).into_response(),
     }
     let method = if req.method() == Method::HEAD { Method::GET } else { req.method().clone() };
-    let rule = matched.and_then(|m| st.rules.get(&(method.clone(), m.as_str().to_owned())).copied());
+    let rule = matched.as_ref().and_then(|m| st.rules.get(&(method.clone(), m.as_str().to_owned())).copied());
     let Some(rule) = rule else {
+        // The path is a route but not for this method.
+        let pattern = matched.as_ref().map(|m| m.as_str()).unwrap_or_default();
+        if st.rules.keys().any(|(_, p)| p == pattern) {
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
         // Fail closed: a route without a rule answers nobody.
         return AppError::Internal(format!("route {method} {path} has no access rule")).into_response();
     };
@@ -141,7 +151,8 @@ pub async fn envelope(req: Request, next: Next) -> Response {
         return res;
     }
     let (parts, body) = res.into_parts();
-    let detail = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let detail =
+        axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let (code, words) = refusal(status);
     let message = if detail.trim().is_empty() { words.to_owned() } else { format!("{words}: {}", detail.trim()) };
     let mut out = if is_api {

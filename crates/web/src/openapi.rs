@@ -3,7 +3,7 @@
 
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{catalog, classes, claims, notice, orgs, payments, people, plan, policy, session};
+use crate::{catalog, claims, classes, notice, orgs, payments, people, plan, policy, session};
 use axum::Json;
 use utoipa::OpenApi;
 

@@ -37,7 +37,6 @@ pub fn routes() -> Vec<Route> {
 #[openapi(paths(adjudicate, list_parameters, schedule_parameter))]
 pub struct Api;
 
-
 /// Decisions as the contract prints them.
 #[derive(Serialize, ToSchema)]
 pub struct Decisions {
@@ -94,7 +93,6 @@ pub struct VersionView {
     /// Takes effect in the future.
     pub scheduled: bool,
 }
-
 
 fn views(params: &Params, today: NaiveDate) -> Vec<ParameterView> {
     params

@@ -28,7 +28,7 @@ static ERROR_TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::ne
 /// An error page for a caller, as HTML.
 pub fn error_page(err: &AppError, auth: &Auth) -> Html<String> {
     let ctx = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), status => err.status().as_u16(),
-                         message => err.message(), fields => err.fields(), nav => nav(auth) };
+    message => err.message(), fields => err.fields(), nav => nav(auth) };
     Html(ERROR_TEMPLATES.get_template("error.html").and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message()))
 }
 

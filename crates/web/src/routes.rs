@@ -6,7 +6,7 @@
 use crate::auth::{Access, Route};
 use crate::guard::{authorize, envelope, AuthState};
 use crate::state::AppState;
-use crate::{assets, audit, catalog, classes, claims, notice, openapi, orgs, payments, people, plan, policy, session};
+use crate::{assets, audit, catalog, claims, classes, notice, openapi, orgs, payments, people, plan, policy, session};
 use axum::http::{HeaderName, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;

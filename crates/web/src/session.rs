@@ -133,7 +133,6 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Response {
     ([(header::SET_COOKIE, session_cookie(&st, "", 0))], Redirect::to("/login")).into_response()
 }
 
-
 /// Credentials for a token.
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {

@@ -5,17 +5,17 @@
 
 use crate::error::AppError;
 use jineng_domain::plan::TargetValue;
+use jineng_domain::Role;
+use jineng_domain::{ClaimStatus, PriorityGroup};
+use jineng_store::claims::{self, ClaimRow, ClaimScope};
 use jineng_store::people::Visibility;
 use jineng_store::plan::{self, Counts, GroupBy, ProgramRow};
 use jineng_store::training::ClassScope;
-use jineng_domain::Role;
 use jineng_store::users::User;
-use jineng_domain::{ClaimStatus, PriorityGroup};
-use jineng_store::claims::{self, ClaimRow, ClaimScope};
 use jineng_store::Db;
 use minijinja::{context, Value};
-use serde_json::{json, Value as Json_};
 use serde::Serialize;
+use serde_json::{json, Value as Json_};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 

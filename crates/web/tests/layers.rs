@@ -2,13 +2,15 @@
 //! resource module imports plumbing (and no resource module imports one that imports it back),
 //! and `routes`/`openapi` at the top assemble the resources. This test reads the sources, draws
 //! the graph of `crate::…` imports and fails on any circle or any import from below to above.
-//! Run it alone with `cargo test -p jineng-web --test layers`.
+//! The other crates are checked for circles too. Run it alone with
+//! `cargo test -p jineng-web --test layers`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Modules that serve the resources and may import only each other.
-const PLUMBING: &[&str] = &["auth", "common", "error", "guard", "render", "state", "templates", "throttle", "views", "xlsx"];
+const PLUMBING: &[&str] =
+    &["auth", "common", "error", "guard", "render", "state", "templates", "throttle", "views", "xlsx"];
 /// Modules that assemble the others; nothing imports them.
 const TOP: &[&str] = &["routes", "openapi"];
 
@@ -64,6 +66,25 @@ fn imports(text: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     out
 }
 
+/// The modules that reach themselves again through their imports.
+fn circles(edges: &BTreeMap<&str, BTreeSet<String>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for start in edges.keys() {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<String> = edges[start].iter().cloned().collect();
+        while let Some(n) = stack.pop() {
+            if n == *start {
+                out.push(format!("`{start}` reaches itself through its imports"));
+                break;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(edges.get(n.as_str()).into_iter().flatten().cloned());
+            }
+        }
+    }
+    out
+}
+
 fn top_level(m: &str) -> &str {
     m.split("::").next().unwrap_or(m)
 }
@@ -89,23 +110,30 @@ fn the_web_crate_has_no_import_circle_and_no_upward_import() {
         }
         edges.insert(m.as_str(), own);
     }
-    // A circle: a module that reaches itself again through its imports.
-    for start in edges.keys() {
-        let mut seen = BTreeSet::new();
-        let mut stack: Vec<String> = edges[start].iter().cloned().collect();
-        while let Some(n) = stack.pop() {
-            if n == *start {
-                problems.push(format!("`{start}` reaches itself through its imports"));
-                break;
-            }
-            if seen.insert(n.clone()) {
-                stack.extend(edges.get(n.as_str()).into_iter().flatten().cloned());
-            }
-        }
-    }
+    problems.extend(circles(&edges));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The check sees the modules it claims to check.
     for m in ["claims", "classes::roster", "guard", "render"] {
         assert!(known.contains(m), "{m} not found among {known:?}");
     }
+}
+
+#[test]
+fn no_crate_has_an_import_circle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut problems = Vec::new();
+    for dir in ["crates/domain/src", "crates/policy/src", "crates/store/src", "crates/web/src", "src"] {
+        let mods = modules(&root.join(dir));
+        assert!(!mods.is_empty(), "{dir} has no modules");
+        let known: BTreeSet<String> = mods.keys().cloned().collect();
+        let edges: BTreeMap<&str, BTreeSet<String>> = mods
+            .iter()
+            .map(|(m, text)| {
+                let own = imports(text, &known).into_iter().filter(|t| t != m && !m.starts_with(&format!("{t}::")));
+                (m.as_str(), own.collect())
+            })
+            .collect();
+        problems.extend(circles(&edges).into_iter().map(|p| format!("{dir}: {p}")));
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -7,7 +7,6 @@ mod common;
 use axum::http::{Method, StatusCode};
 use chrono::{Days, NaiveDate};
 use common::{id_number, spawn_app, TestApp, MY_COUNTY};
-use jineng_store::payments;
 use jineng_store::testing::both_backends;
 use jineng_store::users::Role;
 use serde_json::json;
@@ -71,8 +70,6 @@ both_backends! {
     async fn a_claim_is_paid_only_after_review_notice_and_objections_with_the_balance_checked(backend: &'static str) {
         let app = spawn_app(backend).await;
         let claim = certified(&app).await;
-        let finance_id =
-            jineng_store::users::token_user(&app.db, &app.tokens[&Role::Finance]).await.unwrap().unwrap().user_id;
 
         // No payment before approval and notice: nothing is due for a batch.
         let r = finance(&app, json!({"op": "create_batch", "fund": "employment_subsidy_fund"})).await;
@@ -152,11 +149,12 @@ both_backends! {
                 .await;
             assert_eq!(r.status, StatusCode::NO_CONTENT);
         }
+        // Eight days on, an open objection still keeps the claim from payment.
         let after_notice = today() + Days::new(8);
-        assert!(payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", after_notice)
-            .await
-            .unwrap()
-            .is_none());
+        let batch_op = json!({"op": "create_batch", "fund": "employment_subsidy_fund"});
+        app.clock.set(after_notice);
+        assert_eq!(finance(&app, batch_op.clone()).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        app.clock.set(today());
         // Not before the notice ends either, even without objections.
         let r = app
             .api(
@@ -167,19 +165,16 @@ both_backends! {
             )
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-        assert!(payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", today())
-            .await
-            .unwrap()
-            .is_none());
+        assert_eq!(finance(&app, batch_op.clone()).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
         // After the notice: a batch; approving it with an empty fund is refused and changes nothing.
-        let batch = payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", after_notice)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!((batch.payments, batch.total_fen), (1, 100_000));
+        app.clock.set(after_notice);
+        let r = finance(&app, batch_op.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let batch = r.json()["batch"].clone();
+        assert_eq!((batch["payments"].as_i64(), batch["total_fen"].as_i64()), (Some(1), Some(100_000)));
         assert_eq!(status(&app, claim).await, "in_batch");
-        let r = finance(&app, json!({"op": "approve_batch", "batch_id": batch.batch_id})).await;
+        let r = finance(&app, json!({"op": "approve_batch", "batch_id": batch["batch_id"]})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(r.body.contains("fund.insufficient") || r.body.contains("余额不足"), "{}", r.body);
         assert_eq!(status(&app, claim).await, "in_batch");
@@ -188,7 +183,7 @@ both_backends! {
         // Allocate 1,500 yuan; two clerks approve at once: one payment, one debit.
         let r = finance(&app, json!({"op": "allocate", "fund": "employment_subsidy_fund", "amount_fen": 150_000, "note": "驻财社〔2021〕12号"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let op = json!({"op": "approve_batch", "batch_id": batch.batch_id});
+        let op = json!({"op": "approve_batch", "batch_id": batch["batch_id"]});
         let (a, b) = tokio::join!(finance(&app, op.clone()), finance(&app, op.clone()));
         let oks = [&a, &b].iter().filter(|r| r.status == StatusCode::OK).count();
         assert_eq!(oks, 1, "{backend}: {} / {}", a.body, b.body);
@@ -209,11 +204,10 @@ both_backends! {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(balance(&app).await, 150_000);
         assert_eq!(status(&app, claim).await, "payment_failed");
-        let again =
-            payments::create_batch(&app.db, finance_id, "employment_subsidy_fund", today()).await.unwrap().unwrap();
-        assert_eq!(again.payments, 1);
+        let again = finance(&app, batch_op.clone()).await.json()["batch"].clone();
+        assert_eq!(again["payments"], 1);
         assert_eq!(
-            finance(&app, json!({"op": "approve_batch", "batch_id": again.batch_id})).await.status,
+            finance(&app, json!({"op": "approve_batch", "batch_id": again["batch_id"]})).await.status,
             StatusCode::OK
         );
         assert_eq!(status(&app, claim).await, "paid");

@@ -4,9 +4,9 @@
 use super::{EmployerFact, History};
 use crate::{Result, StoreError};
 use jineng_domain::{Invalid, PriorityGroup, TrainingKind};
+use jineng_policy::case::ClaimKind;
 use jineng_policy::case::{self, Case, Certificate, Claim, Employer, Employment, Granted, Group, Person, Training};
 use jineng_policy::decision::{Fund, Outcome};
-use jineng_policy::case::ClaimKind;
 use jineng_policy::{Engine, Params};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -65,7 +65,8 @@ pub(crate) fn case_of(
     mut granted: Vec<Granted>,
     claims: Vec<Claim>,
 ) -> Result<Case> {
-    let known = |code: &Option<String>| code.as_ref().filter(|c| employers.iter().any(|e| &e.credit_code == *c)).cloned();
+    let known =
+        |code: &Option<String>| code.as_ref().filter(|c| employers.iter().any(|e| &e.credit_code == *c)).cloned();
     let mut people = Vec::with_capacity(hs.len());
     let mut trainings = Vec::new();
     let mut certificates = Vec::new();
@@ -214,7 +215,11 @@ pub(crate) fn decide(case: Case, params: &Params, region: &str) -> Result<(Strin
     let checked = case::check(case).map_err(|e| {
         StoreError::invalid(
             "case",
-            Invalid::new("case.invalid", format!("登记信息不完整：{e}"), format!("the registry's facts do not form a case: {e}")),
+            Invalid::new(
+                "case.invalid",
+                format!("登记信息不完整：{e}"),
+                format!("the registry's facts do not form a case: {e}"),
+            ),
         )
     })?;
     let decisions = Engine::new(params, region).decide(&checked);

@@ -153,8 +153,8 @@ async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveD
     let mut hs: Vec<History> = Vec::new();
     let mut employment = None;
     if f.kind != "equipment_grant" {
-        let id = IdNumber::parse(&need(&f.r.id_number, "id_number")?)
-            .map_err(|e| StoreError::invalid("id_number", e))?;
+        let id =
+            IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| StoreError::invalid("id_number", e))?;
         let person = people::find_by_id_number(f.db, &Default::default(), &id)
             .await?
             .ok_or_else(|| refuse("id_number", "claim.unregistered", "未实名登记", "not in the registry"))?;
@@ -245,9 +245,10 @@ async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveD
 /// A provider's project claim (advance or settlement), decided.
 async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
     let class_id = need(&f.r.class_id, "class_id")?;
-    let class = super::class_owner(f.db, class_id).await?.filter(|c: &(i64, String)| c.0 == f.scope_id).ok_or_else(
-        || refuse("class_id", "claim.not_own_class", "不是本机构的培训班", "not a class of this provider"),
-    )?;
+    let class =
+        super::class_owner(f.db, class_id).await?.filter(|c: &(i64, String)| c.0 == f.scope_id).ok_or_else(|| {
+            refuse("class_id", "claim.not_own_class", "不是本机构的培训班", "not a class of this provider")
+        })?;
     let contract = need(&f.r.contract_fen, "contract_fen")?;
     if contract <= 0 {
         return Err(refuse("contract_fen", "amount.positive", "金额须大于0", "must be positive"));
@@ -300,11 +301,8 @@ async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
     if settled {
         granted.push(grant(Some(Stage::Settlement), f.today, 0));
     }
-    let trainings: Vec<String> = people
-        .iter()
-        .filter(|p| hs.iter().any(|h| h.person.person_id == p.0))
-        .map(|p| training_ref(p.1))
-        .collect();
+    let trainings: Vec<String> =
+        people.iter().filter(|p| hs.iter().any(|h| h.person.person_id == p.0)).map(|p| training_ref(p.1)).collect();
     let mut k = claim("k".into(), ClaimKind::ProjectTraining, f.today);
     k.provider = Some(provider_code.clone());
     k.project = Some(project.clone());
@@ -314,7 +312,8 @@ async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
     let case = case_of(&refs, &employers, granted, vec![k])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
-    let mut c = NewClaim::decided(f.key.clone(), kind_code(ClaimKind::ProjectTraining), &class.1, f.today, &snapshot, d);
+    let mut c =
+        NewClaim::decided(f.key.clone(), kind_code(ClaimKind::ProjectTraining), &class.1, f.today, &snapshot, d);
     c.provider_id = Some(f.scope_id);
     c.project_ref = Some(project);
     Ok(c)

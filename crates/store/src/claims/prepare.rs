@@ -78,7 +78,10 @@ fn claims_for_person(
             let cert = c.certificate.as_deref().and_then(|s| s.strip_prefix('c')).and_then(|s| s.parse().ok());
             let key = match (c.kind, cert) {
                 (ClaimKind::LivingAllowance, _) => {
-                    format!("living_allowance:enrolment:{}", c.training.as_deref().unwrap_or("").trim_start_matches('e'))
+                    format!(
+                        "living_allowance:enrolment:{}",
+                        c.training.as_deref().unwrap_or("").trim_start_matches('e')
+                    )
                 }
                 (_, Some(cert)) => format!("{}:certificate:{cert}", kind_code(c.kind)),
                 (_, None) => format!("{}:{}", kind_code(c.kind), c.id),
@@ -139,7 +142,9 @@ fn claims_brought_by(
     let candidates: Vec<_> = certs
         .iter()
         .filter(|c| {
-            p.insured_since.is_some() && member(p, jineng_domain::PriorityGroup::Employee, c.issued) && c.level.is_some()
+            p.insured_since.is_some()
+                && member(p, jineng_domain::PriorityGroup::Employee, c.issued)
+                && c.level.is_some()
         })
         .collect();
     let mut upgrade = BTreeSet::new();
@@ -159,7 +164,8 @@ fn claims_brought_by(
         let training = case.trainings.iter().find(|t| Some(&t.id) == c.training.as_ref());
         // A project-based class is paid to the provider by its settlement (S9), not per certificate.
         if !training.is_some_and(|t| t.project_based) {
-            let kind = if upgrade.contains(&c.id) { ClaimKind::SkillUpgradeSubsidy } else { ClaimKind::TrainingSubsidy };
+            let kind =
+                if upgrade.contains(&c.id) { ClaimKind::SkillUpgradeSubsidy } else { ClaimKind::TrainingSubsidy };
             out.push(cert_claim(kind, c));
         }
         if let Some(t) = training {

@@ -6,13 +6,13 @@ use crate::classes::application::provider_id;
 use crate::classes::page::{attendance_views, back_to_class, AttendanceView};
 use crate::error::AppError;
 use crate::guard::CsrfForm;
+use crate::render::PageError;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use jineng_store::users::User;
-use crate::render::PageError;
 use serde::Deserialize;
 use utoipa::ToSchema;
 

@@ -8,6 +8,7 @@ pub mod attendance;
 pub mod page;
 pub mod roster;
 
+use crate::auth::Auth;
 use crate::auth::{Access, CurrentUser, Route, BODY, CLASS_ACTORS, CLASS_READERS, PROVIDER};
 use crate::common::{SearchQuery, PAGE};
 use crate::error::AppError;
@@ -22,7 +23,6 @@ use jineng_store::training::{self, ClassRow};
 use minijinja::{context, Value};
 use rust_xlsxwriter::Workbook;
 use utoipa::OpenApi;
-use crate::auth::Auth;
 
 /// Routes of this module and its submodules.
 pub fn routes() -> Vec<Route> {

@@ -3,8 +3,8 @@
 use crate::auth::{Auth, CurrentUser};
 use crate::error::AppError;
 use crate::render::PageError;
-use crate::views;
 use crate::state::AppState;
+use crate::views;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -114,7 +114,8 @@ pub async fn import_form(
         Ok(Upload::Refused(errors, report)) => {
             let msg =
                 format!("花名册有{}处错误，未导入任何人 / {} errors: nothing was imported", errors.len(), errors.len());
-            let page = crate::classes::page::class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
+            let page =
+                crate::classes::page::class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e @ AppError::Invalid(_)) => {

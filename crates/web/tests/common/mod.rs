@@ -23,6 +23,8 @@ pub const OTHER_COUNTY: &str = "411729";
 pub struct TestApp {
     pub db: Db,
     pub router: Router,
+    /// The app's clock, stopped at today's date; tests move it (e.g. past a notice period).
+    pub clock: jineng_web::Clock,
     /// Bearer token per role.
     pub tokens: HashMap<Role, String>,
     /// Session cookie and CSRF token per role.
@@ -140,8 +142,11 @@ pub async fn spawn_app(backend: &str) -> TestApp {
         tokens.insert(*role, users::create_api_token(&db, uid, "test").await.unwrap());
         sessions.insert(*role, users::create_session(&db, uid, 1).await.unwrap());
     }
-    let router = jineng_web::app(jineng_web::AppState::new(db.clone()));
-    TestApp { db, router, tokens, sessions, my_person, other_person, provider_id, employer_id }
+    let clock = jineng_web::Clock::fixed(jineng_web::Clock::default().today());
+    let mut state = jineng_web::AppState::new(db.clone());
+    state.clock = clock.clone();
+    let router = jineng_web::app(state);
+    TestApp { db, router, clock, tokens, sessions, my_person, other_person, provider_id, employer_id }
 }
 
 pub struct Resp {

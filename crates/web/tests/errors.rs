@@ -1,0 +1,124 @@
+//! One error policy: the same mistake gets the same JSON body on SQLite and PostgreSQL; a request
+//! refused before any handler ran (bad JSON, a wrong type, a bad path, an unknown route, a wrong
+//! method) answers in the same envelope; no constraint or column name reaches a client; every
+//! response carries a request id.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{id_number, spawn_app, Resp, TestApp, MY_COUNTY};
+use jineng_store::users::Role;
+use serde_json::json;
+
+/// A raw API request with the role's token.
+async fn raw(app: &TestApp, role: Role, method: Method, path: &str, content_type: &str, body: &str) -> Resp {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens[&role]))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    app.send(req).await
+}
+
+/// The mistakes, each sent the same way to an app: (what, status, body).
+async fn mistakes(app: &TestApp) -> Vec<(String, StatusCode, serde_json::Value)> {
+    let person = json!({"id_number": id_number(MY_COUNTY, 901), "name": "赵六", "county_code": MY_COUNTY});
+    let first = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/people", Some(person.clone())).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let good = id_number(MY_COUNTY, 902);
+    let bad_id = format!("{}{}", &good[..17], if good.ends_with('0') { '1' } else { '0' });
+    let org = json!({"credit_code": "91411722MA44XXXX0X", "name": "x", "county_code": MY_COUNTY});
+    let mut out = Vec::new();
+    let mut push = |what: &str, r: Resp| {
+        let body = serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", r.body));
+        out.push((what.to_owned(), r.status, body));
+    };
+    push("duplicate ID number", app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/people", Some(person)).await);
+    push(
+        "bad ID number",
+        app.api(
+            Some(Role::CityAdmin),
+            Method::POST,
+            "/api/v1/people",
+            Some(json!({"id_number": bad_id, "name": "钱七", "county_code": MY_COUNTY})),
+        )
+        .await,
+    );
+    push("bad credit code", app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/orgs/employers", Some(org)).await);
+    push("unknown person", app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/people/987654321", None).await);
+    push(
+        "malformed JSON",
+        raw(app, Role::CityAdmin, Method::POST, "/api/v1/people", "application/json", "{\"id_number\": ").await,
+    );
+    push(
+        "wrong JSON type",
+        raw(app, Role::CityAdmin, Method::POST, "/api/v1/people", "application/json", "{\"id_number\": 5}").await,
+    );
+    push("no JSON content type", raw(app, Role::CityAdmin, Method::POST, "/api/v1/people", "text/plain", "{}").await);
+    push("bad path parameter", app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/people/abc", None).await);
+    push("bad query parameter", app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/people?page=x", None).await);
+    push("unknown route", app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/nothing-here", None).await);
+    push("wrong method", app.api(Some(Role::CityAdmin), Method::DELETE, "/api/v1/people", None).await);
+    push(
+        "unknown fund",
+        app.api(
+            Some(Role::Finance),
+            Method::POST,
+            "/api/v1/payments",
+            Some(json!({"op": "allocate", "fund": "nope", "amount_fen": 1, "note": "x"})),
+        )
+        .await,
+    );
+    out
+}
+
+#[tokio::test]
+async fn the_same_mistakes_give_the_same_bodies_on_both_backends() {
+    let sqlite = mistakes(&spawn_app("sqlite").await).await;
+    let postgres = mistakes(&spawn_app("postgres").await).await;
+    for ((what, s1, b1), (_, s2, b2)) in sqlite.iter().zip(&postgres) {
+        assert_eq!(s1, s2, "{what}: status differs");
+        assert_eq!(b1, b2, "{what}: body differs between SQLite and PostgreSQL");
+        assert!(s1.is_client_error(), "{what}: {s1}");
+        let e = &b1["error"];
+        assert!(e["code"].is_string() && e["message"].is_string() && e["fields"].is_object(), "{what}: {b1}");
+        // Chinese first, and nothing of the schema.
+        let text = b1.to_string();
+        for leak in ["_key", "UNIQUE", "constraint", "person.id_number", "sqlx", "jineng_"] {
+            assert!(!text.contains(leak), "{what} leaks {leak:?}: {text}");
+        }
+    }
+    let code = |what: &str| sqlite.iter().find(|m| m.0 == what).map(|m| (m.1, m.2["error"]["code"].clone())).unwrap();
+    assert_eq!(code("duplicate ID number"), (StatusCode::CONFLICT, json!("conflict")));
+    assert_eq!(code("malformed JSON"), (StatusCode::BAD_REQUEST, json!("bad_request")));
+    assert_eq!(code("wrong JSON type"), (StatusCode::UNPROCESSABLE_ENTITY, json!("invalid")));
+    assert_eq!(code("no JSON content type"), (StatusCode::UNSUPPORTED_MEDIA_TYPE, json!("unsupported_media_type")));
+    assert_eq!(code("bad path parameter"), (StatusCode::BAD_REQUEST, json!("bad_request")));
+    assert_eq!(code("unknown route"), (StatusCode::NOT_FOUND, json!("not_found")));
+    assert_eq!(code("wrong method"), (StatusCode::METHOD_NOT_ALLOWED, json!("method_not_allowed")));
+    // A conflict on a field names the field, in words for people.
+    let dup = &sqlite[0].2["error"];
+    assert!(dup["fields"]["id_number"].as_str().unwrap().contains("身份证号已登记"), "{dup}");
+}
+
+#[tokio::test]
+async fn a_refused_page_request_is_an_error_page_and_every_answer_has_a_request_id() {
+    let app = spawn_app("sqlite").await;
+    let r = app.page(Some(Role::CityAdmin), Method::GET, "/people/abc", &[], false).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"), "{:?}", r.headers);
+    assert!(r.body.contains("请求格式有误"), "{}", r.body);
+    let r = app.page(Some(Role::CityAdmin), Method::GET, "/no/such/page", &[], false).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("未找到"), "{}", r.body);
+    let id = r.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(id.len(), 36, "a UUID request id: {:?}", r.headers);
+    let again = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await;
+    assert_ne!(again.headers["x-request-id"].to_str().unwrap(), id, "one id per request");
+    // A caller's own request id is kept.
+    let req = Request::builder().uri("/healthz").header("x-request-id", "clerk-42").body(Body::empty()).unwrap();
+    assert_eq!(app.send(req).await.headers["x-request-id"], "clerk-42");
+}
