@@ -1,6 +1,6 @@
 //! The policy case files (`policy/cases`) as a gate of `cargo test`: every file is decided with
 //! the shipped parameters and the shipped plan's region, exactly as `jineng policy test` does,
-//! and must match its `expect` list.
+//! and must match its `expect` list; no decision may list the same parameter value twice.
 
 use jineng_policy::{parse, testing, Engine, Params};
 use std::path::{Path, PathBuf};
@@ -57,7 +57,16 @@ fn every_policy_case_file_passes() {
             }
         };
         let Some(expect) = &checked.case.expect else { continue };
-        let problems = testing::compare(expect, &engine.decide(&checked));
+        let decisions = engine.decide(&checked);
+        let mut problems = testing::compare(expect, &decisions);
+        // Every parameter value used is listed once.
+        for d in &decisions {
+            for (i, p) in d.parameters.iter().enumerate() {
+                if d.parameters[..i].iter().any(|q| q.key == p.key && q.effective_from == p.effective_from) {
+                    problems.push(format!("{}: parameter {} listed twice", d.claim, p.key));
+                }
+            }
+        }
         if problems.is_empty() {
             passed += 1;
         } else {

@@ -227,8 +227,10 @@ impl<'a> Ctx<'a> {
                 (v.value, Some(v.from), &v.source)
             }
         };
+        // Compared by name: the addresses of equal string literals may differ between codegen
+        // units, so pointer equality listed a parameter twice in some builds.
         let name = key.name();
-        if !self.params.iter().any(|p| std::ptr::eq(p.key, name) && p.effective_from == from) {
+        if !self.params.iter().any(|p| p.key == name && p.effective_from == from) {
             self.params.push(use_of(key, value, from, source));
         }
         value
