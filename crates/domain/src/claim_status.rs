@@ -159,7 +159,7 @@ impl ClaimAction {
         ClaimAction::Recover,
     ];
 
-    /// Code.
+    /// The snake_case code, as stored.
     pub fn code(self) -> &'static str {
         match self {
             ClaimAction::Approve => "approve",

@@ -4,10 +4,11 @@ use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// A kind of training, with the codes of the case contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrainingKind {
-    /// 就业技能培训
+    /// 就业技能培训 (the default)
+    #[default]
     Employment,
     /// 岗位技能提升培训
     SkillUpgrade,

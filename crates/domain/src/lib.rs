@@ -5,6 +5,7 @@
 //! values that are known to be valid.
 
 pub mod area;
+pub mod claim_kind;
 pub mod claim_status;
 pub mod class_status;
 pub mod credit_code;
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod role;
 
 pub use area::AreaCode;
+pub use claim_kind::ClaimKind;
 pub use claim_status::{ClaimAction, ClaimStatus};
 pub use class_status::{ClassAction, ClassStatus};
 pub use credit_code::CreditCode;

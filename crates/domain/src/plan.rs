@@ -117,7 +117,7 @@ pub struct OverallTarget {
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// Unit.
+    /// What the value counts.
     pub unit: Unit,
     /// Target value.
     pub value: i64,

@@ -78,11 +78,15 @@ fn bad(path: impl Into<String>, message: impl Into<String>) -> BadInput {
     BadInput { path: path.into(), message: message.into() }
 }
 
-/// Kinds of employer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// Kinds of claim: defined once in the domain crate; re-exported here for the old path.
+pub use jineng_domain::ClaimKind;
+
+/// Kinds of employer (S5 and E1b look at the kind).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmployerKind {
-    /// 企业
+    /// 企业 (the default)
+    #[default]
     Enterprise,
     /// 农民专业合作社
     Cooperative,
@@ -94,42 +98,21 @@ pub enum EmployerKind {
     Other,
 }
 
-/// Kinds of certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// Kinds of certificate; the kind chooses the training-subsidy standard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CertKind {
-    /// 职业资格证书
+    /// 职业资格证书 (needs a level)
     Qualification,
-    /// 职业技能等级证书
+    /// 职业技能等级证书 (needs a level)
     SkillLevel,
     /// 专项职业能力证书
     SpecialAbility,
     /// 特种作业操作证书
     SpecialOperation,
-    /// 培训合格证书
+    /// 培训合格证书 (the default: the one kind valid with or without a level)
+    #[default]
     TrainingCompletion,
-}
-
-/// Kinds of claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimKind {
-    /// 职业培训补贴
-    TrainingSubsidy,
-    /// 技能提升补贴
-    SkillUpgradeSubsidy,
-    /// 生活费补贴
-    LivingAllowance,
-    /// 岗前培训补贴
-    PreJob,
-    /// 以工代训补贴
-    OnTheJob,
-    /// 新型学徒制补贴
-    Apprenticeship,
-    /// 设备补助
-    EquipmentGrant,
-    /// 项目制培训
-    ProjectTraining,
 }
 
 /// Project-training stage.
@@ -152,31 +135,31 @@ pub enum Facility {
     MasterStudio,
 }
 
-/// A priority-group membership.
+/// A person's membership of a priority group over a period.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Group {
-    /// Group.
+    /// The group.
     pub group: PriorityGroup,
-    /// From.
+    /// First day of membership.
     #[serde(deserialize_with = "de_date")]
     pub from: NaiveDate,
-    /// To (inclusive) or null.
+    /// Last day of membership (inclusive), or null while ongoing.
     #[serde(default, deserialize_with = "de_opt_date")]
     pub to: Option<NaiveDate>,
 }
 
 /// A person.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Person {
-    /// ID number (checked).
+    /// 18-character resident ID number (checked); other sections refer to the person by it.
     pub id_number: String,
-    /// Name.
+    /// Full name.
     pub name: String,
-    /// Hukou area.
+    /// Hukou area code.
     pub hukou: String,
-    /// Residence area.
+    /// Residence area code.
     pub residence: String,
-    /// Work (or job-seeking) area.
+    /// Work (or job-seeking) area code, if any.
     #[serde(default)]
     pub work: Option<String>,
     /// Rural hukou.
@@ -189,244 +172,281 @@ pub struct Person {
     /// Start of their own small business.
     #[serde(default, deserialize_with = "de_opt_date")]
     pub business_started: Option<NaiveDate>,
-    /// Groups.
+    /// Priority-group memberships.
     pub groups: Vec<Group>,
 }
 
 /// An employer.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Employer {
-    /// Credit code.
+    /// Unified social credit code; other sections refer to the employer by it.
     pub credit_code: String,
-    /// Name.
+    /// Registered name.
     pub name: String,
-    /// Kind.
+    /// Enterprise, cooperative, …
     pub kind: EmployerKind,
     /// Pays unemployment insurance.
     pub insured: bool,
-    /// County.
+    /// County area code.
     pub county: String,
 }
 
-/// An employment.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// A period of employment of a person by an employer.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Employment {
-    /// Person (ID number).
+    /// The person's ID number.
     pub person: String,
-    /// Employer (credit code).
+    /// The employer's credit code.
     pub employer: String,
-    /// From.
+    /// First day employed.
     #[serde(deserialize_with = "de_date")]
     pub from: NaiveDate,
-    /// To, null = ongoing.
+    /// Last day employed, or null while ongoing.
     #[serde(default, deserialize_with = "de_opt_date")]
     pub to: Option<NaiveDate>,
 }
 
 /// One person in one class.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Training {
-    /// Id.
+    /// Unique within the case's trainings.
     pub id: String,
-    /// Person.
+    /// The trainee's ID number.
     pub person: String,
-    /// Kind.
+    /// Employment-skills, pre-job, apprenticeship, …
     pub kind: TrainingKind,
     /// Occupation code.
     pub occupation: String,
-    /// Level.
+    /// Skill level 1–5 trained for, if any.
     #[serde(default)]
     pub level: Option<u8>,
-    /// County where held.
+    /// Area code of the county where it was held.
     pub county: String,
-    /// Provider credit code.
+    /// The provider's credit code.
     pub provider: String,
-    /// Employer the training is for.
+    /// The employer a pre-job or apprenticeship training is for.
     #[serde(default)]
     pub employer: Option<String>,
-    /// Start.
+    /// First day.
     #[serde(deserialize_with = "de_date")]
     pub start: NaiveDate,
-    /// End.
+    /// Last day.
     #[serde(deserialize_with = "de_date")]
     pub end: NaiveDate,
-    /// Days.
+    /// Days of training.
     pub days: i64,
-    /// Days attended.
+    /// Days the person attended (at most `days`).
     pub attended_days: i64,
-    /// Recorded through the system.
+    /// Recorded through the system's class workflow (S12).
     pub in_system: bool,
-    /// Project-based.
+    /// Part of a project-based class, paid to the provider by settlement (S9).
     pub project_based: bool,
 }
 
 /// A certificate.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Certificate {
-    /// Id.
+    /// Unique within the case's certificates.
     pub id: String,
-    /// Person.
+    /// The holder's ID number.
     pub person: String,
-    /// Training id.
+    /// The training that led to it, if any.
     #[serde(default)]
     pub training: Option<String>,
-    /// Kind.
+    /// Qualification, skill level, …
     pub kind: CertKind,
-    /// Occupation.
+    /// Occupation code.
     pub occupation: String,
-    /// Level.
+    /// Skill level 1–5, if the kind has one.
     #[serde(default)]
     pub level: Option<u8>,
-    /// Issue date.
+    /// Issue date: the event date of its subsidies.
     #[serde(deserialize_with = "de_date")]
     pub issued: NaiveDate,
-    /// Serial.
+    /// Serial number printed on it.
     pub serial: String,
 }
 
-/// A subsidy already granted.
+/// A subsidy already granted; only the fields its kind needs are set.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Granted {
-    /// Claim kind.
+    /// What was granted (required).
     pub kind: Option<ClaimKind>,
-    /// Person.
+    /// The person's ID number.
     #[serde(default)]
     pub person: Option<String>,
-    /// Employer.
+    /// The employer's credit code.
     #[serde(default)]
     pub employer: Option<String>,
-    /// Provider.
+    /// The provider's credit code.
     #[serde(default)]
     pub provider: Option<String>,
-    /// Project.
+    /// The project's id (project training).
     #[serde(default)]
     pub project: Option<String>,
-    /// Certificate.
+    /// The certificate's id (certificate subsidies).
     #[serde(default)]
     pub certificate: Option<String>,
-    /// Occupation.
+    /// Occupation code (defaults to the certificate's).
     #[serde(default)]
     pub occupation: Option<String>,
-    /// Level.
+    /// Skill level (defaults to the certificate's).
     #[serde(default)]
     pub level: Option<u8>,
-    /// Event date.
+    /// The event date it was granted for (defaults to the certificate's issue date).
     #[serde(default, deserialize_with = "de_opt_date")]
     pub date: Option<NaiveDate>,
-    /// Months (on-the-job).
+    /// Months paid (on-the-job).
     #[serde(default)]
     pub months: Option<i64>,
     /// Stage (project training).
     #[serde(default)]
     pub stage: Option<Stage>,
-    /// Amount.
+    /// Amount paid (a project advance is deducted from its settlement).
     #[serde(default)]
     pub amount_fen: Option<i64>,
 }
 
-/// A claim as filed.
+/// A claim as filed; which optional fields are required depends on `kind`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Claim {
-    /// Id.
+    /// Unique within the case's claims; decisions refer to it.
     pub id: String,
-    /// Kind.
+    /// What is claimed.
     pub kind: ClaimKind,
-    /// Filed on.
+    /// Filing date: claims are decided in this order.
     #[serde(deserialize_with = "de_date")]
     pub filed: NaiveDate,
-    /// Person.
+    /// The person's ID number.
     #[serde(default)]
     pub person: Option<String>,
-    /// Certificate.
+    /// The certificate's id (certificate subsidies).
     #[serde(default)]
     pub certificate: Option<String>,
-    /// Training.
+    /// The training's id (living allowance, pre-job, apprenticeship).
     #[serde(default)]
     pub training: Option<String>,
-    /// Employer.
+    /// The employer's credit code.
     #[serde(default)]
     pub employer: Option<String>,
-    /// On-the-job: from.
+    /// On-the-job: first month subsidised.
     #[serde(default, deserialize_with = "de_opt_date")]
     pub from: Option<NaiveDate>,
-    /// On-the-job: months.
+    /// On-the-job: months asked.
     #[serde(default)]
     pub months: Option<i64>,
-    /// Apprenticeship: years.
+    /// Apprenticeship: years asked.
     #[serde(default)]
     pub years: Option<i64>,
-    /// Equipment: facility.
+    /// Equipment: the facility equipped.
     #[serde(default)]
     pub facility: Option<Facility>,
-    /// Equipment: value.
+    /// Equipment: the value of the new equipment.
     #[serde(default)]
     pub equipment_value_fen: Option<i64>,
-    /// Equipment: accepted.
+    /// Equipment: accepted by finance and HR.
     #[serde(default)]
     pub accepted: Option<bool>,
-    /// Project: provider.
+    /// Project: the provider's credit code.
     #[serde(default)]
     pub provider: Option<String>,
-    /// Project id.
+    /// Project: its id (one advance and one settlement per project).
     #[serde(default)]
     pub project: Option<String>,
-    /// Project: trainings.
+    /// Project: the trainings' ids, in the order they are paid.
     #[serde(default)]
     pub trainings: Option<Vec<String>>,
-    /// Project: contract.
+    /// Project: the contract sum.
     #[serde(default)]
     pub contract_fen: Option<i64>,
-    /// Project: stage.
+    /// Project: advance or settlement.
     #[serde(default)]
     pub stage: Option<Stage>,
 }
 
-/// The whole case file.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+impl Claim {
+    /// A claim with only its id, kind and filing date; set the fields its kind needs.
+    pub fn new(id: impl Into<String>, kind: ClaimKind, filed: NaiveDate) -> Claim {
+        Claim {
+            id: id.into(),
+            kind,
+            filed,
+            person: None,
+            certificate: None,
+            training: None,
+            employer: None,
+            from: None,
+            months: None,
+            years: None,
+            facility: None,
+            equipment_value_fen: None,
+            accepted: None,
+            provider: None,
+            project: None,
+            trainings: None,
+            contract_fen: None,
+            stage: None,
+        }
+    }
+}
+
+/// The format a case file names.
+pub const FORMAT: &str = "jineng-case/1";
+
+/// A whole case (`docs/case-format.md`). Build one with [`Case::new`] and push its parts, then
+/// [`check`] it; [`parse`] reads one from JSON.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Case {
-    /// `jineng-case/1`.
+    /// Must be [`FORMAT`].
     pub format: String,
-    /// What it shows.
+    /// What the case shows.
     #[serde(default)]
     pub name: String,
-    /// Clauses exercised.
+    /// Clause ids it exercises (informative).
     #[serde(default)]
     pub exercises: Vec<String>,
-    /// Parameter overrides.
+    /// Parameter overrides, `{"training_subsidy_fen": {"level5": 100000}}` or dotted keys.
     #[serde(default)]
     pub parameters: Option<serde_json::Value>,
-    /// People.
+    /// People, referred to by ID number.
     #[serde(default)]
     pub people: Vec<Person>,
-    /// Employers.
+    /// Employers, referred to by credit code.
     #[serde(default)]
     pub employers: Vec<Employer>,
-    /// Employments.
+    /// Employment periods.
     #[serde(default)]
     pub employments: Vec<Employment>,
-    /// Trainings.
+    /// Trainings (one person in one class each).
     #[serde(default)]
     pub trainings: Vec<Training>,
-    /// Certificates.
+    /// Certificates, referred to by id.
     #[serde(default)]
     pub certificates: Vec<Certificate>,
-    /// History.
+    /// Subsidies already granted (history).
     #[serde(default)]
     pub granted: Vec<Granted>,
     /// Claims to decide.
     #[serde(default)]
     pub claims: Vec<Claim>,
-    /// Expected decisions (for `policy test`).
+    /// Expected decisions, compared by `policy test` ([`crate::testing::compare`]).
     #[serde(default)]
     pub expect: Option<Vec<serde_json::Value>>,
+}
+
+impl Case {
+    /// An empty case of format [`FORMAT`].
+    pub fn new(name: impl Into<String>) -> Case {
+        Case { format: FORMAT.to_owned(), name: name.into(), ..Case::default() }
+    }
 }
 
 /// A case that parsed and whose references all resolve.
 #[derive(Debug)]
 pub struct Checked {
-    /// The case.
+    /// The case as given.
     pub case: Case,
-    /// Parameter overrides.
+    /// Its `parameters` block, parsed.
     pub overrides: Overrides,
     /// The person and certificate of each history entry, resolved.
     pub granted_refs: Vec<(Option<usize>, Option<usize>)>,
@@ -445,19 +465,19 @@ pub struct Checked {
 /// A claim's references, resolved.
 #[derive(Debug, Clone, Default)]
 pub struct Refs {
-    /// Person.
+    /// Index in `case.people`.
     pub person: Option<usize>,
-    /// Certificate.
+    /// Index in `case.certificates`.
     pub certificate: Option<usize>,
-    /// Training.
+    /// Index in `case.trainings`.
     pub training: Option<usize>,
-    /// Employer.
+    /// Index in `case.employers`.
     pub employer: Option<usize>,
-    /// Project trainings.
+    /// Indices in `case.trainings` of a project claim's trainings, in the order listed.
     pub trainings: Vec<usize>,
 }
 
-/// Parses case JSON; a syntax or shape error names the JSON path.
+/// Parses case JSON and [`check`]s it; a syntax or shape error names the JSON path.
 pub fn parse(text: &str) -> Result<Checked, BadInput> {
     // The fast path parses without tracking paths; only a failure is parsed again to name it.
     let case: Case = match serde_json::from_str(text) {
@@ -507,20 +527,13 @@ fn resolve(m: &HashMap<&str, usize>, path: String, what: &str, id: &str) -> Resu
 }
 
 fn need<T: Clone>(v: &Option<T>, path: &str, field: &str, kind: ClaimKind) -> Result<T, BadInput> {
-    v.clone().ok_or_else(|| {
-        bad(
-            format!("{path}.{field}"),
-            format!(
-                "missing field `{field}` for a {} claim",
-                serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-            ),
-        )
-    })
+    v.clone()
+        .ok_or_else(|| bad(format!("{path}.{field}"), format!("missing field `{field}` for a {} claim", kind.code())))
 }
 
 /// Checks a parsed case: formats, ID numbers, unique ids and every reference.
 pub fn check(case: Case) -> Result<Checked, BadInput> {
-    if case.format != "jineng-case/1" {
+    if case.format != FORMAT {
         return Err(bad("format", "expected \"jineng-case/1\""));
     }
     let overrides = match &case.parameters {

@@ -57,9 +57,9 @@ pub enum Fund {
 pub struct Reason {
     /// Stable code, e.g. `S7.yearly_cap`.
     pub code: &'static str,
-    /// Chinese.
+    /// In Chinese, for the worker or clerk.
     pub zh: &'static str,
-    /// English.
+    /// In English.
     pub en: &'static str,
 }
 
@@ -68,11 +68,11 @@ pub struct Reason {
 pub struct ParamUse<'a> {
     /// Dotted key.
     pub key: &'static str,
-    /// Value.
+    /// The value used (fen, months, percent, count or years as the key says).
     pub value: i64,
     /// The date the value took effect (None for a per-case override).
     pub effective_from: Option<NaiveDate>,
-    /// Source.
+    /// Where the figure comes from (plan clause, standard, city decision, or the case).
     pub source: &'a str,
 }
 
@@ -81,7 +81,7 @@ pub struct ParamUse<'a> {
 pub struct Check {
     /// Rule function name.
     pub rule: &'static str,
-    /// Clause.
+    /// The clause the rule comes from.
     pub clause: Clause,
     /// Whether it passed.
     pub passed: bool,
@@ -92,7 +92,7 @@ pub struct Check {
 pub struct Decision<'a> {
     /// Claim id.
     pub claim: &'a str,
-    /// Outcome.
+    /// Approved, reduced, rejected or recover.
     pub outcome: Outcome,
     /// Amount in fen (to pay, or to recover).
     pub amount_fen: i64,

@@ -3,8 +3,13 @@
 //! A pure engine: a case (people, trainings, certificates, history, claims) in, decisions out;
 //! no database. Every decision names the clauses that decided it, the reasons in Chinese and
 //! English, and every parameter value used with the date it took effect and its source. The
-//! contract is `shared/spec/policy-cases.md`.
+//! case format is `docs/case-format.md`; how the rules map to the plan's clauses is
+//! `docs/policy.md`.
+//!
+//! Build a [`Case`] as typed values (or [`parse`] JSON), [`check`] it, and decide it with an
+//! [`Engine`]; [`claims_brought_by`] says which claims newly issued certificates bring.
 
+pub mod brings;
 pub mod case;
 pub mod clauses;
 pub mod decision;
@@ -12,7 +17,8 @@ pub mod engine;
 pub mod params;
 pub mod testing;
 
-pub use case::{parse, BadInput, Checked};
+pub use brings::claims_brought_by;
+pub use case::{check, parse, BadInput, Case, Checked, Claim, ClaimKind};
 pub use decision::{Decision, Outcome};
 pub use engine::Engine;
 pub use params::{Key, Params};

@@ -79,7 +79,7 @@ pub struct Version {
 /// A parameter with its history.
 #[derive(Debug, Clone)]
 pub struct Parameter {
-    /// Key.
+    /// Which parameter.
     pub key: Key,
     /// Chinese name.
     pub name_zh: String,
@@ -103,7 +103,7 @@ pub struct Params {
 pub struct ParamError {
     /// Where (key or JSON path).
     pub path: String,
-    /// Why.
+    /// What is wrong.
     pub message: String,
 }
 
