@@ -86,7 +86,6 @@ enum Command {
         /// Database URL.
         #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
         database: String,
-        /// Username.
         username: String,
         /// Role: city_admin, department, county, finance, provider, assessment_body, auditor, worker.
         role: String,
@@ -103,7 +102,6 @@ enum Command {
 enum BenchCommand {
     /// Write a roster .xlsx of N new people, then import it in a child process and report.
     Roster {
-        /// Rows.
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
         /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
@@ -121,7 +119,6 @@ enum BenchCommand {
     },
     /// Issue N certificates in a fresh database, then time certificate → decided, stored claims.
     Claims {
-        /// Certificates.
         #[arg(long, default_value_t = 100_000)]
         certificates: usize,
         /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
@@ -139,7 +136,6 @@ enum BenchCommand {
         /// Where to write the case.
         #[arg(long, default_value = "/tmp/jineng-bench-case.json")]
         out: std::path::PathBuf,
-        /// Seed.
         #[arg(long, default_value_t = 2019)]
         seed: u64,
     },

@@ -43,8 +43,8 @@ claim_kinds! {
     PreJob = "pre_job", "岗前培训补贴", "pre-job training subsidy";
     OnTheJob = "on_the_job", "以工代训补贴", "on-the-job training subsidy";
     Apprenticeship = "apprenticeship", "新型学徒制培训补贴", "apprenticeship subsidy";
-    EquipmentGrant = "equipment_grant", "设备购置补助", "equipment grant";
-    ProjectTraining = "project_training", "项目制培训", "project-based training";
+    EquipmentGrant = "equipment_grant", "设施设备补助", "equipment grant";
+    ProjectTraining = "project_training", "项目制培训补贴", "project-based training";
 }
 
 impl ClaimKind {

@@ -26,7 +26,6 @@ pub struct Result_ {
     pub assessed_on: NaiveDate,
     /// Score 0–100, if scored.
     pub score: Option<i64>,
-    /// Passed.
     pub passed: bool,
     /// Certificate kind (when passed).
     pub kind: String,
@@ -37,19 +36,14 @@ pub struct Result_ {
 /// A certificate as listed.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CertificateRow {
-    /// Id.
     pub certificate_id: i64,
-    /// Person.
     pub person_id: i64,
-    /// Kind.
     pub kind: String,
     /// Occupation code.
     pub occupation_code: String,
     /// Occupation name.
     pub occupation_name: String,
-    /// Level.
     pub level: Option<i64>,
-    /// Serial.
     pub serial: String,
     /// Issued on.
     pub issued_on: NaiveDate,

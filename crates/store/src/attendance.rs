@@ -14,9 +14,7 @@ pub const METHODS: &[(&str, &str)] =
 /// A trainee's attendance in one class.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TraineeAttendance {
-    /// Person.
     pub person_id: i64,
-    /// Name.
     pub name: String,
     /// ID number (mask before showing).
     pub id_number: String,

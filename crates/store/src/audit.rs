@@ -9,15 +9,11 @@ pub type Actor = Option<i64>;
 /// One audit entry as shown to auditors.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
-    /// Id.
     pub audit_id: i64,
-    /// When.
     pub at: chrono::DateTime<chrono::Utc>,
-    /// Who.
     pub user_id: Option<i64>,
     /// What (`create`, `update`, …).
     pub action: String,
-    /// Table.
     pub entity: String,
     /// Row id.
     pub entity_id: String,

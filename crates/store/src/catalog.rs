@@ -14,7 +14,6 @@ pub const CITY_OCCUPATION_LIMIT: i64 = 10;
 pub struct Occupation {
     /// Code (national `4-10-01-06`, or the city's own).
     pub occupation_code: String,
-    /// Name.
     pub name: String,
     /// Whether it has skill levels.
     pub has_levels: bool,
@@ -29,9 +28,7 @@ pub struct Occupation {
 /// A subsidised training project.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Project {
-    /// Id.
     pub subsidy_project_id: i64,
-    /// Occupation.
     pub occupation_code: String,
     /// Occupation name.
     pub occupation_name: String,
@@ -41,7 +38,6 @@ pub struct Project {
     pub class_hours: i64,
     /// Subsidy standard, fen per trainee.
     pub subsidy_fen: i64,
-    /// Status.
     pub status: String,
 }
 
@@ -190,7 +186,6 @@ pub struct ProjectInput {
     pub class_hours: i64,
     /// Subsidy standard, fen.
     pub subsidy_fen: i64,
-    /// Status.
     pub status: String,
 }
 

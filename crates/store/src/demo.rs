@@ -41,9 +41,7 @@ impl std::str::FromStr for Scale {
 /// One demo login per role.
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
-    /// Role.
     pub role: Role,
-    /// Username.
     pub username: String,
     /// Password (random, printed once on the terminal).
     pub password: String,
@@ -56,13 +54,10 @@ pub struct DemoLogin {
 pub struct DemoSummary {
     /// People registered.
     pub people: usize,
-    /// Classes.
     pub classes: usize,
-    /// Enrolments.
     pub enrolments: usize,
     /// Completions (person-times).
     pub completions: usize,
-    /// Logins.
     pub logins: Vec<DemoLogin>,
     /// Certificates issued in the last quarter of the plan: (person, certificate), for the
     /// claims the system prepares from them.

@@ -17,7 +17,6 @@ pub enum StoreError {
     Invalid {
         /// Field name.
         field: String,
-        /// Why.
         reason: Invalid,
     },
     /// Several fields or rows were refused (e.g. a roster): each with its path and reason.

@@ -38,7 +38,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub enum Db {
     /// Embedded SQLite (WAL, foreign keys on).
     Sqlite(SqlitePool),
-    /// PostgreSQL.
+    /// PostgreSQL (one pool of up to 16 connections).
     Postgres(PgPool),
 }
 

@@ -14,21 +14,17 @@ pub use crate::review::NOTICE_DAYS;
 /// An objection to a claim on notice.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ObjectionRow {
-    /// Id.
     pub objection_id: i64,
-    /// Claim.
     pub claim_id: i64,
     /// Who objected (as given).
     pub filer_name: String,
     /// How to reach them (shown to reviewers only).
     pub contact: String,
-    /// Why.
     pub reason: String,
     /// `open`, `upheld`, `dismissed`.
     pub status: String,
     /// Filed at.
     pub filed_at: chrono::DateTime<chrono::Utc>,
-    /// Resolution.
     pub resolution: Option<String>,
 }
 
@@ -177,7 +173,6 @@ pub async fn resolve_objection(
 pub struct NoticeRow {
     /// Claim id (to object to).
     pub claim_id: i64,
-    /// Kind.
     pub kind: String,
     /// Payee: a person's name masked (张*三), an organisation's name in full.
     pub payee: String,

@@ -70,7 +70,6 @@ pub struct OrgInput {
     pub credit_code: String,
     /// Accept a wrong check character (legacy data), storing a warning.
     pub legacy: bool,
-    /// Name.
     pub name: String,
     /// County code.
     pub county_code: String,
@@ -91,7 +90,6 @@ pub struct OrgRow {
     pub credit_code: String,
     /// Warning kept when a legacy code failed its check.
     pub credit_code_warning: Option<String>,
-    /// Name.
     pub name: String,
     /// County code.
     pub county_code: String,

@@ -12,13 +12,11 @@ pub struct ScheduledValue {
     pub key: String,
     /// First day in force.
     pub from_date: NaiveDate,
-    /// Value.
     pub value: i64,
     /// Source (e.g. the city's notice).
     pub source: String,
     /// Who scheduled it.
     pub created_by: String,
-    /// When.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

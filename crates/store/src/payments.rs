@@ -16,9 +16,7 @@ use serde::Serialize;
 /// A payment batch.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct BatchRow {
-    /// Id.
     pub batch_id: i64,
-    /// Fund.
     pub fund_code: String,
     /// `draft` or `approved`.
     pub status: String,
@@ -205,19 +203,14 @@ pub async fn approve_batch(db: &Db, actor: i64, batch_id: i64) -> Result<i64> {
 /// A payment.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PaymentRow {
-    /// Id.
     pub payment_id: i64,
-    /// Batch.
     pub batch_id: i64,
-    /// Claim.
     pub claim_id: i64,
     /// Claim kind.
     pub kind: String,
-    /// Fund.
     pub fund: String,
     /// Payee name (person, employer or provider).
     pub payee_name: Option<String>,
-    /// County.
     pub county_code: String,
     /// Amount, fen.
     pub amount_fen: i64,

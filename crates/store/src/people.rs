@@ -11,7 +11,6 @@ use serde::Serialize;
 pub struct NewPerson {
     /// Validated ID number.
     pub id_number: IdNumber,
-    /// Name.
     pub name: String,
     /// County of residence (admin code).
     pub county_code: String,
@@ -26,11 +25,8 @@ pub struct NewPerson {
 /// Editable fields of a person (the ID number is fixed once registered).
 #[derive(Debug, Clone)]
 pub struct PersonUpdate {
-    /// Name.
     pub name: String,
-    /// County.
     pub county_code: String,
-    /// Phone.
     pub phone: Option<String>,
     /// Rural hukou.
     pub rural: bool,
@@ -43,11 +39,9 @@ pub struct PersonUpdate {
 /// A registered person.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PersonRow {
-    /// Id.
     pub person_id: i64,
     /// Full ID number: mask it before it reaches a screen.
     pub id_number: String,
-    /// Name.
     pub name: String,
     /// `male` / `female`, from the ID number.
     pub sex: String,
@@ -57,7 +51,6 @@ pub struct PersonRow {
     pub county_code: String,
     /// County name.
     pub county_name: String,
-    /// Phone.
     pub phone: Option<String>,
     /// Rural hukou.
     pub rural: bool,
@@ -265,7 +258,6 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
 pub struct GroupRow {
     /// Group code.
     pub group_code: String,
-    /// From.
     pub from_date: chrono::NaiveDate,
     /// To (inclusive), open if None.
     pub to_date: Option<chrono::NaiveDate>,
@@ -296,17 +288,13 @@ pub struct TrainingRow {
     pub occupation_code: String,
     /// Occupation name.
     pub occupation_name: String,
-    /// Level.
     pub level: Option<i64>,
     /// Kind of training.
     pub kind: String,
     /// County where held.
     pub county_name: String,
-    /// Provider.
     pub provider_name: String,
-    /// Start.
     pub start_date: chrono::NaiveDate,
-    /// End.
     pub end_date: chrono::NaiveDate,
     /// Subsidised class.
     pub subsidised: bool,

@@ -223,15 +223,11 @@ pub struct OverallTargetRow {
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// Unit.
     pub unit: String,
-    /// Value.
     pub value: i64,
     /// Of which subsidised.
     pub subsidised: Option<i64>,
-    /// Clause.
     pub clause: String,
-    /// Quote.
     pub quote: String,
     /// Note, Chinese.
     pub note_zh: Option<String>,
@@ -254,13 +250,11 @@ pub async fn overall_targets(db: &Db) -> Result<Vec<OverallTargetRow>> {
 /// A county row.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CountyRow {
-    /// Code.
     pub county_code: String,
     /// Chinese name.
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// Residents.
     pub population: i64,
 }
 
@@ -276,7 +270,6 @@ pub async fn counties(db: &Db) -> Result<Vec<CountyRow>> {
 /// A department row.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DepartmentRow {
-    /// Code.
     pub department_code: String,
     /// Chinese name.
     pub name_zh: String,
@@ -389,7 +382,6 @@ pub async fn recount(db: &Db) -> Result<Vec<Counts>> {
 /// One change of a program target.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct TargetChange {
-    /// Program.
     pub program_code: String,
     /// Value before (None: was pending).
     pub old_target: Option<i64>,
@@ -399,7 +391,6 @@ pub struct TargetChange {
     pub reason: String,
     /// Username of who changed it.
     pub changed_by: String,
-    /// When.
     pub changed_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -481,7 +472,6 @@ pub async fn target_changes(db: &Db, program_code: &str) -> Result<Vec<TargetCha
 pub struct OccupationRow {
     /// National code, e.g. `4-10-01-06`.
     pub occupation_code: String,
-    /// Name.
     pub name: String,
     /// Whether the occupation has skill levels.
     pub has_levels: bool,

@@ -149,15 +149,11 @@ pub async fn approve_and_publish_all(db: &Db, actor: i64, scope: &ClaimScope, to
 pub struct ClaimEvent {
     /// Action code.
     pub action: String,
-    /// From.
     pub from_status: String,
-    /// To.
     pub to_status: String,
     /// Who (user name), if a user.
     pub actor_name: Option<String>,
-    /// When.
     pub at: chrono::DateTime<chrono::Utc>,
-    /// Why.
     pub reason: String,
 }
 

@@ -37,7 +37,6 @@ pub struct Row {
     pub row: usize,
     /// ID number.
     pub id: IdNumber,
-    /// Name.
     pub name: String,
     /// Priority groups.
     pub groups: Vec<PriorityGroup>,

@@ -11,7 +11,6 @@ use serde::Serialize;
 /// A class to open.
 #[derive(Debug, Clone)]
 pub struct NewClass {
-    /// Name.
     pub name: String,
     /// Leaf program code.
     pub program_code: String,
@@ -19,15 +18,11 @@ pub struct NewClass {
     pub occupation_code: String,
     /// Level, if the training leads to one.
     pub level: Option<SkillLevel>,
-    /// Kind.
     pub kind: TrainingKind,
     /// County where held.
     pub county_code: String,
-    /// Provider.
     pub provider_id: i64,
-    /// Start.
     pub start_date: NaiveDate,
-    /// End.
     pub end_date: NaiveDate,
     /// Subsidised class.
     pub subsidised: bool,
@@ -36,21 +31,15 @@ pub struct NewClass {
 /// A class as listed.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ClassRow {
-    /// Id.
     pub class_id: i64,
-    /// Name.
     pub name: String,
-    /// Program.
     pub program_code: String,
     /// Occupation code.
     pub occupation_code: String,
     /// Occupation name.
     pub occupation_name: String,
-    /// Level.
     pub level: Option<i64>,
-    /// Kind.
     pub kind: String,
-    /// County.
     pub county_code: String,
     /// County name.
     pub county_name: String,
@@ -58,23 +47,16 @@ pub struct ClassRow {
     pub provider_id: i64,
     /// Provider name.
     pub provider_name: String,
-    /// Start.
     pub start_date: NaiveDate,
-    /// End.
     pub end_date: NaiveDate,
-    /// Subsidised.
     pub subsidised: bool,
     /// `submitted`, `returned`, `approved` or `closed`.
     pub status: String,
     /// Subsidised project of the catalog.
     pub subsidy_project_id: Option<i64>,
-    /// Venue.
     pub venue: Option<String>,
-    /// Capacity.
     pub capacity: Option<i64>,
-    /// Enrolled.
     pub enrolled: i64,
-    /// Completed.
     pub completed: i64,
     /// The employer trained for (pre-job, apprenticeship).
     pub employer_name: Option<String>,
@@ -319,13 +301,9 @@ pub struct Application {
     pub class: NewClass,
     /// Subsidised project of the catalog (required for a subsidised class).
     pub subsidy_project_id: Option<i64>,
-    /// Venue.
     pub venue: String,
-    /// Timetable.
     pub timetable: String,
-    /// Teachers.
     pub teachers: String,
-    /// Capacity.
     pub capacity: i64,
     /// Assessment plan.
     pub assessment_plan: String,
@@ -342,13 +320,10 @@ pub struct Application {
 pub struct ClassEvent {
     /// From (None: applied).
     pub from_status: Option<String>,
-    /// To.
     pub to_status: String,
     /// Who (username).
     pub actor: Option<String>,
-    /// When.
     pub at: chrono::DateTime<chrono::Utc>,
-    /// Why.
     pub reason: String,
 }
 

@@ -6,7 +6,7 @@ use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use jineng_domain::Invalid;
-pub use jineng_domain::Role;
+use jineng_domain::Role;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -14,13 +14,11 @@ use sha2::{Digest, Sha256};
 /// A signed-in user.
 #[derive(Debug, Clone, Serialize)]
 pub struct User {
-    /// Id.
     pub user_id: i64,
     /// Login name.
     pub username: String,
     /// Display name.
     pub display_name: String,
-    /// Role.
     pub role: Role,
     /// Scope value (county code, department code, provider id, body id or person id).
     pub scope: Option<String>,

@@ -232,7 +232,7 @@ both_backends! {
             "admin",
             "管理员",
             "password-123",
-            jineng_store::users::Role::CityAdmin,
+            jineng_domain::Role::CityAdmin,
             None,
         )
         .await

@@ -111,7 +111,6 @@ pub const BODY: &[Role] = &[AssessmentBody];
 /// A route: method, path pattern, access rule and handler. A route cannot be registered
 /// without a rule; each resource module lists its own in `routes()`.
 pub struct Route {
-    /// Method.
     pub method: Method,
     /// Path pattern as registered.
     pub path: &'static str,

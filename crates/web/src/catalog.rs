@@ -49,7 +49,7 @@ pub fn routes() -> Vec<Route> {
 ))]
 pub struct Api;
 
-/// Search.
+/// What the catalog page and the occupation list search for.
 #[derive(Deserialize, IntoParams)]
 pub struct CatalogQuery {
     /// Name or code fragment.
@@ -59,11 +59,9 @@ pub struct CatalogQuery {
 /// A listed provider or assessment body, as the public sees it.
 #[derive(Serialize, ToSchema)]
 pub struct ListedOrg {
-    /// Name.
     pub name: String,
     /// Unified social credit code.
     pub credit_code: String,
-    /// County.
     pub county_name: String,
 }
 
@@ -108,7 +106,6 @@ pub async fn list_bodies(State(st): State<AppState>) -> Result<Json<Vec<ListedOr
 pub struct CityOccupationInput {
     /// The city's code, e.g. `驻-01`.
     pub occupation_code: String,
-    /// Name.
     pub name: String,
     /// Whether it has levels.
     #[serde(default)]

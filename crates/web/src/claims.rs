@@ -8,14 +8,14 @@ use crate::error::AppError;
 use crate::guard::CsrfForm;
 use crate::render::{form_result, render_page, PageError};
 use crate::state::AppState;
-use crate::views::{claim_view, kind_zh, KINDS};
+use crate::views::{claim_view, kind_zh};
 use crate::xlsx::{xerr, xlsx_download, yuan};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use jineng_domain::{ClaimAction, ClaimStatus, Role};
+use jineng_domain::{ClaimAction, ClaimKind, ClaimStatus, Role};
 use jineng_store::claims::{self, ClaimRequest, ClaimRow, ClaimScope, Filer};
 use jineng_store::notice::{self, ObjectionRow};
 use jineng_store::review::{self, ClaimEvent};
@@ -133,7 +133,7 @@ pub fn claim_filter(q: &ClaimQuery, per_page: i64) -> Result<claims::ClaimFilter
     };
     let kind = match q.kind.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(k) if KINDS.contains(&k) => Some(k.to_owned()),
+        Some(k) if ClaimKind::parse(k).is_ok() => Some(k.to_owned()),
         Some(_) => return Err(AppError::field("kind", "未知补贴类型 / unknown kind")),
     };
     let page = q.page.unwrap_or(1).max(1);
@@ -253,7 +253,7 @@ pub async fn list_page(
             .map_err(|e| PageError::new(e, auth.clone()))?;
     let rows: Vec<Json_> = rows.iter().map(claim_view).collect();
     let statuses: Vec<(&str, &str)> = ClaimStatus::ALL.iter().map(|s| (s.code(), s.zh())).collect();
-    let kinds: Vec<(&str, &str)> = KINDS.iter().map(|k| (*k, kind_zh(k))).collect();
+    let kinds: Vec<(&str, &str)> = ClaimKind::ALL.iter().map(|k| (k.code(), k.zh())).collect();
     let page = q.page.unwrap_or(1).max(1);
     let pages = (total + PER_PAGE - 1) / PER_PAGE;
     render_page(
@@ -561,7 +561,7 @@ pub async fn claims_xlsx(
             .unwrap_or_default();
         let cells = [
             r.claim_id.to_string(),
-            crate::claims::kind_zh(&r.kind).to_owned(),
+            kind_zh(&r.kind).to_owned(),
             r.payee_name.clone().unwrap_or_default(),
             r.county_code.clone(),
             r.filed_on.to_string(),

@@ -6,7 +6,6 @@ use utoipa::{IntoParams, ToSchema};
 /// The id of what was created.
 #[derive(Serialize, ToSchema)]
 pub struct Created {
-    /// Id.
     pub id: i64,
 }
 

@@ -90,7 +90,6 @@ pub struct ObjectionBody {
     /// Phone or address (seen by reviewers only).
     #[serde(default)]
     pub contact: String,
-    /// Why.
     #[serde(default)]
     pub reason: String,
 }

@@ -263,7 +263,6 @@ pub struct OrgInputBody {
     /// Keep a code whose check character fails (legacy data), with a warning.
     #[serde(default)]
     pub legacy: bool,
-    /// Name.
     pub name: String,
     /// County code.
     pub county_code: String,

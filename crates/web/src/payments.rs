@@ -70,7 +70,6 @@ pub async fn ledger_api(State(st): State<AppState>) -> Result<Json<Ledger>, AppE
 pub enum FinanceOp {
     /// 资金下达: money allocated to a fund.
     Allocate {
-        /// Fund.
         fund: String,
         /// Amount, fen.
         amount_fen: i64,
@@ -79,27 +78,15 @@ pub enum FinanceOp {
     },
     /// 生成拨付批次: every claim whose notice ended without open objections, and every failed
     /// payment, for one fund.
-    CreateBatch {
-        /// Fund.
-        fund: String,
-    },
+    CreateBatch { fund: String },
     /// 审批拨付: pay a draft batch (refused if the fund's balance is short).
-    ApproveBatch {
-        /// Batch.
-        batch_id: i64,
-    },
+    ApproveBatch { batch_id: i64 },
     /// 登记拨付失败: a paid payment came back.
-    FailPayment {
-        /// Payment.
-        payment_id: i64,
-        /// Why.
-        reason: String,
-    },
+    FailPayment { payment_id: i64, reason: String },
     /// 登记追回: the excess of an advance was paid back.
     RecordRecovery {
         /// The settlement claim.
         claim_id: i64,
-        /// Receipt.
         note: String,
     },
 }

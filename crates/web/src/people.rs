@@ -233,11 +233,9 @@ pub async fn update_person_form(
 /// A person as the API shows them: the ID number masked.
 #[derive(Serialize, ToSchema)]
 pub struct PersonView {
-    /// Id.
     pub person_id: i64,
     /// e.g. `4117**********123X`.
     pub id_number_masked: String,
-    /// Name.
     pub name: String,
     /// `male` / `female`.
     pub sex: String,
@@ -322,11 +320,9 @@ pub struct GroupInput {
 pub struct PersonInput {
     /// 18-character ID number.
     pub id_number: String,
-    /// Name.
     pub name: String,
     /// County code.
     pub county_code: String,
-    /// Phone.
     pub phone: Option<String>,
     /// Rural hukou.
     #[serde(default)]
@@ -421,11 +417,9 @@ pub async fn get_person(
 /// Editable fields of a person.
 #[derive(Deserialize, ToSchema)]
 pub struct PersonUpdateInput {
-    /// Name.
     pub name: String,
     /// County code.
     pub county_code: String,
-    /// Phone.
     pub phone: Option<String>,
     /// Rural hukou.
     #[serde(default)]

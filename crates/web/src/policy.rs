@@ -69,7 +69,6 @@ pub struct ParameterView {
     pub key: String,
     /// Chinese name.
     pub name_zh: String,
-    /// Unit.
     pub unit: String,
     /// Fixed by the plan (the city cannot change it).
     pub fixed_by_plan: bool,
@@ -84,9 +83,7 @@ pub struct ParameterView {
 pub struct VersionView {
     /// First day in force.
     pub from: String,
-    /// Value.
     pub value: i64,
-    /// Source.
     pub source: String,
     /// In force today.
     pub current: bool,

@@ -18,11 +18,9 @@ use tower_http::trace::TraceLayer;
 /// One row of the route table.
 #[derive(Debug, Clone)]
 pub struct RouteRule {
-    /// Method.
     pub method: Method,
     /// Path pattern as registered.
     pub path: &'static str,
-    /// Rule.
     pub access: Access,
 }
 

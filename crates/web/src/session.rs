@@ -136,9 +136,7 @@ pub async fn logout(State(st): State<AppState>, req: Request) -> Response {
 /// Credentials for a token.
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// Username.
     pub username: String,
-    /// Password.
     pub password: String,
     /// A name for the token (which client uses it).
     pub name: Option<String>,
@@ -173,15 +171,12 @@ pub async fn create_token(
 /// The caller.
 #[derive(Serialize, ToSchema)]
 pub struct Me {
-    /// Id.
     pub user_id: i64,
-    /// Username.
     pub username: String,
     /// Display name.
     pub display_name: String,
     /// Role code.
     pub role: String,
-    /// Scope.
     pub scope: Option<String>,
 }
 

@@ -45,7 +45,7 @@ impl Clock {
         Clock(Some(Arc::new(Mutex::new(date))))
     }
 
-    /// Today.
+    /// Today's date by this clock.
     pub fn today(&self) -> NaiveDate {
         match &self.0 {
             Some(d) => *d.lock().unwrap_or_else(|e| e.into_inner()),

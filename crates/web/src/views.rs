@@ -6,7 +6,7 @@
 use crate::error::AppError;
 use jineng_domain::plan::TargetValue;
 use jineng_domain::Role;
-use jineng_domain::{ClaimStatus, PriorityGroup};
+use jineng_domain::{ClaimKind, ClaimStatus, PriorityGroup};
 use jineng_store::claims::{self, ClaimRow, ClaimScope};
 use jineng_store::people::Visibility;
 use jineng_store::plan::{self, Counts, GroupBy, ProgramRow};
@@ -22,7 +22,6 @@ use utoipa::ToSchema;
 /// A department named by code, with its names.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeptRef {
-    /// Code.
     pub code: String,
     /// Chinese name.
     pub name_zh: String,
@@ -65,7 +64,6 @@ impl Done {
 /// A program (or sub-target) with its target and progress.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProgramView {
-    /// Code.
     pub code: String,
     /// Parent code for sub-targets.
     pub parent: Option<String>,
@@ -116,7 +114,6 @@ pub struct TargetView {
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// Unit.
     pub unit: String,
     /// Target value.
     pub value: i64,
@@ -130,9 +127,7 @@ pub struct TargetView {
     pub done_permille: Option<i64>,
     /// Per mille of the subsidised target.
     pub subsidised_permille: Option<i64>,
-    /// Clause.
     pub clause: String,
-    /// Quote.
     pub quote: String,
     /// Note (Chinese).
     pub note_zh: Option<String>,
@@ -168,7 +163,6 @@ pub struct SliceView {
     pub key: String,
     /// County name or month label.
     pub label: String,
-    /// Done.
     pub done: Done,
 }
 
@@ -194,9 +188,7 @@ pub struct TargetChangeView {
     pub old_target: Option<i64>,
     /// New value.
     pub new_target: i64,
-    /// Why.
     pub reason: String,
-    /// Who.
     pub changed_by: String,
     /// When (RFC 3339).
     pub changed_at: String,
@@ -205,7 +197,6 @@ pub struct TargetChangeView {
 /// A county with its programs.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CountyDetail {
-    /// Code.
     pub code: String,
     /// Chinese name.
     pub name_zh: String,
@@ -529,31 +520,9 @@ pub fn form_choices(st_counties: &[plan::CountyRow], u: &jineng_store::users::Us
     context! { counties => Value::from_serialize(&counties), groups => Value::from_serialize(&groups) }
 }
 
-/// Kinds of claim, with their Chinese names.
-pub const KINDS: [&str; 8] = [
-    "training_subsidy",
-    "skill_upgrade_subsidy",
-    "living_allowance",
-    "pre_job",
-    "on_the_job",
-    "apprenticeship",
-    "equipment_grant",
-    "project_training",
-];
-
-/// Chinese name of a claim kind.
+/// Chinese name of a claim kind (its code if unknown).
 pub fn kind_zh(kind: &str) -> &'static str {
-    match kind {
-        "training_subsidy" => "职业培训补贴",
-        "skill_upgrade_subsidy" => "技能提升补贴",
-        "living_allowance" => "生活费补贴",
-        "pre_job" => "岗前培训补贴",
-        "on_the_job" => "以工代训补贴",
-        "apprenticeship" => "学徒制培训补贴",
-        "equipment_grant" => "设施设备补助",
-        "project_training" => "项目制培训补贴",
-        _ => "其他",
-    }
+    ClaimKind::parse(kind).map(ClaimKind::zh).unwrap_or("其他")
 }
 
 /// A claim as pages show it: labels, payee and the decision's reasons, clauses and parameters.

@@ -4,8 +4,8 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::{id_number, spawn_app, MY_COUNTY, OTHER_COUNTY};
+use jineng_domain::Role;
 use jineng_store::testing::both_backends;
-use jineng_store::users::Role;
 use serde_json::json;
 
 both_backends! {

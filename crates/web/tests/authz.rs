@@ -6,8 +6,8 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::{spawn_app, MY_COUNTY};
+use jineng_domain::Role;
 use jineng_store::testing::both_backends;
-use jineng_store::users::Role;
 use jineng_web::routes::rules;
 use jineng_web::Access;
 

@@ -111,7 +111,7 @@ both_backends! {
         let db = fresh(backend).await;
         let summary = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
         jineng_store::demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await.unwrap();
-        let uid = users::create(&db, None, "clerk", "市人社局 张科员", "browser-test-pw", users::Role::CityAdmin, None)
+        let uid = users::create(&db, None, "clerk", "市人社局 张科员", "browser-test-pw", jineng_domain::Role::CityAdmin, None)
             .await
             .unwrap();
         let token = users::create_api_token(&db, uid, "browser-test").await.unwrap();
@@ -278,7 +278,7 @@ both_backends! {
         std::fs::write(shots.join(format!("{backend}-payments.png")), c.screenshot().await.unwrap()).unwrap();
 
         // An employer signs in and files an equipment claim on the page.
-        let employer = summary.logins.iter().find(|l| l.role == users::Role::Employer).unwrap();
+        let employer = summary.logins.iter().find(|l| l.role == jineng_domain::Role::Employer).unwrap();
         c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
         // Signing out lands on the sign-in page; only then go on, so no request races the sign-out.
         c.wait().for_element(Locator::Id("username")).await.unwrap();

@@ -8,7 +8,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::{id_number, spawn_app, Resp, TestApp, MY_COUNTY};
-use jineng_store::users::Role;
+use jineng_domain::Role;
 use serde_json::json;
 
 /// A raw API request with the role's token.

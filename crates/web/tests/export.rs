@@ -7,8 +7,8 @@ use axum::http::{header, Request, StatusCode};
 use calamine::Reader;
 use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use http_body_util::BodyExt;
+use jineng_domain::Role;
 use jineng_store::testing::both_backends;
-use jineng_store::users::Role;
 use tower::ServiceExt;
 
 async fn download(app: &TestApp, role: Role, path: &str) -> (StatusCode, Vec<u8>) {

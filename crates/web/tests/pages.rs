@@ -4,8 +4,8 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::{id_number, spawn_app, MY_COUNTY};
+use jineng_domain::Role;
 use jineng_store::testing::both_backends;
-use jineng_store::users::Role;
 
 both_backends! {
     async fn signing_in_sets_an_httponly_samesite_cookie_and_a_wrong_password_does_not(backend: &'static str) {

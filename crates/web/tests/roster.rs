@@ -6,8 +6,8 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use calamine::Reader;
 use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
+use jineng_domain::Role;
 use jineng_store::testing::both_backends;
-use jineng_store::users::Role;
 use serde_json::json;
 
 enum Cell<'a> {

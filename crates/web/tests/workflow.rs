@@ -7,8 +7,8 @@ mod common;
 use axum::http::{Method, StatusCode};
 use chrono::{Days, NaiveDate};
 use common::{id_number, spawn_app, TestApp, MY_COUNTY};
+use jineng_domain::Role;
 use jineng_store::testing::both_backends;
-use jineng_store::users::Role;
 use serde_json::json;
 
 fn today() -> NaiveDate {

@@ -33,30 +33,6 @@ pub(crate) fn certificate_ref(certificate_id: i64) -> String {
     format!("c{certificate_id}")
 }
 
-/// A claim of `kind` with nothing but its id and filing date.
-pub(crate) fn claim(id: String, kind: ClaimKind, filed: chrono::NaiveDate) -> Claim {
-    Claim {
-        id,
-        kind,
-        filed,
-        person: None,
-        certificate: None,
-        training: None,
-        employer: None,
-        from: None,
-        months: None,
-        years: None,
-        facility: None,
-        equipment_value_fen: None,
-        accepted: None,
-        provider: None,
-        project: None,
-        trainings: None,
-        contract_fen: None,
-        stage: None,
-    }
-}
-
 /// The case of some people's histories, with the employers they refer to, further history
 /// and the claims to decide. References to employers outside `employers` are left out.
 pub(crate) fn case_of(
@@ -130,7 +106,7 @@ pub(crate) fn case_of(
                 .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
                 .and_then(|r| r.get("months").and_then(serde_json::Value::as_i64));
             granted.push(Granted {
-                kind: Some(code("claim.kind", &g.kind)?),
+                kind: Some(ClaimKind::parse(&g.kind).map_err(|_| bad("claim.kind", &g.kind))?),
                 person: Some(p.id_number.clone()),
                 certificate: g.certificate_id.map(certificate_ref),
                 employer: known(&g.employer_code),
@@ -163,7 +139,7 @@ pub(crate) fn case_of(
         .collect::<Result<Vec<_>>>()?;
     let name = hs.first().map(|h| format!("{} 的申请", h.person.name)).unwrap_or_else(|| "单位申请".into());
     Ok(Case {
-        format: "jineng-case/1".into(),
+        format: case::FORMAT.into(),
         name,
         exercises: Vec::new(),
         parameters: None,

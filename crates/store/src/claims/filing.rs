@@ -2,13 +2,12 @@
 //! (project advance or settlement): the request checked field by field, decided at once from
 //! the registry's facts, and stored under the filer's idempotency key.
 
-use super::case::{case_of, claim, decide, training_ref};
-use super::prepare::kind_code;
+use super::case::{case_of, decide, training_ref};
 use super::{by_key, employer_codes, employers_by_code, file, histories, history, EmploymentFact, History, NewClaim};
 use crate::{parameters, people, Db, Result, StoreError};
 use chrono::NaiveDate;
 use jineng_domain::{IdNumber, Invalid};
-use jineng_policy::case::{ClaimKind, Facility, Granted, Stage};
+use jineng_policy::case::{Claim, ClaimKind, Facility, Granted, Stage};
 use jineng_policy::Params;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -140,14 +139,13 @@ struct Filing<'a> {
 }
 
 fn parse_kind(kind: &str) -> Result<ClaimKind> {
-    serde_json::from_value(serde_json::Value::String(kind.to_owned()))
-        .map_err(|_| refuse("kind", "claim.kind", "未知补贴类型", "unknown kind"))
+    ClaimKind::parse(kind).map_err(|e| StoreError::invalid("kind", e))
 }
 
 /// An employer's claim, decided; with the employment it declares (person, from), if any.
 async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveDate)>)> {
     let (code, county) = super::employer_code(f.db, f.scope_id).await?;
-    let mut claim = claim("k".into(), parse_kind(f.kind)?, f.today);
+    let mut claim = Claim::new("k", parse_kind(f.kind)?, f.today);
     claim.employer = Some(code.clone());
     let mut person_id = None;
     let mut hs: Vec<History> = Vec::new();
@@ -303,7 +301,7 @@ async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
     }
     let trainings: Vec<String> =
         people.iter().filter(|p| hs.iter().any(|h| h.person.person_id == p.0)).map(|p| training_ref(p.1)).collect();
-    let mut k = claim("k".into(), ClaimKind::ProjectTraining, f.today);
+    let mut k = Claim::new("k", ClaimKind::ProjectTraining, f.today);
     k.provider = Some(provider_code.clone());
     k.project = Some(project.clone());
     k.trainings = Some(trainings);
@@ -312,8 +310,7 @@ async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
     let case = case_of(&refs, &employers, granted, vec![k])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
-    let mut c =
-        NewClaim::decided(f.key.clone(), kind_code(ClaimKind::ProjectTraining), &class.1, f.today, &snapshot, d);
+    let mut c = NewClaim::decided(f.key.clone(), ClaimKind::ProjectTraining.code(), &class.1, f.today, &snapshot, d);
     c.provider_id = Some(f.scope_id);
     c.project_ref = Some(project);
     Ok(c)

@@ -51,21 +51,17 @@ pub struct NewClaim {
     pub idempotency_key: String,
     /// Claim kind (the contract's code).
     pub kind: String,
-    /// Person.
     pub person_id: Option<i64>,
-    /// Certificate.
     pub certificate_id: Option<i64>,
     /// County whose office reviews it.
     pub county_code: String,
     /// Filed on.
     pub filed_on: NaiveDate,
-    /// Outcome.
     pub outcome: String,
     /// Amount, fen.
     pub amount_fen: i64,
     /// Payee (JSON).
     pub payee: String,
-    /// Fund.
     pub fund: String,
     /// The decision (JSON).
     pub decision: String,
@@ -125,37 +121,27 @@ pub(crate) fn employer_codes(h: &History) -> std::collections::BTreeSet<String> 
 /// A claim as listed.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ClaimRow {
-    /// Id.
     pub claim_id: i64,
-    /// Kind.
     pub kind: String,
-    /// Person.
     pub person_id: Option<i64>,
     /// Person's name.
     pub person_name: Option<String>,
-    /// County.
     pub county_code: String,
     /// Filed on.
     pub filed_on: NaiveDate,
-    /// Status.
     pub status: String,
-    /// Outcome.
     pub outcome: String,
     /// Amount, fen.
     pub amount_fen: i64,
     /// Payee (JSON).
     pub payee: String,
-    /// Fund.
     pub fund: String,
     /// Decision (JSON).
     pub decision: String,
     /// Payee's name (person, employer or provider).
     pub payee_name: Option<String>,
-    /// Employer.
     pub employer_id: Option<i64>,
-    /// Provider.
     pub provider_id: Option<i64>,
-    /// Certificate.
     pub certificate_id: Option<i64>,
     /// First day of the public notice.
     pub notice_from: Option<NaiveDate>,
@@ -314,24 +300,19 @@ pub struct History {
     pub person: PersonFact,
     /// Groups: code, from, to.
     pub groups: Vec<(String, NaiveDate, Option<NaiveDate>)>,
-    /// Trainings.
     pub trainings: Vec<TrainingFact>,
-    /// Certificates.
     pub certificates: Vec<CertificateFact>,
     /// Subsidies already granted (approved or reduced claims not rejected on review).
     pub granted: Vec<GrantedFact>,
-    /// Employments.
     pub employments: Vec<EmploymentFact>,
 }
 
 /// The person's own facts.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct PersonFact {
-    /// Id.
     pub person_id: i64,
     /// ID number.
     pub id_number: String,
-    /// Name.
     pub name: String,
     /// County (hukou and residence as registered).
     pub county_code: String,
@@ -346,17 +327,12 @@ pub struct PersonFact {
 /// One training of the person.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TrainingFact {
-    /// Person.
     pub person_id: i64,
     /// Enrolment id.
     pub enrolment_id: i64,
-    /// Class.
     pub class_id: i64,
-    /// Kind.
     pub kind: String,
-    /// Occupation.
     pub occupation_code: String,
-    /// Level.
     pub level: Option<i64>,
     /// County held.
     pub county_code: String,
@@ -366,9 +342,7 @@ pub struct TrainingFact {
     pub employer_code: Option<String>,
     /// Project-based class (paid to the provider by settlement).
     pub project_based: bool,
-    /// Start.
     pub start_date: NaiveDate,
-    /// End.
     pub end_date: NaiveDate,
     /// Class status (approved classes are "in the system").
     pub status: String,
@@ -379,38 +353,28 @@ pub struct TrainingFact {
 /// One certificate of the person.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CertificateFact {
-    /// Person.
     pub person_id: i64,
-    /// Id.
     pub certificate_id: i64,
     /// The enrolment (training) it came from.
     pub enrolment_id: i64,
-    /// Kind.
     pub kind: String,
-    /// Occupation.
     pub occupation_code: String,
-    /// Level.
     pub level: Option<i64>,
     /// Issued on.
     pub issued_on: NaiveDate,
-    /// Serial.
     pub serial: String,
 }
 
 /// A subsidy granted before.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct GrantedFact {
-    /// Person.
     pub person_id: i64,
-    /// Kind.
     pub kind: String,
-    /// Certificate.
     pub certificate_id: Option<i64>,
     /// Employer credit code.
     pub employer_code: Option<String>,
     /// Filed on.
     pub filed_on: NaiveDate,
-    /// Amount.
     pub amount_fen: i64,
     /// The request (JSON), e.g. months of an on-the-job claim.
     pub request: Option<String>,
@@ -419,30 +383,23 @@ pub struct GrantedFact {
 /// One employment.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EmploymentFact {
-    /// Person.
     pub person_id: i64,
     /// Employer credit code.
     pub employer_code: String,
-    /// From.
     pub from_date: NaiveDate,
-    /// To.
     pub to_date: Option<NaiveDate>,
 }
 
 /// An employer as the engine sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EmployerFact {
-    /// Id.
     pub employer_id: i64,
     /// Credit code.
     pub credit_code: String,
-    /// Name.
     pub name: String,
-    /// Kind.
     pub kind: String,
     /// Pays unemployment insurance.
     pub insured: bool,
-    /// County.
     pub county_code: String,
 }
 

@@ -7,7 +7,7 @@ use super::{employer_codes, employers_by_code, file_many, histories, EmployerFac
 use crate::audit::Actor;
 use crate::{parameters, Db, Result, StoreError};
 use jineng_domain::Invalid;
-use jineng_policy::case::{Case, Claim, ClaimKind};
+use jineng_policy::case::ClaimKind;
 use jineng_policy::{Engine, Params};
 use std::collections::{BTreeSet, HashMap};
 
@@ -65,7 +65,7 @@ fn claims_for_person(
     let refs: Vec<String> = cert_ids.iter().map(|&c| certificate_ref(c)).collect();
     let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
     let engine = Engine::new(params, region);
-    let claims = claims_brought_by(&engine, &case, &h.person.id_number, &refs).map_err(|e| {
+    let claims = jineng_policy::claims_brought_by(&engine, &case, &h.person.id_number, &refs).map_err(|e| {
         StoreError::invalid("case", Invalid::new("case.invalid", format!("登记信息不完整：{e}"), e.to_string()))
     })?;
     if claims.is_empty() {
@@ -83,8 +83,8 @@ fn claims_for_person(
                         c.training.as_deref().unwrap_or("").trim_start_matches('e')
                     )
                 }
-                (_, Some(cert)) => format!("{}:certificate:{cert}", kind_code(c.kind)),
-                (_, None) => format!("{}:{}", kind_code(c.kind), c.id),
+                (_, Some(cert)) => format!("{}:certificate:{cert}", c.kind.code()),
+                (_, None) => format!("{}:{}", c.kind.code(), c.id),
             };
             (key, c.kind, if c.kind == ClaimKind::LivingAllowance { None } else { cert }, c.id.clone(), c.filed)
         })
@@ -98,84 +98,10 @@ fn claims_for_person(
         if kind == ClaimKind::LivingAllowance && d.amount_fen == 0 && d.outcome == "approved" {
             continue;
         }
-        let mut c = NewClaim::decided(key, kind_code(kind), &h.person.county_code, filed, &snapshot, d);
+        let mut c = NewClaim::decided(key, kind.code(), &h.person.county_code, filed, &snapshot, d);
         c.person_id = Some(h.person.person_id);
         c.certificate_id = cert;
         out.push(c);
-    }
-    Ok(out)
-}
-
-/// The code of a claim kind as stored.
-pub(crate) fn kind_code(k: ClaimKind) -> &'static str {
-    match k {
-        ClaimKind::TrainingSubsidy => "training_subsidy",
-        ClaimKind::SkillUpgradeSubsidy => "skill_upgrade_subsidy",
-        ClaimKind::LivingAllowance => "living_allowance",
-        ClaimKind::PreJob => "pre_job",
-        ClaimKind::OnTheJob => "on_the_job",
-        ClaimKind::Apprenticeship => "apprenticeship",
-        ClaimKind::EquipmentGrant => "equipment_grant",
-        ClaimKind::ProjectTraining => "project_training",
-    }
-}
-
-/// The claims a set of newly issued certificates of one person brings (S3 before S7, S9, S2).
-fn claims_brought_by(
-    engine: &Engine,
-    case: &Case,
-    person: &str,
-    certificates: &[&str],
-) -> std::result::Result<Vec<Claim>, jineng_policy::BadInput> {
-    use super::case::claim;
-    use jineng_policy::engine::{member, s2_eligible_group};
-    let Some(p) = case.people.iter().find(|p| p.id_number == person) else { return Ok(vec![]) };
-    let mut certs: Vec<_> = case.certificates.iter().filter(|c| certificates.contains(&c.id.as_str())).collect();
-    certs.sort_by_key(|c| c.issued);
-    let cert_claim = |kind: ClaimKind, c: &jineng_policy::case::Certificate| {
-        let mut k = claim(format!("{}:{}", kind_code(kind), c.id), kind, c.issued);
-        k.person = Some(person.to_owned());
-        k.certificate = Some(c.id.clone());
-        k
-    };
-    // Skill-upgrade subsidies first where the person may earn one; keep those the policy grants.
-    let candidates: Vec<_> = certs
-        .iter()
-        .filter(|c| {
-            p.insured_since.is_some()
-                && member(p, jineng_domain::PriorityGroup::Employee, c.issued)
-                && c.level.is_some()
-        })
-        .collect();
-    let mut upgrade = BTreeSet::new();
-    if !candidates.is_empty() {
-        let mut trial = case.clone();
-        trial.claims = candidates.iter().map(|c| cert_claim(ClaimKind::SkillUpgradeSubsidy, c)).collect();
-        let checked = jineng_policy::case::check(trial)?;
-        for d in engine.decide(&checked) {
-            if matches!(d.outcome, jineng_policy::Outcome::Approved | jineng_policy::Outcome::Reduced) {
-                upgrade.insert(d.claim.trim_start_matches("skill_upgrade_subsidy:").to_owned());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut allowances = BTreeSet::new();
-    for c in &certs {
-        let training = case.trainings.iter().find(|t| Some(&t.id) == c.training.as_ref());
-        // A project-based class is paid to the provider by its settlement (S9), not per certificate.
-        if !training.is_some_and(|t| t.project_based) {
-            let kind =
-                if upgrade.contains(&c.id) { ClaimKind::SkillUpgradeSubsidy } else { ClaimKind::TrainingSubsidy };
-            out.push(cert_claim(kind, c));
-        }
-        if let Some(t) = training {
-            if s2_eligible_group(p, t.start).is_ok() && allowances.insert(t.id.clone()) {
-                let mut k = claim(format!("living_allowance:{}", t.id), ClaimKind::LivingAllowance, c.issued);
-                k.person = Some(person.to_owned());
-                k.training = Some(t.id.clone());
-                out.push(k);
-            }
-        }
     }
     Ok(out)
 }

@@ -53,17 +53,12 @@ pub struct ApplicationBody {
     pub subsidised: bool,
     /// The catalog project (required when subsidised).
     pub subsidy_project_id: Option<i64>,
-    /// Venue.
     pub venue: String,
-    /// Timetable.
     pub timetable: String,
-    /// Teachers.
     pub teachers: String,
-    /// Capacity.
     pub capacity: i64,
     /// Assessment plan.
     pub assessment_plan: String,
-    /// Roster.
     pub roster: Vec<RosterRow>,
     /// The employer trained for (credit code): required for pre-job and apprenticeship classes.
     #[serde(default)]

@@ -26,7 +26,6 @@ pub struct AssessmentBody {
     pub assessed_on: String,
     /// Score 0–100.
     pub score: Option<i64>,
-    /// Passed.
     pub passed: bool,
     /// Certificate kind when passed: qualification | skill_level | special_ability | special_operation | training_completion.
     #[serde(default)]

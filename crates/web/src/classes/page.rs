@@ -72,9 +72,7 @@ pub async fn class_page_with(
 /// A trainee's attendance as shown: the ID number masked.
 #[derive(Serialize, ToSchema)]
 pub struct AttendanceView {
-    /// Person.
     pub person_id: i64,
-    /// Name.
     pub name: String,
     /// Masked ID number.
     pub id_number_masked: String,

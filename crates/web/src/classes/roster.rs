@@ -10,9 +10,10 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use jineng_domain::Role;
 use jineng_store::roster::{self, Imported};
 use jineng_store::training;
-use jineng_store::users::{Role, User};
+use jineng_store::users::User;
 
 /// `GET /roster-template.xlsx`: the roster template.
 pub async fn template() -> Result<Response, AppError> {
@@ -26,7 +27,7 @@ fn provider_scope(u: &User) -> Option<i64> {
 
 /// The outcome of an upload.
 pub enum Upload {
-    /// Landed.
+    /// Every row landed.
     Imported(Imported),
     /// Refused: the rows' errors and the report's address.
     Refused(Vec<roster::RowError>, String),
