@@ -121,6 +121,31 @@ pub fn claims_brought_by(
     Ok(out)
 }
 
+/// The claims the end of a training brings its trainee (S2: 在培训期间给予生活费补贴): one living
+/// allowance when the person was in an S2 group on the training's start, decided from the days
+/// attended, whether or not they pass; id `"living_allowance:{training id}"`, filed on `filed`
+/// (the day the class ended or was closed). The same claim as a certificate of the training
+/// brings, so it is filed once.
+pub fn claims_at_training_end(case: &Case, training: &str, filed: NaiveDate) -> Result<Vec<Claim>, BadInput> {
+    let t = case
+        .trainings
+        .iter()
+        .find(|t| t.id == training)
+        .ok_or_else(|| bad("training".into(), format!("unknown training \"{training}\"")))?;
+    let p = case
+        .people
+        .iter()
+        .find(|p| p.id_number.eq_ignore_ascii_case(&t.person))
+        .ok_or_else(|| bad("training".into(), format!("unknown trainee \"{}\"", t.person)))?;
+    if !s2_living_allowance_group(p, t.start) {
+        return Ok(vec![]);
+    }
+    let mut claim = Claim::new(format!("living_allowance:{}", t.id), ClaimKind::LivingAllowance, filed);
+    claim.person = Some(p.id_number.clone());
+    claim.training = Some(t.id.clone());
+    Ok(vec![claim])
+}
+
 /// A copy of a case with other claims and no expectations.
 fn with_claims(case: &Case, claims: Vec<Claim>) -> Case {
     Case {
@@ -270,5 +295,20 @@ mod tests {
         assert!(claims_brought_by(&engine, &case, ID, &["c9"]).is_err());
         case.certificates[0].person = "411702199205100224".into();
         assert!(claims_brought_by(&engine, &case, ID, &["c1"]).is_err());
+    }
+
+    #[test]
+    fn the_end_of_a_training_brings_a_living_allowance_to_an_s2_member_only() {
+        let end = d("2020-06-30");
+        let none = claims_at_training_end(&case(false, vec![], false), "t1", end).unwrap();
+        assert!(none.is_empty());
+        let poor = case(false, vec![group(PriorityGroup::PoorWorker)], false);
+        let got = claims_at_training_end(&poor, "t1", end).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].kind, got[0].id.as_str(), got[0].filed),
+            (ClaimKind::LivingAllowance, "living_allowance:t1", end)
+        );
+        assert!(claims_at_training_end(&poor, "t9", end).is_err());
     }
 }

@@ -74,6 +74,39 @@ macro_rules! in_tx {
     };
 }
 
+/// A transaction on either backend, for work that must read and write as one: deciding a claim
+/// reads what the rules count and stores the decision in the same transaction. Dropped without
+/// [`Tx::commit`], it rolls back.
+pub enum Tx {
+    /// SQLite.
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same code on whichever transaction `tx` holds; `$c` is bound to it, and `&mut **$c`
+/// is its connection (an executor).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite($c) => $body,
+            $crate::Tx::Postgres($c) => $body,
+        }
+    };
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
 impl Db {
     /// Connects by URL (`sqlite:path`, `sqlite::memory:`, `postgres://…`) and runs migrations.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -107,6 +140,16 @@ impl Db {
         };
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// Begins a transaction for reading and writing as one. On SQLite it takes the write lock at
+    /// once (`BEGIN IMMEDIATE`), waiting for another writer rather than failing later when its
+    /// snapshot went stale; on PostgreSQL the caller locks the rows it counts.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
     }
 
     /// Applies pending migrations of the backend in use.
@@ -566,10 +609,16 @@ pub mod testing {
         std::env::var("JINENG_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
     }
 
-    /// A fresh database of the given backend (`sqlite` or `postgres`) with the plan loaded.
+    /// A fresh database of the given backend (`sqlite`: in memory, one connection; `sqlite-file`:
+    /// a file in the temporary directory with a pool, as served; `postgres`) with the plan loaded.
     pub async fn fresh(backend: &str) -> Db {
         let db = match backend {
             "sqlite" => Db::connect("sqlite::memory:").await.expect("in-memory SQLite"),
+            // A SQLite file with a pool of connections, as served: requests really run at once.
+            "sqlite-file" => {
+                let path = std::env::temp_dir().join(format!("jineng-test-{}.db", &users::random_token()[..16]));
+                Db::connect(&format!("sqlite:{}", path.display())).await.expect("SQLite file")
+            }
             _ => {
                 let url = pg_url();
                 let admin = PgPool::connect(&url)

@@ -346,10 +346,16 @@ pub async fn add_group(db: &Db, actor: Actor, person_id: i64, group: &str, from:
 }
 
 /// Records that `person_id` works for `employer_id` from `from` (as the employer declared with a
-/// claim); a second declaration of the same start is a no-op.
-pub async fn record_employment(db: &Db, actor: Actor, person_id: i64, employer_id: i64, from: NaiveDate) -> Result<()> {
+/// claim), in the caller's transaction; a second declaration of the same start is a no-op.
+pub async fn record_employment(
+    tx: &mut crate::Tx,
+    actor: Actor,
+    person_id: i64,
+    employer_id: i64,
+    from: NaiveDate,
+) -> Result<()> {
     let t = now();
-    in_tx!(db, |tx| {
+    crate::on_tx!(tx, |c| {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO employment (person_id, employer_id, from_date, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (person_id, employer_id, from_date) DO NOTHING RETURNING employment_id",
@@ -358,11 +364,11 @@ pub async fn record_employment(db: &Db, actor: Actor, person_id: i64, employer_i
         .bind(employer_id)
         .bind(from)
         .bind(t)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **c)
         .await?;
         if let Some(id) = id {
             audit::record(
-                &mut *tx,
+                &mut **c,
                 actor,
                 "create",
                 "employment",

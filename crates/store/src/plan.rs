@@ -410,14 +410,25 @@ pub async fn set_target(db: &Db, actor: i64, program_code: &str, value: i64, rea
         ));
     }
     in_tx!(db, |tx| {
-        let row: Option<(Option<i64>, String)> =
-            sqlx::query_as("SELECT target, unit FROM program WHERE program_code = $1")
+        let row: Option<(Option<i64>, String, Option<String>)> =
+            sqlx::query_as("SELECT target, unit, pending_asked FROM program WHERE program_code = $1")
                 .bind(program_code)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some((old, unit)) = row else {
+        let Some((old, unit, pending)) = row else {
             return Err(StoreError::NotFound);
         };
+        // Only a target the plan left pending (X) is set here; what the plan fixes stays.
+        if pending.is_none() && unit != "none" {
+            return Err(StoreError::invalid(
+                "target",
+                Invalid::new(
+                    "target.fixed_by_plan",
+                    "方案已规定此目标，不能调整",
+                    "the plan fixes this target; only pending targets are set",
+                ),
+            ));
+        }
         if unit == "none" {
             return Err(StoreError::invalid(
                 "target",

@@ -178,7 +178,9 @@ pub async fn edit_person_page(
     let vis = views::people_visibility(&u).page(&auth)?;
     let p = people::get(&st.db, &vis, id).await.page(&auth)?;
     let counties = plan::counties(&st.db).await.page(&auth)?;
-    let pv = serde_json::json!({"person_id": p.person_id, "id_number_masked": mask(&p.id_number), "name": p.name, "county_code": p.county_code, "phone": p.phone, "rural": p.rural});
+    // Every fact the form saves is on it, so saving it unchanged changes nothing.
+    let pv = serde_json::json!({"person_id": p.person_id, "id_number_masked": mask(&p.id_number), "name": p.name, "county_code": p.county_code,
+                               "phone": p.phone, "rural": p.rural, "insured_since": p.insured_since, "monthly_pension": p.monthly_pension});
     render_page(
         &st,
         &auth,

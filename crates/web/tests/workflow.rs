@@ -379,27 +379,32 @@ both_backends! {
 both_backends! {
     async fn a_settlement_below_the_advance_becomes_a_recovery(backend: &'static str) {
         let app = spawn_app(backend).await;
-        // One trainee with a certificate: the settlement is worth 1,000 yuan.
-        let (_, class) = certified_in(&app).await;
-        let r = app
-            .api_keyed(
-                Role::Provider,
-                "/api/v1/claims",
-                "adv",
-                json!({"kind": "project_training", "class_id": class, "contract_fen": 1_000_000, "stage": "advance"}),
-            )
-            .await;
+        // A class that is not project-based is paid per certificate: no project claim (S9).
+        let (_, plain) = certified_in(&app).await;
+        let body = |class: i64, contract: i64, stage: &str| json!({"kind": "project_training", "class_id": class, "contract_fen": contract, "stage": stage});
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "plain", body(plain, 100_000, "advance")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("项目制"), "{}", r.body);
+        // A project-based class of one trainee at the project's 1,000 yuan: the contract is at
+        // most 1,000 yuan.
+        let r = class_with(&app, json!({"project_based": true, "start_date": "2021-06-07", "end_date": "2021-06-11"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
-        assert_eq!(r.json()["claim"]["amount_fen"], 500_000);
-        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "set", json!({"kind": "project_training", "class_id": class, "contract_fen": 1_000_000, "stage": "settlement"})).await;
+        let class = r.json()["id"].as_i64().unwrap();
+        approve_class(&app, class).await;
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "big", body(class, 1_000_000_000_000_000, "advance")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.json()["error"]["fields"]["contract_fen"].as_str().unwrap().contains("1,000.00"), "{}", r.body);
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "adv", body(class, 100_000, "advance")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["claim"]["amount_fen"], 50_000);
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "set", body(class, 100_000, "settlement")).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let c = r.json()["claim"].clone();
-        // The trainee's certificate was subsidised already (the training subsidy prepared when it
-        // was issued), so it cannot be paid again in the settlement (S7): all of the advance is
-        // to be recovered.
+        // The trainee has no certificate, so the settlement is worth nothing: all of the advance
+        // is to be recovered.
         assert_eq!(
             (c["outcome"].as_str(), c["amount_fen"].as_i64()),
-            (Some("recover"), Some(500_000)),
+            (Some("recover"), Some(50_000)),
             "{backend}: {c}"
         );
         let id = c["claim_id"].as_i64().unwrap();
@@ -408,9 +413,9 @@ both_backends! {
         let r = finance(&app, json!({"op": "record_recovery", "claim_id": id, "note": "缴款书 No.2021-0042"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(status(&app, id).await, "recovered");
-        assert_eq!(balance(&app).await, 500_000);
+        assert_eq!(balance(&app).await, 50_000);
         // A second settlement of the same project is refused by S9.
-        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "set-2", json!({"kind": "project_training", "class_id": class, "contract_fen": 1_000_000, "stage": "settlement"})).await;
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "set-2", body(class, 100_000, "settlement")).await;
         assert_eq!(r.json()["claim"]["outcome"], "rejected", "{}", r.body);
     }
 }

@@ -3,8 +3,11 @@
 //! the registry's facts, and stored under the filer's idempotency key.
 
 use super::case::{case_of, decide, training_ref};
-use super::{by_key, employer_codes, employers_by_code, file, histories, history, EmploymentFact, History, NewClaim};
-use crate::{parameters, people, Db, Result, StoreError};
+use super::{
+    by_key, employer_codes, employers_by_code, file, histories, history, lock_class, lock_employer, lock_people,
+    EmploymentFact, History, NewClaim,
+};
+use crate::{parameters, people, Db, Result, StoreError, Tx};
 use chrono::NaiveDate;
 use jineng_domain::{IdNumber, Invalid};
 use jineng_policy::case::{Claim, ClaimKind, Facility, Granted, Stage};
@@ -85,6 +88,10 @@ fn need<T: Clone>(v: &Option<T>, field: &str) -> Result<T> {
 /// Files a claim, decided at once. `key` is the filer's idempotency key: the same key from the
 /// same filer yields the same claim. Returns the claim and whether it is new. `user_id` is who
 /// filed; `today` the filing date.
+///
+/// The request is checked first; then, in one transaction, what the rules count is locked (the
+/// person, then the employer or the project's class), the history is read, the claim decided
+/// and stored: concurrent filings yield the decisions of filing them one by one.
 pub async fn file_request(
     db: &Db,
     user_id: i64,
@@ -95,33 +102,49 @@ pub async fn file_request(
 ) -> Result<(i64, bool)> {
     let (role, scope_id) = filer.code();
     let idem = format!("{role}:{scope_id}:{}", key.trim());
-    if let Some(id) = by_key(db, &idem).await? {
-        return Ok((id, false));
-    }
     let params = parameters::effective(db).await?;
     let region = parameters::region(db).await?;
     let kind = r.kind.as_str();
     let f = Filing { db, scope_id, kind, r, today, key: idem, params: &params, region: &region };
-    let (mut new, employment) = match (filer, kind) {
+    let asked = match (filer, kind) {
         (Filer::Employer(_), "on_the_job" | "pre_job" | "apprenticeship" | "equipment_grant") => {
-            employer_claim(&f).await?
+            employer_request(&f).await?
         }
-        (Filer::Provider(_), "project_training") => (project_claim(&f).await?, None),
+        (Filer::Provider(_), "project_training") => project_request(&f).await?,
         _ => {
             return Err(refuse(
                 "kind",
                 "claim.kind",
-                "用人单位可申请以工代训、岗前培训、新型学徒制、设备购置补助；培训机构可申请项目制培训",
+                "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助；培训机构可申请项目制培训",
                 "employers file on_the_job, pre_job, apprenticeship, equipment_grant; providers project_training",
             ))
         }
     };
+    let mut tx = db.begin().await?;
+    lock_people(&mut tx, &asked.people).await?;
+    match filer {
+        Filer::Employer(id) => lock_employer(&mut tx, id).await?,
+        Filer::Provider(_) => {}
+    }
+    if let Some(class_id) = asked.class_to_lock {
+        lock_class(&mut tx, class_id).await?;
+    }
+    // A retry with the same key waited for the first filing and finds its claim.
+    if let Some(id) = by_key(&mut tx, &f.key).await? {
+        return Ok((id, false));
+    }
+    let mut new = match asked.project {
+        None => decide_employer_claim(&f, &mut tx, asked).await?,
+        Some(_) => decide_project_claim(&f, &mut tx, asked).await?,
+    };
     new.request = serde_json::to_string(r).ok();
     new.filed_by = Some(user_id);
-    if let Some((person_id, from)) = employment {
-        people::record_employment(db, Some(user_id), person_id, scope_id, from).await?;
+    if let (Some(person_id), Some(from)) = (new.person_id, r.employed_from.filter(|_| new.employer_id.is_some())) {
+        people::record_employment(&mut tx, Some(user_id), person_id, scope_id, from).await?;
     }
-    file(db, Some(user_id), &new).await
+    let out = file(&mut tx, Some(user_id), &new).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// What every filing needs.
@@ -138,40 +161,54 @@ struct Filing<'a> {
     region: &'a str,
 }
 
+/// A request checked field by field, before anything is locked.
+struct Asked {
+    /// The claim as the policy reads it, without what the history adds.
+    claim: Claim,
+    /// The people whose history the rules count (locked, then read).
+    people: Vec<i64>,
+    /// The class whose project the claim is for (locked).
+    class_to_lock: Option<i64>,
+    /// County of the office that reviews it.
+    county: String,
+    /// The employer's credit code (employer claims).
+    employer_code: Option<String>,
+    /// Project claims: the project.
+    project: Option<Project>,
+}
+
+/// The project a provider's claim is for.
+struct Project {
+    /// `class-{id}`.
+    id: String,
+    /// The provider's credit code.
+    provider_code: String,
+    /// The class's trainees (person, enrolment).
+    trainees: Vec<(i64, i64)>,
+}
+
 fn parse_kind(kind: &str) -> Result<ClaimKind> {
     ClaimKind::parse(kind).map_err(|e| StoreError::invalid("kind", e))
 }
 
-/// An employer's claim, decided; with the employment it declares (person, from), if any.
-async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveDate)>)> {
+/// An employer's request, checked.
+async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
     let (code, county) = super::employer_code(f.db, f.scope_id).await?;
     let mut claim = Claim::new("k", parse_kind(f.kind)?, f.today);
     claim.employer = Some(code.clone());
-    let mut person_id = None;
-    let mut hs: Vec<History> = Vec::new();
-    let mut employment = None;
+    let mut people_ids = Vec::new();
     if f.kind != "equipment_grant" {
         let id =
             IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| StoreError::invalid("id_number", e))?;
         let person = people::find_by_id_number(f.db, &Default::default(), &id)
             .await?
             .ok_or_else(|| refuse("id_number", "claim.unregistered", "未实名登记", "not in the registry"))?;
-        person_id = Some(person.person_id);
+        people_ids.push(person.person_id);
         let from = need(&f.r.employed_from, "employed_from")?;
         if from > f.today {
             return Err(refuse("employed_from", "claim.future", "入职日期不能晚于今天", "cannot be in the future"));
         }
-        employment = Some((person.person_id, from));
         claim.person = Some(id.as_str().to_owned());
-        let mut h = history(f.db, person.person_id).await?;
-        if !h.employments.iter().any(|e| e.employer_code == code && e.from_date == from) {
-            h.employments.push(EmploymentFact {
-                person_id: person.person_id,
-                employer_code: code.clone(),
-                from_date: from,
-                to_date: None,
-            });
-        }
         match f.kind {
             "on_the_job" => {
                 let months = need(&f.r.months, "months")?;
@@ -182,11 +219,7 @@ async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveD
                 claim.months = Some(months);
             }
             _ => {
-                let class_id = need(&f.r.class_id, "class_id")?;
-                let t = h.trainings.iter().find(|t| t.class_id == class_id).ok_or_else(|| {
-                    refuse("class_id", "claim.not_trainee", "该劳动者未在此培训班", "the worker is not in this class")
-                })?;
-                claim.training = Some(training_ref(t.enrolment_id));
+                need(&f.r.class_id, "class_id")?;
                 if f.kind == "apprenticeship" {
                     let years = need(&f.r.years, "years")?;
                     if !(1..=5).contains(&years) {
@@ -196,7 +229,6 @@ async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveD
                 }
             }
         }
-        hs.push(h);
     } else {
         let facility = match need(&f.r.facility, "facility")?.as_str() {
             "training_base" => Facility::TrainingBase,
@@ -227,26 +259,64 @@ async fn employer_claim(f: &Filing<'_>) -> Result<(NewClaim, Option<(i64, NaiveD
         claim.equipment_value_fen = Some(value);
         claim.accepted = Some(accepted);
     }
+    Ok(Asked { claim, people: people_ids, class_to_lock: None, county, employer_code: Some(code), project: None })
+}
+
+/// An employer's claim decided from the history read in `tx` (its people and employer locked).
+async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Result<NewClaim> {
+    let Asked { mut claim, people, county, employer_code, .. } = asked;
+    let code = employer_code.unwrap_or_default();
+    let mut hs: Vec<History> = Vec::new();
+    if let Some(&person_id) = people.first() {
+        let mut h = history(tx, person_id).await?;
+        let from = need(&f.r.employed_from, "employed_from")?;
+        if !h.employments.iter().any(|e| e.employer_code == code && e.from_date == from) {
+            h.employments.push(EmploymentFact {
+                person_id,
+                employer_code: code.clone(),
+                from_date: from,
+                to_date: None,
+            });
+        }
+        if matches!(f.kind, "pre_job" | "apprenticeship") {
+            let class_id = need(&f.r.class_id, "class_id")?;
+            let t = h.trainings.iter().find(|t| t.class_id == class_id).ok_or_else(|| {
+                refuse("class_id", "claim.not_trainee", "该劳动者未在此培训班", "the worker is not in this class")
+            })?;
+            claim.training = Some(training_ref(t.enrolment_id));
+        }
+        hs.push(h);
+    }
     let refs: Vec<&History> = hs.iter().collect();
     let mut codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
     codes.insert(code);
-    let employers = employers_by_code(f.db, &codes.into_iter().collect::<Vec<_>>()).await?;
+    let employers = employers_by_code(tx, &codes.into_iter().collect::<Vec<_>>()).await?;
     let case = case_of(&refs, &employers, vec![], vec![claim])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
     let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
-    c.person_id = person_id;
+    c.person_id = people.first().copied();
     c.employer_id = Some(f.scope_id);
-    Ok((c, employment))
+    Ok(c)
 }
 
-/// A provider's project claim (advance or settlement), decided.
-async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
+/// A provider's project request (advance or settlement), checked.
+async fn project_request(f: &Filing<'_>) -> Result<Asked> {
     let class_id = need(&f.r.class_id, "class_id")?;
-    let class =
-        super::class_owner(f.db, class_id).await?.filter(|c: &(i64, String)| c.0 == f.scope_id).ok_or_else(|| {
+    let (_, county, project_based, standard) =
+        super::project_terms(f.db, class_id).await?.filter(|c| c.0 == f.scope_id).ok_or_else(|| {
             refuse("class_id", "claim.not_own_class", "不是本机构的培训班", "not a class of this provider")
         })?;
+    // S9 pays project-based training by advance and settlement; other classes are paid per
+    // certificate.
+    if !project_based {
+        return Err(refuse(
+            "class_id",
+            "claim.not_project_based",
+            "该培训班不是项目制培训，按证书申领补贴",
+            "not a project-based class: its trainees' subsidies come with their certificates",
+        ));
+    }
     let contract = need(&f.r.contract_fen, "contract_fen")?;
     if contract <= 0 {
         return Err(refuse("contract_fen", "amount.positive", "金额须大于0", "must be positive"));
@@ -264,14 +334,47 @@ async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
         }
     };
     let provider_code = super::provider_code(f.db, f.scope_id).await?;
-    let people = super::class_trainees(f.db, class_id).await?;
-    let ids: Vec<i64> = people.iter().map(|p| p.0).collect();
-    let hs = histories(f.db, &ids).await?;
+    let trainees = super::class_trainees(f.db, class_id).await?;
+    // The contract cannot exceed what the approved class is worth: its trainees at the catalog
+    // project's standard.
+    let bound = standard.unwrap_or(0).saturating_mul(trainees.len() as i64);
+    if contract > bound {
+        let sum = jineng_domain::Money::from_fen(bound);
+        return Err(StoreError::invalid(
+            "contract_fen",
+            Invalid::new(
+                "claim.contract_over_bound",
+                format!("合同金额不能超过 {} 人 × 项目补贴标准 = {sum}", trainees.len()),
+                format!("the contract cannot exceed {} trainees × the project's standard = {sum}", trainees.len()),
+            ),
+        ));
+    }
+    let project = format!("class-{class_id}");
+    let mut claim = Claim::new("k", ClaimKind::ProjectTraining, f.today);
+    claim.provider = Some(provider_code.clone());
+    claim.project = Some(project.clone());
+    claim.contract_fen = Some(contract);
+    claim.stage = Some(stage);
+    Ok(Asked {
+        claim,
+        people: trainees.iter().map(|t| t.0).collect(),
+        class_to_lock: Some(class_id),
+        county,
+        employer_code: None,
+        project: Some(Project { id: project, provider_code, trainees }),
+    })
+}
+
+/// A provider's project claim decided from the project's history and its trainees' histories
+/// read in `tx` (the class and the trainees locked).
+async fn decide_project_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Result<NewClaim> {
+    let Asked { mut claim, people, county, project, .. } = asked;
+    let Project { id: project, provider_code, trainees } = project.ok_or(StoreError::NotFound)?;
+    let hs = histories(tx, &people).await?;
     let refs: Vec<&History> = hs.iter().collect();
     let codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
-    let employers = employers_by_code(f.db, &codes.into_iter().collect::<Vec<_>>()).await?;
-    let project = format!("class-{class_id}");
-    let (before, settled) = super::project_history(f.db, &project).await?;
+    let employers = employers_by_code(tx, &codes.into_iter().collect::<Vec<_>>()).await?;
+    let (before, settled) = super::project_history(tx, &project).await?;
     let grant = |stage: Option<Stage>, date: NaiveDate, amount: i64| Granted {
         kind: Some(ClaimKind::ProjectTraining),
         provider: Some(provider_code.clone()),
@@ -299,18 +402,13 @@ async fn project_claim(f: &Filing<'_>) -> Result<NewClaim> {
     if settled {
         granted.push(grant(Some(Stage::Settlement), f.today, 0));
     }
-    let trainings: Vec<String> =
-        people.iter().filter(|p| hs.iter().any(|h| h.person.person_id == p.0)).map(|p| training_ref(p.1)).collect();
-    let mut k = Claim::new("k", ClaimKind::ProjectTraining, f.today);
-    k.provider = Some(provider_code.clone());
-    k.project = Some(project.clone());
-    k.trainings = Some(trainings);
-    k.contract_fen = Some(contract);
-    k.stage = Some(stage);
-    let case = case_of(&refs, &employers, granted, vec![k])?;
+    claim.trainings = Some(
+        trainees.iter().filter(|p| hs.iter().any(|h| h.person.person_id == p.0)).map(|p| training_ref(p.1)).collect(),
+    );
+    let case = case_of(&refs, &employers, granted, vec![claim])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
-    let mut c = NewClaim::decided(f.key.clone(), ClaimKind::ProjectTraining.code(), &class.1, f.today, &snapshot, d);
+    let mut c = NewClaim::decided(f.key.clone(), ClaimKind::ProjectTraining.code(), &county, f.today, &snapshot, d);
     c.provider_id = Some(f.scope_id);
     c.project_ref = Some(project);
     Ok(c)

@@ -9,7 +9,7 @@ pub mod prepare;
 pub use filing::{file_request, ClaimRequest, Filer};
 
 use crate::audit::{self, Actor};
-use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use crate::{now, on_tx, with_pool, Db, Result, StoreError, Tx};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -156,8 +156,8 @@ const INSERT: &str = "INSERT INTO claim (idempotency_key, kind, person_id, certi
      amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by) ";
 
 /// Stores a decided claim; returns its id and whether it is new (false: the key existed).
-pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
-    let inserted: Option<i64> = in_tx!(db, |tx| {
+pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
+    let inserted: Option<i64> = on_tx!(tx, |c_| {
         let sql = format!(
             "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id"
@@ -181,11 +181,11 @@ pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
             .bind(&c.project_ref)
             .bind(&c.request)
             .bind(c.filed_by)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **c_)
             .await?;
         if let Some(id) = id {
             audit::record(
-                &mut *tx,
+                &mut **c_,
                 actor,
                 "decide",
                 "claim",
@@ -199,11 +199,10 @@ pub async fn file(db: &Db, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
     match inserted {
         Some(id) => Ok((id, true)),
         None => {
-            let id: i64 =
-                with_pool!(db, |p| sqlx::query_scalar("SELECT claim_id FROM claim WHERE idempotency_key = $1")
-                    .bind(&c.idempotency_key)
-                    .fetch_one(p)
-                    .await?);
+            let id: i64 = on_tx!(tx, |c_| sqlx::query_scalar("SELECT claim_id FROM claim WHERE idempotency_key = $1")
+                .bind(&c.idempotency_key)
+                .fetch_one(&mut **c_)
+                .await?);
             Ok((id, false))
         }
     }
@@ -414,26 +413,26 @@ type Rows = (
 );
 
 /// The history of one person, read in one go.
-pub async fn history(db: &Db, person_id: i64) -> Result<History> {
-    histories(db, &[person_id]).await?.pop().ok_or(StoreError::NotFound)
+pub async fn history(tx: &mut Tx, person_id: i64) -> Result<History> {
+    histories(tx, &[person_id]).await?.pop().ok_or(StoreError::NotFound)
 }
 
 /// The histories of many people, read with a few queries per thousand people (the batch path
 /// from certificates to decided claims). Unknown ids are left out; order follows `person_ids`.
-pub async fn histories(db: &Db, person_ids: &[i64]) -> Result<Vec<History>> {
+pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> {
     let mut out: Vec<History> = Vec::with_capacity(person_ids.len());
     for chunk in person_ids.chunks(1000) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let (people, groups, trainings, certificates, granted, employments): Rows = with_pool!(db, |p| {
+        let (people, groups, trainings, certificates, granted, employments): Rows = on_tx!(tx, |c| {
             let people = sqlx::query_as(&format!(
                 "SELECT person_id, id_number, name, county_code, rural, insured_since, monthly_pension FROM person WHERE person_id IN ({list})"
             ))
-            .fetch_all(p)
+            .fetch_all(&mut **c)
             .await?;
             let groups = sqlx::query_as(&format!(
                 "SELECT person_id, group_code, from_date, to_date FROM person_group WHERE person_id IN ({list})"
             ))
-            .fetch_all(p)
+            .fetch_all(&mut **c)
             .await?;
             let trainings = sqlx::query_as(&format!(
                 "SELECT e.person_id, e.enrolment_id, e.class_id, k.kind, k.occupation_code, k.level, k.county_code, v.credit_code AS provider_code, \
@@ -442,26 +441,26 @@ pub async fn histories(db: &Db, person_ids: &[i64]) -> Result<Vec<History>> {
                  FROM enrolment e JOIN training_class k ON k.class_id = e.class_id JOIN provider v ON v.provider_id = k.provider_id \
                  LEFT JOIN employer m ON m.employer_id = k.employer_id WHERE e.person_id IN ({list})"
             ))
-            .fetch_all(p)
+            .fetch_all(&mut **c)
             .await?;
             let certificates = sqlx::query_as(&format!(
                 "SELECT c.person_id, c.certificate_id, a.enrolment_id, c.kind, c.occupation_code, c.level, c.issued_on, c.serial \
                  FROM certificate c JOIN assessment a ON a.assessment_id = c.assessment_id WHERE c.person_id IN ({list})"
             ))
-            .fetch_all(p)
+            .fetch_all(&mut **c)
             .await?;
             let granted = sqlx::query_as(&format!(
                 "SELECT c.person_id, c.kind, c.certificate_id, m.credit_code AS employer_code, c.filed_on, c.amount_fen, c.request FROM claim c \
                  LEFT JOIN employer m ON m.employer_id = c.employer_id \
                  WHERE c.person_id IN ({list}) AND c.outcome IN ('approved', 'reduced') AND c.status <> 'rejected'"
             ))
-            .fetch_all(p)
+            .fetch_all(&mut **c)
             .await?;
             let employments = sqlx::query_as(&format!(
                 "SELECT y.person_id, m.credit_code AS employer_code, y.from_date, y.to_date FROM employment y \
                  JOIN employer m ON m.employer_id = y.employer_id WHERE y.person_id IN ({list})"
             ))
-            .fetch_all(p)
+            .fetch_all(&mut **c)
             .await?;
             (people, groups, trainings, certificates, granted, employments)
         });
@@ -508,10 +507,10 @@ pub async fn histories(db: &Db, person_ids: &[i64]) -> Result<Vec<History>> {
 }
 
 /// Employers by credit code (for the case's `employers`).
-pub async fn employers_by_code(db: &Db, codes: &[String]) -> Result<Vec<EmployerFact>> {
+pub async fn employers_by_code(tx: &mut Tx, codes: &[String]) -> Result<Vec<EmployerFact>> {
     let mut out = Vec::new();
     for part in codes.chunks(1000) {
-        let rows: Vec<EmployerFact> = with_pool!(db, |p| {
+        let rows: Vec<EmployerFact> = on_tx!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT employer_id, credit_code, name, kind, insured, county_code FROM employer WHERE credit_code IN (",
             );
@@ -520,7 +519,7 @@ pub async fn employers_by_code(db: &Db, codes: &[String]) -> Result<Vec<Employer
                 list.push_bind(code);
             }
             qb.push(")");
-            qb.build_query_as().fetch_all(p).await?
+            qb.build_query_as().fetch_all(&mut **c).await?
         });
         out.extend(rows);
     }
@@ -529,9 +528,9 @@ pub async fn employers_by_code(db: &Db, codes: &[String]) -> Result<Vec<Employer
 
 /// Stores decided claims in one transaction (the batch path), many rows per statement; a claim
 /// whose idempotency key exists is left as it is. Returns how many were new.
-pub async fn file_many(db: &Db, actor: Actor, claims: &[NewClaim]) -> Result<usize> {
+pub async fn file_many(tx: &mut Tx, actor: Actor, claims: &[NewClaim]) -> Result<usize> {
     let t = now();
-    Ok(in_tx!(db, |tx| {
+    Ok(on_tx!(tx, |c| {
         let mut n = 0;
         for part in claims.chunks(1000) {
             let mut qb = sqlx::QueryBuilder::new(INSERT);
@@ -557,10 +556,10 @@ pub async fn file_many(db: &Db, actor: Actor, claims: &[NewClaim]) -> Result<usi
                     .push_bind(c.filed_by);
             });
             qb.push(" ON CONFLICT (idempotency_key) DO NOTHING");
-            n += qb.build().execute(&mut *tx).await?.rows_affected() as usize;
+            n += qb.build().execute(&mut **c).await?.rows_affected() as usize;
         }
         audit::record(
-            &mut *tx,
+            &mut **c,
             actor,
             "decide_batch",
             "claim",
@@ -573,10 +572,10 @@ pub async fn file_many(db: &Db, actor: Actor, claims: &[NewClaim]) -> Result<usi
 }
 
 /// The claim filed under an idempotency key, if any.
-pub async fn by_key(db: &Db, key: &str) -> Result<Option<i64>> {
-    Ok(with_pool!(db, |p| sqlx::query_scalar("SELECT claim_id FROM claim WHERE idempotency_key = $1")
+pub async fn by_key(tx: &mut Tx, key: &str) -> Result<Option<i64>> {
+    Ok(on_tx!(tx, |c| sqlx::query_scalar("SELECT claim_id FROM claim WHERE idempotency_key = $1")
         .bind(key)
-        .fetch_optional(p)
+        .fetch_optional(&mut **c)
         .await?))
 }
 
@@ -598,12 +597,16 @@ pub async fn provider_code(db: &Db, provider_id: i64) -> Result<String> {
     .ok_or(StoreError::NotFound)
 }
 
-/// A class's provider and county.
-pub async fn class_owner(db: &Db, class_id: i64) -> Result<Option<(i64, String)>> {
-    Ok(with_pool!(db, |p| sqlx::query_as("SELECT provider_id, county_code FROM training_class WHERE class_id = $1")
-        .bind(class_id)
-        .fetch_optional(p)
-        .await?))
+/// What a project claim is bounded by: a class's provider, county, whether it is project-based
+/// and its catalog project's subsidy per trainee (fen), if it has one.
+pub async fn project_terms(db: &Db, class_id: i64) -> Result<Option<(i64, String, bool, Option<i64>)>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT k.provider_id, k.county_code, k.project_based, s.subsidy_fen FROM training_class k \
+         LEFT JOIN subsidy_project s ON s.subsidy_project_id = k.subsidy_project_id WHERE k.class_id = $1"
+    )
+    .bind(class_id)
+    .fetch_optional(p)
+    .await?))
 }
 
 /// The trainees of a class: (person, enrolment), in enrolment order.
@@ -618,24 +621,63 @@ pub async fn class_trainees(db: &Db, class_id: i64) -> Result<Vec<(i64, i64)>> {
 
 /// The project claims granted for `project` before (request JSON, filed on, amount) and whether
 /// a settlement was filed (whatever its outcome, it closes the project).
-pub async fn project_history(db: &Db, project: &str) -> Result<(Vec<(Option<String>, NaiveDate, i64)>, bool)> {
-    Ok(with_pool!(db, |p| {
+pub async fn project_history(tx: &mut Tx, project: &str) -> Result<(Vec<(Option<String>, NaiveDate, i64)>, bool)> {
+    Ok(on_tx!(tx, |c| {
         let granted = sqlx::query_as(
             "SELECT request, filed_on, amount_fen FROM claim WHERE project_ref = $1 AND kind = 'project_training' \
              AND outcome IN ('approved', 'reduced') AND status <> 'rejected'",
         )
         .bind(project)
-        .fetch_all(p)
+        .fetch_all(&mut **c)
         .await?;
         let settled: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM claim WHERE project_ref = $1 AND kind = 'project_training' AND status <> 'rejected' \
              AND request LIKE '%\"stage\":\"settlement\"%'",
         )
         .bind(project)
-        .fetch_one(p)
+        .fetch_one(&mut **c)
         .await?;
         (granted, settled > 0)
     }))
+}
+
+/// Locks what the rules count for these people until `tx` ends, so that deciding their claims
+/// and storing the decisions happen one at a time: a row lock on PostgreSQL; on SQLite, this
+/// write (the first statement of the transaction) takes the database's write lock at once.
+/// Ids are locked in ascending order.
+pub async fn lock_people(tx: &mut Tx, person_ids: &[i64]) -> Result<()> {
+    let mut ids = person_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for part in ids.chunks(1000) {
+        let list = part.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let sql = format!("UPDATE person SET person_id = person_id WHERE person_id IN ({list})");
+        on_tx!(tx, |c| {
+            sqlx::query(&sql).execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Locks an employer's row until `tx` ends (its caps: pre-job against on-the-job, one grant per
+/// facility), after the people's rows.
+pub async fn lock_employer(tx: &mut Tx, employer_id: i64) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE employer SET employer_id = employer_id WHERE employer_id = $1")
+        .bind(employer_id)
+        .execute(&mut **c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Locks a class's row until `tx` ends (a project's one advance and one settlement, S9).
+pub async fn lock_class(tx: &mut Tx, class_id: i64) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query("UPDATE training_class SET class_id = class_id WHERE class_id = $1")
+        .bind(class_id)
+        .execute(&mut **c)
+        .await
+        .map(|_| ())?);
+    Ok(())
 }
 
 /// Claims per kind and outcome (for benchmarks and reports).

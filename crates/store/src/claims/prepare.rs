@@ -2,8 +2,8 @@
 //! history in one case and stored in one transaction per chunk; idempotent per certificate and
 //! per training. Which claims (S3 before S7, the S9 exclusion, S2) is the policy crate's call.
 
-use super::case::{case_of, certificate_ref, decide};
-use super::{employer_codes, employers_by_code, file_many, histories, EmployerFact, History, NewClaim};
+use super::case::{case_of, certificate_ref, decide, training_ref};
+use super::{employer_codes, employers_by_code, file_many, histories, lock_people, EmployerFact, History, NewClaim};
 use crate::audit::Actor;
 use crate::{parameters, Db, Result, StoreError};
 use jineng_domain::Invalid;
@@ -31,10 +31,14 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
         (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
     for chunk in order.chunks(2000) {
         let t = std::time::Instant::now();
-        let hs = histories(db, chunk).await?;
+        // The chunk's people are locked while their histories are read and their claims decided
+        // and stored: a concurrent decision for one of them waits, then sees these claims.
+        let mut tx = db.begin().await?;
+        lock_people(&mut tx, chunk).await?;
+        let hs = histories(&mut tx, chunk).await?;
         // The employers the chunk refers to, read once; each case gets its own.
         let codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
-        let all_employers = employers_by_code(db, &codes.into_iter().collect::<Vec<_>>()).await?;
+        let all_employers = employers_by_code(&mut tx, &codes.into_iter().collect::<Vec<_>>()).await?;
         reading += t.elapsed();
         let t = std::time::Instant::now();
         let mut out = Vec::with_capacity(chunk.len() * 2);
@@ -46,7 +50,8 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
         }
         deciding += t.elapsed();
         let t = std::time::Instant::now();
-        filed += file_many(db, actor, &out).await?;
+        filed += file_many(&mut tx, actor, &out).await?;
+        tx.commit().await?;
         storing += t.elapsed();
     }
     tracing::info!(certificates = certs.len(), filed, ?reading, ?deciding, ?storing, "claims prepared");
@@ -104,4 +109,51 @@ fn claims_for_person(
         out.push(c);
     }
     Ok(out)
+}
+
+/// Prepares and decides the living allowances (S2) the end of a class brings its trainees,
+/// from the days they attended, whether or not they passed; filed on `today`. Returns the
+/// number of new claims (an allowance already prepared, e.g. with a certificate, is left).
+pub async fn for_class_end(db: &Db, actor: Actor, class_id: i64, today: chrono::NaiveDate) -> Result<usize> {
+    let params = parameters::effective(db).await?;
+    let region = parameters::region(db).await?;
+    let trainees = super::class_trainees(db, class_id).await?;
+    if trainees.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = trainees.iter().map(|t| t.0).collect();
+    let mut tx = db.begin().await?;
+    lock_people(&mut tx, &ids).await?;
+    let hs = histories(&mut tx, &ids).await?;
+    let codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
+    let all_employers = employers_by_code(&mut tx, &codes.into_iter().collect::<Vec<_>>()).await?;
+    let mut out = Vec::new();
+    for h in &hs {
+        let Some(&(_, enrolment)) = trainees.iter().find(|t| t.0 == h.person.person_id) else { continue };
+        let codes = employer_codes(h);
+        let employers: Vec<EmployerFact> =
+            all_employers.iter().filter(|e| codes.contains(&e.credit_code)).cloned().collect();
+        let mut case = case_of(&[h], &employers, vec![], vec![])?;
+        let claims = jineng_policy::claims_at_training_end(&case, &training_ref(enrolment), today).map_err(|e| {
+            StoreError::invalid("case", Invalid::new("case.invalid", format!("登记信息不完整：{e}"), e.to_string()))
+        })?;
+        let Some(claim) = claims.into_iter().next() else { continue };
+        let id = claim.id.clone();
+        case.claims = vec![claim];
+        let (snapshot, decisions) = decide(case, &params, &region)?;
+        let d = decisions.get(&id).ok_or(StoreError::NotFound)?;
+        // A living allowance with no day attended has nothing to pay: not filed.
+        if d.amount_fen == 0 && d.outcome == "approved" {
+            continue;
+        }
+        let key = format!("living_allowance:enrolment:{enrolment}");
+        let mut c =
+            NewClaim::decided(key, ClaimKind::LivingAllowance.code(), &h.person.county_code, today, &snapshot, d);
+        c.person_id = Some(h.person.person_id);
+        out.push(c);
+    }
+    let filed = file_many(&mut tx, actor, &out).await?;
+    tx.commit().await?;
+    tracing::info!(class.id = class_id, filed, "living allowances prepared at the class's end");
+    Ok(filed)
 }

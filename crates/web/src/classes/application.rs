@@ -167,6 +167,14 @@ async fn act(st: &AppState, u: &User, id: i64, action: &str, reason: &str) -> Re
     }
     let scope = views::class_scope(&st.db, u).await?;
     training::act_on_class(&st.db, u.user_id, id, action, reason, &scope).await?;
+    if action == ClassAction::Close {
+        // The end of a class brings its trainees' living allowances (S2), passed or not. A
+        // failure here leaves the class closed; the allowances can be prepared again.
+        let today = st.clock.today();
+        if let Err(e) = jineng_store::claims::prepare::for_class_end(&st.db, Some(u.user_id), id, today).await {
+            tracing::error!(class.id = id, error = %e, "living allowances not prepared");
+        }
+    }
     Ok(())
 }
 

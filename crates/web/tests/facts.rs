@@ -1,0 +1,110 @@
+//! The facts money rests on are not lost or overwritten by accident: editing a person keeps the
+//! facts the form carries, and a target the plan fixes cannot be changed.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::spawn_app;
+use jineng_domain::Role;
+use jineng_store::testing::both_backends;
+use serde_json::json;
+
+both_backends! {
+    async fn the_person_form_carries_every_fact_it_saves(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let path = format!("/api/v1/people/{}", app.my_person);
+        let p = app.api(Some(Role::CityAdmin), Method::GET, &path, None).await.json()["person"].clone();
+        let r = app
+            .api(
+                Some(Role::CityAdmin),
+                Method::PUT,
+                &path,
+                Some(json!({"name": p["name"], "county_code": p["county_code"], "rural": true, "insured_since": "2016-03-01", "monthly_pension": true})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        // The edit form shows the insured-since date and the pension, so saving it unchanged keeps them.
+        let form = app.page(Some(Role::CityAdmin), Method::GET, &format!("/people/{}/edit", app.my_person), &[], false).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(form.body.contains(r#"value="2016-03-01""#), "{backend}: insured since is on the form");
+        let pension = form.body.split("name=\"monthly_pension\"").nth(1).unwrap_or_default();
+        assert!(pension.split('>').next().unwrap_or_default().contains("checked"), "{backend}: the pension box is ticked");
+        let fields = [
+            ("name", p["name"].as_str().unwrap()),
+            ("county_code", p["county_code"].as_str().unwrap()),
+            ("rural", "1"),
+            ("insured_since", "2016-03-01"),
+            ("monthly_pension", "1"),
+        ];
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &format!("/people/{}", app.my_person), &fields, true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let after = app.api(Some(Role::CityAdmin), Method::GET, &path, None).await.json()["person"].clone();
+        assert_eq!((after["insured_since"].as_str(), after["monthly_pension"].as_bool()), (Some("2016-03-01"), Some(true)));
+    }
+}
+
+both_backends! {
+    async fn a_target_the_plan_fixes_cannot_be_changed(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        // P2a: 60,000 person-times, fixed by the plan.
+        let r = app
+            .api(Some(Role::CityAdmin), Method::PUT, "/api/v1/programs/P2a/target", Some(json!({"target": 1, "reason": "试图改小"})))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("方案已规定"), "{}", r.body);
+        let d = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P2a", None).await.json();
+        assert_eq!(d["program"]["target"], 60_000, "{backend}: {d}");
+        // A pending one (P1, asked of the industry bureau) is set, with its reason.
+        let r = app
+            .api(Some(Role::CityAdmin), Method::PUT, "/api/v1/programs/P1/target", Some(json!({"target": 30_000, "reason": "工信局意见"})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+    }
+}
+
+both_backends! {
+    async fn a_trainee_who_did_not_pass_gets_the_living_allowance_when_the_class_ends(backend: &'static str) {
+        // S2: 在培训期间给予生活费补贴 — for the days attended, whether or not the trainee passes.
+        let app = spawn_app(backend).await;
+        jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        let id = common::id_number(common::MY_COUNTY, 11);
+        let class = common::applied_class(&app, json!([{"id_number": id, "name": "李娜"}]), true).await;
+        for day in ["2021-05-10", "2021-05-11", "2021-05-12"] {
+            let r = app
+                .api(
+                    Some(Role::Provider),
+                    Method::POST,
+                    &format!("/api/v1/classes/{class}/attendance"),
+                    Some(json!({"id_number": id, "day": day, "method": "face"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        }
+        let r = app
+            .api(
+                Some(Role::AssessmentBody),
+                Method::POST,
+                &format!("/api/v1/classes/{class}/assessments"),
+                Some(json!({"id_number": id, "assessed_on": "2021-05-15", "score": 40, "passed": false, "kind": "skill_level", "serial": ""})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        assert_eq!(claims.as_array().unwrap().len(), 0, "{backend}: nothing before the class ends: {claims}");
+        let r = app
+            .api(Some(Role::County), Method::POST, &format!("/api/v1/classes/{class}/actions"), Some(json!({"action": "close"})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let list = claims.as_array().unwrap();
+        assert_eq!(list.len(), 1, "{backend}: {claims}");
+        let c = &list[0];
+        assert_eq!(
+            (c["kind"].as_str(), c["outcome"].as_str(), c["amount_fen"].as_i64()),
+            (Some("living_allowance"), Some("approved"), Some(3 * 3000)),
+            "{backend}: three days at 30 yuan: {c}"
+        );
+    }
+}
