@@ -3,12 +3,12 @@
 
 use crate::auth::{Access, Auth, Route};
 use crate::error::AppError;
-use crate::render::{render_page, PageError};
+use crate::render::{form_answer, render_page, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::kind_zh;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jineng_store::notice::{self, NoticeRow};
 use minijinja::{context, Value};
@@ -32,10 +32,19 @@ pub fn routes() -> Vec<Route> {
 pub struct Api;
 
 /// `GET /notice`: the public notice, with a form to object.
-pub async fn notice_page(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
-    let rows = notice::notice(&st.db, None, st.clock.today(), 1000)
-        .await
-        .map_err(|e| PageError::new(e.into(), auth.clone()))?;
+pub async fn notice_page(State(st): State<AppState>, auth: Auth) -> PageResult {
+    notice_view(&st, &auth, false, None).await
+}
+
+/// The notice page: every claim on notice; after an objection, that it was received, or the
+/// objection's form again with what was typed and the errors beside the fields.
+async fn notice_view(
+    st: &AppState,
+    auth: &Auth,
+    done: bool,
+    failed: Option<(i64, &ObjectionForm, AppError)>,
+) -> PageResult {
+    let rows = notice::notice(&st.db, None, st.clock.today(), 1000).await.page(auth)?;
     let rows: Vec<Json_> = rows
         .iter()
         .map(|r| {
@@ -43,7 +52,22 @@ pub async fn notice_page(State(st): State<AppState>, auth: Auth) -> Result<Html<
                         "amount_fen": r.amount_fen, "notice_from": r.notice_from, "notice_until": r.notice_until})
         })
         .collect();
-    render_page(&st, &auth, "notice.html", context! { rows => Value::from_serialize(&rows), done => false })
+    let (failed, typed, errors, error) = match failed {
+        Some((claim, f, e)) => (
+            Some(claim),
+            Some(json!({"filer_name": f.filer_name, "contact": f.contact, "reason": f.reason})),
+            e.fields(),
+            Some(e.message()),
+        ),
+        None => (None, None, Default::default(), None),
+    };
+    render_page(
+        st,
+        auth,
+        "notice.html",
+        context! { rows => Value::from_serialize(&rows), done, failed, typed => Value::from_serialize(&typed),
+        errors => Value::from_serialize(&errors), error },
+    )
 }
 
 /// An objection from the public page.
@@ -65,20 +89,11 @@ pub async fn object_form(
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<ObjectionForm>,
 ) -> Result<Response, PageError> {
-    match object(&st, id, &f.filer_name, &f.contact, &f.reason).await {
-        Ok(_) => Ok(render_page(&st, &auth, "notice.html", context! { rows => Vec::<Json_>::new(), done => true })?
-            .into_response()),
-        Err(e @ AppError::Invalid(_)) => {
-            let page = render_page(
-                &st,
-                &auth,
-                "notice.html",
-                context! { rows => Vec::<Json_>::new(), done => false, error => e.message() },
-            )?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    let result = match object(&st, id, &f.filer_name, &f.contact, &f.reason).await {
+        Ok(_) => notice_view(&st, &auth, true, None).await.map(IntoResponse::into_response).map_err(|e| e.0),
+        Err(e) => Err(e),
+    };
+    form_answer(auth, result, |e, auth| async move { notice_view(&st, &auth, false, Some((id, &f, e))).await }).await
 }
 
 /// An objection.

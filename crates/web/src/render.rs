@@ -130,15 +130,28 @@ impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
 }
 
 /// How every form answers. `Ok(url)`: redirect there (303). An error the person can mend
-/// ([`AppError::is_input_mistake`]): `again(error, auth)` renders the form once more with what was
-/// typed and the errors, answered with the error's status. Any other error: an error page.
+/// ([`AppError::is_input_mistake`]): `again(error, auth)` renders the form once more with what
+/// was typed and the errors, answered with the error's status. Any other error: an error page.
 pub async fn form_result<F, Fut>(auth: Auth, result: Result<String, AppError>, again: F) -> Result<Response, PageError>
 where
     F: FnOnce(AppError, Auth) -> Fut,
     Fut: Future<Output = PageResult>,
 {
+    form_answer(auth, result.map(|url| Redirect::to(&url).into_response()), again).await
+}
+
+/// [`form_result`] for a form whose success is a page of its own rather than a redirect.
+pub async fn form_answer<F, Fut>(
+    auth: Auth,
+    result: Result<Response, AppError>,
+    again: F,
+) -> Result<Response, PageError>
+where
+    F: FnOnce(AppError, Auth) -> Fut,
+    Fut: Future<Output = PageResult>,
+{
     match result {
-        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Ok(done) => Ok(done),
         Err(e) if e.is_input_mistake() => {
             let status = e.status();
             again(e, auth).await.map(|page| (status, page).into_response())

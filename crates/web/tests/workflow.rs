@@ -282,6 +282,31 @@ both_backends! {
 }
 
 both_backends! {
+    async fn a_refused_objection_shows_the_form_again_with_what_was_typed(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let claim = certified(&app).await;
+        act(&app, Role::County, claim, "approve", "").await;
+        act(&app, Role::County, claim, "publish", "").await;
+        let r = app
+            .page(
+                None,
+                Method::POST,
+                &format!("/notice/{claim}/objections"),
+                &[("filer_name", "张某"), ("contact", "13700000000"), ("reason", " ")],
+                false,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        // The claims on notice are still listed, the form is open with what was typed, and the
+        // error stands beside the reason.
+        assert!(r.body.contains(&format!("data-claim=\"{claim}\"")), "{backend}: the notice is listed");
+        assert!(r.body.contains("<details open>") && r.body.contains(r#"value="张某""#), "{backend}: {}", r.body);
+        assert!(r.body.contains("field-error"), "{backend}: the reason's error is at the field");
+        assert!(!r.body.contains("当前没有公示中的补贴"), "{backend}");
+    }
+}
+
+both_backends! {
     async fn an_employer_claim_filed_many_times_at_once_is_one_claim(backend: &'static str) {
         let app = spawn_app(backend).await;
         // The worker is a poor worker employed by the (enterprise) employer for over 6 months (S5a).

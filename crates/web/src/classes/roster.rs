@@ -1,8 +1,9 @@
 //! Roster import from `.xlsx`: the template, the upload (page and API), and the error report.
 
 use crate::auth::{Auth, CurrentUser};
+use crate::classes::page::class_page_with;
 use crate::error::AppError;
-use crate::render::PageError;
+use crate::render::{form_answer, PageError};
 use crate::state::AppState;
 use crate::views;
 use axum::body::Bytes;
@@ -98,33 +99,29 @@ pub async fn import_form(
             auth,
         ));
     }
-    let Some(file) = file.filter(|f| !f.is_empty()) else {
-        let page = crate::classes::page::class_page_with(
-            &st,
-            &auth,
-            &u,
-            id,
-            Some("请选择要上传的 .xlsx 文件 / choose an .xlsx file".into()),
-            None,
-        )
-        .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let result = match file.filter(|f| !f.is_empty()) {
+        None => Err(AppError::field("file", "请选择要上传的 .xlsx 文件 / choose an .xlsx file")),
+        Some(file) => match upload(&st, &u, id, &file).await {
+            Ok(Upload::Imported(_)) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
+            Ok(Upload::Refused(errors, report)) => {
+                // The refused rows are listed on the class page, with the report to download.
+                let msg = format!(
+                    "花名册有{}处错误，未导入任何人 / {} errors: nothing was imported",
+                    errors.len(),
+                    errors.len()
+                );
+                let page = class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+            Err(e) => Err(e),
+        },
     };
-    match upload(&st, &u, id, &file).await {
-        Ok(Upload::Imported(_)) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
-        Ok(Upload::Refused(errors, report)) => {
-            let msg =
-                format!("花名册有{}处错误，未导入任何人 / {} errors: nothing was imported", errors.len(), errors.len());
-            let page =
-                crate::classes::page::class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e @ AppError::Invalid(_)) => {
-            let page = crate::classes::page::class_page_with(&st, &auth, &u, id, Some(e.message()), None).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(e) => Err(PageError::new(e, auth)),
-    }
+    form_answer(
+        auth,
+        result,
+        |e, auth| async move { class_page_with(&st, &auth, &u, id, Some(e.message()), None).await },
+    )
+    .await
 }
 
 /// `GET /classes/{id}/roster-imports/{import}/errors.xlsx`: the error report of a refused import.
