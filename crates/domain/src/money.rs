@@ -8,6 +8,10 @@ use std::fmt;
 #[serde(transparent)]
 pub struct Money(i64);
 
+/// The largest amount the system takes in one figure (10 billion yuan): far above anything the
+/// plan pays or a fund receives at once, far below where sums of them could overflow.
+pub const MAX_AMOUNT_FEN: i64 = 1_000_000_000_000;
+
 impl Money {
     /// Zero fen.
     pub const ZERO: Money = Money(0);

@@ -68,10 +68,14 @@ pub(crate) fn fund_known(fund: &str) -> Result<()> {
 /// Records money allocated to a fund (资金下达); returns the new balance.
 pub async fn allocate(db: &Db, actor: i64, fund: &str, amount_fen: i64, note: &str) -> Result<i64> {
     fund_known(fund)?;
-    if amount_fen <= 0 {
+    if amount_fen <= 0 || amount_fen > jineng_domain::money::MAX_AMOUNT_FEN {
         return Err(StoreError::invalid(
             "amount_fen",
-            Invalid::new("amount.positive", "金额须大于0", "the amount must be positive"),
+            Invalid::new(
+                "amount.range",
+                "金额须大于0且不超过100亿元",
+                "the amount must be positive and at most 10 billion yuan",
+            ),
         ));
     }
     if note.trim().is_empty() {

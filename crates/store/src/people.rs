@@ -169,9 +169,26 @@ fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A phone number as stored: digits, `+`, `-`, spaces and brackets, at most 20 characters.
+fn check_phone(phone: &Option<String>) -> Result<()> {
+    let Some(p) = phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) else { return Ok(()) };
+    if p.chars().count() > 20 || !p.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')')) {
+        return Err(StoreError::invalid(
+            "phone",
+            Invalid::new(
+                "phone.format",
+                "电话号码只能含数字、+、-，不超过20位",
+                "a phone number has digits, + and - only, at most 20",
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Registers a person; a duplicate ID number is a conflict and writes nothing.
 pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
     check_name(&new.name)?;
+    check_phone(&new.phone)?;
     let t = now();
     let id = in_tx!(db, |tx| {
         let id: i64 = sqlx::query_scalar(
@@ -225,6 +242,7 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
 /// Updates a person visible in the scope.
 pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: &PersonUpdate) -> Result<()> {
     check_name(&u.name)?;
+    check_phone(&u.phone)?;
     let before = get(db, vis, person_id).await?;
     in_tx!(db, |tx| {
         sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5, insured_since = $7, monthly_pension = $8 WHERE person_id = $6")

@@ -99,11 +99,36 @@ pub fn error_report(errors: &[RowError]) -> std::result::Result<Vec<u8>, rust_xl
     wb.save_to_buffer()
 }
 
-fn cell_text(c: &calamine::Data) -> Option<std::result::Result<String, &'static str>> {
-    use calamine::Data::*;
+/// Most data rows a roster may have.
+pub const MAX_ROWS: usize = 200_000;
+/// Most bytes the workbook's parts may unpack to (a small file must not unpack into gigabytes).
+pub const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
+/// Most characters of one cell that is read.
+pub const MAX_CELL: usize = 200;
+/// Most row errors kept and reported; the rest are counted.
+pub const MAX_ERRORS: usize = 1000;
+
+type Cell = std::result::Result<String, &'static str>;
+
+/// A row of the sheet: its Excel number and its first four cells.
+type SheetRow = (usize, [Option<Cell>; 4]);
+
+fn cell_text(c: &calamine::DataRef<'_>) -> Option<Cell> {
+    use calamine::DataRef::*;
+    let text = |s: &str| -> Option<Cell> {
+        let s = s.trim();
+        if s.is_empty() {
+            None
+        } else if s.chars().count() > MAX_CELL {
+            Some(Err("单元格内容过长 / the cell is too long"))
+        } else {
+            Some(Ok(s.to_owned()))
+        }
+    };
     match c {
         Empty => None,
-        String(s) => Some(Ok(s.trim().to_owned())).filter(|s| s.as_ref().is_ok_and(|s| !s.is_empty())),
+        String(s) => text(s),
+        SharedString(s) => text(s),
         Int(i) => Some(Ok(i.to_string())),
         // An 18-digit number has lost its last digits in Excel: the column must be text.
         Float(_) => {
@@ -115,24 +140,70 @@ fn cell_text(c: &calamine::Data) -> Option<std::result::Result<String, &'static 
                 .map(|d| d.to_string())
                 .ok_or("日期无效 / bad date"),
         ),
-        DateTimeIso(s) => Some(Ok(s.get(..10).unwrap_or(s).to_owned())),
-        other => Some(Ok(other.to_string())),
+        DateTimeIso(s) => text(s.get(..10).unwrap_or(s)),
+        Bool(b) => Some(Ok(b.to_string())),
+        DurationIso(s) => text(s),
+        Error(_) => Some(Err("单元格有错误值 / the cell holds an error")),
     }
 }
 
-/// Parses an uploaded workbook: file-level problems are an `Err`; row problems are returned
-/// with the rows that parsed.
-pub fn parse(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Invalid> {
+/// The first four cells of each non-empty row of the first sheet, read as a stream of cells
+/// (never as a grid of the sheet's declared range), with the Excel row number. Bounded: what
+/// the parts unpack to, the number of rows, the length of a cell.
+fn read_rows(bytes: &[u8]) -> std::result::Result<Vec<SheetRow>, Invalid> {
     use calamine::{Reader, Xlsx};
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|_| Invalid::new("roster.file", "不是有效的 .xlsx 文件", "not a valid .xlsx file"))?;
-    let range = wb
-        .worksheet_range_at(0)
-        .ok_or_else(|| Invalid::new("roster.sheet", "文件中没有工作表", "the file has no sheet"))?
-        .map_err(|_| Invalid::new("roster.sheet", "无法读取第一个工作表", "the first sheet cannot be read"))?;
-    let mut rows = range.rows();
-    let header = rows.next().ok_or_else(|| Invalid::new("roster.empty", "花名册为空", "the roster is empty"))?;
-    let first = header.first().and_then(cell_text).and_then(|r| r.ok()).unwrap_or_default();
+    let not_xlsx = || Invalid::new("roster.file", "不是有效的 .xlsx 文件", "not a valid .xlsx file");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx())?;
+    let mut unpacked = 0u64;
+    for i in 0..zip.len() {
+        unpacked = unpacked.saturating_add(zip.by_index_raw(i).map_err(|_| not_xlsx())?.size());
+    }
+    if unpacked > MAX_UNPACKED {
+        return Err(Invalid::new(
+            "roster.too_large",
+            format!("文件解压后超过 {} MB", MAX_UNPACKED >> 20),
+            format!("the file unpacks to more than {} MB", MAX_UNPACKED >> 20),
+        ));
+    }
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx())?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| Invalid::new("roster.sheet", "文件中没有工作表", "the file has no sheet"))?;
+    let unreadable = || Invalid::new("roster.sheet", "无法读取第一个工作表", "the first sheet cannot be read");
+    let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|_| unreadable())?;
+    let mut rows: Vec<SheetRow> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|_| unreadable())? {
+        let (r, c) = cell.get_position();
+        if c >= 4 {
+            continue;
+        }
+        let Some(value) = cell_text(cell.get_value()) else { continue };
+        let row = r as usize + 1;
+        if rows.last().is_none_or(|(last, _)| *last != row) {
+            if rows.len() > MAX_ROWS || row > MAX_ROWS + 1 {
+                return Err(Invalid::new(
+                    "roster.too_many_rows",
+                    format!("花名册最多 {MAX_ROWS} 行"),
+                    format!("a roster has at most {MAX_ROWS} rows"),
+                ));
+            }
+            rows.push((row, Default::default()));
+        }
+        if let Some((_, cols)) = rows.last_mut() {
+            cols[c as usize] = Some(value);
+        }
+    }
+    Ok(rows)
+}
+
+/// Parses an uploaded workbook: file-level problems are an `Err`; row problems are returned
+/// with the rows that parsed (the first [`MAX_ERRORS`], then one line that counts the rest).
+pub fn parse(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Invalid> {
+    let mut rows = read_rows(bytes)?.into_iter();
+    let (_, header) = rows.next().ok_or_else(|| Invalid::new("roster.empty", "花名册为空", "the roster is empty"))?;
+    let first = header[0].clone().and_then(|r| r.ok()).unwrap_or_default();
     if !first.starts_with("身份证号") {
         return Err(Invalid::new(
             "roster.header",
@@ -143,13 +214,8 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Inv
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let (start_row, _) = range.start().unwrap_or((0, 0));
-    for (i, cells) in rows.enumerate() {
-        let row = start_row as usize + i + 2;
-        let get = |c: usize| cells.get(c).and_then(cell_text);
-        if (0..4).all(|c| get(c).is_none()) {
-            continue;
-        }
+    for (row, cells) in rows {
+        let get = |c: usize| cells[c].clone();
         let id = match get(0) {
             None => {
                 errors.push(err(row, 0, "身份证号为空 / the ID number is empty"));
@@ -210,6 +276,18 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Inv
     }
     if out.is_empty() && errors.is_empty() {
         return Err(Invalid::new("roster.empty", "花名册没有数据行", "the roster has no rows"));
+    }
+    if errors.len() > MAX_ERRORS {
+        let more = errors.len() - MAX_ERRORS;
+        let next = errors[MAX_ERRORS].row;
+        errors.truncate(MAX_ERRORS);
+        errors.push(RowError {
+            row: next,
+            column: "…".into(),
+            reason: format!(
+                "另有 {more} 处错误未列出，请先改正以上错误 / {more} more errors not listed: correct these first"
+            ),
+        });
     }
     Ok((out, errors))
 }

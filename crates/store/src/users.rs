@@ -54,6 +54,11 @@ impl UserRow {
     }
 }
 
+/// Password checks running at once (each takes a core for tens of milliseconds).
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
@@ -134,7 +139,15 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Opt
     const DUMMY: &str =
         "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$C2xXTZ/rU3v8mCPlRbrY1CK1T3ib3X1pUgEPdF1eNVE";
     let hash = row.as_ref().map_or(DUMMY, |r| r.password_hash.as_str()).to_owned();
-    let ok = PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    // Hashing is slow on purpose: it runs on the blocking threads, at most a few at once, so
+    // that a flood of sign-ins cannot stall the server's other requests.
+    let _permit = HASHING.acquire().await.map_err(|_| StoreError::NotFound)?;
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
+    .unwrap_or(false);
     Ok(row.filter(|r| ok && r.active).and_then(UserRow::into_user))
 }
 
@@ -159,21 +172,51 @@ pub async fn create_session(db: &Db, user_id: i64, hours: i64) -> Result<(String
     Ok((token, csrf))
 }
 
-/// The user and CSRF token of a live session.
+/// A session ends after this long without a request.
+pub const SESSION_IDLE: chrono::Duration = chrono::Duration::hours(2);
+/// An API token lasts this long.
+pub const TOKEN_DAYS: i64 = 90;
+
+/// The user and CSRF token of a live session: not expired, used within [`SESSION_IDLE`]. Its
+/// last use is recorded (at most once a minute).
 pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, String)>> {
-    let row: Option<(i64, String, String, String, Option<String>, String)> = with_pool!(db, |p| {
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        chrono::DateTime<chrono::Utc>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    );
+    let t = now();
+    let hash = sha256(token);
+    let row: Option<Row> = with_pool!(db, |p| {
         sqlx::query_as(
-            "SELECT u.user_id, u.username, u.display_name, u.role, u.scope, s.csrf_token FROM session s \
+            "SELECT u.user_id, u.username, u.display_name, u.role, u.scope, s.csrf_token, s.created_at, s.last_seen_at FROM session s \
          JOIN app_user u ON u.user_id = s.user_id WHERE s.session_hash = $1 AND s.expires_at > $2 AND u.active",
         )
-        .bind(sha256(token))
-        .bind(now())
+        .bind(&hash)
+        .bind(t)
         .fetch_optional(p)
         .await?
     });
-    Ok(row.and_then(|(user_id, username, display_name, role, scope, csrf)| {
-        Some((User { user_id, username, display_name, role: Role::parse(&role)?, scope }, csrf))
-    }))
+    let Some((user_id, username, display_name, role, scope, csrf, created, seen)) = row else { return Ok(None) };
+    let seen = seen.unwrap_or(created);
+    if t - seen > SESSION_IDLE {
+        delete_session(db, token).await?;
+        return Ok(None);
+    }
+    if t - seen > chrono::Duration::minutes(1) {
+        with_pool!(db, |p| sqlx::query("UPDATE session SET last_seen_at = $1 WHERE session_hash = $2")
+            .bind(t)
+            .bind(&hash)
+            .execute(p)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(Role::parse(&role).map(|role| (User { user_id, username, display_name, role, scope }, csrf)))
 }
 
 /// Ends a session.
@@ -186,15 +229,20 @@ pub async fn delete_session(db: &Db, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Issues an API bearer token for a user; the token is returned once and only its hash kept.
+/// Issues an API bearer token for a user, valid for [`TOKEN_DAYS`]; the token is returned once
+/// and only its hash kept.
 pub async fn create_api_token(db: &Db, user_id: i64, name: &str) -> Result<String> {
     let token = format!("jn_{}", random_token());
     in_tx!(db, |tx| {
-        let id: i64 = sqlx::query_scalar("INSERT INTO api_token (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4) RETURNING api_token_id")
+        let t = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_token (token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING api_token_id",
+        )
             .bind(sha256(&token))
             .bind(user_id)
-            .bind(name)
-            .bind(now())
+            .bind(name.trim().chars().take(100).collect::<String>())
+            .bind(t)
+            .bind(t + chrono::Duration::days(TOKEN_DAYS))
             .fetch_one(&mut *tx)
             .await?;
         audit::record(
@@ -210,16 +258,87 @@ pub async fn create_api_token(db: &Db, user_id: i64, name: &str) -> Result<Strin
     Ok(token)
 }
 
-/// The user of a bearer token.
+/// The user of a live bearer token: not revoked, not expired (tokens issued before tokens had
+/// an expiry last [`TOKEN_DAYS`] from their creation).
 pub async fn token_user(db: &Db, token: &str) -> Result<Option<User>> {
-    let row: Option<UserRow> = with_pool!(db, |p| {
+    #[derive(sqlx::FromRow)]
+    struct Live {
+        #[sqlx(flatten)]
+        user: UserRow,
+        created_at: chrono::DateTime<chrono::Utc>,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+    let row: Option<Live> = with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT u.user_id, u.username, u.display_name, u.password_hash, u.role, u.scope, u.active FROM api_token t \
-         JOIN app_user u ON u.user_id = t.user_id WHERE t.token_hash = $1"
+        "SELECT u.user_id, u.username, u.display_name, u.password_hash, u.role, u.scope, u.active, t.created_at, t.expires_at, t.revoked_at \
+         FROM api_token t JOIN app_user u ON u.user_id = t.user_id WHERE t.token_hash = $1"
     )
     .bind(sha256(token))
     .fetch_optional(p)
     .await?
     });
-    Ok(row.filter(|r| r.active).and_then(UserRow::into_user))
+    let t = now();
+    Ok(row
+        .filter(|r| {
+            r.revoked_at.is_none() && r.expires_at.unwrap_or(r.created_at + chrono::Duration::days(TOKEN_DAYS)) > t
+        })
+        .map(|r| r.user)
+        .filter(|r| r.active)
+        .and_then(UserRow::into_user))
+}
+
+/// An API token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TokenRow {
+    /// Id (to revoke it).
+    pub api_token_id: i64,
+    /// The name given when it was issued.
+    pub name: String,
+    /// Issued at.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Valid until (none: issued before tokens expired; then 90 days from issue).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Revoked at, if it was.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A user's API tokens, newest first.
+pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<TokenRow>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT api_token_id, name, created_at, expires_at, revoked_at FROM api_token WHERE user_id = $1 ORDER BY api_token_id DESC"
+    )
+    .bind(user_id)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// Revokes one of a user's tokens (another user's token is not found).
+pub async fn revoke_token(db: &Db, user_id: i64, api_token_id: i64) -> Result<()> {
+    in_tx!(db, |tx| {
+        let n = sqlx::query(
+            "UPDATE api_token SET revoked_at = $1 WHERE api_token_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(api_token_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::record(
+            &mut *tx,
+            Some(user_id),
+            "revoke",
+            "api_token",
+            &api_token_id.to_string(),
+            &serde_json::json!({}),
+        )
+        .await?;
+    });
+    Ok(())
 }

@@ -41,6 +41,18 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
+/// The caller's network address: the peer of the connection (`local` when the app is driven
+/// in-process). Throttles count per address.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())))
+    }
+}
+
 /// The session token in the request's cookies.
 pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
@@ -108,6 +120,13 @@ pub const PROVIDER: &[Role] = &[Provider];
 /// Assessment bodies alone.
 pub const BODY: &[Role] = &[AssessmentBody];
 
+/// The largest body a route accepts unless it says otherwise (forms and JSON).
+pub const BODY_DEFAULT: usize = 256 * 1024;
+/// The largest body of a route anyone may call without signing in.
+pub const BODY_PUBLIC: usize = 16 * 1024;
+/// The largest upload (a roster of 100,000 rows is about 4 MB of .xlsx).
+pub const BODY_UPLOAD: usize = 32 * 1024 * 1024;
+
 /// A route: method, path pattern, access rule and handler. A route cannot be registered
 /// without a rule; each resource module lists its own in `routes()`.
 pub struct Route {
@@ -129,6 +148,17 @@ impl Route {
     /// A POST route.
     pub fn post<H: Handler<T, AppState>, T: 'static>(path: &'static str, access: Access, h: H) -> Self {
         Route { method: Method::POST, path, access, handler: axum::routing::post(h) }
+    }
+
+    /// Accepts bodies of at most `bytes` on this route (the default is [`BODY_DEFAULT`]).
+    pub fn limit(mut self, bytes: usize) -> Self {
+        self.handler = self.handler.layer(axum::extract::DefaultBodyLimit::max(bytes));
+        self
+    }
+
+    /// A DELETE route.
+    pub fn delete<H: Handler<T, AppState>, T: 'static>(path: &'static str, access: Access, h: H) -> Self {
+        Route { method: Method::DELETE, path, access, handler: axum::routing::delete(h) }
     }
 
     /// A PUT route.

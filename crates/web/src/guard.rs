@@ -170,3 +170,63 @@ pub async fn envelope(req: Request, next: Next) -> Response {
     }
     out
 }
+
+/// Whether a character may be in text that people typed: no control characters but line breaks
+/// and tabs, no characters that reorder text on screen (a name must read as it is stored).
+fn allowed_char(c: char) -> bool {
+    (!c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// The first field whose text holds a character [`allowed_char`] refuses.
+fn bad_text(v: &serde_json::Value, path: &str) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => (!s.chars().all(allowed_char)).then(|| path.to_owned()),
+        serde_json::Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| bad_text(x, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(o) => o.iter().find_map(|(k, x)| {
+            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            if k.chars().all(allowed_char) {
+                bad_text(x, &p)
+            } else {
+                Some(p)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a JSON or form body with a control or text-direction character in any field (422,
+/// naming the field), before any handler reads it. Bodies are already bounded by the route.
+pub async fn plain_text(req: Request, next: Next) -> Response {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let json = ct.starts_with("application/json");
+    let form = ct.starts_with("application/x-www-form-urlencoded");
+    if !(json || form) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::auth::BODY_UPLOAD).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let field = if json {
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| bad_text(&v, ""))
+    } else {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| {
+                pairs.into_iter().find(|(k, v)| !(k.chars().all(allowed_char) && v.chars().all(allowed_char)))
+            })
+            .map(|(k, _)| k)
+    };
+    if let Some(field) = field {
+        let e = AppError::field(
+            if field.is_empty() { "body" } else { &field },
+            "含有不可见的控制字符或文字方向字符 / holds a control or text-direction character",
+        );
+        if parts.uri.path().starts_with("/api/") {
+            return e.into_response();
+        }
+        return (e.status(), error_page(&e, &Auth::default())).into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}

@@ -1,7 +1,7 @@
 //! The public notice (补贴公示): claims on their 7-day notice, names partly masked and no ID
 //! numbers; anyone may object, without signing in, at most five times in 15 minutes per contact.
 
-use crate::auth::{Access, Auth, Route};
+use crate::auth::{Access, Auth, ClientAddr, Route, BODY_PUBLIC};
 use crate::error::AppError;
 use crate::render::{form_answer, render_page, OrPage, PageError, PageResult};
 use crate::state::AppState;
@@ -20,9 +20,9 @@ use utoipa::{OpenApi, ToSchema};
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/notice", Access::Public, notice_page),
-        Route::post("/notice/{id}/objections", Access::Public, object_form),
+        Route::post("/notice/{id}/objections", Access::Public, object_form).limit(BODY_PUBLIC),
         Route::get("/api/v1/notice", Access::Public, notice_api),
-        Route::post("/api/v1/notice/{id}/objections", Access::Public, object_api),
+        Route::post("/api/v1/notice/{id}/objections", Access::Public, object_api).limit(BODY_PUBLIC),
     ]
 }
 
@@ -86,10 +86,11 @@ pub struct ObjectionForm {
 pub async fn object_form(
     State(st): State<AppState>,
     auth: Auth,
+    ClientAddr(address): ClientAddr,
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<ObjectionForm>,
 ) -> Result<Response, PageError> {
-    let result = match object(&st, id, &f.filer_name, &f.contact, &f.reason).await {
+    let result = match object(&st, &address, id, &f.filer_name, &f.contact, &f.reason).await {
         Ok(_) => notice_view(&st, &auth, true, None).await.map(IntoResponse::into_response).map_err(|e| e.0),
         Err(e) => Err(e),
     };
@@ -113,23 +114,37 @@ pub struct ObjectionBody {
 #[utoipa::path(post, path = "/api/v1/notice/{id}/objections", request_body = ObjectionBody, params(("id" = i64, Path)), responses((status = 201)))]
 pub async fn object_api(
     State(st): State<AppState>,
+    ClientAddr(address): ClientAddr,
     Path(id): Path<i64>,
     Json(b): Json<ObjectionBody>,
 ) -> Result<Response, AppError> {
-    let oid = object(&st, id, &b.filer_name, &b.contact, &b.reason).await?;
+    let oid = object(&st, &address, id, &b.filer_name, &b.contact, &b.reason).await?;
     Ok((StatusCode::CREATED, Json(json!({"objection_id": oid}))).into_response())
 }
 
-/// Files a public objection; one contact may file at most five in 15 minutes (the sign-in
-/// throttle's window), so that the notice cannot be flooded.
-async fn object(st: &AppState, claim_id: i64, filer_name: &str, contact: &str, reason: &str) -> Result<i64, AppError> {
-    let key = format!("objection:{}", contact.split_whitespace().collect::<String>());
-    if st.throttle.locked(&key) {
+/// Files a public objection. In 15 minutes one contact may file at most five on one claim, one
+/// address ten on one claim and thirty in all, so that the notice cannot be flooded by changing
+/// the contact; the count is reserved before the
+/// objection is stored (many at once cannot all pass) and given back if it is refused.
+async fn object(
+    st: &AppState,
+    address: &str,
+    claim_id: i64,
+    filer_name: &str,
+    contact: &str,
+    reason: &str,
+) -> Result<i64, AppError> {
+    let contact_key = format!("objection:{claim_id}:{}", contact.split_whitespace().collect::<String>());
+    let claim_key = format!("objection-from:{address}:{claim_id}");
+    let address_key = format!("objection-from:{address}");
+    if !st.throttle.attempt(&[(&contact_key, 5), (&claim_key, 10), (&address_key, 30)]) {
         return Err(AppError::TooManySubmissions);
     }
-    let id = notice::object(&st.db, claim_id, filer_name, contact, reason, st.clock.today()).await?;
-    st.throttle.fail(&key);
-    Ok(id)
+    let stored = notice::object(&st.db, claim_id, filer_name, contact, reason, st.clock.today()).await;
+    if stored.is_err() {
+        st.throttle.refund(&[&contact_key, &claim_key, &address_key]);
+    }
+    Ok(stored?)
 }
 
 /// Claims on public notice (public: names partly masked, no ID numbers).

@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use chrono::Datelike;
 use jineng_domain::id_number::mask;
 use jineng_domain::{GroupMembership, IdNumber, PriorityGroup, Role};
 use jineng_store::people::{self, GroupRow, NewPerson, PersonRow, PersonUpdate, TrainingRow};
@@ -241,8 +242,8 @@ pub struct PersonView {
     pub name: String,
     /// `male` / `female`.
     pub sex: String,
-    /// Birth date.
-    pub birth_date: String,
+    /// Year of birth. The full date is not shown: with it, the masked ID number could be rebuilt.
+    pub birth_year: i32,
     /// County code.
     pub county_code: String,
     /// County name.
@@ -264,7 +265,7 @@ impl From<PersonRow> for PersonView {
             id_number_masked: mask(&p.id_number),
             name: p.name,
             sex: p.sex,
-            birth_date: p.birth_date.to_string(),
+            birth_year: p.birth_date.year(),
             county_code: p.county_code,
             county_name: p.county_name,
             phone_masked: p.phone.as_deref().map(mask_phone),
@@ -472,7 +473,7 @@ pub async fn record_xlsx(
         vec!["姓名 Name".into(), p.name.clone()],
         vec!["身份证号 ID number".into(), mask(&p.id_number)],
         vec!["性别 Sex".into(), if p.sex == "male" { "男".into() } else { "女".into() }],
-        vec!["出生日期 Born".into(), p.birth_date.to_string()],
+        vec!["出生年份 Year of birth".into(), p.birth_date.year().to_string()],
         vec!["县区 County".into(), p.county_name.clone()],
     ];
     sheet(&mut wb, "基本信息", &["项目", "内容"], &info).map_err(xerr)?;

@@ -25,12 +25,15 @@ pub fn routes() -> Vec<Route> {
         Route::get("/policy/parameters", Roles(STAFF), parameters_page_get),
         Route::post("/policy/parameters", Roles(ADMIN), parameters_form),
         Route::get("/policy/explain", Roles(DECIDERS), explain_page_get),
-        Route::post("/policy/explain", Roles(DECIDERS), explain_form),
-        Route::post("/api/v1/adjudicate", Roles(DECIDERS), adjudicate),
+        Route::post("/policy/explain", Roles(DECIDERS), explain_form).limit(CASE_LIMIT),
+        Route::post("/api/v1/adjudicate", Roles(DECIDERS), adjudicate).limit(CASE_LIMIT),
         Route::get("/api/v1/parameters", Roles(STAFF), list_parameters),
         Route::post("/api/v1/parameters", Roles(ADMIN), schedule_parameter),
     ]
 }
+
+/// The largest case the web decides (bigger ones: `jineng adjudicate FILE`).
+const CASE_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The API of this module.
 #[derive(OpenApi)]

@@ -3,17 +3,24 @@
 //! the rule for every request, and the test `every_route_answers_every_role_by_its_rule` walks
 //! this table with every role.
 
-use crate::auth::{Access, Route};
-use crate::guard::{authorize, envelope, AuthState};
+use crate::auth::{Access, Route, BODY_DEFAULT, BODY_UPLOAD};
+use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
 use crate::{assets, audit, catalog, claims, classes, notice, openapi, orgs, payments, people, plan, policy, session};
-use axum::http::{HeaderName, Method, Request};
+use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+
+/// Where pages may load from: this server only (charts and styles are compiled in); no plugin,
+/// no framing, forms post only here. Inline scripts and styles of the templates are allowed;
+/// everything a page shows is auto-escaped.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+                   img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// One row of the route table.
 #[derive(Debug, Clone)]
@@ -23,9 +30,6 @@ pub struct RouteRule {
     pub path: &'static str,
     pub access: Access,
 }
-
-/// Largest request body accepted (a roster of 100,000 rows is about 4 MB of .xlsx).
-pub const BODY_LIMIT: usize = 32 * 1024 * 1024;
 
 fn table() -> Vec<Route> {
     [
@@ -64,10 +68,13 @@ pub fn build(state: AppState) -> Router {
     }
     let auth_state = AuthState { app: state.clone(), rules: Arc::new(rules) };
     let request_id = HeaderName::from_static("x-request-id");
+    let hsts = state.secure_cookies;
     router
+        // Inner first: the access rule, then the text check, then the handler.
+        .route_layer(from_fn(plain_text))
         .route_layer(from_fn_with_state(auth_state, authorize))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_DEFAULT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_UPLOAD))
         .layer(from_fn(envelope))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
@@ -77,6 +84,16 @@ pub fn build(state: AppState) -> Router {
         .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_FRAME_OPTIONS,
             axum::http::HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        // Pages and API answers carry personal data: no browser or proxy keeps them. Assets
+        // say otherwise themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            // Only behind HTTPS (the cookies are marked Secure then).
+            hsts.then(|| HeaderValue::from_static("max-age=31536000")),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

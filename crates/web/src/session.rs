@@ -1,7 +1,7 @@
 //! Signing in and out: the sign-in page and its form (a session in an HttpOnly SameSite
 //! cookie), sign-out, bearer tokens for API clients, and who the caller is.
 
-use crate::auth::{cookie_token, Access, Auth, CurrentUser, Route, COOKIE};
+use crate::auth::{cookie_token, Access, Auth, ClientAddr, CurrentUser, Route, BODY_PUBLIC, COOKIE};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
 use crate::render::{render_page, PageError};
@@ -20,16 +20,18 @@ use utoipa::{OpenApi, ToSchema};
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/login", Access::Public, login_page),
-        Route::post("/login", Access::Public, login),
+        Route::post("/login", Access::Public, login).limit(BODY_PUBLIC),
         Route::post("/logout", Access::SignedIn, logout),
-        Route::post("/api/v1/tokens", Access::Public, create_token),
+        Route::post("/api/v1/tokens", Access::Public, create_token).limit(BODY_PUBLIC),
         Route::get("/api/v1/me", Access::SignedIn, me),
+        Route::get("/api/v1/tokens", Access::SignedIn, list_tokens),
+        Route::delete("/api/v1/tokens/{id}", Access::SignedIn, revoke_token),
     ]
 }
 
 /// The API of this module.
 #[derive(OpenApi)]
-#[openapi(paths(create_token, me))]
+#[openapi(paths(create_token, me, list_tokens, revoke_token))]
 pub struct Api;
 
 /// Query of the sign-in page.
@@ -60,9 +62,19 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// Where to go after signing in: a path on this server only. Anything a browser could read as
+/// another host (`//x`, `/\\x`, control characters that it strips, such as `/\t/x`) or that
+/// cannot be a header value becomes `/`.
 fn safe_next(n: Option<&str>) -> String {
     match n {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.len() <= 1000
+                && n.chars().all(|c| c.is_ascii_graphic() && c != '\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -75,8 +87,13 @@ fn session_cookie(st: &AppState, value: &str, max_age: i64) -> String {
 }
 
 /// `POST /login`
-pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
-    if st.throttle.locked(&f.username) {
+pub async fn login(
+    State(st): State<AppState>,
+    auth: Auth,
+    ClientAddr(address): ClientAddr,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    if !st.throttle.sign_in(&f.username, &address) {
         let page = render_page(
             &st,
             &auth,
@@ -91,7 +108,6 @@ pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginFo
         .await
         .map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let Some(user) = user else {
-        st.throttle.fail(&f.username);
         tracing::info!(user.name = %f.username.trim(), "sign-in refused");
         let _ =
             audit::log(&st.db, None, "sign_in_refused", "app_user", f.username.trim(), &serde_json::json!({})).await;
@@ -105,7 +121,7 @@ pub async fn login(State(st): State<AppState>, auth: Auth, Form(f): Form<LoginFo
         )?;
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     };
-    st.throttle.succeed(&f.username);
+    st.throttle.signed_in(&f.username, &address);
     audit::log(&st.db, Some(user.user_id), "sign_in", "app_user", &user.user_id.to_string(), &serde_json::json!({}))
         .await
         .map_err(|e| PageError::new(e.into(), auth.clone()))?;
@@ -154,16 +170,16 @@ pub struct TokenResponse {
     responses((status = 201, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create_token(
     State(st): State<AppState>,
+    ClientAddr(address): ClientAddr,
     Json(r): Json<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), AppError> {
-    if st.throttle.locked(&r.username) {
+    if !st.throttle.sign_in(&r.username, &address) {
         return Err(AppError::TooManyAttempts);
     }
     let Some(user) = users::authenticate(&st.db, r.username.trim(), &r.password).await? else {
-        st.throttle.fail(&r.username);
         return Err(AppError::Unauthorized);
     };
-    st.throttle.succeed(&r.username);
+    st.throttle.signed_in(&r.username, &address);
     let token = users::create_api_token(&st.db, user.user_id, r.name.as_deref().unwrap_or("api")).await?;
     Ok((StatusCode::CREATED, Json(TokenResponse { token })))
 }
@@ -190,4 +206,24 @@ pub async fn me(CurrentUser(u): CurrentUser) -> Json<Me> {
         role: u.role.code().into(),
         scope: u.scope,
     })
+}
+
+/// The caller's API tokens (names and dates; never the tokens), newest first.
+#[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = [users::TokenRow])))]
+pub async fn list_tokens(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+) -> Result<Json<Vec<users::TokenRow>>, AppError> {
+    Ok(Json(users::tokens_of(&st.db, u.user_id).await?))
+}
+
+/// Revoke one of the caller's API tokens: it stops working at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, AppError> {
+    users::revoke_token(&st.db, u.user_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

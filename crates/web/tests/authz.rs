@@ -24,9 +24,10 @@ both_backends! {
         let table = rules();
         assert!(table.len() >= 35, "route table has {} rows", table.len());
         let mut checked = 0;
-        // Signing out ends the session the later requests use, so it goes last.
+        // Signing out and revoking a token end the credentials the later requests use, so they
+        // go last.
         let mut ordered: Vec<_> = table.iter().collect();
-        ordered.sort_by_key(|r| r.path == "/logout");
+        ordered.sort_by_key(|r| r.path == "/logout" || r.path == "/api/v1/tokens/{id}");
         for rule in ordered {
             let path = concrete(rule.path, &app);
             let is_api = path.starts_with("/api/");

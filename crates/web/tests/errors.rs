@@ -122,3 +122,82 @@ async fn a_refused_page_request_is_an_error_page_and_every_answer_has_a_request_
     let req = Request::builder().uri("/healthz").header("x-request-id", "clerk-42").body(Body::empty()).unwrap();
     assert_eq!(app.send(req).await.headers["x-request-id"], "clerk-42");
 }
+
+#[tokio::test]
+async fn bodies_are_bounded_per_route_before_they_are_read() {
+    let app = spawn_app("sqlite").await;
+    // A 300 KB JSON body on an ordinary route: 413 in the envelope, nothing created.
+    let name = "张".repeat(100_000);
+    let body = json!({"id_number": id_number(MY_COUNTY, 905), "name": name, "county_code": MY_COUNTY}).to_string();
+    let before = app.people_count().await;
+    let r = raw(&app, Role::CityAdmin, Method::POST, "/api/v1/people", "application/json", &body).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &r.body[..r.body.len().min(300)]);
+    assert_eq!(r.json()["error"]["code"], "payload_too_large");
+    assert_eq!(app.people_count().await, before);
+    // Public routes take far less: 20 KB to the sign-in page or the public objections.
+    let form = format!("username=admin&password={}", "x".repeat(20_000));
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    assert_eq!(app.send(req).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let objection = json!({"filer_name": "x", "contact": "y", "reason": "z".repeat(20_000)});
+    let r = app.api(None, Method::POST, "/api/v1/notice/1/objections", Some(objection)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+}
+
+#[tokio::test]
+async fn text_with_hidden_characters_and_unbounded_figures_are_refused_by_field() {
+    let app = spawn_app("sqlite").await;
+    let person = |name: &str, phone: &str| json!({"id_number": id_number(MY_COUNTY, 907), "name": name, "county_code": MY_COUNTY, "phone": phone});
+    let before = app.people_count().await;
+    for (what, body, field) in [
+        ("NUL in a name", person("张\u{0}三", "13800000000"), "name"),
+        ("a right-to-left override", person("张\u{202E}三", "13800000000"), "name"),
+        (
+            "an escape in a nested field",
+            json!({"id_number": "x", "name": "李四", "county_code": MY_COUNTY, "groups": [{"group": "poor\u{1b}", "from": "2020-01-01"}]}),
+            "groups[0].group",
+        ),
+        ("a 10 KB phone", person("王五", &"1".repeat(10_000)), "phone"),
+    ] {
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/people", Some(body)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.body);
+        assert!(r.json()["error"]["fields"][field].is_string(), "{what}: {}", r.body);
+    }
+    assert_eq!(app.people_count().await, before, "nothing registered");
+    // The same on a page form, which is shown as an error page naming the field.
+    let r = app
+        .page(
+            Some(Role::CityAdmin),
+            Method::POST,
+            "/people",
+            &[("name", "赵\u{2066}六"), ("county_code", MY_COUNTY)],
+            true,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Line breaks in a reason are text, not control characters to refuse.
+    let r = app
+        .api(
+            None,
+            Method::POST,
+            "/api/v1/notice/1/objections",
+            Some(json!({"filer_name": "张", "contact": "1", "reason": "第一行\n第二行"})),
+        )
+        .await;
+    assert!(!r.body.contains("控制字符"), "{}", r.body);
+    // A fund allocation of 9 × 10^18 fen is named, not a server error.
+    let r = app
+        .api(
+            Some(Role::Finance),
+            Method::POST,
+            "/api/v1/payments",
+            Some(json!({"op": "allocate", "fund": "employment_subsidy_fund", "amount_fen": 9_000_000_000_000_000_000i64, "note": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.json()["error"]["fields"]["amount_fen"].is_string());
+}

@@ -213,3 +213,48 @@ both_backends! {
         assert!(page.body.contains("roster-upload") && page.body.contains("/roster-template.xlsx"));
     }
 }
+
+both_backends! {
+    async fn a_hostile_workbook_is_refused_or_read_within_bounds(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let class = submitted_class(&app).await;
+        // A cell in the sheet's far corner: its range spans the whole sheet (a reader that builds
+        // a grid of the range would need hundreds of gigabytes). The roster's own columns are read.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in jineng_store::roster::HEADERS.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, id_number(MY_COUNTY, 201)).unwrap();
+        ws.write_string(1, 1, "赵一").unwrap();
+        ws.write_string(1_048_575, 16_383, "far away").unwrap();
+        let r = upload(&app, class, wb.save_to_buffer().unwrap()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["enrolled"], 1);
+        // A row beyond the limit in the roster's columns is refused as a whole, naming the limit.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, jineng_store::roster::HEADERS[0]).unwrap();
+        ws.write_string(1_000_000, 0, id_number(MY_COUNTY, 202)).unwrap();
+        let r = upload(&app, class, wb.save_to_buffer().unwrap()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("200000"), "{}", r.body);
+        // 1,500 wrong rows: the first 1,000 errors are listed, the rest counted in one line.
+        let bad: Vec<Vec<Cell<'_>>> = (0..1500).map(|_| vec![Cell::Text("12345"), Cell::Text("钱二")]).collect();
+        let r = upload(&app, class, workbook(&bad)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        let errors = r.json()["errors"].as_array().unwrap().len();
+        assert_eq!(errors, 1001, "{backend}");
+        assert!(r.body.contains("另有 500 处错误未列出"), "{backend}");
+        // An overlong cell is named, not stored.
+        let long = "张".repeat(5000);
+        let r = upload(&app, class, workbook(&[vec![Cell::Text(&id_number(MY_COUNTY, 203)), Cell::Text(&long)]])).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(r.body.contains("过长") && !r.body.contains(&long), "{backend}");
+        // Someone else's class: refused before the file is read.
+        let other = app.api(Some(Role::County), Method::GET, "/api/v1/classes", None).await;
+        assert_eq!(other.status, StatusCode::OK);
+        let r = upload(&app, 987_654, b"not even a zip".to_vec()).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{backend}: {}", r.body);
+    }
+}

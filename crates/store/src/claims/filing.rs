@@ -243,8 +243,13 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
             }
         };
         let value = need(&f.r.equipment_value_fen, "equipment_value_fen")?;
-        if value <= 0 {
-            return Err(refuse("equipment_value_fen", "amount.positive", "金额须大于0", "must be positive"));
+        if value <= 0 || value > jineng_domain::money::MAX_AMOUNT_FEN {
+            return Err(refuse(
+                "equipment_value_fen",
+                "amount.range",
+                "金额须大于0且不超过100亿元",
+                "must be positive and at most 10 billion yuan",
+            ));
         }
         let accepted = f.r.accepted.unwrap_or(false);
         if accepted && f.r.acceptance_ref.as_deref().is_none_or(|s| s.trim().is_empty()) {

@@ -151,6 +151,31 @@ pub struct ClaimRow {
     pub open_objections: i64,
 }
 
+impl ClaimRow {
+    /// The claim as it leaves the store: a person's ID number in the payee and the decision is
+    /// masked (payments are made from the stored claim, never from what a page shows).
+    fn masked(mut self) -> Self {
+        fn mask_payee(v: &mut serde_json::Value) {
+            if let Some(id) = v.get_mut("person") {
+                if let Some(s) = id.as_str() {
+                    *id = serde_json::Value::String(jineng_domain::id_number::mask(s));
+                }
+            }
+        }
+        if let Ok(mut payee) = serde_json::from_str::<serde_json::Value>(&self.payee) {
+            mask_payee(&mut payee);
+            self.payee = payee.to_string();
+        }
+        if let Ok(mut decision) = serde_json::from_str::<serde_json::Value>(&self.decision) {
+            if let Some(p) = decision.get_mut("payee") {
+                mask_payee(p);
+            }
+            self.decision = decision.to_string();
+        }
+        self
+    }
+}
+
 /// The columns a new claim fills, in the order both insert paths bind them.
 const INSERT: &str = "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, \
      amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by) ";
@@ -241,7 +266,7 @@ pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<(Vec<C
                   AND ($4 = 0 OR c.provider_id = $4) AND ($5 = '' OR c.status = $5) AND ($6 = '' OR c.kind = $6)";
     let sql = format!("{SELECT} WHERE {filter} ORDER BY c.claim_id DESC LIMIT $7 OFFSET $8");
     let count = format!("SELECT COUNT(*) FROM claim c WHERE {filter}");
-    Ok(with_pool!(db, |p| {
+    let (rows, total): (Vec<ClaimRow>, i64) = with_pool!(db, |p| {
         let rows = sqlx::query_as(&sql)
             .bind(scope.county.clone().unwrap_or_default())
             .bind(scope.person_id.unwrap_or(0))
@@ -263,7 +288,8 @@ pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<(Vec<C
             .fetch_one(p)
             .await?;
         (rows, total)
-    }))
+    });
+    Ok((rows.into_iter().map(ClaimRow::masked).collect(), total))
 }
 
 /// One claim in the scope.
@@ -280,6 +306,7 @@ pub async fn get(db: &Db, scope: &ClaimScope, claim_id: i64) -> Result<ClaimRow>
         .bind(scope.provider_id.unwrap_or(0))
         .fetch_optional(p)
         .await?)
+    .map(ClaimRow::masked)
     .ok_or(StoreError::NotFound)
 }
 

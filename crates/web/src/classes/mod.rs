@@ -9,7 +9,7 @@ pub mod page;
 pub mod roster;
 
 use crate::auth::Auth;
-use crate::auth::{Access, CurrentUser, Route, BODY, CLASS_ACTORS, CLASS_READERS, PROVIDER};
+use crate::auth::{Access, CurrentUser, Route, BODY, BODY_UPLOAD, CLASS_ACTORS, CLASS_READERS, PROVIDER};
 use crate::common::{SearchQuery, PAGE};
 use crate::error::AppError;
 use crate::render::{render_page, OrPage, PageResult};
@@ -34,7 +34,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/classes/new", Roles(PROVIDER), application::new_class_page),
         Route::get("/classes/{id}", Roles(CLASS_READERS), class_page),
         Route::post("/classes/{id}/actions", Roles(CLASS_ACTORS), application::class_action_form),
-        Route::post("/classes/{id}/roster", Roles(PROVIDER), roster::import_form),
+        Route::post("/classes/{id}/roster", Roles(PROVIDER), roster::import_form).limit(BODY_UPLOAD),
         Route::get("/classes/{id}/roster-imports/{import}/errors.xlsx", Roles(CLASS_READERS), roster::report),
         Route::get("/roster-template.xlsx", Roles(CLASS_ACTORS), roster::template),
         Route::post("/classes/{id}/attendance", Roles(PROVIDER), attendance::check_in_form),
@@ -44,7 +44,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/classes/{id}", Roles(CLASS_READERS), get_class),
         Route::post("/api/v1/classes/{id}/actions", Roles(CLASS_ACTORS), application::class_action),
         Route::get("/api/v1/classes/{id}/events", Roles(CLASS_READERS), application::class_events),
-        Route::post("/api/v1/classes/{id}/roster", Roles(PROVIDER), roster::import_api),
+        Route::post("/api/v1/classes/{id}/roster", Roles(PROVIDER), roster::import_api).limit(BODY_UPLOAD),
         Route::post("/api/v1/classes/{id}/attendance", Roles(PROVIDER), attendance::check_in_api),
         Route::get("/api/v1/classes/{id}/attendance", Roles(CLASS_READERS), attendance::attendance_api),
         Route::post("/api/v1/classes/{id}/assessments", Roles(BODY), assessments::assess_api),

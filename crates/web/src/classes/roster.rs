@@ -38,7 +38,14 @@ async fn upload(st: &AppState, u: &User, class_id: i64, bytes: &[u8]) -> Result<
     if u.role != Role::Provider {
         return Err(AppError::Forbidden);
     }
-    let (rows, errors) = roster::parse(bytes).map_err(|e| AppError::field("file", e))?;
+    // The caller's right to the class first, then the file: parsed off the async threads.
+    let scope = views::class_scope(&st.db, u).await?;
+    training::get_class(&st.db, &scope, class_id).await?;
+    let owned = bytes.to_vec();
+    let (rows, errors) = tokio::task::spawn_blocking(move || roster::parse(&owned))
+        .await
+        .map_err(|e| AppError::Internal(format!("roster parser: {e}")))?
+        .map_err(|e| AppError::field("file", e))?;
     match roster::import(&st.db, Some(u.user_id), class_id, provider_scope(u), rows, errors).await? {
         Ok(done) => Ok(Upload::Imported(done)),
         Err(refused) => Ok(Upload::Refused(

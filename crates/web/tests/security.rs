@@ -1,0 +1,177 @@
+//! Security by default: headers on every answer, pages with personal data never cached, and
+//! after signing in only a path on this server.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::spawn_app;
+use jineng_domain::Role;
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_personal_pages_are_not_stored() {
+    let app = spawn_app("sqlite").await;
+    for (role, path) in [
+        (Some(Role::CityAdmin), "/people"),
+        (Some(Role::Worker), "/api/v1/claims"),
+        (None, "/notice"),
+        (None, "/login"),
+        (Some(Role::CityAdmin), "/no/such/page"),
+    ] {
+        let r = match role {
+            Some(r) if path.starts_with("/api/") => app.api(Some(r), Method::GET, path, None).await,
+            r => app.page(r, Method::GET, path, &[], false).await,
+        };
+        let h = |name: header::HeaderName| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(h(header::CONTENT_SECURITY_POLICY).contains("default-src 'self'"), "{path}: {:?}", r.headers);
+        assert!(h(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"), "{path}");
+        assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
+        assert_eq!(h(header::REFERRER_POLICY), "same-origin", "{path}");
+        assert_eq!(h(header::CACHE_CONTROL), "no-store", "{path}");
+        assert!(r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "{path}: no HSTS over plain HTTP");
+    }
+    // Compiled-in assets may be cached.
+    let r = app.page(None, Method::GET, "/static/app.css", &[], false).await;
+    assert!(r.headers[header::CACHE_CONTROL].to_str().unwrap().starts_with("public"), "{:?}", r.headers);
+}
+
+#[tokio::test]
+async fn after_signing_in_the_browser_goes_only_to_a_path_on_this_server() {
+    let app = spawn_app("sqlite").await;
+    for (next, expected) in [
+        ("/people?q=x", "/people?q=x"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/\r\nSet-Cookie: x=1", "/"),
+        ("https://evil.example", "/"),
+        ("", "/"),
+    ] {
+        let form = serde_urlencoded::to_string([
+            ("username", Role::CityAdmin.code()),
+            ("password", "correct horse battery"),
+            ("next", next),
+        ])
+        .unwrap();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "next {next:?}: {}", r.body);
+        assert_eq!(r.headers[header::LOCATION], expected, "next {next:?}");
+    }
+}
+
+/// A token request from `address`.
+fn token_request(username: &str, password: &str, address: [u8; 4]) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/tokens")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::json!({"username": username, "password": password}).to_string()))
+        .unwrap();
+    let peer = std::net::SocketAddr::from((address, 40000));
+    req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+    req
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_passwords_at_once_are_counted_per_account_and_address() {
+    let app = spawn_app("sqlite").await;
+    let user = Role::Finance.code();
+    // 32 wrong passwords at once from one address: five are checked, the rest refused unchecked.
+    let tries = (0..32).map(|_| app.send(token_request(user, "wrong password", [10, 0, 0, 1])));
+    let answers = futures_util::future::join_all(tries).await;
+    let checked = answers.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
+    let refused = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 27), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    // The right password from that address waits too; from another address the account signs in.
+    let r = app.send(token_request(user, "correct horse battery", [10, 0, 0, 1])).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = app.send(token_request(user, "correct horse battery", [10, 0, 0, 2])).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // One address trying many accounts is stopped after thirty attempts.
+    let mut refused = 0;
+    for i in 0..40 {
+        let r = app.send(token_request(&format!("nobody{i}"), "x", [10, 0, 0, 3])).await;
+        refused += usize::from(r.status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert_eq!(refused, 10);
+}
+
+#[tokio::test]
+async fn no_answer_carries_a_full_id_number_or_what_rebuilds_a_masked_one() {
+    let app = spawn_app("postgres").await;
+    let id = common::id_number(common::MY_COUNTY, 11);
+    let class = common::applied_class(&app, serde_json::json!([{"id_number": id, "name": "李娜"}]), true).await;
+    let r = app
+        .api(
+            Some(Role::AssessmentBody),
+            Method::POST,
+            &format!("/api/v1/classes/{class}/assessments"),
+            Some(serde_json::json!({"id_number": id, "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let list = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await;
+    let claim = list.json()[0]["claim_id"].as_i64().unwrap();
+    let birth = &id[6..14];
+    for (role, path) in [
+        (Role::CityAdmin, "/api/v1/claims".to_owned()),
+        (Role::Worker, format!("/api/v1/claims/{claim}")),
+        (Role::County, format!("/claims/{claim}")),
+        (Role::CityAdmin, format!("/api/v1/people/{}", app.my_person)),
+        (Role::CityAdmin, format!("/people/{}", app.my_person)),
+        (Role::CityAdmin, "/api/v1/people?q=李".to_owned()),
+    ] {
+        let r = if path.starts_with("/api/") {
+            app.api(Some(role), Method::GET, &path, None).await
+        } else {
+            app.page(Some(role), Method::GET, &path, &[], false).await
+        };
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(!r.body.contains(&id), "{path} carries the full ID number");
+        assert!(!r.body.contains(birth), "{path} carries the birth date that rebuilds the masked number");
+    }
+    // The payee is still named for the reviewer, masked.
+    let c = app.api(Some(Role::County), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
+    let payee: serde_json::Value = serde_json::from_str(c["claim"]["payee"].as_str().unwrap()).unwrap();
+    assert_eq!(payee["person"], jineng_domain::id_number::mask(&id));
+}
+
+#[tokio::test]
+async fn api_tokens_expire_and_can_be_listed_and_revoked_and_idle_sessions_end() {
+    let app = spawn_app("sqlite").await;
+    let me = || app.api(Some(Role::Auditor), Method::GET, "/api/v1/me", None);
+    assert_eq!(me().await.status, StatusCode::OK);
+    let list = app.api(Some(Role::Auditor), Method::GET, "/api/v1/tokens", None).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let tokens = list.json();
+    assert_eq!(tokens.as_array().unwrap().len(), 1);
+    assert!(tokens[0]["expires_at"].is_string() && !list.body.contains(&app.tokens[&Role::Auditor]), "{}", list.body);
+    let id = tokens[0]["api_token_id"].as_i64().unwrap();
+    // Another user cannot revoke it; its owner can, and it stops working at once.
+    let path = format!("/api/v1/tokens/{id}");
+    assert_eq!(app.api(Some(Role::Finance), Method::DELETE, &path, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(me().await.status, StatusCode::OK);
+    assert_eq!(app.api(Some(Role::Auditor), Method::DELETE, &path, None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(me().await.status, StatusCode::UNAUTHORIZED);
+    // An expired token is refused.
+    let jineng_store::Db::Sqlite(pool) = &app.db else { unreachable!() };
+    sqlx::query("UPDATE api_token SET expires_at = $1").bind(chrono::Utc::now()).execute(pool).await.unwrap();
+    assert_eq!(app.api(Some(Role::Finance), Method::GET, "/api/v1/me", None).await.status, StatusCode::UNAUTHORIZED);
+    // A session unused for three hours has ended: the page asks to sign in again.
+    assert_eq!(app.page(Some(Role::County), Method::GET, "/", &[], false).await.status, StatusCode::OK);
+    sqlx::query("UPDATE session SET last_seen_at = $1")
+        .bind(chrono::Utc::now() - chrono::Duration::hours(3))
+        .execute(pool)
+        .await
+        .unwrap();
+    let r = app.page(Some(Role::County), Method::GET, "/", &[], false).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.headers[header::LOCATION].to_str().unwrap().starts_with("/login"));
+}
