@@ -182,14 +182,18 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
 }
 
 /// Certificates of a person, newest first.
-pub async fn certificates_of(db: &Db, person_id: i64) -> Result<Vec<CertificateRow>> {
+/// `provider`: only the certificates from that provider's classes.
+pub async fn certificates_of(db: &Db, person_id: i64, provider: Option<i64>) -> Result<Vec<CertificateRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT c.certificate_id, c.person_id, c.kind, c.occupation_code, o.name AS occupation_name, c.level, c.serial, c.issued_on, b.name AS body_name \
          FROM certificate c JOIN occupation o ON o.occupation_code = c.occupation_code JOIN assessment_body b ON b.assessment_body_id = c.assessment_body_id \
-         WHERE c.person_id = $1 ORDER BY c.issued_on DESC"
+         WHERE c.person_id = $1 AND ($2 = 0 OR EXISTS (SELECT 1 FROM assessment s JOIN enrolment e ON e.enrolment_id = s.enrolment_id \
+         JOIN training_class k ON k.class_id = e.class_id WHERE s.assessment_id = c.assessment_id AND k.provider_id = $2)) \
+         ORDER BY c.issued_on DESC"
     )
     .bind(person_id)
+    .bind(provider.unwrap_or(0))
     .fetch_all(p)
     .await?
     }))

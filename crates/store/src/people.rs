@@ -242,8 +242,15 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
 /// Updates a person visible in the scope.
 pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: &PersonUpdate) -> Result<()> {
     check_name(&u.name)?;
-    check_phone(&u.phone)?;
     let before = get(db, vis, person_id).await?;
+    // Forms show the phone masked: the masked number sent back means "unchanged".
+    let unchanged = |p: &String| before.phone.as_deref().is_some_and(|old| *p == jineng_domain::phone::mask(old));
+    let mut u = u.clone();
+    if u.phone.as_ref().is_some_and(unchanged) {
+        u.phone = before.phone.clone();
+    }
+    let u = &u;
+    check_phone(&u.phone)?;
     in_tx!(db, |tx| {
         sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5, insured_since = $7, monthly_pension = $8 WHERE person_id = $6")
             .bind(u.name.trim())
@@ -261,9 +268,9 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
                 other => other,
             })?;
         audit::record(&mut *tx, actor, "update", "person", &person_id.to_string(), &serde_json::json!({
-            "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone, "rural": before.rural,
+            "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone.as_deref().map(jineng_domain::phone::mask), "rural": before.rural,
                        "insured_since": before.insured_since, "monthly_pension": before.monthly_pension},
-            "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone, "rural": u.rural,
+            "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone.as_deref().map(jineng_domain::phone::mask), "rural": u.rural,
                       "insured_since": u.insured_since, "monthly_pension": u.monthly_pension},
         }))
         .await?;
@@ -323,7 +330,8 @@ pub struct TrainingRow {
 }
 
 /// Trainings of one person, newest first.
-pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
+/// `provider`: only the trainings in that provider's classes (what a provider may see).
+pub async fn trainings(db: &Db, person_id: i64, provider: Option<i64>) -> Result<Vec<TrainingRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT k.class_id, k.name AS class_name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
@@ -332,9 +340,10 @@ pub async fn trainings(db: &Db, person_id: i64) -> Result<Vec<TrainingRow>> {
          FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
          JOIN occupation o ON o.occupation_code = k.occupation_code JOIN county c ON c.county_code = k.county_code \
          JOIN provider v ON v.provider_id = k.provider_id LEFT JOIN completion m ON m.enrolment_id = e.enrolment_id \
-         WHERE e.person_id = $1 ORDER BY k.start_date DESC"
+         WHERE e.person_id = $1 AND ($2 = 0 OR k.provider_id = $2) ORDER BY k.start_date DESC"
     )
     .bind(person_id)
+    .bind(provider.unwrap_or(0))
     .fetch_all(p)
     .await?
     }))

@@ -18,6 +18,7 @@ use chrono::Datelike;
 use jineng_domain::id_number::mask;
 use jineng_domain::{GroupMembership, IdNumber, PriorityGroup, Role};
 use jineng_store::people::{self, GroupRow, NewPerson, PersonRow, PersonUpdate, TrainingRow};
+use jineng_store::users::User;
 use jineng_store::{assessment, plan};
 use minijinja::{context, Value};
 use rust_xlsxwriter::Workbook;
@@ -152,10 +153,10 @@ pub async fn person_page(
             serde_json::json!({"name": name, "code": g.group_code, "from": g.from_date, "to": g.to_date})
         })
         .collect();
-    let trainings = people::trainings(&st.db, id).await.page(&auth)?;
-    let certificates = jineng_store::assessment::certificates_of(&st.db, id).await.page(&auth)?;
+    let trainings = people::trainings(&st.db, id, own_classes(&u)).await.page(&auth)?;
+    let certificates = jineng_store::assessment::certificates_of(&st.db, id, own_classes(&u)).await.page(&auth)?;
     let view = PersonView::from(p);
-    let subsidies = views::subsidies_of(&st.db, id).await.page(&auth)?;
+    let subsidies = views::subsidies_of(&st.db, id, &u).await.page(&auth)?;
     render_page(
         &st,
         &auth,
@@ -181,7 +182,7 @@ pub async fn edit_person_page(
     let counties = plan::counties(&st.db).await.page(&auth)?;
     // Every fact the form saves is on it, so saving it unchanged changes nothing.
     let pv = serde_json::json!({"person_id": p.person_id, "id_number_masked": mask(&p.id_number), "name": p.name, "county_code": p.county_code,
-                               "phone": p.phone, "rural": p.rural, "insured_since": p.insured_since, "monthly_pension": p.monthly_pension});
+                               "phone": p.phone.as_deref().map(mask_phone), "rural": p.rural, "insured_since": p.insured_since, "monthly_pension": p.monthly_pension});
     render_page(
         &st,
         &auth,
@@ -276,13 +277,15 @@ impl From<PersonRow> for PersonView {
     }
 }
 
+/// A provider sees a trainee's trainings and certificates in its own classes only, not what
+/// the person did elsewhere.
+fn own_classes(u: &User) -> Option<i64> {
+    (u.role == Role::Provider).then(|| u.scope_id()).flatten()
+}
+
 /// `13812345678` → `138****5678`.
 pub fn mask_phone(p: &str) -> String {
-    let c: Vec<char> = p.chars().collect();
-    if c.len() < 7 {
-        return "*".repeat(c.len());
-    }
-    format!("{}****{}", c[..3].iter().collect::<String>(), c[c.len() - 4..].iter().collect::<String>())
+    jineng_domain::phone::mask(p)
 }
 
 /// A page of people.
@@ -411,8 +414,8 @@ pub async fn get_person(
     let p = people::get(&st.db, &vis, id).await?;
     Ok(Json(PersonDetail {
         groups: people::groups(&st.db, id).await?,
-        trainings: people::trainings(&st.db, id).await?,
-        certificates: jineng_store::assessment::certificates_of(&st.db, id).await?,
+        trainings: people::trainings(&st.db, id, own_classes(&u)).await?,
+        certificates: jineng_store::assessment::certificates_of(&st.db, id, own_classes(&u)).await?,
         person: p.into(),
     }))
 }
@@ -465,8 +468,8 @@ pub async fn record_xlsx(
 ) -> Result<Response, AppError> {
     let vis = views::people_visibility(&u)?;
     let p = people::get(&st.db, &vis, id).await?;
-    let trainings = people::trainings(&st.db, id).await?;
-    let certificates = assessment::certificates_of(&st.db, id).await?;
+    let trainings = people::trainings(&st.db, id, own_classes(&u)).await?;
+    let certificates = assessment::certificates_of(&st.db, id, own_classes(&u)).await?;
     let groups = people::groups(&st.db, id).await?;
     let mut wb = Workbook::new();
     let info = vec![
@@ -530,7 +533,7 @@ pub async fn record_xlsx(
         })
         .collect();
     sheet(&mut wb, "人员类别", &["类别", "起", "止"], &rows).map_err(xerr)?;
-    let subsidies = views::subsidies_of(&st.db, id).await?;
+    let subsidies = views::subsidies_of(&st.db, id, &u).await?;
     let rows: Vec<Vec<String>> = subsidies
         .iter()
         .map(|c| {

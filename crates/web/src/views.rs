@@ -536,8 +536,10 @@ pub fn claim_view(r: &ClaimRow) -> Json_ {
            "notice_from": r.notice_from, "notice_until": r.notice_until, "open_objections": r.open_objections, "county_code": r.county_code})
 }
 
-/// The subsidies of one person (their electronic record), as shown.
-pub async fn subsidies_of(db: &Db, person_id: i64) -> Result<Vec<Json_>, AppError> {
-    let scope = ClaimScope { person_id: Some(person_id), ..Default::default() };
+/// The subsidies of one person (their electronic record), as the caller may see them: a
+/// provider sees only its own claims among them.
+pub async fn subsidies_of(db: &Db, person_id: i64, u: &User) -> Result<Vec<Json_>, AppError> {
+    let provider_id = (u.role == Role::Provider).then(|| u.scope_id().unwrap_or(-1));
+    let scope = ClaimScope { person_id: Some(person_id), provider_id, ..Default::default() };
     Ok(claims::list(db, &scope, None, 1000).await?.iter().map(claim_view).collect())
 }

@@ -277,6 +277,27 @@ both_backends! {
         assert_eq!(number(&cell), fund["balance_fen"].as_i64().unwrap(), "{backend}: {cell}");
         std::fs::write(shots.join(format!("{backend}-payments.png")), c.screenshot().await.unwrap()).unwrap();
 
+        // On a phone (390 px wide) no page scrolls sideways: the menu wraps and a wide table
+        // scrolls inside itself.
+        c.set_window_size(390, 844).await.unwrap();
+        let person = api(&base, &token, "/api/v1/people").await["items"][0]["person_id"].as_i64().unwrap();
+        for path in ["/".to_owned(), "/people".to_owned(), format!("/people/{person}"), "/notice".to_owned(), "/audit".to_owned(),
+                     "/claims".to_owned(), "/payments".to_owned(), "/classes".to_owned(), "/catalog".to_owned()] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            c.wait().for_element(Locator::Css("main")).await.unwrap();
+            let widths = c
+                .execute("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];", vec![])
+                .await
+                .unwrap();
+            let (scroll, client) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
+            assert!(scroll <= client, "{backend}: {path} is {scroll} px wide on a {client} px screen");
+        }
+        c.goto(&format!("{base}/people/{person}")).await.unwrap();
+        std::fs::write(shots.join(format!("{backend}-phone-person.png")), c.screenshot().await.unwrap()).unwrap();
+        c.goto(&format!("{base}/")).await.unwrap();
+        std::fs::write(shots.join(format!("{backend}-phone-home.png")), c.screenshot().await.unwrap()).unwrap();
+        c.set_window_size(1366, 2200).await.unwrap();
+
         // An employer signs in and files an equipment claim on the page.
         let employer = summary.logins.iter().find(|l| l.role == jineng_domain::Role::Employer).unwrap();
         c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();

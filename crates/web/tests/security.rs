@@ -175,3 +175,72 @@ async fn api_tokens_expire_and_can_be_listed_and_revoked_and_idle_sessions_end()
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r.headers[header::LOCATION].to_str().unwrap().starts_with("/login"));
 }
+
+#[tokio::test]
+async fn a_provider_reads_a_trainees_record_at_its_own_classes_only_and_a_phone_never_leaves_unmasked() {
+    use jineng_store::orgs::{self, OrgInput, OrgKind};
+    use jineng_store::training::{self, NewClass};
+    let app = spawn_app("sqlite").await;
+    // The same worker also trained with another provider.
+    let other = orgs::create(
+        &app.db,
+        None,
+        OrgKind::Provider,
+        &OrgInput {
+            credit_code: jineng_domain::CreditCode::generate(
+                jineng_domain::AreaCode::parse(common::MY_COUNTY).unwrap(),
+                91,
+            )
+            .to_string(),
+            legacy: false,
+            name: "另一家培训学校".into(),
+            county_code: common::MY_COUNTY.into(),
+            kind: None,
+            insured: false,
+            status: None,
+        },
+    )
+    .await
+    .unwrap();
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let class = training::create_class(
+        &app.db,
+        None,
+        &NewClass {
+            name: "别家的焊工班".into(),
+            program_code: "P2a".into(),
+            occupation_code: "6-31-01-03".into(),
+            level: None,
+            kind: jineng_domain::TrainingKind::SkillUpgrade,
+            county_code: common::MY_COUNTY.into(),
+            provider_id: other,
+            start_date: d("2020-06-01"),
+            end_date: d("2020-06-10"),
+            subsidised: true,
+        },
+    )
+    .await
+    .unwrap();
+    training::enrol(&app.db, None, class, app.my_person, d("2020-05-30")).await.unwrap();
+    let path = format!("/api/v1/people/{}", app.my_person);
+    let own = app.api(Some(Role::Provider), Method::GET, &path, None).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(!own.body.contains("别家的焊工班"), "the provider sees its own classes only: {}", own.body);
+    assert_eq!(own.json()["trainings"].as_array().unwrap().len(), 1);
+    let page = app.page(Some(Role::Provider), Method::GET, &format!("/people/{}", app.my_person), &[], false).await;
+    assert!(!page.body.contains("别家的焊工班"));
+    // The county office sees both.
+    let all = app.api(Some(Role::County), Method::GET, &path, None).await;
+    assert!(all.body.contains("别家的焊工班"));
+    // The phone is masked on the edit form; saving the form unchanged keeps the number.
+    let form = app.page(Some(Role::County), Method::GET, &format!("/people/{}/edit", app.my_person), &[], false).await;
+    assert!(form.body.contains("138****5678") && !form.body.contains("13812345678"), "{}", form.body);
+    let fields = [("name", "李娜"), ("county_code", common::MY_COUNTY), ("phone", "138****5678"), ("rural", "1")];
+    let r = app.page(Some(Role::County), Method::POST, &format!("/people/{}", app.my_person), &fields, true).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let p = jineng_store::people::get(&app.db, &Default::default(), app.my_person).await.unwrap();
+    assert_eq!(p.phone.as_deref(), Some("13812345678"));
+    // The audit log keeps the phone masked too.
+    let audit = app.page(Some(Role::Auditor), Method::GET, "/audit?entity=person", &[], false).await;
+    assert!(!audit.body.contains("13812345678"), "the audit log shows a full phone");
+}
