@@ -81,6 +81,22 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Write a consistent copy of the SQLite database while it serves (`VACUUM INTO`).
+    Backup {
+        /// Database URL.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
+        database: String,
+        /// The backup file to write (must not exist).
+        file: std::path::PathBuf,
+    },
+    /// Put a backup in place of the SQLite database (stop the server first); checked first.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+        /// Database URL.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
+        database: String,
+    },
     /// Create a user.
     User {
         /// Database URL.
@@ -428,6 +444,20 @@ async fn main() -> Result<()> {
             if failed > 0 {
                 std::process::exit(1);
             }
+            Ok(())
+        }
+        Command::Backup { database, file } => {
+            let db = Db::connect(&database).await?;
+            let bytes = db.backup_to(&file).await?;
+            println!("备份完成 backup written: {} ({:.1} MB)", file.display(), bytes as f64 / 1e6);
+            Ok(())
+        }
+        Command::Restore { file, database } => {
+            let path = database.strip_prefix("sqlite:").map(|p| p.trim_start_matches("//")).context(
+                "restore puts a backup in place of a SQLite database (sqlite:PATH); for PostgreSQL use pg_restore",
+            )?;
+            jineng_store::restore_sqlite(&file, std::path::Path::new(path)).await?;
+            println!("已恢复 restored {} from {}", path, file.display());
             Ok(())
         }
         Command::User { database, username, role, scope, name } => {

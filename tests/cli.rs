@@ -94,3 +94,37 @@ fn policy_test_prints_one_line_per_case_and_a_closing_count() {
         "{text}"
     );
 }
+
+#[test]
+fn a_backup_restores_the_database_as_it_was_when_taken() {
+    let dir = std::env::temp_dir().join(format!("jineng-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite:{}", dir.join("jineng.db").display());
+    let backup = dir.join("backup.db");
+    let user = |name: &str| {
+        jineng()
+            .args(["user", "--database", &db, name, "auditor"])
+            .env("JINENG_NEW_PASSWORD", "correct horse battery")
+            .output()
+            .unwrap()
+    };
+    assert!(user("alice").status.success());
+    let out = jineng().args(["backup", "--database", &db]).arg(&backup).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A backup never overwrites a file.
+    assert!(!jineng().args(["backup", "--database", &db]).arg(&backup).output().unwrap().status.success());
+    assert!(user("bob").status.success());
+    // Not a backup: refused, the database untouched.
+    let junk = dir.join("junk.db");
+    std::fs::write(&junk, "not a database").unwrap();
+    let out = jineng().arg("restore").arg(&junk).args(["--database", &db]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(!user("bob").status.success(), "bob is still there");
+    // The backup: the database is as it was when the backup was taken (alice, no bob).
+    let out = jineng().arg("restore").arg(&backup).args(["--database", &db]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!user("alice").status.success(), "alice came back");
+    assert!(user("bob").status.success(), "bob was added after the backup");
+    let _ = std::fs::remove_dir_all(&dir);
+}

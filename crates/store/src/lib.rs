@@ -391,6 +391,31 @@ impl Db {
         Ok(out)
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` while it serves (`VACUUM INTO`:
+    /// one read transaction, so the copy is the database at one moment, whatever is being
+    /// written meanwhile). Returns the copy's size in bytes. PostgreSQL is backed up with its
+    /// own tools (`pg_dump`).
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<u64> {
+        let Db::Sqlite(p) = self else {
+            return Err(StoreError::invalid(
+                "database",
+                jineng_domain::Invalid::new(
+                    "backup.backend",
+                    "PostgreSQL 请用 pg_dump 备份",
+                    "back PostgreSQL up with pg_dump",
+                ),
+            ));
+        };
+        if path.exists() {
+            return Err(StoreError::invalid(
+                "file",
+                jineng_domain::Invalid::new("backup.exists", "备份文件已存在", "the backup file exists already"),
+            ));
+        }
+        sqlx::query("VACUUM INTO $1").bind(path.to_string_lossy().as_ref()).execute(p).await?;
+        Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
+    }
+
     /// After bulk loads, refreshes the planner's statistics (`ANALYZE`) so that queries use
     /// the indexes (autovacuum would do it later on PostgreSQL; SQLite never does on its own).
     pub async fn analyze(&self) -> Result<()> {
@@ -587,6 +612,53 @@ mod shape {
         let join = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>().join(", ");
         format!("cols=({}) ops=({}) values=({})", join(cols), join(ops), join(values))
     }
+}
+
+/// Puts a backup made by [`Db::backup_to`] in place of the SQLite database at `target` (the
+/// server must be stopped). The backup is checked first — a SQLite file whose integrity check
+/// passes, holding this system's tables, with no migration newer than this program knows — and
+/// then moved into place in one rename, so a failure leaves the old database as it was.
+pub async fn restore_sqlite(backup: &std::path::Path, target: &std::path::Path) -> Result<()> {
+    let refuse = |zh: &str, en: &str| {
+        StoreError::invalid("file", jineng_domain::Invalid::new("restore.file", zh.to_owned(), en.to_owned()))
+    };
+    let staged = target.with_extension("restoring");
+    std::fs::copy(backup, &staged).map_err(|_| refuse("无法读取备份文件", "the backup file cannot be read"))?;
+    let check = async {
+        let opts = SqliteConnectOptions::new().filename(&staged).create_if_missing(false);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+        let ok: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await?;
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('plan', 'claim', '_sqlx_migrations')",
+        )
+        .fetch_one(&pool)
+        .await?;
+        let newest: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&pool).await.ok().flatten();
+        pool.close().await;
+        Ok::<_, sqlx::Error>((ok, tables, newest))
+    }
+    .await;
+    let known = sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).max().unwrap_or(0);
+    let verdict = match check {
+        Ok((ok, 3, Some(v))) if ok == "ok" && v <= known => Ok(()),
+        Ok((_, _, Some(v))) if v > known => {
+            Err(refuse("备份来自更新的版本", "the backup is from a newer version of jineng"))
+        }
+        _ => Err(refuse("不是本系统的有效备份", "not a valid jineng backup")),
+    };
+    if let Err(e) = verdict {
+        let _ = std::fs::remove_file(&staged);
+        return Err(e);
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut p = target.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+    }
+    std::fs::rename(&staged, target)
+        .map_err(|_| refuse("无法替换数据库文件", "the database file cannot be replaced"))?;
+    Ok(())
 }
 
 /// The current time, set in Rust (never by database triggers).
