@@ -76,14 +76,46 @@ pub async fn log(
     crate::with_pool!(db, |p| record(p, actor, action, entity, entity_id, detail).await)
 }
 
-/// The newest entries, optionally of one entity kind (table), newest first.
-pub async fn recent(db: &crate::Db, entity: Option<&str>, limit: i64) -> Result<Vec<AuditEntry>> {
-    Ok(crate::with_pool!(db, |p| sqlx::query_as(
-        "SELECT audit_id, at, user_id, action, entity, entity_id, detail FROM audit_log \
-         WHERE ($1 = '' OR entity = $1) ORDER BY audit_id DESC LIMIT $2"
+/// Which entries the audit page lists.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// One entity kind (table), or all.
+    pub entity: Option<String>,
+    /// From this moment on.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this moment.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Page size.
+    pub limit: i64,
+    /// Entries skipped (newest first).
+    pub offset: i64,
+}
+
+/// An entry with the name of who made it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AuditRow {
+    /// The entry.
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    /// The user's display name (none: the system).
+    pub user_name: Option<String>,
+}
+
+/// The entries that pass the filter, newest first, with who made them.
+pub async fn recent(db: &crate::Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+    Ok(crate::with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT a.audit_id, a.at, a.user_id, a.action, a.entity, a.entity_id, a.detail, u.display_name AS user_name \
+         FROM audit_log a LEFT JOIN app_user u ON u.user_id = a.user_id \
+         WHERE ($1 = '' OR a.entity = $1) AND ($2 IS NULL OR a.at >= $2) AND ($3 IS NULL OR a.at < $3) ORDER BY a.audit_id DESC LIMIT $4 OFFSET $5"
     )
-    .bind(entity.unwrap_or(""))
-    .bind(limit)
+    .bind(f.entity.as_deref().unwrap_or(""))
+    .bind(f.from)
+    .bind(f.until)
+    .bind(f.limit)
+    .bind(f.offset)
     .fetch_all(p)
-    .await?))
+    .await?
+    }))
 }

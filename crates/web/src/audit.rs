@@ -1,9 +1,11 @@
-//! The audit log page: the newest changes, filterable by entity, for auditors and the city admin.
+//! The audit log page: every change, newest first, filterable by entity and days, in words and
+//! China time, for auditors and the city admin.
 
 use crate::auth::{Access, Auth, Route, AUDIT_READERS};
 use crate::render::{render_page, OrPage, PageResult};
 use crate::state::AppState;
 use axum::extract::{Query, State};
+use jineng_store::audit::AuditFilter;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
@@ -12,39 +14,138 @@ pub fn routes() -> Vec<Route> {
     vec![Route::get("/audit", Access::Roles(AUDIT_READERS), audit_page)]
 }
 
-/// Filter of the audit page.
+/// Filter of the audit page: entity, days (China time, inclusive), page.
 #[derive(Deserialize)]
 pub struct AuditQuery {
     entity: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<i64>,
 }
 
-/// `GET /audit`: the newest changes, for auditors and the city admin (read-only).
+/// Entries per page.
+const PER_PAGE: i64 = 100;
+
+/// What each kind of entity is called.
+const ENTITIES: &[(&str, &str)] = &[
+    ("person", "劳动者"),
+    ("employer", "用人单位"),
+    ("provider", "培训机构"),
+    ("assessment_body", "评价机构"),
+    ("training_class", "培训班"),
+    ("enrolment", "报名"),
+    ("completion", "结业"),
+    ("attendance", "考勤"),
+    ("assessment", "考核"),
+    ("claim", "补贴申请"),
+    ("payment_batch", "拨付批次"),
+    ("fund", "资金"),
+    ("employment", "就业记录"),
+    ("program", "专项计划"),
+    ("parameter", "政策参数"),
+    ("occupation", "职业"),
+    ("subsidy_project", "补贴项目"),
+    ("app_user", "用户"),
+    ("api_token", "接口令牌"),
+    ("plan", "计划"),
+];
+
+/// What each action is called (codes not listed are shown as they are).
+fn action_zh(code: &str) -> &str {
+    match code {
+        "create" => "新增",
+        "update" => "修改",
+        "sign_in" => "登录",
+        "sign_in_refused" => "登录失败",
+        "decide" => "政策审核",
+        "decide_batch" => "批量政策审核",
+        "approve" => "审核通过",
+        "reject" => "不予补贴",
+        "publish" => "公示",
+        "object" => "提出异议",
+        "uphold_objection" => "异议成立",
+        "dismiss_objection" => "异议不成立",
+        "allocate" => "资金下达",
+        "include" => "纳入拨付批次",
+        "pay" => "拨付",
+        "fail" => "拨付失败",
+        "reissue" => "重新拨付",
+        "recover" => "追回",
+        "revoke" => "注销",
+        "return" => "退回",
+        "resubmit" => "重新提交",
+        "close" => "结班",
+        "check_in" => "签到",
+        "set_target" => "调整目标",
+        "schedule" => "设定参数",
+        _ => code,
+    }
+}
+
+/// A change's detail in words: `key: value` pairs, nested objects flattened.
+fn detail_text(json: &str) -> String {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o {
+                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&p, x, out);
+                }
+            }
+            serde_json::Value::Null => {}
+            serde_json::Value::String(s) => out.push(format!("{prefix}: {s}")),
+            other => out.push(format!("{prefix}: {other}")),
+        }
+    }
+    let mut out = Vec::new();
+    match serde_json::from_str::<serde_json::Value>(json) {
+        Ok(v) => walk("", &v, &mut out),
+        Err(_) => out.push(json.to_owned()),
+    }
+    out.join("；")
+}
+
+/// A China-time day as the UTC moment it starts.
+fn day_start(s: Option<&str>, days_after: u64) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = s.map(str::trim).filter(|s| !s.is_empty())?.parse::<chrono::NaiveDate>().ok()?;
+    let d = d.checked_add_days(chrono::Days::new(days_after))?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc() - chrono::Duration::hours(8))
+}
+
+/// `GET /audit`: the changes, newest first, 100 a page, filterable by entity and days; times in
+/// China time, users by name, actions and details in words. For auditors and the city admin.
 pub async fn audit_page(State(st): State<AppState>, auth: Auth, Query(q): Query<AuditQuery>) -> PageResult {
     let entity = q.entity.filter(|e| !e.is_empty());
-    let rows = jineng_store::audit::recent(&st.db, entity.as_deref(), 500).await.page(&auth)?;
-    let entities = [
-        "person",
-        "employer",
-        "provider",
-        "assessment_body",
-        "training_class",
-        "enrolment",
-        "completion",
-        "attendance",
-        "assessment",
-        "claim",
-        "program",
-        "parameter",
-        "occupation",
-        "subsidy_project",
-        "app_user",
-        "api_token",
-        "plan",
-    ];
+    let page = q.page.unwrap_or(1).max(1);
+    let filter = AuditFilter {
+        entity: entity.clone(),
+        from: day_start(q.from.as_deref(), 0),
+        until: day_start(q.to.as_deref(), 1),
+        limit: PER_PAGE + 1,
+        offset: (page - 1) * PER_PAGE,
+    };
+    let mut rows = jineng_store::audit::recent(&st.db, &filter).await.page(&auth)?;
+    let more = rows.len() as i64 > PER_PAGE;
+    rows.truncate(PER_PAGE as usize);
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let e = &r.entry;
+            let entity_zh = ENTITIES.iter().find(|(k, _)| *k == e.entity).map_or(e.entity.as_str(), |(_, zh)| zh);
+            serde_json::json!({
+                "at": (e.at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
+                "user": r.user_name.clone().unwrap_or_else(|| if e.user_id.is_some() { format!("用户 #{}", e.user_id.unwrap_or_default()) } else { "系统 / 公众".into() }),
+                "action": action_zh(&e.action), "action_code": e.action,
+                "entity": entity_zh, "entity_code": e.entity, "entity_id": e.entity_id,
+                "detail": detail_text(&e.detail),
+            })
+        })
+        .collect();
     render_page(
         &st,
         &auth,
         "audit.html",
-        context! { rows => Value::from_serialize(&rows), entities => Value::from_serialize(entities), entity },
+        context! { rows => Value::from_serialize(&rows), entities => Value::from_serialize(ENTITIES), entity,
+        from => q.from.unwrap_or_default(), to => q.to.unwrap_or_default(), page, more },
     )
 }

@@ -42,7 +42,13 @@ pub async fn home(State(st): State<AppState>, auth: Auth, CurrentUser(u): Curren
         return Ok(Redirect::to(&format!("/people/{}", u.scope.clone().unwrap_or_default())).into_response());
     }
     let overview = views::plan_overview(&st.db, &u).await.page(&auth)?;
-    let counties = plan::counties(&st.db).await.page(&auth)?;
+    // A county office drills into its own county only.
+    let counties: Vec<_> = plan::counties(&st.db)
+        .await
+        .page(&auth)?
+        .into_iter()
+        .filter(|c| u.role != Role::County || u.scope.as_deref() == Some(c.county_code.as_str()))
+        .collect();
     let staff = matches!(u.role, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor);
     Ok(render_page(&st, &auth, "home.html", context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff })?.into_response())
 }

@@ -172,3 +172,39 @@ both_backends! {
         assert_eq!(app.page(Some(Role::County), Method::GET, "/audit", &[], false).await.status, StatusCode::FORBIDDEN);
     }
 }
+
+both_backends! {
+    async fn the_audit_log_reads_in_words_china_time_and_pages(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        // A change by a named user: the county office registers a person.
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::POST,
+                "/api/v1/people",
+                Some(serde_json::json!({"id_number": common::id_number(MY_COUNTY, 301), "name": "周七", "county_code": MY_COUNTY})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let page = app.page(Some(Role::Auditor), Method::GET, "/audit?entity=person", &[], false).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains(Role::County.zh()), "{backend}: the user by name");
+        assert!(page.body.contains("新增") && page.body.contains("劳动者"), "{backend}: action and entity in words");
+        assert!(!page.body.contains("{&#x22;") && !page.body.contains("{\""), "{backend}: no raw JSON");
+        let now_china = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y-%m-%d").to_string();
+        assert!(page.body.contains(&now_china), "{backend}: China time");
+        // A day filter: tomorrow has nothing yet.
+        let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(32)).format("%Y-%m-%d").to_string();
+        let none = app.page(Some(Role::Auditor), Method::GET, &format!("/audit?from={tomorrow}"), &[], false).await;
+        assert!(none.body.contains("没有符合条件的记录"), "{backend}");
+        let today = app.page(Some(Role::Auditor), Method::GET, &format!("/audit?from={now_china}&to={now_china}"), &[], false).await;
+        assert!(today.body.contains("新增"), "{backend}: today's changes are within today");
+        // 100 a page, with a link to the older ones.
+        for i in 0..105 {
+            jineng_store::audit::log(&app.db, None, "update", "plan", &i.to_string(), &serde_json::json!({"n": i})).await.unwrap();
+        }
+        let first = app.page(Some(Role::Auditor), Method::GET, "/audit", &[], false).await;
+        assert!(first.body.contains("page=2"), "{backend}: a next page");
+        assert_eq!(first.body.matches("<tr><td>").count(), 100, "{backend}");
+    }
+}

@@ -57,6 +57,7 @@ pub async fn class_page_with(
         context! {
             c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error,
             status_zh => status.map(|s| s.zh()).unwrap_or(""),
+            can_open_program => matches!(u.role, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor),
             can_upload => u.role == Role::Provider && matches!(c.status.as_str(), "submitted" | "returned"),
             can_check_in => u.role == Role::Provider && c.status == "approved",
             can_assess => u.role == Role::AssessmentBody && c.status == "approved",
