@@ -348,6 +348,22 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
         },
     )
     .await?;
+    let body = jineng_domain::CreditCode::generate(AreaCode::parse("411722")?, 5_353_535 + std::process::id() as u64);
+    orgs::create(
+        &db,
+        None,
+        orgs::OrgKind::AssessmentBody,
+        &orgs::OrgInput {
+            credit_code: body.to_string(),
+            legacy: false,
+            name: format!("基准测试评价机构{}", std::process::id()),
+            county_code: "411722".into(),
+            kind: None,
+            insured: false,
+            status: None,
+        },
+    )
+    .await?;
     let class = training::apply_class(
         &db,
         None,
@@ -372,6 +388,7 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
             assessment_plan: "基准".into(),
             roster: vec![],
             employer_credit_code: None,
+            assessment_body_credit_code: Some(body.to_string()),
             project_based: false,
         },
     )

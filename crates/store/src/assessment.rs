@@ -64,13 +64,28 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
             Invalid::new("body.not_listed", "评价机构不在目录中，不能评价发证", "the assessment body is not listed"),
         ));
     }
-    let class: Option<(String, NaiveDate, String, Option<i64>)> = with_pool!(db, |p| sqlx::query_as(
-        "SELECT status, start_date, occupation_code, level FROM training_class WHERE class_id = $1"
+    type ClassTerms = (String, NaiveDate, String, Option<i64>, Option<i64>);
+    let class: Option<ClassTerms> = with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT status, start_date, occupation_code, level, assessment_body_id FROM training_class WHERE class_id = $1"
     )
     .bind(class_id)
     .fetch_optional(p)
-    .await?);
-    let Some((status, start, occupation, level)) = class else { return Err(StoreError::NotFound) };
+    .await?
+    });
+    let Some((status, start, occupation, level, named)) = class else { return Err(StoreError::NotFound) };
+    // Only the body the class names assesses it (classes from before bodies were named: any
+    // listed body).
+    if named.is_some_and(|b| b != body_id) {
+        return Err(StoreError::invalid(
+            "class",
+            Invalid::new(
+                "assessment.other_body",
+                "本班由其申请时指定的评价机构考核",
+                "the class is assessed by the body it named when it applied",
+            ),
+        ));
+    }
     if status != "approved" {
         return Err(StoreError::invalid(
             "class",

@@ -60,6 +60,8 @@ pub struct ClassRow {
     pub completed: i64,
     /// The employer trained for (pre-job, apprenticeship).
     pub employer_name: Option<String>,
+    /// The assessment body the class names (none: a class from before bodies were named).
+    pub assessment_body_name: Option<String>,
     /// Project-based (paid to the provider by settlement).
     pub project_based: bool,
 }
@@ -251,7 +253,8 @@ const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_co
      k.county_code, c.name_zh AS county_name, k.provider_id, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, \
      k.status, k.subsidy_project_id, k.venue, k.capacity, (SELECT COUNT(*) FROM enrolment e WHERE e.class_id = k.class_id) AS enrolled, \
      (SELECT COUNT(*) FROM completion m WHERE m.class_id = k.class_id) AS completed, \
-     (SELECT y.name FROM employer y WHERE y.employer_id = k.employer_id) AS employer_name, k.project_based \
+     (SELECT y.name FROM employer y WHERE y.employer_id = k.employer_id) AS employer_name, k.project_based, \
+     (SELECT b.name FROM assessment_body b WHERE b.assessment_body_id = k.assessment_body_id) AS assessment_body_name \
      FROM training_class k JOIN occupation o ON o.occupation_code = k.occupation_code \
      JOIN county c ON c.county_code = k.county_code JOIN provider v ON v.provider_id = k.provider_id";
 
@@ -311,6 +314,8 @@ pub struct Application {
     pub roster: Vec<(String, String)>,
     /// The employer trained for (credit code): required for pre-job and apprenticeship classes.
     pub employer_credit_code: Option<String>,
+    /// The listed assessment body that assesses the class (credit code); required.
+    pub assessment_body_credit_code: Option<String>,
     /// A project-based class (项目制培训): the provider is paid by advance and settlement.
     pub project_based: bool,
 }
@@ -441,6 +446,38 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
             "a pre-job or apprenticeship class names its employer".into(),
         );
     }
+    // The assessment body the class names: listed in the catalog; only it assesses the class.
+    let body_code = a.assessment_body_credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let body_id: Option<i64> = match body_code {
+        Some(code) => {
+            let id: Option<i64> = with_pool!(db, |p| sqlx::query_scalar(
+                "SELECT assessment_body_id FROM assessment_body WHERE credit_code = $1 AND status = 'listed'"
+            )
+            .bind(code)
+            .fetch_optional(p)
+            .await?);
+            if id.is_none() {
+                row_err(
+                    &mut errors,
+                    "assessment_body_credit_code".into(),
+                    "assessment_body.not_listed",
+                    "评价机构不在目录中".into(),
+                    "no listed assessment body has this credit code".into(),
+                );
+            }
+            id
+        }
+        None => {
+            row_err(
+                &mut errors,
+                "assessment_body_credit_code".into(),
+                "assessment_body.required",
+                "须指定考核的评价机构".into(),
+                "name the assessment body that assesses the class".into(),
+            );
+            None
+        }
+    };
     // The roster: real-name check and overlap with other classes.
     let mut seen = std::collections::HashSet::new();
     let mut person_ids = Vec::new();
@@ -541,8 +578,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO training_class (name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, \
-             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19) RETURNING class_id",
+             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based, assessment_body_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING class_id",
         )
         .bind(c.name.trim())
         .bind(&c.program_code)
@@ -563,6 +600,7 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         .bind(a.assessment_plan.trim())
         .bind(employer_id)
         .bind(a.project_based)
+        .bind(body_id)
         .fetch_one(&mut *tx)
         .await?;
         for pid in &person_ids {

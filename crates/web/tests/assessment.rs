@@ -95,3 +95,56 @@ both_backends! {
         assert!(r.body.contains("不在目录"));
     }
 }
+
+both_backends! {
+    async fn only_the_body_a_class_names_assesses_it(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        // An application must name a listed assessment body.
+        let project = common::catalog_project(&app).await;
+        let mut body = common::application(project, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), "2021-05-10", "2021-05-14");
+        body["assessment_body_credit_code"] = json!(null);
+        let r = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.json()["error"]["fields"]["assessment_body_credit_code"].is_string(), "{}", r.body);
+        // The class names the test body; another listed body is refused.
+        let class = approved_class(&app).await;
+        let other = jineng_store::orgs::create(
+            &app.db,
+            None,
+            jineng_store::orgs::OrgKind::AssessmentBody,
+            &jineng_store::orgs::OrgInput {
+                credit_code: jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(MY_COUNTY).unwrap(), 88).to_string(),
+                legacy: false,
+                name: "别的评价机构".into(),
+                county_code: MY_COUNTY.into(),
+                kind: None,
+                insured: false,
+                status: None,
+            },
+        )
+        .await
+        .unwrap();
+        let uid = jineng_store::users::create(&app.db, None, "other-body", "别的评价机构", "correct horse battery", Role::AssessmentBody, Some(&other.to_string()))
+            .await
+            .unwrap();
+        let token = jineng_store::users::create_api_token(&app.db, uid, "t").await.unwrap();
+        let req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/classes/{class}/assessments"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "X-1"}).to_string()))
+            .unwrap();
+        let r = app.send(req).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("指定的评价机构"), "{}", r.body);
+        // The named body assesses it.
+        let r = app
+            .api(Some(Role::AssessmentBody), Method::POST, &format!("/api/v1/classes/{class}/assessments"),
+                 Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "X-2"})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let page = app.page(Some(Role::County), Method::GET, &format!("/classes/{class}"), &[], false).await;
+        assert!(page.body.contains("上蔡县职业技能评价中心"), "{backend}: the class page names its body");
+    }
+}

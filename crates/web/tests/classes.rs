@@ -206,6 +206,7 @@ both_backends! {
         let app = spawn_app(backend).await;
         let p = project(&app).await.to_string();
         let roster_text = format!("{}, 李娜\n{} 李娜\n", id_number(MY_COUNTY, 11), id_number(OTHER_COUNTY, 12));
+        let body_code = common::body_code();
         let form = [
             ("name", "上蔡县家政服务员2021年6月期"),
             ("program_code", "P4a"),
@@ -221,6 +222,7 @@ both_backends! {
             ("capacity", "40"),
             ("assessment_plan", "评价机构考核"),
             ("roster", roster_text.as_str()),
+            ("assessment_body_credit_code", body_code.as_str()),
         ];
         let r = app.page(Some(Role::Provider), Method::POST, "/classes", &form, true).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);

@@ -15,7 +15,7 @@ use axum::Json;
 use jineng_domain::{ClassAction, Role, SkillLevel, TrainingKind};
 use jineng_store::training::{self, Application, ClassEvent, NewClass};
 use jineng_store::users::User;
-use jineng_store::{catalog, plan};
+use jineng_store::{catalog, orgs, plan};
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,6 +66,9 @@ pub struct ApplicationBody {
     /// Project-based class (项目制培训): paid to the provider by advance and settlement.
     #[serde(default)]
     pub project_based: bool,
+    /// The listed assessment body (credit code) that assesses the class; only it records results.
+    #[serde(default)]
+    pub assessment_body_credit_code: Option<String>,
 }
 
 pub(crate) fn provider_id(u: &User) -> Result<i64, AppError> {
@@ -123,6 +126,7 @@ fn parse_application(u: &User, b: &ApplicationBody) -> Result<Application, AppEr
         assessment_plan: b.assessment_plan.clone(),
         roster: b.roster.iter().map(|r| (r.id_number.clone(), r.name.clone())).collect(),
         employer_credit_code: b.employer_credit_code.clone(),
+        assessment_body_credit_code: b.assessment_body_credit_code.clone(),
         project_based: b.project_based,
     })
 }
@@ -216,6 +220,14 @@ async fn form_ctx(st: &AppState) -> Result<Value, AppError> {
         counties => Value::from_serialize(plan::counties(&st.db).await?),
         projects => Value::from_serialize(catalog::projects(&st.db, true).await?),
         kinds => Value::from_serialize(&kinds),
+        bodies => Value::from_serialize(
+            orgs::list(&st.db, orgs::OrgKind::AssessmentBody, None, "", 500)
+                .await?
+                .into_iter()
+                .filter(|b| b.status.as_deref() == Some("listed"))
+                .map(|b| (b.credit_code, b.name))
+                .collect::<Vec<_>>()
+        ),
     })
 }
 
@@ -246,6 +258,8 @@ pub struct ApplicationForm {
     roster: String,
     #[serde(default)]
     employer_credit_code: Option<String>,
+    #[serde(default)]
+    assessment_body_credit_code: Option<String>,
     #[serde(default)]
     project_based: Option<String>,
 }
@@ -306,6 +320,7 @@ pub async fn create_class_form(
             assessment_plan: f.assessment_plan.clone(),
             roster,
             employer_credit_code: f.employer_credit_code.clone(),
+            assessment_body_credit_code: f.assessment_body_credit_code.clone(),
             project_based: f.project_based.is_some(),
         };
         let a = parse_application(&u, &body)?;

@@ -67,7 +67,7 @@ pub async fn spawn_app(backend: &str) -> TestApp {
         None,
         OrgKind::AssessmentBody,
         &OrgInput {
-            credit_code: CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 78).to_string(),
+            credit_code: body_code(),
             legacy: false,
             name: "上蔡县职业技能评价中心".into(),
             county_code: MY_COUNTY.into(),
@@ -239,12 +239,17 @@ pub async fn catalog_project(app: &TestApp) -> i64 {
     r.json()["id"].as_i64().unwrap()
 }
 
+/// The credit code of the test app's assessment body (the one classes name).
+pub fn body_code() -> String {
+    CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 78).to_string()
+}
+
 /// A class application body for P4a in MY_COUNTY.
 pub fn application(project: i64, roster: serde_json::Value, start: &str, end: &str) -> serde_json::Value {
     serde_json::json!({"name": "上蔡县家政服务员2021年5月期", "program_code": "P4a", "occupation_code": "4-10-01-06", "level": 5, "kind": "employment",
         "county_code": MY_COUNTY, "start_date": start, "end_date": end, "subsidised": true, "subsidy_project_id": project,
         "venue": "上蔡县职教中心302室", "timetable": "周一至周五 8:30-16:30", "teachers": "王老师、刘老师", "capacity": 60,
-        "assessment_plan": "结业考核由评价机构组织", "roster": roster})
+        "assessment_plan": "结业考核由评价机构组织", "roster": roster, "assessment_body_credit_code": body_code()})
 }
 
 /// A class the provider applied for (May 2021) with the given roster; approved if asked.
