@@ -200,7 +200,14 @@ fn read_rows(bytes: &[u8]) -> std::result::Result<Vec<SheetRow>, Invalid> {
 
 /// Parses an uploaded workbook: file-level problems are an `Err`; row problems are returned
 /// with the rows that parsed (the first [`MAX_ERRORS`], then one line that counts the rest).
+/// A workbook malformed enough to make the `.xlsx` reader panic is refused like any other
+/// invalid file (the property test `roster_parse` found such files).
 pub fn parse(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Invalid> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_checked(bytes)))
+        .unwrap_or_else(|_| Err(Invalid::new("roster.file", "不是有效的 .xlsx 文件", "not a valid .xlsx file")))
+}
+
+fn parse_checked(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Invalid> {
     let mut rows = read_rows(bytes)?.into_iter();
     let (_, header) = rows.next().ok_or_else(|| Invalid::new("roster.empty", "花名册为空", "the roster is empty"))?;
     let first = header[0].clone().and_then(|r| r.ok()).unwrap_or_default();
