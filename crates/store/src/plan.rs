@@ -310,6 +310,27 @@ pub enum GroupBy {
     Month,
 }
 
+/// Distinct people who completed a training in each of `programs`: what a target stated in
+/// persons (万人) counts, where person-times would count a person twice.
+pub async fn persons(db: &Db, programs: &[String]) -> Result<Vec<(String, i64)>> {
+    if programs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=programs.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT k.program_code, COUNT(DISTINCT e.person_id) FROM completion m JOIN enrolment e ON e.enrolment_id = m.enrolment_id \
+         JOIN training_class k ON k.class_id = e.class_id WHERE k.program_code IN ({}) GROUP BY k.program_code",
+        marks.join(", ")
+    );
+    Ok(with_pool!(db, |p| {
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        for code in programs {
+            q = q.bind(code);
+        }
+        q.fetch_all(p).await?
+    }))
+}
+
 /// Person-times grouped by program, county or month, optionally restricted to some programs
 /// and one county.
 pub async fn counts(db: &Db, by: GroupBy, programs: Option<&[String]>, county: Option<&str>) -> Result<Vec<Counts>> {

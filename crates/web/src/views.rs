@@ -85,7 +85,9 @@ pub struct ProgramView {
     pub share_pct: Option<i64>,
     /// Done so far.
     pub done: Done,
-    /// Done as per mille of the target.
+    /// Distinct people who completed, for a target stated in persons (万人).
+    pub done_persons: Option<i64>,
+    /// Done against the target, per mille (persons or person-times, as the target is stated).
     pub done_permille: Option<i64>,
     /// Whether the skill-upgrade share meets the requirement (None without requirement or data).
     pub share_met: Option<bool>,
@@ -248,7 +250,19 @@ impl Ctx {
         }
     }
 
-    fn view(&self, p: &ProgramRow, done_by_leaf: &HashMap<String, Done>) -> ProgramView {
+    /// Distinct people per leaf program whose target is stated in persons.
+    async fn persons(&self, db: &Db) -> Result<HashMap<String, i64>, AppError> {
+        let codes: Vec<String> =
+            self.programs.iter().filter(|p| p.unit == "persons").flat_map(|p| self.leaves(&p.program_code)).collect();
+        Ok(plan::persons(db, &codes).await?.into_iter().collect())
+    }
+
+    fn view(
+        &self,
+        p: &ProgramRow,
+        done_by_leaf: &HashMap<String, Done>,
+        persons: &HashMap<String, i64>,
+    ) -> ProgramView {
         let kids = self.children(&p.program_code);
         let mut done = Done::default();
         for leaf in self.leaves(&p.program_code) {
@@ -272,7 +286,11 @@ impl Ctx {
             let any_pending = kids.iter().any(|k| k.target.is_none() && k.pending_asked.is_some());
             (if any_pending { "partly_pending" } else { "set" }, Some(sum), vec![], None)
         };
-        let done_permille = target.filter(|t| *t > 0).map(|t| done.person_times * 1000 / t);
+        // A target in persons counts distinct people, one in person-times counts completions.
+        let done_persons = (p.unit == "persons")
+            .then(|| self.leaves(&p.program_code).iter().filter_map(|l| persons.get(l)).sum::<i64>());
+        let counted = done_persons.unwrap_or(done.person_times);
+        let done_permille = target.filter(|t| *t > 0).map(|t| counted * 1000 / t);
         let share_met = match (p.share_pct, done.share_permille) {
             (Some(req), Some(have)) => Some(have >= req * 10),
             _ => None,
@@ -289,6 +307,7 @@ impl Ctx {
             province_note: note,
             share_pct: p.share_pct,
             done,
+            done_persons,
             done_permille,
             share_met,
             responsible: responsible_src.split(',').filter(|s| !s.is_empty()).map(|c| self.dept(c)).collect(),
@@ -341,6 +360,7 @@ pub async fn plan_overview(db: &Db, user: &User) -> Result<PlanOverview, AppErro
     let c = ctx(db).await?;
     let header = plan::current_plan(db).await?.plan;
     let by_leaf = done_map(plan::counts(db, GroupBy::Program, None, None).await?);
+    let persons = c.persons(db).await?;
     let mut total = Done::default();
     for d in by_leaf.values() {
         total.add(d);
@@ -373,7 +393,7 @@ pub async fn plan_overview(db: &Db, user: &User) -> Result<PlanOverview, AppErro
     for p in c.programs.iter().filter(|p| p.parent_code.is_none()) {
         for q in std::iter::once(p).chain(c.children(&p.program_code)) {
             if c.visible(user, &q.program_code) {
-                programs.push(c.view(q, &by_leaf));
+                programs.push(c.view(q, &by_leaf, &persons));
             }
         }
     }
@@ -399,8 +419,9 @@ pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramD
     let leaves = c.leaves(code);
     let county_filter = (user.role == Role::County).then(|| user.scope.clone().unwrap_or_default());
     let by_leaf = done_map(plan::counts(db, GroupBy::Program, Some(&leaves), None).await?);
-    let program = c.view(row, &by_leaf);
-    let children = c.children(code).into_iter().map(|k| c.view(k, &by_leaf)).collect();
+    let persons = c.persons(db).await?;
+    let program = c.view(row, &by_leaf, &persons);
+    let children = c.children(code).into_iter().map(|k| c.view(k, &by_leaf, &persons)).collect();
     let county_counts = done_map(plan::counts(db, GroupBy::County, Some(&leaves), None).await?);
     let by_county = plan::counties(db)
         .await?

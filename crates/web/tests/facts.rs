@@ -108,3 +108,48 @@ both_backends! {
         );
     }
 }
+
+both_backends! {
+    async fn a_target_in_persons_counts_each_person_once(backend: &'static str) {
+        use jineng_store::training::{self, NewClass};
+        let app = spawn_app(backend).await;
+        // P2c (veterans) is stated in persons (万人); the pending target is set to 10.
+        let r = app
+            .api(Some(Role::CityAdmin), Method::PUT, "/api/v1/programs/P2c/target", Some(json!({"target": 10, "reason": "退役军人事务局意见"})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        // One veteran completes two trainings of the program: two person-times, one person.
+        for (start, end) in [("2020-04-01", "2020-04-10"), ("2020-07-01", "2020-07-10")] {
+            let class = training::create_class(
+                &app.db,
+                None,
+                &NewClass {
+                    name: format!("退役军人培训{start}"),
+                    program_code: "P2c".into(),
+                    occupation_code: "6-31-01-03".into(),
+                    level: None,
+                    kind: jineng_domain::TrainingKind::Employment,
+                    county_code: common::MY_COUNTY.into(),
+                    provider_id: app.provider_id,
+                    start_date: d(start),
+                    end_date: d(end),
+                    subsidised: true,
+                },
+            )
+            .await
+            .unwrap();
+            let e = training::enrol(&app.db, None, class, app.my_person, d(start)).await.unwrap();
+            training::complete(&app.db, None, e, d(end)).await.unwrap();
+        }
+        let p = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P2c", None).await.json()["program"].clone();
+        assert_eq!(p["done"]["person_times"], 2, "{backend}: {p}");
+        assert_eq!(p["done_persons"], 1, "{backend}: {p}");
+        assert_eq!(p["done_permille"], 100, "{backend}: one person of ten");
+        // A target in person-times counts completions: P2a has no distinct-person count.
+        let a = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P2a", None).await.json()["program"].clone();
+        assert!(a["done_persons"].is_null(), "{a}");
+        let page = app.page(Some(Role::CityAdmin), Method::GET, "/programs/P2c", &[], false).await;
+        assert!(page.body.contains("done-persons"), "{backend}: the page says it counts persons");
+    }
+}
