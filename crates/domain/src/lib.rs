@@ -15,6 +15,7 @@ mod invalid;
 pub mod kind;
 pub mod level;
 pub mod money;
+pub mod name;
 pub mod phone;
 pub mod plan;
 pub mod role;

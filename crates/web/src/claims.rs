@@ -59,8 +59,8 @@ pub fn scope_of(u: &User) -> Result<ClaimScope, AppError> {
         Role::CityAdmin | Role::Finance | Role::Auditor => ClaimScope::default(),
         Role::County => ClaimScope { county: Some(u.scope.clone().ok_or(AppError::Forbidden)?), ..Default::default() },
         Role::Worker => ClaimScope { person_id: Some(id()?), ..Default::default() },
-        Role::Employer => ClaimScope { employer_id: Some(id()?), ..Default::default() },
-        Role::Provider => ClaimScope { provider_id: Some(id()?), ..Default::default() },
+        Role::Employer => ClaimScope { employer_id: Some(id()?), names_masked: true, ..Default::default() },
+        Role::Provider => ClaimScope { provider_id: Some(id()?), names_masked: true, ..Default::default() },
         _ => return Err(AppError::Forbidden),
     })
 }

@@ -244,3 +244,19 @@ async fn a_provider_reads_a_trainees_record_at_its_own_classes_only_and_a_phone_
     let audit = app.page(Some(Role::Auditor), Method::GET, "/audit?entity=person", &[], false).await;
     assert!(!audit.body.contains("13812345678"), "the audit log shows a full phone");
 }
+
+#[tokio::test]
+async fn an_employer_filing_for_an_id_number_does_not_learn_the_registered_name() {
+    let app = spawn_app("sqlite").await;
+    let body = serde_json::json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11),
+                                   "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
+    let r = app.api_keyed(Role::Employer, "/api/v1/claims", "probe-1", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["claim"]["person_name"], "李*", "{}", r.body);
+    assert!(!r.body.contains("李娜"));
+    let list = app.api(Some(Role::Employer), Method::GET, "/api/v1/claims", None).await;
+    assert!(!list.body.contains("李娜"), "{}", list.body);
+    // The county office reviewing it sees the name.
+    let county = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await;
+    assert!(county.body.contains("李娜"));
+}

@@ -24,6 +24,9 @@ pub struct ClaimScope {
     pub employer_id: Option<i64>,
     /// Only this provider's.
     pub provider_id: Option<i64>,
+    /// Show people's names masked (张*三): for employers and providers, who file by ID number
+    /// and must not learn the registry's name for any number they type.
+    pub names_masked: bool,
 }
 
 impl ClaimScope {
@@ -154,7 +157,13 @@ pub struct ClaimRow {
 impl ClaimRow {
     /// The claim as it leaves the store: a person's ID number in the payee and the decision is
     /// masked (payments are made from the stored claim, never from what a page shows).
-    fn masked(mut self) -> Self {
+    fn masked(mut self, names: bool) -> Self {
+        if names {
+            self.person_name = self.person_name.map(|n| jineng_domain::name::mask(&n));
+            if self.employer_id.is_none() && self.provider_id.is_none() {
+                self.payee_name = self.payee_name.map(|n| jineng_domain::name::mask(&n));
+            }
+        }
         fn mask_payee(v: &mut serde_json::Value) {
             if let Some(id) = v.get_mut("person") {
                 if let Some(s) = id.as_str() {
@@ -289,7 +298,7 @@ pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<(Vec<C
             .await?;
         (rows, total)
     });
-    Ok((rows.into_iter().map(ClaimRow::masked).collect(), total))
+    Ok((rows.into_iter().map(|r| r.masked(scope.names_masked)).collect(), total))
 }
 
 /// One claim in the scope.
@@ -306,7 +315,7 @@ pub async fn get(db: &Db, scope: &ClaimScope, claim_id: i64) -> Result<ClaimRow>
         .bind(scope.provider_id.unwrap_or(0))
         .fetch_optional(p)
         .await?)
-    .map(ClaimRow::masked)
+    .map(|r: ClaimRow| r.masked(scope.names_masked))
     .ok_or(StoreError::NotFound)
 }
 
