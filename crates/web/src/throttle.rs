@@ -65,12 +65,6 @@ impl Throttle {
         self.counts.lock().unwrap_or_else(|e| e.into_inner()).remove(&Self::key(key));
     }
 
-    /// Whether a key has used its limit now.
-    pub fn locked(&self, key: &str, limit: u32) -> bool {
-        let map = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&Self::key(key)).is_some_and(|(n, since)| *n >= limit && since.elapsed() < WINDOW)
-    }
-
     /// Reserves a sign-in attempt for `username` from `address`: per account and address, and
     /// per address.
     pub fn sign_in(&self, username: &str, address: &str) -> bool {
