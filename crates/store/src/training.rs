@@ -336,6 +336,11 @@ fn row_err(errors: &mut Vec<(String, Invalid)>, path: String, code: &'static str
     errors.push((path, Invalid::new(code, zh, en)));
 }
 
+/// The id an organisation query finds for a credit code, if any.
+async fn id_by_code(db: &Db, sql: &str, code: &str) -> Result<Option<i64>> {
+    Ok(with_pool!(db, |p| sqlx::query_scalar(sql).bind(code).fetch_optional(p).await?))
+}
+
 /// A provider applies to open a class: the provider must be listed, the occupation listed in the
 /// catalog (and the project, for a subsidised class), every roster row a registered person whose
 /// name matches and who is in no other class at the same time. All or nothing: every wrong row is
@@ -419,11 +424,7 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
     let code = a.employer_credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let employer_id: Option<i64> = match code {
         Some(code) => {
-            let id: Option<i64> =
-                with_pool!(db, |p| sqlx::query_scalar("SELECT employer_id FROM employer WHERE credit_code = $1")
-                    .bind(code)
-                    .fetch_optional(p)
-                    .await?);
+            let id = id_by_code(db, "SELECT employer_id FROM employer WHERE credit_code = $1", code).await?;
             if id.is_none() {
                 row_err(
                     &mut errors,
@@ -450,12 +451,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
     let body_code = a.assessment_body_credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let body_id: Option<i64> = match body_code {
         Some(code) => {
-            let id: Option<i64> = with_pool!(db, |p| sqlx::query_scalar(
-                "SELECT assessment_body_id FROM assessment_body WHERE credit_code = $1 AND status = 'listed'"
-            )
-            .bind(code)
-            .fetch_optional(p)
-            .await?);
+            let sql = "SELECT assessment_body_id FROM assessment_body WHERE credit_code = $1 AND status = 'listed'";
+            let id = id_by_code(db, sql, code).await?;
             if id.is_none() {
                 row_err(
                     &mut errors,

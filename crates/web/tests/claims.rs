@@ -2,8 +2,8 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, MY_COUNTY};
+use axum::http::Method;
+use common::spawn_app;
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;
@@ -11,17 +11,7 @@ use serde_json::json;
 both_backends! {
     async fn a_certificate_from_a_subsidised_class_brings_a_decided_claim_once(backend: &'static str) {
         let app = spawn_app(backend).await;
-        let class =
-            common::applied_class(&app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), true).await;
-        let r = app
-            .api(
-                Some(Role::AssessmentBody),
-                Method::POST,
-                &format!("/api/v1/classes/{class}/assessments"),
-                Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        common::certified_class(&app).await;
         let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
         assert_eq!(claims.as_array().unwrap().len(), 1, "{backend}");
         let c = &claims[0];

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{applied_class, id_number, spawn_app, TestApp, MY_COUNTY};
+use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use jineng_domain::Role;
 use serde_json::{json, Value};
 
@@ -40,16 +40,7 @@ async fn poor_worker_with_a_certificate(app: &TestApp) {
     jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
         .await
         .unwrap();
-    let class = applied_class(app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), true).await;
-    let r = app
-        .api(
-            Some(Role::AssessmentBody),
-            Method::POST,
-            &format!("/api/v1/classes/{class}/assessments"),
-            Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    common::certified_class(app).await;
 }
 
 async fn on_the_job_filings_at_once_are_decided_one_at_a_time(backend: &'static str) {

@@ -18,17 +18,7 @@ fn today() -> NaiveDate {
 /// A certificate for the test app's own worker in an approved subsidised class: one decided
 /// training-subsidy claim of 1,000 yuan. Returns the claim id and the class.
 async fn certified_in(app: &TestApp) -> (i64, i64) {
-    let class =
-        common::applied_class(app, json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]), true).await;
-    let r = app
-        .api(
-            Some(Role::AssessmentBody),
-            Method::POST,
-            &format!("/api/v1/classes/{class}/assessments"),
-            Some(json!({"id_number": id_number(MY_COUNTY, 11), "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let class = common::certified_class(app).await;
     let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
     (claims[0]["claim_id"].as_i64().unwrap(), class)
 }

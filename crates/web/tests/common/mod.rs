@@ -278,3 +278,20 @@ pub async fn applied_class(app: &TestApp, roster: serde_json::Value, approve: bo
     }
     id
 }
+
+/// An approved class of the worker (李娜, MY_COUNTY 11) that the test body assessed: she passed
+/// on 2021-05-15 with certificate C-1. Returns the class.
+pub async fn certified_class(app: &TestApp) -> i64 {
+    let id = id_number(MY_COUNTY, 11);
+    let class = applied_class(app, serde_json::json!([{"id_number": id, "name": "李娜"}]), true).await;
+    let r = app
+        .api(
+            Some(Role::AssessmentBody),
+            Method::POST,
+            &format!("/api/v1/classes/{class}/assessments"),
+            Some(serde_json::json!({"id_number": id, "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-1"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    class
+}
