@@ -1,11 +1,11 @@
 //! Security by default: headers on every answer, pages with personal data never cached, and
 //! after signing in only a path on this server.
 
-mod common;
+use crate::common;
 
+use crate::common::spawn_app;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::spawn_app;
 use jineng_domain::Role;
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! Assessments and certificates on both backends.
 
-mod common;
+use crate::common;
 
+use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

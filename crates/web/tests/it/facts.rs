@@ -1,10 +1,10 @@
 //! The facts money rests on are not lost or overwritten by accident: editing a person keeps the
 //! facts the form carries, and a target the plan fixes cannot be changed.
 
-mod common;
+use crate::common;
 
+use crate::common::spawn_app;
 use axum::http::{Method, StatusCode};
-use common::spawn_app;
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

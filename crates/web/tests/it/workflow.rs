@@ -2,11 +2,11 @@
 //! fund with the balance checked in the same transaction, failed payments re-issued, employer
 //! and provider claims with idempotency keys, advances reconciled into recoveries. Both backends.
 
-mod common;
+use crate::common;
 
+use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use axum::http::{Method, StatusCode};
 use chrono::{Days, NaiveDate};
-use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

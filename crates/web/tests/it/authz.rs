@@ -2,10 +2,10 @@
 //! checks that the answer follows the route's rule: 401 or a redirect to sign-in without a
 //! user, 403 for a role the rule leaves out, anything else for a role it lets in.
 
-mod common;
+use crate::common;
 
+use crate::common::{spawn_app, MY_COUNTY};
 use axum::http::{Method, StatusCode};
-use common::{spawn_app, MY_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use jineng_web::routes::rules;

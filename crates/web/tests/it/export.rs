@@ -1,11 +1,9 @@
 //! .xlsx exports on both backends.
 
-mod common;
-
+use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use calamine::Reader;
-use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use http_body_util::BodyExt;
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;

@@ -1,14 +1,12 @@
 //! The policy engine over HTTP and its pages, on both backends.
 
-mod common;
-
+use crate::common::spawn_app;
 use axum::http::{Method, StatusCode};
-use common::spawn_app;
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;
 
-const EXAMPLE: &str = include_str!("../../../policy/cases/contract-example-yearly-cap-and-on-the-job.json");
+const EXAMPLE: &str = include_str!("../../../../policy/cases/contract-example-yearly-cap-and-on-the-job.json");
 
 both_backends! {
     async fn adjudicate_over_http_answers_like_the_cli_and_refuses_bad_input_with_its_path(backend: &'static str) {

@@ -1,6 +1,5 @@
 //! Test support: an app on a fresh database (SQLite or PostgreSQL) with one user per role,
 //! driven in-process with `Router::oneshot`.
-#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -35,8 +34,6 @@ pub struct TestApp {
     /// A person in OTHER_COUNTY, not enrolled with the provider.
     pub other_person: i64,
     pub provider_id: i64,
-    /// An insured enterprise in MY_COUNTY (the employer user's own).
-    pub employer_id: i64,
 }
 
 pub fn id_number(county: &str, seq: u16) -> String {
@@ -147,7 +144,7 @@ pub async fn spawn_app(backend: &str) -> TestApp {
     let mut state = jineng_web::AppState::new(db.clone());
     state.clock = clock.clone();
     let router = jineng_web::app(state);
-    TestApp { db, router, clock, tokens, sessions, my_person, other_person, provider_id, employer_id }
+    TestApp { db, router, clock, tokens, sessions, my_person, other_person, provider_id }
 }
 
 pub struct Resp {

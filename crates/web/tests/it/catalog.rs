@@ -1,9 +1,7 @@
 //! Published catalogs (M2) on both backends.
 
-mod common;
-
+use crate::common::spawn_app;
 use axum::http::{Method, StatusCode};
-use common::spawn_app;
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

@@ -2,10 +2,10 @@
 //! links of its pages from the home page (breadth first, up to 80 pages) and expect no refusal,
 //! no missing page and no server error.
 
-mod common;
+use crate::common;
 
+use crate::common::spawn_app;
 use axum::http::{Method, StatusCode};
-use common::spawn_app;
 use jineng_domain::Role;
 use std::collections::{BTreeSet, VecDeque};
 

@@ -1,9 +1,9 @@
 //! Claims prepared when a certificate is issued, decided by the policy engine, on both backends.
 
-mod common;
+use crate::common;
 
+use crate::common::spawn_app;
 use axum::http::Method;
-use common::spawn_app;
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

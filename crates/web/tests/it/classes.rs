@@ -1,9 +1,9 @@
 //! Class applications and review on both backends: S12 made real.
 
-mod common;
+use crate::common;
 
+use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::{json, Value};

@@ -1,9 +1,7 @@
 //! The JSON API: scopes, bad input and the plan numbers, on both backends.
 
-mod common;
-
+use crate::common::{id_number, spawn_app, MY_COUNTY, OTHER_COUNTY};
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, MY_COUNTY, OTHER_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

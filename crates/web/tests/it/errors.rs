@@ -3,11 +3,9 @@
 //! method) answers in the same envelope; no constraint or column name reaches a client; every
 //! response carries a request id.
 
-mod common;
-
+use crate::common::{id_number, spawn_app, Resp, TestApp, MY_COUNTY};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{id_number, spawn_app, Resp, TestApp, MY_COUNTY};
 use jineng_domain::Role;
 use serde_json::json;
 

@@ -3,7 +3,7 @@
 //! and `routes`/`openapi` at the top assemble the resources. This test reads the sources, draws
 //! the graph of `crate::…` imports and fails on any circle or any import from below to above.
 //! The other crates are checked for circles too. Run it alone with
-//! `cargo test -p jineng-web --test layers`.
+//! `cargo test -p jineng-web --test it layers`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -2,10 +2,10 @@
 //! them one by one, on a SQLite file with a pool of connections (as served) and on PostgreSQL,
 //! with requests really running in parallel. Never a 5xx.
 
-mod common;
+use crate::common;
 
+use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, TestApp, MY_COUNTY};
 use jineng_domain::Role;
 use serde_json::{json, Value};
 

@@ -1,9 +1,9 @@
 //! Pages: sign-in, CSRF, escaping and forms, on both backends.
 
-mod common;
+use crate::common;
 
+use crate::common::{id_number, spawn_app, MY_COUNTY};
 use axum::http::{Method, StatusCode};
-use common::{id_number, spawn_app, MY_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 

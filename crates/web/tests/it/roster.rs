@@ -1,11 +1,11 @@
 //! Roster import from real .xlsx files, on both backends.
 
-mod common;
+use crate::common;
 
+use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use calamine::Reader;
-use common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use serde_json::json;

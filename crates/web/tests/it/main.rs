@@ -1,0 +1,24 @@
+//! All integration tests of the web crate in one binary: one link instead of one per file,
+//! which keeps a cold CI build quick and its target directory small.
+
+mod common;
+
+mod api;
+mod assessment;
+mod attendance;
+mod authz;
+mod browser;
+mod catalog;
+mod claims;
+mod classes;
+mod concurrency;
+mod errors;
+mod export;
+mod facts;
+mod layers;
+mod links;
+mod pages;
+mod policy;
+mod roster;
+mod security;
+mod workflow;
