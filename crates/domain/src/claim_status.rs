@@ -2,6 +2,8 @@
 //! transitions: no payment before the county's approval and the 7-day public notice.
 //!
 //! ```text
+//! needs_verification ──verify──▶ decided   (a fact its payee declared, checked by the county)
+//!    └──reject──▶ rejected
 //! decided ──approve──▶ approved ──publish──▶ on_notice ──include──▶ in_batch ──pay──▶ paid
 //!    │                    │                     │                     ▲             │
 //!    └──reject──▶ rejected ◀──reject────────────┘ (objection upheld)  │             fail
@@ -16,6 +18,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
+    /// 待核实: decided, but it rests on a fact declared (not from an authority's register); the
+    /// county verifies the fact before the claim can be reviewed.
+    NeedsVerification,
     /// 待审核: decided by the policy engine; the county office reviews.
     Decided,
     /// 已审核待公示: approved by the county; to be published.
@@ -40,6 +45,8 @@ pub enum ClaimStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimAction {
+    /// 核实 (county office): the declared facts a held claim rests on are verified.
+    Verify,
     /// 审核通过 (county office).
     Approve,
     /// 不予补贴 (county office, or an upheld objection), with a reason.
@@ -60,7 +67,8 @@ pub enum ClaimAction {
 
 impl ClaimStatus {
     /// Every status.
-    pub const ALL: [ClaimStatus; 9] = [
+    pub const ALL: [ClaimStatus; 10] = [
+        ClaimStatus::NeedsVerification,
         ClaimStatus::Decided,
         ClaimStatus::Approved,
         ClaimStatus::Rejected,
@@ -75,6 +83,7 @@ impl ClaimStatus {
     /// Code as stored.
     pub fn code(self) -> &'static str {
         match self {
+            ClaimStatus::NeedsVerification => "needs_verification",
             ClaimStatus::Decided => "decided",
             ClaimStatus::Approved => "approved",
             ClaimStatus::Rejected => "rejected",
@@ -90,6 +99,7 @@ impl ClaimStatus {
     /// Chinese label.
     pub fn zh(self) -> &'static str {
         match self {
+            ClaimStatus::NeedsVerification => "待核实",
             ClaimStatus::Decided => "待审核",
             ClaimStatus::Approved => "已审核待公示",
             ClaimStatus::Rejected => "不予补贴",
@@ -105,6 +115,7 @@ impl ClaimStatus {
     /// English label.
     pub fn en(self) -> &'static str {
         match self {
+            ClaimStatus::NeedsVerification => "held: a declared fact awaits verification",
             ClaimStatus::Decided => "awaiting review",
             ClaimStatus::Approved => "approved, to be published",
             ClaimStatus::Rejected => "rejected",
@@ -131,7 +142,8 @@ impl ClaimStatus {
         match (self, action) {
             (Decided, Approve) if recover => Ok(RecoveryDue),
             (Decided, Approve) => Ok(Approved),
-            (Decided | Approved | OnNotice, Reject) => Ok(Rejected),
+            (NeedsVerification, Verify) => Ok(Decided),
+            (NeedsVerification | Decided | Approved | OnNotice, Reject) => Ok(Rejected),
             (Approved, Publish) => Ok(OnNotice),
             (OnNotice, Include) | (PaymentFailed, Reissue) => Ok(InBatch),
             (InBatch, Pay) => Ok(Paid),
@@ -148,7 +160,8 @@ impl ClaimStatus {
 
 impl ClaimAction {
     /// Every action.
-    pub const ALL: [ClaimAction; 8] = [
+    pub const ALL: [ClaimAction; 9] = [
+        ClaimAction::Verify,
         ClaimAction::Approve,
         ClaimAction::Reject,
         ClaimAction::Publish,
@@ -162,6 +175,7 @@ impl ClaimAction {
     /// The snake_case code, as stored.
     pub fn code(self) -> &'static str {
         match self {
+            ClaimAction::Verify => "verify",
             ClaimAction::Approve => "approve",
             ClaimAction::Reject => "reject",
             ClaimAction::Publish => "publish",
@@ -181,6 +195,7 @@ impl ClaimAction {
     /// Chinese verb.
     pub fn zh(self) -> &'static str {
         match self {
+            ClaimAction::Verify => "核实",
             ClaimAction::Approve => "审核通过",
             ClaimAction::Reject => "不予补贴",
             ClaimAction::Publish => "公示",
@@ -195,6 +210,7 @@ impl ClaimAction {
     /// English participle.
     pub fn en(self) -> &'static str {
         match self {
+            ClaimAction::Verify => "verified",
             ClaimAction::Approve => "approved",
             ClaimAction::Reject => "rejected",
             ClaimAction::Publish => "published",
@@ -240,6 +256,19 @@ mod tests {
         assert_eq!(RecoveryDue.apply(Recover, true).unwrap(), Recovered);
         assert!(RecoveryDue.apply(Publish, true).is_err());
         assert!(Recovered.apply(Recover, true).is_err());
+    }
+
+    #[test]
+    fn a_held_claim_is_verified_before_anything_else_but_rejection() {
+        assert_eq!(NeedsVerification.apply(Verify, false).unwrap(), Decided);
+        assert_eq!(NeedsVerification.apply(Reject, false).unwrap(), Rejected);
+        for action in [Approve, Publish, Include, Pay, Recover] {
+            assert!(NeedsVerification.apply(action, false).is_err(), "{action:?}");
+            assert!(NeedsVerification.apply(action, true).is_err(), "{action:?}");
+        }
+        for from in [Decided, Approved, OnNotice, Paid] {
+            assert!(from.apply(Verify, false).is_err(), "{from:?}");
+        }
     }
 
     #[test]

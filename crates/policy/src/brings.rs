@@ -29,6 +29,36 @@ pub fn s2_living_allowance_group(p: &Person, start: NaiveDate) -> bool {
     S2_GROUPS.iter().any(|g| member(p, *g, start)) || (p.rural && member(p, PriorityGroup::SchoolLeaver, start))
 }
 
+/// A registry fact that opens the way to money for some claim kind: what a rule reads as "is
+/// in the group", "has rural hukou", "insured since", "employed by the filing employer".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpeningFact {
+    /// Priority-group memberships (S1 free training, S2, S3 employee, S5 paths).
+    Groups,
+    /// Rural hukou (S2: rural school leavers).
+    Rural,
+    /// Insured since (S3: the skill-upgrade subsidy's insured months).
+    InsuredSince,
+    /// Employment by the filing employer (S3 new hire, S5).
+    Employment,
+}
+
+/// The facts whose truth a claim of `kind` rests on when the engine grants it: a grant resting
+/// on one that was only declared (not from an authority's register nor verified by the county)
+/// waits for the county's verification. `paid_to_provider`: a training subsidy paid to the
+/// provider because the trainee is in an S1 group (free training) rests on the groups.
+pub fn opening_facts(kind: ClaimKind, paid_to_provider: bool) -> &'static [OpeningFact] {
+    use OpeningFact::*;
+    match kind {
+        ClaimKind::TrainingSubsidy if paid_to_provider => &[Groups],
+        ClaimKind::SkillUpgradeSubsidy => &[Groups, InsuredSince],
+        ClaimKind::LivingAllowance => &[Groups, Rural],
+        ClaimKind::PreJob => &[Employment],
+        ClaimKind::OnTheJob => &[Groups, Employment],
+        _ => &[],
+    }
+}
+
 fn bad(path: String, message: String) -> BadInput {
     BadInput { path, message }
 }

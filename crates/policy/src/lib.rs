@@ -17,7 +17,7 @@ pub mod engine;
 pub mod params;
 pub mod testing;
 
-pub use brings::{claims_at_training_end, claims_brought_by};
+pub use brings::{claims_at_training_end, claims_brought_by, opening_facts, OpeningFact};
 pub use case::{check, parse, BadInput, Case, Checked, Claim, ClaimKind};
 pub use decision::{Decision, Outcome};
 pub use engine::Engine;

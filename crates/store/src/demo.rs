@@ -177,6 +177,19 @@ struct Org {
 }
 
 /// Inserts rows in batches inside one transaction, on either backend.
+/// Where the demo's group memberships come from: the register that keeps each group, and one
+/// person in twenty declared on a provider's roster (their claims wait for the county's check).
+fn group_source(code: &str, person_id: i64) -> &'static str {
+    if person_id % 20 == 0 {
+        return "declared";
+    }
+    match code {
+        "poor_worker" | "poor_family_child" => "poverty_roster",
+        "employee" | "laid_off" | "job_transfer" => "social_insurance",
+        _ => "civil_affairs",
+    }
+}
+
 macro_rules! bulk {
     ($db:expr, $head:expr, $rows:expr, $per:expr, |$b:ident, $r:ident| $push:block) => {{
         let rows = $rows;
@@ -438,9 +451,35 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         b.push_bind(p.id).push_bind(p.id_number.clone()).push_bind(p.name.clone()).push_bind(p.sex).push_bind(p.birth)
             .push_bind(p.county.clone()).push_bind(p.phone.clone()).push_bind(p.rural).push_bind(now).push_bind(now);
     });
-    bulk!(db, "INSERT INTO person_group (person_id, group_code, from_date, to_date) ", &groups, 4, |b, g| {
-        b.push_bind(g.0).push_bind(g.1).push_bind(g.2).push_bind(g.3);
-    });
+    let rural_people: Vec<i64> = people.iter().filter(|p| p.rural).map(|p| p.id).collect();
+    bulk!(
+        db,
+        "INSERT INTO person_fact (person_id, fact, value, source, as_of, recorded_at) ",
+        &rural_people,
+        6,
+        |b, id| {
+            b.push_bind(*id)
+                .push_bind("rural")
+                .push_bind("true")
+                .push_bind("civil_affairs")
+                .push_bind(NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or_default())
+                .push_bind(now);
+        }
+    );
+    bulk!(
+        db,
+        "INSERT INTO person_group (person_id, group_code, from_date, to_date, source, recorded_at) ",
+        &groups,
+        6,
+        |b, g| {
+            b.push_bind(g.0)
+                .push_bind(g.1)
+                .push_bind(g.2)
+                .push_bind(g.3)
+                .push_bind(group_source(g.1, g.0))
+                .push_bind(now);
+        }
+    );
     bulk!(db, "INSERT INTO training_class (class_id, name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at) ", &classes, 12, |b, c| {
         b.push_bind(c.id).push_bind(c.name.clone()).push_bind(c.program.clone()).push_bind(c.occupation.clone()).push_bind(c.level)
             .push_bind(c.kind.code()).push_bind(c.county.clone()).push_bind(c.provider).push_bind(c.start).push_bind(c.end)
@@ -654,12 +693,28 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
             }
         })
         .collect();
-    bulk!(db, "INSERT INTO person_group (person_id, group_code, from_date, to_date) ", &groups, 4, |b, g| {
+    bulk!(db, "INSERT INTO person_group (person_id, group_code, from_date, to_date, source) ", &groups, 5, |b, g| {
         b.push_bind(g.0)
             .push_bind(g.1)
             .push_bind(NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default())
-            .push_bind(None::<NaiveDate>);
+            .push_bind(None::<NaiveDate>)
+            .push_bind(if g.1 == "employee" { "social_insurance" } else { "poverty_roster" });
     });
+    let insured_people: Vec<i64> = people.iter().filter(|p| insured[p.id as usize - 1]).map(|p| p.id).collect();
+    bulk!(
+        db,
+        "INSERT INTO person_fact (person_id, fact, value, source, as_of, recorded_at) ",
+        &insured_people,
+        6,
+        |b, id| {
+            b.push_bind(*id)
+                .push_bind("insured_since")
+                .push_bind("2015-03-01")
+                .push_bind("social_insurance")
+                .push_bind(NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default())
+                .push_bind(now);
+        }
+    );
     let classes: Vec<i64> = (1..=n.div_ceil(100) as i64).collect();
     bulk!(db, "INSERT INTO training_class (class_id, name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, status) ", &classes, 13, |b, c| {
         b.push_bind(*c).push_bind(format!("基准班{c}")).push_bind("P4a").push_bind("4-10-01-06").push_bind(5i64).push_bind("employment")

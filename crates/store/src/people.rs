@@ -1,7 +1,8 @@
 //! The real-name registry of workers.
 
 use crate::audit::{self, Actor};
-use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use crate::facts::Statement;
+use crate::{now, on_tx, with_pool, Db, Result, StoreError};
 use chrono::NaiveDate;
 use jineng_domain::{GroupMembership, IdNumber, Invalid};
 use serde::Serialize;
@@ -185,13 +186,17 @@ fn check_phone(phone: &Option<String>) -> Result<()> {
     Ok(())
 }
 
-/// Registers a person; a duplicate ID number is a conflict and writes nothing.
+/// Registers a person; a duplicate ID number is a conflict and writes nothing. The facts it
+/// states (residence, rural hukou, groups) are recorded with the source the actor gives them
+/// ([`crate::facts::source_of`]).
 pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
     check_name(&new.name)?;
     check_phone(&new.phone)?;
     let t = now();
-    let id = in_tx!(db, |tx| {
-        let id: i64 = sqlx::query_scalar(
+    let mut tx = db.begin().await?;
+    let source = crate::facts::source_of(&mut tx, actor).await?;
+    let id: i64 = on_tx!(&mut tx, |c| {
+        sqlx::query_scalar(
             "INSERT INTO person (id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING person_id",
         )
@@ -206,40 +211,76 @@ pub async fn create(db: &Db, actor: Actor, new: &NewPerson) -> Result<i64> {
         .bind(&new.phone)
         .bind(new.rural)
         .bind(t)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **c)
         .await
         .map_err(|e| match StoreError::from(e) {
             StoreError::Invalid { .. } => {
                 StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county"))
             }
             other => other,
-        })?;
-        for g in &new.groups {
-            sqlx::query("INSERT INTO person_group (person_id, group_code, from_date, to_date) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(g.group.code())
-                .bind(g.from)
-                .bind(g.to)
-                .execute(&mut *tx)
-                .await?;
-        }
-        audit::record(
-            &mut *tx,
-            actor,
-            "create",
-            "person",
-            &id.to_string(),
-            &serde_json::json!({
-                "id_number": new.id_number.masked(), "name": new.name.trim(), "county_code": new.county_code,
-            }),
-        )
-        .await?;
-        id
+        })?
     });
+    insert_groups(&mut tx, actor, id, source, &new.groups).await?;
+    let today = t.date_naive();
+    let mut facts = vec![Statement {
+        person_id: id,
+        fact: "residence_county",
+        value: Some(new.county_code.clone()),
+        source,
+        as_of: today,
+    }];
+    if new.rural {
+        facts.push(Statement { person_id: id, fact: "rural", value: Some("true".into()), source, as_of: today });
+    }
+    crate::facts::state(&mut tx, actor, None, &facts).await?;
+    on_tx!(&mut tx, |c| {
+        audit::record(
+        &mut **c,
+        actor,
+        "create",
+        "person",
+        &id.to_string(),
+        &serde_json::json!({
+            "id_number": new.id_number.masked(), "name": new.name.trim(), "county_code": new.county_code, "source": source,
+        }),
+    )
+    .await?
+    });
+    tx.commit().await?;
     Ok(id)
 }
 
-/// Updates a person visible in the scope.
+/// Inserts group memberships with their source, in the caller's transaction.
+pub(crate) async fn insert_groups(
+    tx: &mut crate::Tx,
+    actor: Actor,
+    person_id: i64,
+    source: &str,
+    groups: &[GroupMembership],
+) -> Result<()> {
+    let t = now();
+    for g in groups {
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO person_group (person_id, group_code, from_date, to_date, source, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        .bind(person_id)
+        .bind(g.group.code())
+        .bind(g.from)
+        .bind(g.to)
+        .bind(source.to_owned())
+        .bind(actor)
+        .bind(t)
+        .execute(&mut **c)
+        .await
+        .map(|_| ())?
+        });
+    }
+    Ok(())
+}
+
+/// Updates a person visible in the scope. Facts the update changes are recorded as statements
+/// with the actor's source; facts it leaves as they were keep their source.
 pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: &PersonUpdate) -> Result<()> {
     check_name(&u.name)?;
     let before = get(db, vis, person_id).await?;
@@ -251,7 +292,9 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
     }
     let u = &u;
     check_phone(&u.phone)?;
-    in_tx!(db, |tx| {
+    let mut tx = db.begin().await?;
+    let source = crate::facts::source_of(&mut tx, actor).await?;
+    on_tx!(&mut tx, |c| {
         sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5, insured_since = $7, monthly_pension = $8 WHERE person_id = $6")
             .bind(u.name.trim())
             .bind(&u.county_code)
@@ -261,20 +304,42 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
             .bind(person_id)
             .bind(u.insured_since)
             .bind(u.monthly_pension)
-            .execute(&mut *tx)
+            .execute(&mut **c)
             .await
             .map_err(|e| match StoreError::from(e) {
                 StoreError::Invalid { .. } => StoreError::invalid("county_code", Invalid::new("county.unknown", "县区代码不存在", "unknown county")),
                 other => other,
             })?;
-        audit::record(&mut *tx, actor, "update", "person", &person_id.to_string(), &serde_json::json!({
-            "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone.as_deref().map(jineng_domain::phone::mask), "rural": before.rural,
-                       "insured_since": before.insured_since, "monthly_pension": before.monthly_pension},
-            "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone.as_deref().map(jineng_domain::phone::mask), "rural": u.rural,
-                      "insured_since": u.insured_since, "monthly_pension": u.monthly_pension},
-        }))
-        .await?;
     });
+    let today = now().date_naive();
+    let mut facts = Vec::new();
+    let mut said = |fact: &'static str, value: Option<String>| {
+        facts.push(Statement { person_id, fact, value, source, as_of: today });
+    };
+    if u.county_code != before.county_code {
+        said("residence_county", Some(u.county_code.clone()));
+    }
+    if u.rural != before.rural {
+        said("rural", Some(u.rural.to_string()));
+    }
+    if u.insured_since != before.insured_since {
+        said("insured_since", u.insured_since.map(|d| d.to_string()));
+    }
+    if u.monthly_pension != before.monthly_pension {
+        said("monthly_pension", Some(u.monthly_pension.to_string()));
+    }
+    crate::facts::state(&mut tx, actor, None, &facts).await?;
+    on_tx!(&mut tx, |c| {
+        audit::record(&mut **c, actor, "update", "person", &person_id.to_string(), &serde_json::json!({
+        "before": {"name": before.name, "county_code": before.county_code, "phone": before.phone.as_deref().map(jineng_domain::phone::mask), "rural": before.rural,
+                   "insured_since": before.insured_since, "monthly_pension": before.monthly_pension},
+        "after": {"name": u.name.trim(), "county_code": u.county_code, "phone": u.phone.as_deref().map(jineng_domain::phone::mask), "rural": u.rural,
+                  "insured_since": u.insured_since, "monthly_pension": u.monthly_pension},
+        "source": source,
+    }))
+    .await?
+    });
+    tx.commit().await?;
     Ok(())
 }
 
@@ -286,13 +351,15 @@ pub struct GroupRow {
     pub from_date: chrono::NaiveDate,
     /// To (inclusive), open if None.
     pub to_date: Option<chrono::NaiveDate>,
+    /// Where it comes from (`poverty_roster`, `county_verified`, `declared`, …).
+    pub source: String,
 }
 
 /// Priority groups of a person.
 pub async fn groups(db: &Db, person_id: i64) -> Result<Vec<GroupRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-            "SELECT group_code, from_date, to_date FROM person_group WHERE person_id = $1 ORDER BY from_date",
+            "SELECT group_code, from_date, to_date, source FROM person_group WHERE person_id = $1 ORDER BY from_date",
         )
         .bind(person_id)
         .fetch_all(p)
@@ -349,26 +416,22 @@ pub async fn trainings(db: &Db, person_id: i64, provider: Option<i64>) -> Result
     }))
 }
 
-/// Adds a priority-group membership from `from` (open-ended).
+/// Adds a priority-group membership from `from` (open-ended), with the actor's source.
 pub async fn add_group(db: &Db, actor: Actor, person_id: i64, group: &str, from: chrono::NaiveDate) -> Result<()> {
     let g = jineng_domain::PriorityGroup::parse(group).map_err(|e| StoreError::invalid("group", e))?;
-    in_tx!(db, |tx| {
-        sqlx::query("INSERT INTO person_group (person_id, group_code, from_date, to_date) VALUES ($1, $2, $3, NULL)")
-            .bind(person_id)
-            .bind(g.code())
-            .bind(from)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut *tx,
-            actor,
-            "add_group",
-            "person",
-            &person_id.to_string(),
-            &serde_json::json!({"group": g.code(), "from": from}),
-        )
-        .await?;
-    });
+    let mut tx = db.begin().await?;
+    let source = crate::facts::source_of(&mut tx, actor).await?;
+    insert_groups(&mut tx, actor, person_id, source, &[GroupMembership { group: g, from, to: None }]).await?;
+    on_tx!(&mut tx, |c| audit::record(
+        &mut **c,
+        actor,
+        "add_group",
+        "person",
+        &person_id.to_string(),
+        &serde_json::json!({"group": g.code(), "from": from, "source": source}),
+    )
+    .await?);
+    tx.commit().await?;
     Ok(())
 }
 
@@ -382,15 +445,18 @@ pub async fn record_employment(
     from: NaiveDate,
 ) -> Result<()> {
     let t = now();
+    let source = crate::facts::source_of(tx, actor).await?;
     crate::on_tx!(tx, |c| {
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO employment (person_id, employer_id, from_date, created_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO employment (person_id, employer_id, from_date, created_at, source, recorded_by) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (person_id, employer_id, from_date) DO NOTHING RETURNING employment_id",
         )
         .bind(person_id)
         .bind(employer_id)
         .bind(from)
         .bind(t)
+        .bind(source)
+        .bind(actor)
         .fetch_optional(&mut **c)
         .await?;
         if let Some(id) = id {

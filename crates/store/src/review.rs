@@ -3,8 +3,11 @@
 //! `claim_event` (who, when, why) and an audit entry in the same transaction as the move itself;
 //! [`move_claim!`] is that move, shared with the notice and the payments.
 
+use crate::audit;
+use crate::claims::hold::HeldFact;
 use crate::claims::{bind_claim_scope, ClaimScope};
-use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use crate::facts::Statement;
+use crate::{in_tx, now, on_tx, with_pool, Db, Result, StoreError, Tx};
 use chrono::{Days, NaiveDate};
 use jineng_domain::{ClaimAction, ClaimStatus, Invalid};
 use serde::Serialize;
@@ -81,8 +84,9 @@ pub(crate) fn refuse(code: &'static str, zh: &str, en: &str) -> StoreError {
     StoreError::invalid("status", Invalid::new(code, zh, en))
 }
 
-/// The county's review, publication and rejection: `approve`, `reject` (reason required) and
-/// `publish` (starts the 7-day notice on `today`). Returns the new status.
+/// The county's review, publication and rejection: `verify` (the declared facts a held claim
+/// rests on, see [`verify`]), `approve`, `reject` (reason required) and `publish`
+/// (starts the 7-day notice on `today`). Returns the new status.
 pub async fn review(
     db: &Db,
     actor: i64,
@@ -92,6 +96,10 @@ pub async fn review(
     reason: &str,
     today: NaiveDate,
 ) -> Result<ClaimStatus> {
+    if action == ClaimAction::Verify {
+        verify(db, actor, scope, claim_id, reason).await?;
+        return Ok(ClaimStatus::Decided);
+    }
     let (from, s) = state(db, scope, claim_id).await?;
     if !matches!(action, ClaimAction::Approve | ClaimAction::Reject | ClaimAction::Publish) {
         return Err(refuse("claim.action", "该操作由财政部门办理", "finance does this, through payment batches"));
@@ -166,4 +174,158 @@ pub async fn events(db: &Db, claim_id: i64) -> Result<Vec<ClaimEvent>> {
     .bind(claim_id)
     .fetch_all(p)
     .await?))
+}
+
+/// The county verifies the declared facts a held claim rests on: each becomes
+/// `county_verified` (recorded with who and when), the claim goes to review (`decided`), and so
+/// does every other held claim of the same person whose facts are now all verified. Returns the
+/// ids of the claims released.
+pub async fn verify(db: &Db, actor: i64, scope: &ClaimScope, claim_id: i64, note: &str) -> Result<Vec<i64>> {
+    let (from, _) = state(db, scope, claim_id).await?;
+    let to = from.apply(ClaimAction::Verify, false).map_err(|e| StoreError::invalid("status", e))?;
+    let sql = format!("SELECT c.person_id, c.held_for FROM claim c WHERE c.claim_id = $5 AND {}", scope.sql());
+    let (person_id, held): (Option<i64>, Option<String>) =
+        with_pool!(db, |p| bind_claim_scope!(sqlx::query_as(&sql), scope).bind(claim_id).fetch_optional(p).await?)
+            .ok_or(StoreError::NotFound)?;
+    let facts: Vec<HeldFact> = held.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
+    let t = now();
+    let mut tx = db.begin().await?;
+    if let Some(p) = person_id {
+        crate::claims::lock_people(&mut tx, &[p]).await?;
+    }
+    for f in &facts {
+        verify_record(&mut tx, actor, &f.record, t).await?;
+    }
+    let mut released = vec![claim_id];
+    let reason = if note.trim().is_empty() { "县区核实申报事实属实" } else { note.trim() };
+    move_held(&mut tx, claim_id, from, to, actor, reason, t).await?;
+    // Other claims of the person held on facts now all verified.
+    if let Some(p) = person_id {
+        let others: Vec<(i64, Option<String>)> = on_tx!(&mut tx, |c| {
+            sqlx::query_as(
+            "SELECT claim_id, held_for FROM claim WHERE person_id = $1 AND status = 'needs_verification' AND claim_id <> $2"
+        )
+        .bind(p)
+        .bind(claim_id)
+        .fetch_all(&mut **c)
+        .await?
+        });
+        for (id, held) in others {
+            let facts: Vec<HeldFact> = held.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default();
+            let mut all = true;
+            for f in &facts {
+                all &= record_trusted(&mut tx, &f.record).await?;
+            }
+            if all {
+                move_held(&mut tx, id, from, to, actor, "同一申报事实已由县区核实", t).await?;
+                released.push(id);
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(released)
+}
+
+async fn move_held(
+    tx: &mut Tx,
+    id: i64,
+    from: ClaimStatus,
+    to: ClaimStatus,
+    actor: i64,
+    reason: &str,
+    t: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    on_tx!(tx, |c| {
+        let c = &mut **c;
+        move_claim!(c, id, from, to, ClaimAction::Verify, Some(actor), reason, t);
+    });
+    Ok(())
+}
+
+/// Marks one declared record verified by `actor`.
+async fn verify_record(tx: &mut Tx, actor: i64, record: &str, t: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let parts: Vec<&str> = record.split(':').collect();
+    let bad =
+        || StoreError::invalid("record", Invalid::new("fact.record", "无法识别的事实记录", "unknown fact record"));
+    match parts.as_slice() {
+        ["person_group", id] => {
+            let id: i64 = id.parse().map_err(|_| bad())?;
+            on_tx!(tx, |c| {
+                sqlx::query(
+                    "UPDATE person_group SET source = 'county_verified', recorded_by = $1, recorded_at = $2 WHERE person_group_id = $3",
+                )
+                .bind(actor)
+                .bind(t)
+                .bind(id)
+                .execute(&mut **c)
+                .await?;
+                audit::record(&mut **c, Some(actor), "verify", "person_group", &id.to_string(), &serde_json::json!({}))
+                    .await?;
+            });
+        }
+        ["employment", id] => {
+            let id: i64 = id.parse().map_err(|_| bad())?;
+            on_tx!(tx, |c| {
+                sqlx::query(
+                    "UPDATE employment SET source = 'county_verified', recorded_by = $1 WHERE employment_id = $2",
+                )
+                .bind(actor)
+                .bind(id)
+                .execute(&mut **c)
+                .await?;
+                audit::record(&mut **c, Some(actor), "verify", "employment", &id.to_string(), &serde_json::json!({}))
+                    .await?;
+            });
+        }
+        ["person", person, fact @ ("rural" | "insured_since")] => {
+            let person: i64 = person.parse().map_err(|_| bad())?;
+            let column = if *fact == "rural" {
+                "CASE WHEN rural THEN 'true' ELSE 'false' END"
+            } else {
+                "CAST(insured_since AS TEXT)"
+            };
+            let sql = format!("SELECT {column} FROM person WHERE person_id = $1");
+            let value: Option<String> =
+                on_tx!(tx, |c| sqlx::query_scalar(&sql).bind(person).fetch_optional(&mut **c).await?).flatten();
+            let fact: &'static str = if *fact == "rural" { "rural" } else { "insured_since" };
+            let today = t.date_naive();
+            crate::facts::state(
+                tx,
+                Some(actor),
+                None,
+                &[Statement { person_id: person, fact, value, source: "county_verified", as_of: today }],
+            )
+            .await?;
+            on_tx!(tx, |c| audit::record(
+                &mut **c,
+                Some(actor),
+                "verify",
+                "person",
+                &person.to_string(),
+                &serde_json::json!({"fact": fact})
+            )
+            .await?);
+        }
+        _ => return Err(bad()),
+    }
+    Ok(())
+}
+
+/// Whether a record is now trusted (not a declaration).
+async fn record_trusted(tx: &mut Tx, record: &str) -> Result<bool> {
+    let parts: Vec<&str> = record.split(':').collect();
+    let sql = match parts.as_slice() {
+        ["person_group", _] => "SELECT source FROM person_group WHERE person_group_id = $1",
+        ["employment", _] => "SELECT source FROM employment WHERE employment_id = $1",
+        ["person", _, "rural"] => {
+            "SELECT source FROM person_fact WHERE person_id = $1 AND fact = 'rural' ORDER BY person_fact_id DESC LIMIT 1"
+        }
+        ["person", _, "insured_since"] => {
+            "SELECT source FROM person_fact WHERE person_id = $1 AND fact = 'insured_since' ORDER BY person_fact_id DESC LIMIT 1"
+        }
+        _ => return Ok(false),
+    };
+    let Ok(id) = parts[1].parse::<i64>() else { return Ok(false) };
+    let source: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **c).await?);
+    Ok(source.is_some_and(|s| crate::facts::trusted(&s)))
 }

@@ -473,6 +473,9 @@ pub async fn import(
     let t = now();
     let registered = new_people.len();
     let enrolled = enrol.len() + new_people.len();
+    // What the roster states about people is declared by whoever imports it (a provider) unless
+    // a county office imports it.
+    let source = crate::facts::source_of_db(db, actor).await?;
     in_tx!(db, |tx| {
         for chunk in new_people.chunks(BATCH) {
             let mut qb = sqlx::QueryBuilder::new("INSERT INTO person (id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at) ");
@@ -495,6 +498,21 @@ pub async fn import(
             });
             qb.push(" RETURNING person_id");
             let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *tx).await?;
+            let mut qb = sqlx::QueryBuilder::new(
+                "INSERT INTO person_fact (person_id, fact, value, source, recorded_by, as_of, recorded_at) ",
+            );
+            qb.push_values(chunk.iter().zip(&ids), |mut b, (r, id)| {
+                let area = r.id.area().to_string();
+                let county = if counties.contains(&area) { area } else { class_county.clone() };
+                b.push_bind(*id)
+                    .push_bind("residence_county")
+                    .push_bind(county)
+                    .push_bind(source)
+                    .push_bind(actor)
+                    .push_bind(t.date_naive())
+                    .push_bind(t);
+            });
+            qb.build().execute(&mut *tx).await?;
             let mut groups = Vec::new();
             for (r, id) in chunk.iter().zip(&ids) {
                 enrol.push(*id);
@@ -503,9 +521,11 @@ pub async fn import(
                 }
             }
             for gchunk in groups.chunks(BATCH) {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO person_group (person_id, group_code, from_date) ");
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO person_group (person_id, group_code, from_date, source, recorded_by, recorded_at) ",
+                );
                 qb.push_values(gchunk, |mut b, g| {
-                    b.push_bind(g.0).push_bind(g.1).push_bind(g.2);
+                    b.push_bind(g.0).push_bind(g.1).push_bind(g.2).push_bind(source).push_bind(actor).push_bind(t);
                 });
                 qb.build().execute(&mut *tx).await?;
             }

@@ -157,6 +157,12 @@ pub async fn person_page(
     let certificates = jineng_store::assessment::certificates_of(&st.db, id, own_classes(&u)).await.page(&auth)?;
     let view = PersonView::from(p);
     let subsidies = views::subsidies_of(&st.db, id, &u).await.page(&auth)?;
+    // Where each fact comes from: for the offices, the auditor and the person themselves.
+    let facts = if matches!(u.role, Role::CityAdmin | Role::County | Role::Auditor | Role::Worker | Role::Department) {
+        jineng_store::facts::of_person(&st.db, id).await.page(&auth)?
+    } else {
+        Vec::new()
+    };
     render_page(
         &st,
         &auth,
@@ -165,10 +171,24 @@ pub async fn person_page(
             p => Value::from_serialize(&view), groups => Value::from_serialize(&groups), trainings => Value::from_serialize(&trainings),
             certificates => Value::from_serialize(&certificates), cert_kinds => Value::from_serialize(jineng_store::assessment::CERT_KINDS),
             can_edit => matches!(u.role, Role::CityAdmin | Role::County),
-            subsidies => Value::from_serialize(&subsidies),
+            subsidies => Value::from_serialize(&subsidies), facts => Value::from_serialize(&facts),
+            fact_names => Value::from_serialize(FACT_NAMES),
         },
     )
 }
+
+/// The facts a person's page lists, in words.
+const FACT_NAMES: &[(&str, &str)] = &[
+    ("residence_county", "常住县区 Residence"),
+    ("hukou_county", "户籍县区 Hukou county"),
+    ("work_county", "就业县区 Work county"),
+    ("rural", "农村户籍 Rural hukou"),
+    ("insured_since", "失业保险参保起始 Insured since"),
+    ("monthly_pension", "按月领取养老金 Monthly pension"),
+    ("business_started", "创业（营业执照）日期 Business started"),
+    ("group", "人员类别 Group"),
+    ("employment", "就业 Employment"),
+];
 
 /// `GET /people/{id}/edit`
 pub async fn edit_person_page(

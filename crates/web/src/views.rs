@@ -554,7 +554,8 @@ pub fn claim_view(r: &ClaimRow) -> Json_ {
            "filed_on": r.filed_on, "status": r.status, "status_zh": status.map(|s| s.zh()), "status_en": status.map(|s| s.en()),
            "outcome": r.outcome, "amount_fen": r.amount_fen, "payee": serde_json::from_str::<Json_>(&r.payee).unwrap_or_default(),
            "fund": r.fund, "reasons": decision["reasons"], "clauses": decision["clauses"], "parameters": decision["parameters"],
-           "notice_from": r.notice_from, "notice_until": r.notice_until, "open_objections": r.open_objections, "county_code": r.county_code})
+           "notice_from": r.notice_from, "notice_until": r.notice_until, "open_objections": r.open_objections, "county_code": r.county_code,
+           "held_for": r.held_for.as_deref().and_then(|h| serde_json::from_str::<Json_>(h).ok()).filter(|_| r.status == "needs_verification")})
 }
 
 /// The subsidies of one person (their electronic record), as the caller may see them: a

@@ -52,20 +52,25 @@ pub(crate) fn case_of(
         let groups = h
             .groups
             .iter()
-            .map(|(g, from, to)| {
-                Ok(Group { group: PriorityGroup::parse(g).map_err(|_| bad("group", g))?, from: *from, to: *to })
+            .map(|g| {
+                let code = &g.group_code;
+                Ok(Group {
+                    group: PriorityGroup::parse(code).map_err(|_| bad("group", code))?,
+                    from: g.from_date,
+                    to: g.to_date,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         people.push(Person {
             id_number: p.id_number.clone(),
             name: p.name.clone(),
-            hukou: p.county_code.clone(),
+            hukou: p.hukou_county.clone().unwrap_or_else(|| p.county_code.clone()),
             residence: p.county_code.clone(),
-            work: None,
+            work: p.work_county.clone(),
             rural: p.rural,
             monthly_pension: p.monthly_pension,
             insured_since: p.insured_since,
-            business_started: None,
+            business_started: p.business_started,
             groups,
         });
         for t in &h.trainings {

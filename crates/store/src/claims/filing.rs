@@ -133,15 +133,17 @@ pub async fn file_request(
     if let Some(id) = by_key(&mut tx, &f.key).await? {
         return Ok((id, false));
     }
+    // The employment the employer declares is recorded first (a declaration: the claim that
+    // rests on it is held until the county verifies it), so the decision reads it as stored.
+    if let (Filer::Employer(employer), Some(&person_id), Some(from)) = (filer, asked.people.first(), r.employed_from) {
+        people::record_employment(&mut tx, Some(user_id), person_id, employer, from).await?;
+    }
     let mut new = match asked.project {
         None => decide_employer_claim(&f, &mut tx, asked).await?,
         Some(_) => decide_project_claim(&f, &mut tx, asked).await?,
     };
     new.request = serde_json::to_string(r).ok();
     new.filed_by = Some(user_id);
-    if let (Some(person_id), Some(from)) = (new.person_id, r.employed_from.filter(|_| new.employer_id.is_some())) {
-        people::record_employment(&mut tx, Some(user_id), person_id, scope_id, from).await?;
-    }
     let out = file(&mut tx, Some(user_id), &new).await?;
     tx.commit().await?;
     Ok(out)
@@ -278,6 +280,8 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
         if !h.employments.iter().any(|e| e.employer_code == code && e.from_date == from) {
             h.employments.push(EmploymentFact {
                 person_id,
+                employment_id: None,
+                source: "declared".into(),
                 employer_code: code.clone(),
                 from_date: from,
                 to_date: None,
@@ -294,7 +298,8 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
     }
     let refs: Vec<&History> = hs.iter().collect();
     let mut codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
-    codes.insert(code);
+    codes.insert(code.clone());
+    let case_training = claim.training.clone();
     let employers = employers_by_code(tx, &codes.into_iter().collect::<Vec<_>>()).await?;
     let case = case_of(&refs, &employers, vec![], vec![claim])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
@@ -302,6 +307,12 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
     let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
     c.person_id = people.first().copied();
     c.employer_id = Some(f.scope_id);
+    if let Some(h) = hs.first() {
+        let kind = parse_kind(f.kind)?;
+        let training = case_training.as_deref();
+        let on = super::hold::dates(h, training, f.today);
+        super::hold::hold(&mut c, h, kind, &on, Some(&code));
+    }
     Ok(c)
 }
 

@@ -4,6 +4,7 @@
 
 mod case;
 pub mod filing;
+pub mod hold;
 pub mod prepare;
 
 pub use filing::{file_request, ClaimRequest, Filer};
@@ -80,6 +81,20 @@ pub struct NewClaim {
     pub request: Option<String>,
     /// The user who filed it (None: prepared by the system).
     pub filed_by: Option<i64>,
+    /// The declared facts it rests on (JSON list of [`hold::HeldFact`]); Some: it is stored
+    /// held, `needs_verification`.
+    pub held_for: Option<String>,
+}
+
+impl NewClaim {
+    /// The status it is stored with.
+    pub(crate) fn status(&self) -> &'static str {
+        if self.held_for.is_some() {
+            "needs_verification"
+        } else {
+            "decided"
+        }
+    }
 }
 
 impl NewClaim {
@@ -110,6 +125,7 @@ impl NewClaim {
             project_ref: None,
             request: None,
             filed_by: None,
+            held_for: None,
         }
     }
 }
@@ -152,6 +168,8 @@ pub struct ClaimRow {
     pub notice_until: Option<NaiveDate>,
     /// Open objections.
     pub open_objections: i64,
+    /// The declared facts it is held for (JSON list), while `needs_verification`.
+    pub held_for: Option<String>,
 }
 
 impl ClaimRow {
@@ -187,13 +205,13 @@ impl ClaimRow {
 
 /// The columns a new claim fills, in the order both insert paths bind them.
 const INSERT: &str = "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, \
-     amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by) ";
+     amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by, held_for) ";
 
 /// Stores a decided claim; returns its id and whether it is new (false: the key existed).
 pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
     let inserted: Option<i64> = on_tx!(tx, |c_| {
         let sql = format!(
-            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, 'decided', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $19, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id"
         );
         let id: Option<i64> = sqlx::query_scalar(&sql)
@@ -215,6 +233,8 @@ pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)
             .bind(&c.project_ref)
             .bind(&c.request)
             .bind(c.filed_by)
+            .bind(c.status())
+            .bind(&c.held_for)
             .fetch_optional(&mut **c_)
             .await?;
         if let Some(id) = id {
@@ -224,7 +244,7 @@ pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)
                 "decide",
                 "claim",
                 &id.to_string(),
-                &serde_json::json!({"kind": c.kind, "outcome": c.outcome, "amount_fen": c.amount_fen}),
+                &serde_json::json!({"kind": c.kind, "outcome": c.outcome, "amount_fen": c.amount_fen, "status": c.status()}),
             )
             .await?;
         }
@@ -246,7 +266,7 @@ const SELECT: &str =
     "SELECT c.claim_id, c.kind, c.person_id, p.name AS person_name, c.county_code, c.filed_on, c.status, c.outcome, \
      c.amount_fen, c.payee, c.fund, c.decision, COALESCE(e.name, v.name, p.name) AS payee_name, c.employer_id, c.provider_id, \
      c.certificate_id, c.notice_from, c.notice_until, \
-     (SELECT COUNT(*) FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open') AS open_objections \
+     (SELECT COUNT(*) FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open') AS open_objections, c.held_for \
      FROM claim c LEFT JOIN person p ON p.person_id = c.person_id \
      LEFT JOIN employer e ON e.employer_id = c.employer_id LEFT JOIN provider v ON v.provider_id = c.provider_id";
 
@@ -333,8 +353,8 @@ pub async fn snapshot(db: &Db, claim_id: i64) -> Result<String> {
 pub struct History {
     /// The person.
     pub person: PersonFact,
-    /// Groups: code, from, to.
-    pub groups: Vec<(String, NaiveDate, Option<NaiveDate>)>,
+    /// Priority-group memberships, with their sources.
+    pub groups: Vec<GroupFact>,
     pub trainings: Vec<TrainingFact>,
     pub certificates: Vec<CertificateFact>,
     /// Subsidies already granted (approved or reduced claims not rejected on review).
@@ -357,6 +377,28 @@ pub struct PersonFact {
     pub insured_since: Option<NaiveDate>,
     /// Receives a monthly pension.
     pub monthly_pension: bool,
+    /// Hukou county, when an authority or the county recorded one apart from residence.
+    pub hukou_county: Option<String>,
+    /// County of work, if recorded.
+    pub work_county: Option<String>,
+    /// The person's own business started on (market regulation's register; P8).
+    pub business_started: Option<NaiveDate>,
+    /// Source of the rural-hukou fact in force (None: never stated by anyone).
+    pub rural_source: Option<String>,
+    /// Source of the insured-since fact in force.
+    pub insured_source: Option<String>,
+}
+
+/// A priority-group membership and where it comes from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GroupFact {
+    pub person_id: i64,
+    pub person_group_id: i64,
+    pub group_code: String,
+    pub from_date: NaiveDate,
+    pub to_date: Option<NaiveDate>,
+    /// `poverty_roster`, `county_verified`, `declared`, …
+    pub source: String,
 }
 
 /// One training of the person.
@@ -419,6 +461,10 @@ pub struct GrantedFact {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EmploymentFact {
     pub person_id: i64,
+    /// The record (None: declared with the claim being filed, not stored yet).
+    pub employment_id: Option<i64>,
+    /// `social_insurance`, `county_verified`, `declared`, …
+    pub source: String,
     /// Employer credit code.
     pub employer_code: String,
     pub from_date: NaiveDate,
@@ -439,14 +485,8 @@ pub struct EmployerFact {
 }
 
 /// The rows of a chunk of histories.
-type Rows = (
-    Vec<PersonFact>,
-    Vec<(i64, String, NaiveDate, Option<NaiveDate>)>,
-    Vec<TrainingFact>,
-    Vec<CertificateFact>,
-    Vec<GrantedFact>,
-    Vec<EmploymentFact>,
-);
+type Rows =
+    (Vec<PersonFact>, Vec<GroupFact>, Vec<TrainingFact>, Vec<CertificateFact>, Vec<GrantedFact>, Vec<EmploymentFact>);
 
 /// The history of one person, read in one go.
 pub async fn history(tx: &mut Tx, person_id: i64) -> Result<History> {
@@ -461,12 +501,16 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let (people, groups, trainings, certificates, granted, employments): Rows = on_tx!(tx, |c| {
             let people = sqlx::query_as(&format!(
-                "SELECT person_id, id_number, name, county_code, rural, insured_since, monthly_pension FROM person WHERE person_id IN ({list})"
+                "SELECT p.person_id, p.id_number, p.name, p.county_code, p.rural, p.insured_since, p.monthly_pension, \
+                 p.hukou_county, p.work_county, p.business_started, \
+                 (SELECT f.source FROM person_fact f WHERE f.person_id = p.person_id AND f.fact = 'rural' ORDER BY f.person_fact_id DESC LIMIT 1) AS rural_source, \
+                 (SELECT f.source FROM person_fact f WHERE f.person_id = p.person_id AND f.fact = 'insured_since' ORDER BY f.person_fact_id DESC LIMIT 1) AS insured_source \
+                 FROM person p WHERE p.person_id IN ({list})"
             ))
             .fetch_all(&mut **c)
             .await?;
             let groups = sqlx::query_as(&format!(
-                "SELECT person_id, group_code, from_date, to_date FROM person_group WHERE person_id IN ({list})"
+                "SELECT person_id, person_group_id, group_code, from_date, to_date, source FROM person_group WHERE person_id IN ({list})"
             ))
             .fetch_all(&mut **c)
             .await?;
@@ -493,7 +537,7 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
             .fetch_all(&mut **c)
             .await?;
             let employments = sqlx::query_as(&format!(
-                "SELECT y.person_id, m.credit_code AS employer_code, y.from_date, y.to_date FROM employment y \
+                "SELECT y.person_id, y.employment_id, y.source, m.credit_code AS employer_code, y.from_date, y.to_date FROM employment y \
                  JOIN employer m ON m.employer_id = y.employer_id WHERE y.person_id IN ({list})"
             ))
             .fetch_all(&mut **c)
@@ -509,9 +553,9 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
                 out.push(History { person, ..Default::default() });
             }
         }
-        for (pid, g, from, to) in groups {
-            if let Some(&i) = at.get(&pid) {
-                out[i].groups.push((g, from, to));
+        for g in groups {
+            if let Some(&i) = at.get(&g.person_id) {
+                out[i].groups.push(g);
             }
         }
         for t in trainings {
@@ -577,7 +621,7 @@ pub async fn file_many(tx: &mut Tx, actor: Actor, claims: &[NewClaim]) -> Result
                     .push_bind(c.certificate_id)
                     .push_bind(&c.county_code)
                     .push_bind(c.filed_on)
-                    .push_bind("decided")
+                    .push_bind(c.status())
                     .push_bind(&c.outcome)
                     .push_bind(c.amount_fen)
                     .push_bind(&c.payee)
@@ -589,7 +633,8 @@ pub async fn file_many(tx: &mut Tx, actor: Actor, claims: &[NewClaim]) -> Result
                     .push_bind(c.provider_id)
                     .push_bind(&c.project_ref)
                     .push_bind(&c.request)
-                    .push_bind(c.filed_by);
+                    .push_bind(c.filed_by)
+                    .push_bind(&c.held_for);
             });
             qb.push(" ON CONFLICT (idempotency_key) DO NOTHING");
             n += qb.build().execute(&mut **c).await?.rows_affected() as usize;

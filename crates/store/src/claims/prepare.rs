@@ -3,7 +3,9 @@
 //! per training. Which claims (S3 before S7, the S9 exclusion, S2) is the policy crate's call.
 
 use super::case::{case_of, certificate_ref, decide, training_ref};
-use super::{employer_codes, employers_by_code, file_many, histories, lock_people, EmployerFact, History, NewClaim};
+use super::{
+    employer_codes, employers_by_code, file_many, histories, hold, lock_people, EmployerFact, History, NewClaim,
+};
 use crate::audit::Actor;
 use crate::{parameters, Db, Result, StoreError};
 use jineng_domain::Invalid;
@@ -58,6 +60,9 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
     Ok(filed)
 }
 
+/// A claim as it is stored: idempotency key, kind, certificate, case id, filing date, training.
+type Keyed = (String, ClaimKind, Option<i64>, String, chrono::NaiveDate, Option<String>);
+
 /// The decided claims that some certificates of one person bring.
 fn claims_for_person(
     h: &History,
@@ -77,7 +82,7 @@ fn claims_for_person(
         return Ok(vec![]);
     }
     // What each claim is stored as: its idempotency key and certificate.
-    let keyed: Vec<(String, ClaimKind, Option<i64>, String, chrono::NaiveDate)> = claims
+    let keyed: Vec<Keyed> = claims
         .iter()
         .map(|c| {
             let cert = c.certificate.as_deref().and_then(|s| s.strip_prefix('c')).and_then(|s| s.parse().ok());
@@ -91,13 +96,21 @@ fn claims_for_person(
                 (_, Some(cert)) => format!("{}:certificate:{cert}", c.kind.code()),
                 (_, None) => format!("{}:{}", c.kind.code(), c.id),
             };
-            (key, c.kind, if c.kind == ClaimKind::LivingAllowance { None } else { cert }, c.id.clone(), c.filed)
+            let training = c.training.clone();
+            (
+                key,
+                c.kind,
+                if c.kind == ClaimKind::LivingAllowance { None } else { cert },
+                c.id.clone(),
+                c.filed,
+                training,
+            )
         })
         .collect();
     case.claims = claims;
     let (snapshot, decisions) = decide(case, params, region)?;
     let mut out = Vec::with_capacity(keyed.len());
-    for (key, kind, cert, id, filed) in keyed {
+    for (key, kind, cert, id, filed, training) in keyed {
         let d = decisions.get(&id).ok_or_else(|| StoreError::NotFound)?;
         // A living allowance with no day attended has nothing to pay: not filed.
         if kind == ClaimKind::LivingAllowance && d.amount_fen == 0 && d.outcome == "approved" {
@@ -106,6 +119,8 @@ fn claims_for_person(
         let mut c = NewClaim::decided(key, kind.code(), &h.person.county_code, filed, &snapshot, d);
         c.person_id = Some(h.person.person_id);
         c.certificate_id = cert;
+        let on = hold::dates(h, training.as_deref(), filed);
+        hold::hold(&mut c, h, kind, &on, None);
         out.push(c);
     }
     Ok(out)
@@ -150,6 +165,8 @@ pub async fn for_class_end(db: &Db, actor: Actor, class_id: i64, today: chrono::
         let mut c =
             NewClaim::decided(key, ClaimKind::LivingAllowance.code(), &h.person.county_code, today, &snapshot, d);
         c.person_id = Some(h.person.person_id);
+        let on = hold::dates(h, Some(&training_ref(enrolment)), today);
+        hold::hold(&mut c, h, ClaimKind::LivingAllowance, &on, None);
         out.push(c);
     }
     let filed = file_many(&mut tx, actor, &out).await?;
