@@ -443,3 +443,64 @@ pub async fn claims(n: usize, database: &str) -> Result<()> {
     );
     Ok(())
 }
+
+/// Registers `rows` people in a fresh database and writes a social-insurance register of them
+/// (and one person in ten not registered) as `.xlsx`.
+pub async fn register_file(database: &str, path: &std::path::Path, rows: usize) -> Result<()> {
+    use jineng_store::{plan, Db};
+    let db = Db::connect(database).await?;
+    let p = jineng_domain::Plan::from_toml(jineng_store::DEFAULT_PLAN).map_err(|e| anyhow::anyhow!("{e}"))?;
+    plan::load_plan(&db, &p, jineng_store::DEFAULT_PLAN).await?;
+    let t = Instant::now();
+    let people = jineng_store::demo::bench_people(&db, rows - rows / 10, 2019).await?;
+    println!("registered {} people in {:.1} s ({})", people.len(), t.elapsed().as_secs_f64(), db.backend());
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in jineng_store::registers::Register::SocialInsurance.headers().iter().enumerate() {
+        ws.write_string(0, c as u16, *h)?;
+    }
+    let mut rng = Rng(7);
+    for i in 0..rows {
+        let r = i as u32 + 1;
+        let (id, name) = match people.get(i) {
+            Some((id, name)) => (id.clone(), name.clone()),
+            None => {
+                let area = AreaCode::parse("411723").expect("county");
+                let birth = chrono::NaiveDate::from_ymd_opt(1975, 1, 1).unwrap() + chrono::Days::new((i / 1000) as u64);
+                (IdNumber::from_parts(area, birth, (i % 1000) as u16).as_str().to_owned(), "未登记".to_owned())
+            }
+        };
+        ws.write_string(r, 0, id)?;
+        ws.write_string(r, 1, name)?;
+        if rng.chance(70) {
+            ws.write_string(r, 2, date(&mut rng, 2010, 10).to_string())?;
+        }
+        ws.write_string(r, 3, if rng.chance(3) { "是" } else { "否" })?;
+    }
+    wb.save(path)?;
+    println!("wrote {} ({} rows)", path.display(), rows);
+    Ok(())
+}
+
+/// Parses and imports a social-insurance register and prints time and peak memory.
+pub async fn register_import(path: &std::path::Path, database: &str) -> Result<()> {
+    use jineng_store::registers::{self, Register};
+    let db = jineng_store::Db::connect(database).await?;
+    let bytes = std::fs::read(path)?;
+    let t = Instant::now();
+    let (rows, errors) = registers::parse(Register::SocialInsurance, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed = t.elapsed().as_secs_f64();
+    let n = rows.len();
+    let done = registers::import(&db, None, Register::SocialInsurance, "bench.xlsx", rows, errors)
+        .await?
+        .map_err(|e| anyhow::anyhow!("refused: {:?}", e.first()))?;
+    println!(
+        "social-insurance register ({}): {n} rows parsed in {parsed:.2} s, imported in {:.2} s in all ({} recorded, {} not registered); peak memory {:.0} MB",
+        db.backend(),
+        t.elapsed().as_secs_f64(),
+        done.recorded,
+        done.not_registered,
+        crate::peak_memory_kb().unwrap_or(0) as f64 / 1024.0
+    );
+    Ok(())
+}

@@ -124,6 +124,24 @@ enum BenchCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Register N people, write a social-insurance register of them (.xlsx, one row in ten of
+    /// someone not registered), then import it in a child process and report time and memory.
+    Registers {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Import a social-insurance register file (used by `bench registers`).
+    #[command(hide = true)]
+    RegisterImport {
+        /// The .xlsx file.
+        file: std::path::PathBuf,
+        /// Database URL.
+        #[arg(long)]
+        database: String,
+    },
     /// Import a roster file into a new class (used by `bench roster`).
     #[command(hide = true)]
     RosterImport {
@@ -386,6 +404,26 @@ async fn main() -> Result<()> {
                 format!("sqlite:{path}")
             });
             bench::claims(certificates, &database).await
+        }
+        Command::Bench { command: BenchCommand::Registers { rows, database } } => {
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-registers-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            let file = std::path::PathBuf::from(format!("/tmp/jineng-insured-{rows}.xlsx"));
+            bench::register_file(&database, &file, rows).await?;
+            let status = std::process::Command::new(std::env::current_exe()?)
+                .args(["bench", "register-import"])
+                .arg(&file)
+                .args(["--database", &database])
+                .env("JINENG_LOG", "warn")
+                .status()?;
+            anyhow::ensure!(status.success(), "register import failed");
+            Ok(())
+        }
+        Command::Bench { command: BenchCommand::RegisterImport { file, database } } => {
+            bench::register_import(&file, &database).await
         }
         Command::Bench { command: BenchCommand::RosterImport { file, database } } => {
             bench::roster_import(&file, &database).await

@@ -651,6 +651,21 @@ fn new_person(rng: &mut StdRng, county: &str, id: i64, used: &mut HashSet<String
     }
 }
 
+/// Registers `n` people in one county (for the register-import benchmark); returns each one's
+/// ID number and name.
+pub async fn bench_people(db: &Db, n: usize, seed: u64) -> Result<Vec<(String, String)>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let now = crate::now();
+    let mut used = HashSet::new();
+    let at = NaiveDate::from_ymd_opt(2020, 6, 1).unwrap_or_default();
+    let people: Vec<Person> = (1..=n as i64).map(|id| new_person(&mut rng, "411722", id, &mut used, at)).collect();
+    bulk!(db, "INSERT INTO person (person_id, id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at) ", &people, 10, |b, p| {
+        b.push_bind(p.id).push_bind(p.id_number.clone()).push_bind(p.name.clone()).push_bind(p.sex).push_bind(p.birth)
+            .push_bind(p.county.clone()).push_bind(p.phone.clone()).push_bind(p.rural).push_bind(now).push_bind(now);
+    });
+    Ok(people.into_iter().map(|p| (p.id_number, p.name)).collect())
+}
+
 /// Data for the certificate → claim benchmark, in a database with the plan loaded and nothing
 /// else: `n` people of 上蔡县, each with a level-5 certificate from an approved,
 /// subsidised class of 100 with 9 days of 10 checked in (a tenth of them poor workers, who also

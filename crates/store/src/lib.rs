@@ -18,8 +18,10 @@ pub mod parameters;
 pub mod payments;
 pub mod people;
 pub mod plan;
+pub mod registers;
 pub mod review;
 pub mod roster;
+pub mod sheet;
 pub mod training;
 pub mod users;
 

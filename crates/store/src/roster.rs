@@ -99,104 +99,8 @@ pub fn error_report(errors: &[RowError]) -> std::result::Result<Vec<u8>, rust_xl
     wb.save_to_buffer()
 }
 
-/// Most data rows a roster may have.
-pub const MAX_ROWS: usize = 200_000;
-/// Most bytes the workbook's parts may unpack to (a small file must not unpack into gigabytes).
-pub const MAX_UNPACKED: u64 = 256 * 1024 * 1024;
-/// Most characters of one cell that is read.
-pub const MAX_CELL: usize = 200;
-/// Most row errors kept and reported; the rest are counted.
-pub const MAX_ERRORS: usize = 1000;
-
-type Cell = std::result::Result<String, &'static str>;
-
-/// A row of the sheet: its Excel number and its first four cells.
-type SheetRow = (usize, [Option<Cell>; 4]);
-
-fn cell_text(c: &calamine::DataRef<'_>) -> Option<Cell> {
-    use calamine::DataRef::*;
-    let text = |s: &str| -> Option<Cell> {
-        let s = s.trim();
-        if s.is_empty() {
-            None
-        } else if s.chars().count() > MAX_CELL {
-            Some(Err("单元格内容过长 / the cell is too long"))
-        } else {
-            Some(Ok(s.to_owned()))
-        }
-    };
-    match c {
-        Empty => None,
-        String(s) => text(s),
-        SharedString(s) => text(s),
-        Int(i) => Some(Ok(i.to_string())),
-        // An 18-digit number has lost its last digits in Excel: the column must be text.
-        Float(_) => {
-            Some(Err("身份证号须为文本格式（数字会丢失末位）/ the ID column must be text: numbers lose digits"))
-        }
-        DateTime(d) => Some(
-            NaiveDate::from_ymd_opt(1899, 12, 30)
-                .and_then(|base| base.checked_add_days(chrono::Days::new(d.as_f64().max(0.0) as u64)))
-                .map(|d| d.to_string())
-                .ok_or("日期无效 / bad date"),
-        ),
-        DateTimeIso(s) => text(s.get(..10).unwrap_or(s)),
-        Bool(b) => Some(Ok(b.to_string())),
-        DurationIso(s) => text(s),
-        Error(_) => Some(Err("单元格有错误值 / the cell holds an error")),
-    }
-}
-
-/// The first four cells of each non-empty row of the first sheet, read as a stream of cells
-/// (never as a grid of the sheet's declared range), with the Excel row number. Bounded: what
-/// the parts unpack to, the number of rows, the length of a cell.
-fn read_rows(bytes: &[u8]) -> std::result::Result<Vec<SheetRow>, Invalid> {
-    use calamine::{Reader, Xlsx};
-    let not_xlsx = || Invalid::new("roster.file", "不是有效的 .xlsx 文件", "not a valid .xlsx file");
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx())?;
-    let mut unpacked = 0u64;
-    for i in 0..zip.len() {
-        unpacked = unpacked.saturating_add(zip.by_index_raw(i).map_err(|_| not_xlsx())?.size());
-    }
-    if unpacked > MAX_UNPACKED {
-        return Err(Invalid::new(
-            "roster.too_large",
-            format!("文件解压后超过 {} MB", MAX_UNPACKED >> 20),
-            format!("the file unpacks to more than {} MB", MAX_UNPACKED >> 20),
-        ));
-    }
-    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx())?;
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| Invalid::new("roster.sheet", "文件中没有工作表", "the file has no sheet"))?;
-    let unreadable = || Invalid::new("roster.sheet", "无法读取第一个工作表", "the first sheet cannot be read");
-    let mut cells = wb.worksheet_cells_reader(&sheet).map_err(|_| unreadable())?;
-    let mut rows: Vec<SheetRow> = Vec::new();
-    while let Some(cell) = cells.next_cell().map_err(|_| unreadable())? {
-        let (r, c) = cell.get_position();
-        if c >= 4 {
-            continue;
-        }
-        let Some(value) = cell_text(cell.get_value()) else { continue };
-        let row = r as usize + 1;
-        if rows.last().is_none_or(|(last, _)| *last != row) {
-            if rows.len() > MAX_ROWS || row > MAX_ROWS + 1 {
-                return Err(Invalid::new(
-                    "roster.too_many_rows",
-                    format!("花名册最多 {MAX_ROWS} 行"),
-                    format!("a roster has at most {MAX_ROWS} rows"),
-                ));
-            }
-            rows.push((row, Default::default()));
-        }
-        if let Some((_, cols)) = rows.last_mut() {
-            cols[c as usize] = Some(value);
-        }
-    }
-    Ok(rows)
-}
+use crate::sheet::read_rows;
+pub use crate::sheet::{MAX_CELL, MAX_ERRORS, MAX_ROWS, MAX_UNPACKED};
 
 /// Parses an uploaded workbook: file-level problems are an `Err`; row problems are returned
 /// with the rows that parsed (the first [`MAX_ERRORS`], then one line that counts the rest).
@@ -208,7 +112,7 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Inv
 }
 
 fn parse_checked(bytes: &[u8]) -> std::result::Result<(Vec<Row>, Vec<RowError>), Invalid> {
-    let mut rows = read_rows(bytes)?.into_iter();
+    let mut rows = read_rows::<4>(bytes)?.into_iter();
     let (_, header) = rows.next().ok_or_else(|| Invalid::new("roster.empty", "花名册为空", "the roster is empty"))?;
     let first = header[0].clone().and_then(|r| r.ok()).unwrap_or_default();
     if !first.starts_with("身份证号") {

@@ -29,6 +29,7 @@ pub mod payments;
 pub mod people;
 pub mod plan;
 pub mod policy;
+pub mod registers;
 pub mod session;
 
 pub mod openapi;

@@ -3,7 +3,7 @@
 
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{catalog, claims, classes, notice, orgs, payments, people, plan, policy, session};
+use crate::{catalog, claims, classes, notice, orgs, payments, people, plan, policy, registers, session};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -39,6 +39,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         payments::Api::openapi(),
         catalog::Api::openapi(),
         policy::Api::openapi(),
+        registers::Api::openapi(),
     ] {
         doc.merge(part);
     }

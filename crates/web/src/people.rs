@@ -158,11 +158,7 @@ pub async fn person_page(
     let view = PersonView::from(p);
     let subsidies = views::subsidies_of(&st.db, id, &u).await.page(&auth)?;
     // Where each fact comes from: for the offices, the auditor and the person themselves.
-    let facts = if matches!(u.role, Role::CityAdmin | Role::County | Role::Auditor | Role::Worker | Role::Department) {
-        jineng_store::facts::of_person(&st.db, id).await.page(&auth)?
-    } else {
-        Vec::new()
-    };
+    let facts = if sees_facts(&u) { jineng_store::facts::of_person(&st.db, id).await.page(&auth)? } else { Vec::new() };
     render_page(
         &st,
         &auth,
@@ -175,6 +171,11 @@ pub async fn person_page(
             fact_names => Value::from_serialize(FACT_NAMES),
         },
     )
+}
+
+/// Who sees where a person's facts come from: the offices, the auditor and the person.
+fn sees_facts(u: &User) -> bool {
+    matches!(u.role, Role::CityAdmin | Role::County | Role::Auditor | Role::Worker | Role::Department)
 }
 
 /// The facts a person's page lists, in words.
@@ -421,6 +422,8 @@ pub struct PersonDetail {
     pub trainings: Vec<TrainingRow>,
     /// Certificates, newest first.
     pub certificates: Vec<jineng_store::assessment::CertificateRow>,
+    /// The facts in force with their sources (for the offices, the auditor and the person).
+    pub facts: Vec<jineng_store::facts::FactRow>,
 }
 
 /// A person and their trainings, within the caller's scope.
@@ -436,6 +439,7 @@ pub async fn get_person(
         groups: people::groups(&st.db, id).await?,
         trainings: people::trainings(&st.db, id, own_classes(&u)).await?,
         certificates: jineng_store::assessment::certificates_of(&st.db, id, own_classes(&u)).await?,
+        facts: if sees_facts(&u) { jineng_store::facts::of_person(&st.db, id).await? } else { Vec::new() },
         person: p.into(),
     }))
 }

@@ -82,6 +82,9 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
         out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
         out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
     }
+    if matches!(r, Role::CityAdmin | Role::Auditor) {
+        out.push(("/registers".into(), "名单导入", "Registers"));
+    }
     if matches!(
         r,
         Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker | Role::Employer | Role::Provider

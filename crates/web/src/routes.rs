@@ -6,7 +6,9 @@
 use crate::auth::{Access, Route, BODY_DEFAULT, BODY_UPLOAD};
 use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
-use crate::{assets, audit, catalog, claims, classes, notice, openapi, orgs, payments, people, plan, policy, session};
+use crate::{
+    assets, audit, catalog, claims, classes, notice, openapi, orgs, payments, people, plan, policy, registers, session,
+};
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
@@ -45,6 +47,7 @@ fn table() -> Vec<Route> {
         catalog::routes(),
         policy::routes(),
         audit::routes(),
+        registers::routes(),
         openapi::routes(),
     ]
     .into_iter()

@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "program.html",
     "county.html",
     "people.html",
+    "registers.html",
     "person.html",
     "person_form.html",
     "orgs.html",

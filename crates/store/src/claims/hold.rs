@@ -47,8 +47,15 @@ pub(crate) fn held_for(
     for fact in jineng_policy::opening_facts(kind, to_provider) {
         match fact {
             OpeningFact::Groups => {
+                // A declaration matters only where no register (or the county) states the same
+                // group on that date.
+                let confirmed = |code: &str, d: NaiveDate| {
+                    h.groups
+                        .iter()
+                        .any(|t| t.group_code == code && trusted(&t.source) && in_force(t.from_date, t.to_date, d))
+                };
                 for g in h.groups.iter().filter(|g| !trusted(&g.source)) {
-                    if on.iter().any(|d| in_force(g.from_date, g.to_date, *d)) {
+                    if on.iter().any(|d| in_force(g.from_date, g.to_date, *d) && !confirmed(&g.group_code, *d)) {
                         let zh =
                             jineng_domain::PriorityGroup::parse(&g.group_code).map(|p| p.zh()).unwrap_or("人员类别");
                         out.push(HeldFact {
@@ -86,8 +93,12 @@ pub(crate) fn held_for(
                 }
             }
             OpeningFact::Employment => {
-                for e in
-                    h.employments.iter().filter(|e| !trusted(&e.source) && Some(e.employer_code.as_str()) == employer)
+                let confirmed =
+                    h.employments.iter().any(|t| trusted(&t.source) && Some(t.employer_code.as_str()) == employer);
+                for e in h
+                    .employments
+                    .iter()
+                    .filter(|e| !confirmed && !trusted(&e.source) && Some(e.employer_code.as_str()) == employer)
                 {
                     out.push(HeldFact {
                         fact: "employment".into(),

@@ -20,6 +20,7 @@ mod layers;
 mod links;
 mod pages;
 mod policy;
+mod registers;
 mod roster;
 mod security;
 mod workflow;

@@ -1,0 +1,209 @@
+//! The authorities' registers the bureau imports (poverty roster, hukou, social insurance and
+//! pensions, employment records, market regulation): templates, the upload (page and API) and
+//! the imports so far. What lands becomes facts with the register as their source.
+
+use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, AUDIT_READERS, BODY_UPLOAD};
+use crate::error::AppError;
+use crate::render::{form_answer, render_page, OrPage, PageError, PageResult};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use jineng_store::registers::{self, Imported, Register};
+use jineng_store::roster::RowError;
+use jineng_store::users::User;
+use minijinja::{context, Value};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+/// Routes of this module.
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        Route::get("/registers", Roles(AUDIT_READERS), page),
+        Route::get("/registers/{kind}/template.xlsx", Roles(AUDIT_READERS), template),
+        Route::post("/registers/{kind}", Roles(ADMIN), import_form).limit(BODY_UPLOAD),
+        Route::post("/api/v1/registers/{kind}", Roles(ADMIN), import_api).limit(BODY_UPLOAD),
+    ]
+}
+
+/// The API of this module.
+#[derive(OpenApi)]
+#[openapi(paths(import_api), components(schemas(Imported, RowError)))]
+pub struct Api;
+
+fn register(kind: &str) -> Result<Register, AppError> {
+    Register::parse(kind).ok_or(AppError::NotFound)
+}
+
+/// `GET /registers/{kind}/template.xlsx`
+pub async fn template(Path(kind): Path<String>) -> Result<Response, AppError> {
+    let reg = register(&kind)?;
+    let bytes = registers::template(reg).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(crate::xlsx::xlsx_download(bytes, &format!("{}模板.xlsx", reg.zh()), &format!("{}.xlsx", reg.code())))
+}
+
+/// An upload's outcome: what landed, or every wrong row.
+async fn upload(
+    st: &AppState,
+    u: &User,
+    reg: Register,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<Result<Imported, Vec<RowError>>, AppError> {
+    let (rows, errors) = tokio::task::spawn_blocking(move || registers::parse(reg, &bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("register parser: {e}")))?
+        .map_err(|e| AppError::field("file", e))?;
+    Ok(registers::import(&st.db, Some(u.user_id), reg, file_name, rows, errors).await?)
+}
+
+/// The file's name, for the record.
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    file_name: Option<String>,
+}
+
+/// Import a register (`.xlsx` or CSV body, first row the template's header): all rows land or
+/// none; a refusal lists every wrong row (row, column, reason). People the registry does not
+/// hold are counted and left out.
+#[utoipa::path(post, path = "/api/v1/registers/{kind}", params(("kind" = String, Path, description = "poverty_roster, civil_affairs, social_insurance, employment, market_regulation")),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 201, body = Imported), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(kind): Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let reg = register(&kind)?;
+    let name = q.file_name.unwrap_or_else(|| format!("{}.xlsx", reg.code()));
+    match upload(&st, &u, reg, &name, body.to_vec()).await? {
+        Ok(done) => Ok((StatusCode::CREATED, Json(done)).into_response()),
+        Err(errors) => {
+            let fields: serde_json::Map<String, serde_json::Value> = errors
+                .iter()
+                .map(|e| (format!("row {} {}", e.row, e.column), serde_json::Value::String(e.reason.clone())))
+                .collect();
+            let body = serde_json::json!({
+                "error": {"code": "invalid", "message": format!("名单有{}处错误，未导入 / {} errors: nothing imported", errors.len(), errors.len()), "fields": fields},
+                "errors": errors,
+            });
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
+        }
+    }
+}
+
+async fn registers_page(
+    st: &AppState,
+    auth: &Auth,
+    u: &User,
+    message: Option<String>,
+    error: Option<(String, Vec<RowError>)>,
+) -> PageResult {
+    let imports = registers::list(&st.db, 50).await.page(auth)?;
+    let kinds: Vec<serde_json::Value> = Register::ALL
+        .iter()
+        .map(|r| serde_json::json!({"code": r.code(), "zh": r.zh(), "en": r.en(), "headers": r.headers()}))
+        .collect();
+    let names: Vec<(&str, &str)> = Register::ALL.iter().map(|r| (r.code(), r.zh())).collect();
+    let imports: Vec<serde_json::Value> = imports
+        .iter()
+        .map(|i| serde_json::json!({"id": i.fact_import_id, "kind": i.kind, "file_name": i.file_name, "rows": i.row_count,
+            "by": i.imported_by, "at": (i.imported_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()}))
+        .collect();
+    let (error_kind, errors) = error.unzip();
+    render_page(
+        st,
+        auth,
+        "registers.html",
+        context! { kinds => Value::from_serialize(&kinds), names => names, imports => Value::from_serialize(&imports),
+        can_import => u.role == jineng_domain::Role::CityAdmin, message => message,
+        error_kind => error_kind, errors => Value::from_serialize(errors.unwrap_or_default()) },
+    )
+}
+
+/// The outcome shown after an import.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    done: Option<i64>,
+    recorded: Option<i64>,
+    skipped: Option<i64>,
+}
+
+/// `GET /registers`
+pub async fn page(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let message = q.done.map(|id| {
+        format!(
+            "第 {id} 次导入完成：记录 {} 行，{} 人未实名登记未导入 / import {id} done: {} rows recorded, {} not in the registry",
+            q.recorded.unwrap_or(0),
+            q.skipped.unwrap_or(0),
+            q.recorded.unwrap_or(0),
+            q.skipped.unwrap_or(0)
+        )
+    });
+    registers_page(&st, &auth, &u, message, None).await
+}
+
+/// `POST /registers/{kind}`: the upload form (multipart, with the CSRF token).
+pub async fn import_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(kind): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let reg = register(&kind).map_err(|e| PageError::new(e, auth.clone()))?;
+    let mut csrf = None;
+    let mut file = None;
+    let mut name = String::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.ok(),
+            Some("file") => {
+                name = field.file_name().unwrap_or_default().to_owned();
+                file = field.bytes().await.ok();
+            }
+            _ => {}
+        }
+    }
+    if csrf.is_none() || csrf != auth.csrf {
+        return Err(PageError::new(
+            AppError::BadRequest("表单已过期，请刷新后重试 / the form expired, reload and try again".into()),
+            auth,
+        ));
+    }
+    let result = match file.filter(|f| !f.is_empty()) {
+        None => Err(AppError::field("file", "请选择要上传的 .xlsx 或 CSV 文件 / choose an .xlsx or CSV file")),
+        Some(file) => match upload(&st, &u, reg, &name, file.to_vec()).await {
+            Ok(Ok(done)) => Ok(Redirect::to(&format!(
+                "/registers?done={}&recorded={}&skipped={}",
+                done.fact_import_id, done.recorded, done.not_registered
+            ))
+            .into_response()),
+            Ok(Err(errors)) => {
+                let msg = format!(
+                    "{}有{}处错误，未导入任何一行 / {} errors: nothing was imported",
+                    reg.zh(),
+                    errors.len(),
+                    errors.len()
+                );
+                let page = registers_page(&st, &auth, &u, None, Some((msg, errors))).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+            Err(e) => Err(e),
+        },
+    };
+    form_answer(auth, result, |e, auth| async move {
+        registers_page(&st, &auth, &u, None, Some((e.message(), Vec::new()))).await
+    })
+    .await
+}
