@@ -17,6 +17,7 @@ pub mod parameters;
 pub mod payments;
 pub mod people;
 pub mod plan;
+pub mod queue;
 pub mod review;
 pub mod roster;
 pub mod training;

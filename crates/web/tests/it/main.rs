@@ -15,6 +15,7 @@ mod concurrency;
 mod errors;
 mod export;
 mod facts;
+mod home;
 mod layers;
 mod links;
 mod pages;
