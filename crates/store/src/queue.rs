@@ -78,7 +78,7 @@ pub struct CountyQueue {
     pub classes: Vec<QueueClass>,
     /// How many class applications await review.
     pub classes_to_review: i64,
-    /// Its claims per status.
+    /// Its claims in review per status (awaiting review, held for verification, to publish).
     pub claims: StatusCounts,
     /// Claims with open objections (the first 20).
     pub objection_claims: Vec<QueueClaim>,
@@ -115,7 +115,7 @@ pub struct BodyQueue {
 pub struct FinanceQueue {
     /// Payment batches awaiting approval.
     pub draft_batches: Vec<DraftBatch>,
-    /// Claims per status, city-wide.
+    /// Failed payments and recoveries due, city-wide, per status.
     pub claims: StatusCounts,
     /// Claims whose notice ended before today without open objections: due for a batch.
     pub due_for_batch: i64,
@@ -126,7 +126,7 @@ pub struct FinanceQueue {
 pub struct CityQueue {
     /// Class applications awaiting review.
     pub classes_to_review: i64,
-    /// Claims per status.
+    /// Claims in review and failed payments, per status.
     pub claims: StatusCounts,
     /// Open objections.
     pub open_objections: i64,
@@ -182,26 +182,49 @@ async fn count(db: &Db, sql: &str, a: &str, b: i64) -> Result<i64> {
     Ok(with_pool!(db, |p| sqlx::query_scalar(sql).bind(a.to_owned()).bind(b).fetch_one(p).await?))
 }
 
-/// Classes per status; `county` ('' = all) and `provider` (0 = all) limit them.
-async fn class_counts(db: &Db, county: &str, provider: i64) -> Result<StatusCounts> {
-    let rows: Vec<(String, i64)> = with_pool!(db, |p| {
-        sqlx::query_as(
-        "SELECT status, COUNT(*) FROM training_class WHERE ($1 = '' OR county_code = $1) AND ($2 = 0 OR provider_id = $2) GROUP BY status"
+/// A provider's classes per status.
+async fn class_counts(db: &Db, provider: i64) -> Result<StatusCounts> {
+    let rows: Vec<(String, i64)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM training_class WHERE provider_id = $1 GROUP BY status"
     )
-    .bind(county.to_owned())
     .bind(provider)
     .fetch_all(p)
-    .await?
+    .await?);
+    Ok(rows.into_iter().collect())
+}
+
+/// Claims in the scope per status, of the statuses asked for (none: every status). Asking
+/// for a few keeps the count to an index range on the city's claims.
+pub async fn claim_counts(db: &Db, scope: &ClaimScope, statuses: &[&str]) -> Result<StatusCounts> {
+    let only = if statuses.is_empty() {
+        String::new()
+    } else {
+        let marks: Vec<String> = (0..statuses.len()).map(|i| format!("${}", 5 + i)).collect();
+        format!(" AND c.status IN ({})", marks.join(", "))
+    };
+    let sql = format!("SELECT c.status, COUNT(*) FROM claim c WHERE {}{only} GROUP BY c.status", scope.sql());
+    let rows: Vec<(String, i64)> = with_pool!(db, |p| {
+        let mut q = bind_claim_scope!(sqlx::query_as(&sql), scope);
+        for s in statuses {
+            q = q.bind(*s);
+        }
+        q.fetch_all(p).await?
     });
     Ok(rows.into_iter().collect())
 }
 
-/// Claims in the scope per status.
-pub async fn claim_counts(db: &Db, scope: &ClaimScope) -> Result<StatusCounts> {
-    let sql = format!("SELECT c.status, COUNT(*) FROM claim c WHERE {} GROUP BY c.status", scope.sql());
-    let rows: Vec<(String, i64)> =
-        with_pool!(db, |p| bind_claim_scope!(sqlx::query_as(&sql), scope).fetch_all(p).await?);
-    Ok(rows.into_iter().collect())
+/// The claim statuses a reviewer acts on (those this build does not know count 0).
+const IN_REVIEW: &[&str] = &["decided", "needs_verification", "approved"];
+
+/// Class applications awaiting review in a county ('' = every county).
+async fn to_review(db: &Db, county: &str) -> Result<i64> {
+    count(
+        db,
+        "SELECT COUNT(*) FROM training_class WHERE status = 'submitted' AND ($1 = '' OR county_code = $1) AND $2 = 0",
+        county,
+        0,
+    )
+    .await
 }
 
 /// Claims in the scope where `filter` holds, newest first, at most 20.
@@ -232,8 +255,8 @@ pub async fn county(db: &Db, county: &str, today: NaiveDate) -> Result<CountyQue
     let scope = ClaimScope { county: Some(county.to_owned()), ..Default::default() };
     Ok(CountyQueue {
         classes: classes(db, "k.status = 'submitted' AND k.county_code = $2 AND $3 = 0", today, county, 0).await?,
-        classes_to_review: class_counts(db, county, 0).await?.get("submitted").copied().unwrap_or(0),
-        claims: claim_counts(db, &scope).await?,
+        classes_to_review: to_review(db, county).await?,
+        claims: claim_counts(db, &scope, IN_REVIEW).await?,
         objection_claims: claims(
             db,
             &scope,
@@ -261,7 +284,7 @@ pub async fn provider(db: &Db, provider: i64, today: NaiveDate) -> Result<Provid
     });
     let scope = ClaimScope { provider_id: Some(provider), ..Default::default() };
     Ok(ProviderQueue {
-        classes: class_counts(db, "", provider).await?,
+        classes: class_counts(db, provider).await?,
         running: classes(
             db,
             "k.status = 'approved' AND k.start_date <= $1 AND k.end_date >= $1 AND k.provider_id = $3 AND $2 = ''",
@@ -272,7 +295,7 @@ pub async fn provider(db: &Db, provider: i64, today: NaiveDate) -> Result<Provid
         .await?,
         returned: classes(db, "k.status = 'returned' AND k.provider_id = $3 AND $2 = ''", today, "", provider).await?,
         refused_imports,
-        claims: claim_counts(db, &scope).await?,
+        claims: claim_counts(db, &scope, &[]).await?,
     })
 }
 
@@ -319,14 +342,15 @@ pub async fn finance(db: &Db, today: NaiveDate) -> Result<FinanceQueue> {
     .bind(today)
     .fetch_one(p)
     .await?);
-    Ok(FinanceQueue { draft_batches, claims: claim_counts(db, &ClaimScope::default()).await?, due_for_batch })
+    let claims = claim_counts(db, &ClaimScope::default(), &["payment_failed", "recovery_due"]).await?;
+    Ok(FinanceQueue { draft_batches, claims, due_for_batch })
 }
 
 /// The city admin's queue counts, city-wide.
 pub async fn city(db: &Db) -> Result<CityQueue> {
     Ok(CityQueue {
-        classes_to_review: class_counts(db, "", 0).await?.get("submitted").copied().unwrap_or(0),
-        claims: claim_counts(db, &ClaimScope::default()).await?,
+        classes_to_review: to_review(db, "").await?,
+        claims: claim_counts(db, &ClaimScope::default(), &[IN_REVIEW, &["payment_failed"]].concat()).await?,
         open_objections: open_objections(db, "").await?,
         draft_batches: count(
             db,
@@ -367,7 +391,7 @@ pub async fn worker(db: &Db, person_id: i64, today: NaiveDate) -> Result<WorkerQ
         completed,
         in_progress,
         certificates,
-        claims: claim_counts(db, &scope).await?,
+        claims: claim_counts(db, &scope, &[]).await?,
         paid_fen,
         pending: claims(db, &scope, &format!("c.status NOT IN {SETTLED}")).await?,
     })
@@ -377,7 +401,7 @@ pub async fn worker(db: &Db, person_id: i64, today: NaiveDate) -> Result<WorkerQ
 pub async fn employer(db: &Db, employer_id: i64) -> Result<EmployerQueue> {
     let scope = ClaimScope { employer_id: Some(employer_id), ..Default::default() };
     Ok(EmployerQueue {
-        claims: claim_counts(db, &scope).await?,
+        claims: claim_counts(db, &scope, &[]).await?,
         pending: claims(db, &scope, &format!("c.status NOT IN {SETTLED}")).await?,
     })
 }
