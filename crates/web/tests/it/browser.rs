@@ -388,8 +388,32 @@ both_backends! {
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        // The class names a listed assessment body, whose clerk records the results afterwards.
+        let body = orgs::create(&db, None, OrgKind::AssessmentBody, &OrgInput {
+            credit_code: CreditCode::generate(county, 78).to_string(),
+            legacy: false,
+            name: "上蔡县职业技能评价中心".into(),
+            county_code: "411722".into(),
+            kind: None,
+            insured: false,
+            status: None,
+        })
+        .await
+        .unwrap();
+        let named: u64 = jineng_store::with_pool!(&db, |p| sqlx::query("UPDATE training_class SET assessment_body_id = $1 WHERE class_id = $2")
+            .bind(body)
+            .bind(class)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected());
+        assert_eq!(named, 1);
+        users::create(&db, None, "assessor", "评价中心 刘老师", "browser-test-pw", Role::AssessmentBody, Some(&body.to_string()))
+            .await
+            .unwrap();
+        let clock = jineng_web::Clock::fixed(today);
         let mut state = jineng_web::AppState::new(db.clone());
-        state.clock = jineng_web::Clock::fixed(today);
+        state.clock = clock.clone();
         let app = jineng_web::app(state);
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
@@ -461,6 +485,37 @@ both_backends! {
             let name = if path == "/" { "provider-home" } else { "class-after" };
             shot(format!("{backend}-{name}-390.png")).await;
         }
+        c.set_window_size(1440, 1000).await.unwrap();
+
+        // After the class, the assessment body finds it in its queue and records a result on the
+        // trainee's row: a pass with the certificate's serial.
+        clock.set("2021-05-24".parse().unwrap());
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("username")).await.unwrap().send_keys("assessor").await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys("browser-test-pw").await.unwrap();
+        c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        let due = c.wait().for_element(Locator::Css(&format!("{row} [data-k='unassessed']"))).await.unwrap().text().await.unwrap();
+        assert_eq!(due, "40", "{backend}: 40 trainees without a result");
+        shot(format!("{backend}-body-home-1440.png")).await;
+        c.find(Locator::Css(&format!("{row} a"))).await.unwrap().click().await.unwrap();
+        let form = c.wait().for_element(Locator::Css("#attendance tbody tr:first-child form.assess")).await.unwrap();
+        form.find(Locator::Css("input[name='serial']")).await.unwrap().send_keys("ZMD-2021-0001").await.unwrap();
+        shot(format!("{backend}-class-assess-1440.png")).await;
+        form.find(Locator::Css("button.record")).await.unwrap().click().await.unwrap();
+        let result = poll(|| async move {
+            let text = match client.find(Locator::Css("#attendance tbody tr:first-child [data-k='result']")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            (text.contains("ZMD-2021-0001"), text)
+        })
+        .await;
+        assert!(result.contains("合格") && result.contains("ZMD-2021-0001"), "{backend}: {result}");
+        c.set_window_size(390, 844).await.unwrap();
+        c.execute("document.getElementById('roster').scrollIntoView();", vec![]).await.unwrap();
+        let (scroll, client_width) = widths(&c).await;
+        assert!(scroll <= client_width, "{backend}: the class page is {scroll} px wide on a {client_width} px screen");
+        shot(format!("{backend}-class-assess-390.png")).await;
         c.close().await.unwrap();
         server.abort();
         let _ = std::fs::remove_dir_all(&profile);
