@@ -278,9 +278,8 @@ async fn queue_page(st: &AppState, auth: &Auth, u: &User) -> PageResult {
             let person = id()?;
             let q = queue::worker(db, person, today).await.page(auth)?;
             let record = format!("/people/{person}");
-            let mut t = task("trainings", "我的培训", "my trainings", q.trainings, Some(record.clone()));
-            t.waiting = false;
-            tasks.push(t);
+            // What waits here waits for others (the class, the county, finance), not the worker.
+            tasks.push(task("trainings", "我的培训", "my trainings", q.trainings, Some(record.clone())));
             tasks.push(task(
                 "in_progress",
                 "正在参加的培训",
@@ -288,9 +287,7 @@ async fn queue_page(st: &AppState, auth: &Auth, u: &User) -> PageResult {
                 q.in_progress,
                 Some(record.clone()),
             ));
-            let mut t = task("certificates", "我的证书", "my certificates", q.certificates, Some(record));
-            t.waiting = false;
-            tasks.push(t);
+            tasks.push(task("certificates", "我的证书", "my certificates", q.certificates, Some(record)));
             tasks.push(task(
                 "claims_pending",
                 "办理中的补贴",
@@ -300,8 +297,10 @@ async fn queue_page(st: &AppState, auth: &Auth, u: &User) -> PageResult {
             ));
             let mut t = task("paid", "已到账补贴", "subsidies paid", q.paid_fen, Some("/claims?status=paid".into()));
             t.shown = Some(jineng_domain::Money::from_fen(q.paid_fen).to_string());
-            t.waiting = false;
             tasks.push(t);
+            for t in &mut tasks {
+                t.waiting = false;
+            }
             ctx = context! { q => Value::from_serialize(&q) };
         }
         Role::Employer => {

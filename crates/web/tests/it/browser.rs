@@ -521,3 +521,52 @@ both_backends! {
         let _ = std::fs::remove_dir_all(&profile);
     }
 }
+
+both_backends! {
+    async fn every_roles_work_queue_fits_a_phone(backend: &'static str) {
+        let (_driver, driver_port) = start_chromedriver().await;
+        let app = crate::common::spawn_app(backend).await;
+        crate::home::busy_day(&app).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = app.router.clone();
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let mut caps = serde_json::Map::new();
+        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+        caps.insert("goog:chromeOptions".into(), serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1440,1000", "--lang=zh-CN",
+                     format!("--user-data-dir={}", profile.display())]
+        }));
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("connect to chromedriver");
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        for role in jineng_domain::Role::ALL.iter().copied() {
+            c.set_window_size(1440, 1000).await.unwrap();
+            c.goto(&format!("{base}/login")).await.unwrap();
+            c.wait().for_element(Locator::Id("username")).await.unwrap().send_keys(role.code()).await.unwrap();
+            c.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
+            c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+            c.wait().for_element(Locator::Css("form[action='/logout']")).await.unwrap();
+            c.goto(&format!("{base}/")).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            std::fs::write(shots.join(format!("{backend}-queue-{}-1440.png", role.code())), c.screenshot().await.unwrap()).unwrap();
+            c.set_window_size(390, 844).await.unwrap();
+            c.goto(&format!("{base}/")).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            let (scroll, client) = widths(&c).await;
+            assert!(scroll <= client, "{backend}: {}'s home is {scroll} px wide on a {client} px screen", role.code());
+            std::fs::write(shots.join(format!("{backend}-queue-{}-390.png", role.code())), c.screenshot().await.unwrap()).unwrap();
+            c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+            c.wait().for_element(Locator::Id("username")).await.unwrap();
+        }
+        c.close().await.unwrap();
+        server.abort();
+        let _ = std::fs::remove_dir_all(&profile);
+    }
+}
