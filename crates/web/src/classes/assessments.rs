@@ -2,7 +2,7 @@
 //! pass completes the training and issues the certificate, which brings the claims the policy allows.
 
 use crate::auth::{Auth, CurrentUser};
-use crate::classes::page::back_to_class;
+use crate::classes::page::back_to_class_at;
 use crate::error::AppError;
 use crate::guard::CsrfForm;
 use crate::render::PageError;
@@ -148,5 +148,6 @@ pub async fn assess_form(
         }
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    back_to_class(&st, auth, &u, id, result).await
+    let anchor = format!("#e{}", f.enrolment_id);
+    back_to_class_at(&st, auth, &u, id, &anchor, result).await
 }

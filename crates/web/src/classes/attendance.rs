@@ -4,7 +4,7 @@
 
 use crate::auth::{Auth, CurrentUser};
 use crate::classes::application::provider_id;
-use crate::classes::page::{attendance_views, back_to_class, AttendanceView};
+use crate::classes::page::{attendance_views, back_to_class_at, AttendanceView};
 use crate::error::AppError;
 use crate::guard::CsrfForm;
 use crate::render::PageError;
@@ -101,7 +101,7 @@ pub async fn check_in_form(
         Ok(())
     }
     .await;
-    back_to_class(&st, auth, &u, id, result).await
+    back_to_class_at(&st, auth, &u, id, &format!("#e{}", f.enrolment_id), result).await
 }
 
 /// The "all present today" form.
@@ -128,5 +128,5 @@ pub async fn check_in_all_form(
         Ok(())
     }
     .await;
-    back_to_class(&st, auth, &u, id, result).await
+    back_to_class_at(&st, auth, &u, id, "#roster", result).await
 }

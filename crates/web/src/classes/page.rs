@@ -128,6 +128,19 @@ pub async fn back_to_class(
     id: i64,
     result: Result<(), AppError>,
 ) -> Result<Response, PageError> {
-    let result = result.map(|()| format!("/classes/{id}"));
+    back_to_class_at(st, auth, u, id, "", result).await
+}
+
+/// [`back_to_class`] to a place on the page (`#roster`, a trainee's row), so that a clerk going
+/// down the roster row by row stays where they were.
+pub async fn back_to_class_at(
+    st: &AppState,
+    auth: Auth,
+    u: &User,
+    id: i64,
+    anchor: &str,
+    result: Result<(), AppError>,
+) -> Result<Response, PageError> {
+    let result = result.map(|()| format!("/classes/{id}{anchor}"));
     form_result(auth, result, |e, auth| async move { class_page(st, &auth, u, id, Some(e.message())).await }).await
 }

@@ -103,6 +103,7 @@ both_backends! {
         let one = format!("/classes/{class}/attendance");
         let r = app.page(Some(Role::Provider), Method::POST, &one, &[("enrolment_id", &first.to_string())], true).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        assert_eq!(r.headers["location"], format!("/classes/{class}#e{first}").as_str(), "back at the row");
         assert_eq!((days(&app, first).await, days(&app, second).await), (1, 0));
         let r = app.page(Some(Role::Provider), Method::POST, &one, &[("enrolment_id", &first.to_string())], true).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{backend}: once a day");
