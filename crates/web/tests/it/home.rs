@@ -88,10 +88,19 @@ pub fn task_count(html: &str, key: &str) -> Option<i64> {
     rest[at..].split('"').next()?.parse().ok()
 }
 
-/// How many claims of a status the role sees through the API (another path to the same rows).
+/// How many claims of a status the role sees through the API (another path to the same rows);
+/// None when this build does not know the status (claims held for verification come with the
+/// verification of declared facts), and then the home shows no count for it either.
 async fn api_claims(app: &TestApp, role: Role, status: &str) -> Option<i64> {
     let r = app.api(Some(role), Method::GET, &format!("/api/v1/claims?status={status}"), None).await;
-    Some(r.json().as_array().unwrap().len() as i64)
+    (r.status == StatusCode::OK).then(|| r.json().as_array().unwrap().len() as i64)
+}
+
+/// The role's claims neither paid, rejected nor recovered, through the API.
+async fn api_pending(app: &TestApp, role: Role) -> Option<i64> {
+    let all = app.api(Some(role), Method::GET, "/api/v1/claims", None).await.json();
+    let settled = ["paid", "rejected", "recovered"];
+    Some(all.as_array().unwrap().iter().filter(|c| !settled.contains(&c["status"].as_str().unwrap())).count() as i64)
 }
 
 /// Checks the counts a role's home shows; names every difference.
@@ -114,8 +123,13 @@ both_backends! {
         let app = spawn_app(backend).await;
         let (a, b) = busy_day(&app).await;
         let s = "12 May";
+        // The employer's claim awaits the county: reviewed, or first verified when it rests on a
+        // fact the employer declared.
+        let (decided, held) = (api_claims(&app, Role::County, "decided").await, api_claims(&app, Role::County, "needs_verification").await);
+        assert_eq!(decided.unwrap_or(0) + held.unwrap_or(0), 1, "{backend}: one claim in review");
         let county = expect(&app, backend, s, Role::County, &[
-            ("classes_to_review", Some(1)), ("claims_decided", Some(1)), ("claims_approved", Some(0)), ("open_objections", Some(0)),
+            ("classes_to_review", Some(1)), ("claims_decided", decided), ("claims_needs_verification", held), ("claims_approved", Some(0)),
+            ("open_objections", Some(0)),
         ]).await;
         assert!(county.contains(&format!("href=\"/classes/{b}\"")), "{backend}: the application to review is linked");
         assert!(!county.contains("/counties/411729") && county.contains("/counties/411722"), "{backend}: its own county only");
@@ -133,11 +147,12 @@ both_backends! {
         expect(&app, backend, s, Role::Worker, &[
             ("trainings", Some(2)), ("in_progress", Some(1)), ("certificates", Some(0)), ("claims_pending", Some(1)),
         ]).await;
-        expect(&app, backend, s, Role::Employer, &[("claims_decided", Some(1)), ("claims_paid", None)]).await;
+        let held_shown = held.filter(|n| *n > 0);
+        expect(&app, backend, s, Role::Employer, &[("claims_decided", decided), ("claims_needs_verification", held_shown), ("claims_paid", None)]).await;
         expect(&app, backend, s, Role::Finance, &[
             ("draft_batches", Some(0)), ("claims_payment_failed", Some(0)), ("due_for_batch", Some(0)),
         ]).await;
-        let admin = expect(&app, backend, s, Role::CityAdmin, &[("classes_to_review", Some(1)), ("claims_decided", Some(1))]).await;
+        let admin = expect(&app, backend, s, Role::CityAdmin, &[("classes_to_review", Some(1)), ("claims_decided", decided), ("claims_needs_verification", held)]).await;
         assert!(admin.contains("id=\"programs\""), "{backend}: the admin keeps the plan at a glance");
         for role in [Role::Department, Role::Auditor] {
             let r = app.page(Some(role), Method::GET, "/", &[], false).await;
@@ -156,9 +171,9 @@ both_backends! {
         expect(&app, backend, s, Role::Provider, &[("running_today", Some(0))]).await;
         // The certificate brings the claims the policy allows (the training subsidy among them).
         let decided = api_claims(&app, Role::County, "decided").await;
-        assert!(decided > Some(1), "{backend}: {decided:?}");
+        assert!(decided >= Some(1), "{backend}: {decided:?}");
         expect(&app, backend, s, Role::County, &[("claims_decided", decided)]).await;
-        let pending = api_claims(&app, Role::Worker, "decided").await;
+        let pending = api_pending(&app, Role::Worker).await;
         expect(&app, backend, s, Role::Worker, &[("in_progress", Some(0)), ("certificates", Some(1)), ("claims_pending", pending)]).await;
 
         // The county approves and publishes the training subsidy; someone objects.
