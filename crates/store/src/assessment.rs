@@ -17,11 +17,21 @@ pub const CERT_KINDS: &[(&str, &str)] = &[
     ("training_completion", "培训合格证书"),
 ];
 
+/// Who a result is for: a trainee named by ID number (the API), or an enrolment of the class
+/// (the roster's row on the class page).
+#[derive(Debug, Clone)]
+pub enum Trainee {
+    /// By ID number.
+    IdNumber(IdNumber),
+    /// By enrolment; one of another class is not found.
+    Enrolment(i64),
+}
+
 /// A result to record.
 #[derive(Debug, Clone)]
 pub struct Result_ {
     /// The trainee.
-    pub id_number: IdNumber,
+    pub trainee: Trainee,
     /// Date assessed (the certificate's issue date when passed).
     pub assessed_on: NaiveDate,
     /// Score 0–100, if scored.
@@ -51,8 +61,17 @@ pub struct CertificateRow {
     pub body_name: String,
 }
 
+/// A result recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded {
+    /// The trainee.
+    pub person_id: i64,
+    /// The certificate issued (none when failed).
+    pub certificate: Option<i64>,
+}
+
 /// Records a result; a pass completes the training and issues the certificate.
-pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Result_) -> Result<Option<i64>> {
+pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Result_) -> Result<Recorded> {
     let body: Option<(String,)> =
         with_pool!(db, |p| sqlx::query_as("SELECT status FROM assessment_body WHERE assessment_body_id = $1")
             .bind(body_id)
@@ -128,24 +147,38 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
             ));
         }
     }
-    let enrolment: Option<(i64, i64)> = with_pool!(db, |p| {
-        sqlx::query_as(
-        "SELECT e.enrolment_id, e.person_id FROM enrolment e JOIN person p ON p.person_id = e.person_id WHERE e.class_id = $1 AND p.id_number = $2"
-    )
-    .bind(class_id)
-    .bind(r.id_number.as_str())
-    .fetch_optional(p)
-    .await?
-    });
-    let Some((enrolment, person)) = enrolment else {
-        return Err(StoreError::invalid(
-            "id_number",
-            Invalid::new(
-                "assessment.not_enrolled",
-                format!("{} 不在本班花名册中", r.id_number.masked()),
-                "not on this class's roster",
-            ),
-        ));
+    let (enrolment, person) = match &r.trainee {
+        Trainee::IdNumber(id_number) => {
+            let found: Option<(i64, i64)> = with_pool!(db, |p| {
+                sqlx::query_as(
+                "SELECT e.enrolment_id, e.person_id FROM enrolment e JOIN person p ON p.person_id = e.person_id WHERE e.class_id = $1 AND p.id_number = $2"
+            )
+            .bind(class_id)
+            .bind(id_number.as_str())
+            .fetch_optional(p)
+            .await?
+            });
+            found.ok_or_else(|| {
+                StoreError::invalid(
+                    "id_number",
+                    Invalid::new(
+                        "assessment.not_enrolled",
+                        format!("{} 不在本班花名册中", id_number.masked()),
+                        "not on this class's roster",
+                    ),
+                )
+            })?
+        }
+        Trainee::Enrolment(id) => {
+            let found: Option<(i64, i64)> = with_pool!(db, |p| sqlx::query_as(
+                "SELECT enrolment_id, person_id FROM enrolment WHERE enrolment_id = $1 AND class_id = $2"
+            )
+            .bind(id)
+            .bind(class_id)
+            .fetch_optional(p)
+            .await?);
+            found.ok_or(StoreError::NotFound)?
+        }
     };
     let t = now();
     let certificate = in_tx!(db, |tx| {
@@ -193,7 +226,7 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
         .await?;
         certificate
     });
-    Ok(certificate)
+    Ok(Recorded { person_id: person, certificate })
 }
 
 /// Certificates of a person, newest first.

@@ -18,6 +18,7 @@ pub mod parameters;
 pub mod payments;
 pub mod people;
 pub mod plan;
+pub mod queue;
 pub mod registers;
 pub mod review;
 pub mod roster;

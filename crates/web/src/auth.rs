@@ -89,6 +89,9 @@ impl Access {
 pub const STAFF: &[Role] = &[CityAdmin, Department, County, Finance, Auditor];
 /// Who sees plan progress.
 pub const PLAN_VIEWERS: &[Role] = &[CityAdmin, Department, County, Finance, Auditor, AssessmentBody, Provider];
+/// Who opens the plan at a glance on a page of its own (`/plan`): the roles whose home is their
+/// work queue and who see plan progress, except county offices (their own county only).
+pub const PLAN_PAGE: &[Role] = &[CityAdmin, Department, Finance, Auditor, AssessmentBody, Provider];
 /// Who reads the registry of people (each in their scope).
 pub const PEOPLE_READERS: &[Role] = &[CityAdmin, County, Provider, Auditor, Worker];
 /// Who registers people and employers.

@@ -1,19 +1,22 @@
-//! The plan and its progress: the home page, a program and a county drilled down, pages and API
-//! built from the same views, and the city admin's change of a target.
+//! The plan and its progress: the home page (each role's work queue, or the plan at a glance),
+//! a program and a county drilled down, pages and API built from the same views, and the city
+//! admin's change of a target.
 
-use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, PLAN_VIEWERS, STAFF};
+use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, PLAN_PAGE, PLAN_VIEWERS, STAFF};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
 use crate::render::{form_result, render_page, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::{self, CountyDetail, PlanOverview, ProgramDetail};
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jineng_domain::Role;
+use jineng_domain::{ClaimStatus, Role};
 use jineng_store::plan;
+use jineng_store::queue::{self, StatusCounts};
+use jineng_store::users::User;
 use minijinja::{context, Value};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 /// Routes of this module.
@@ -21,6 +24,7 @@ pub fn routes() -> Vec<Route> {
     use Access::*;
     vec![
         Route::get("/", SignedIn, home),
+        Route::get("/plan", Roles(PLAN_PAGE), plan_page),
         Route::get("/programs/{code}", Roles(STAFF), program_page),
         Route::post("/programs/{code}/target", Roles(ADMIN), set_target_form),
         Route::get("/counties/{code}", Roles(STAFF), county_page),
@@ -36,21 +40,291 @@ pub fn routes() -> Vec<Route> {
 #[openapi(paths(plan_overview, program_detail, set_target, county_detail))]
 pub struct Api;
 
-/// `GET /`: the plan at a glance.
+/// `GET /`: the caller's home. The city admin, departments and auditors see the plan at a
+/// glance (the admin with the city's queue counts above it); every other role sees its work
+/// queue, linking only to pages it may open.
 pub async fn home(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser) -> Result<Response, PageError> {
-    if u.role == Role::Worker {
-        return Ok(Redirect::to(&format!("/people/{}", u.scope.clone().unwrap_or_default())).into_response());
+    match u.role {
+        Role::CityAdmin => {
+            let q = queue::city(&st.db).await.page(&auth)?;
+            let tasks = city_tasks(&q);
+            dashboard(&st, &auth, &u, Some(tasks)).await
+        }
+        Role::Department | Role::Auditor => dashboard(&st, &auth, &u, None).await,
+        _ => Ok(queue_page(&st, &auth, &u).await?.into_response()),
     }
-    let overview = views::plan_overview(&st.db, &u).await.page(&auth)?;
+}
+
+/// `GET /plan`: the plan at a glance, for the roles whose home is their work queue.
+pub async fn plan_page(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+) -> Result<Response, PageError> {
+    dashboard(&st, &auth, &u, None).await
+}
+
+/// The plan at a glance (T1–T3, programs; counties to drill into for staff), with `tasks` above.
+async fn dashboard(st: &AppState, auth: &Auth, u: &User, tasks: Option<Vec<Task>>) -> Result<Response, PageError> {
+    let overview = views::plan_overview(&st.db, u).await.page(auth)?;
     // A county office drills into its own county only.
     let counties: Vec<_> = plan::counties(&st.db)
         .await
-        .page(&auth)?
+        .page(auth)?
         .into_iter()
         .filter(|c| u.role != Role::County || u.scope.as_deref() == Some(c.county_code.as_str()))
         .collect();
     let staff = matches!(u.role, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor);
-    Ok(render_page(&st, &auth, "home.html", context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff })?.into_response())
+    Ok(render_page(
+        st,
+        auth,
+        "home.html",
+        context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff,
+        tasks => Value::from_serialize(&tasks) },
+    )?
+    .into_response())
+}
+
+/// One count of a work queue: what it counts, how many, and where to act on it (only a page
+/// the role may open).
+#[derive(Debug, Serialize)]
+pub struct Task {
+    /// Stable key (`data-task` on the page).
+    pub key: String,
+    /// What it counts (Chinese).
+    pub zh: String,
+    /// What it counts (English).
+    pub en: String,
+    /// How many.
+    pub count: i64,
+    /// The number as shown, when it is not a count (an amount).
+    pub shown: Option<String>,
+    /// Where to act on it.
+    pub href: Option<String>,
+    /// Something waits for this role.
+    pub waiting: bool,
+}
+
+fn task(key: &str, zh: &str, en: &str, count: i64, href: Option<String>) -> Task {
+    Task { key: key.into(), zh: zh.into(), en: en.into(), count, shown: None, href, waiting: count > 0 }
+}
+
+/// Claims of one status: `None` when this build does not know the status (e.g. held for
+/// verification, added with the verification of declared facts); a status without rows is 0.
+fn claims_task(claims: &StatusCounts, code: &str, label: Option<(&str, &str)>) -> Option<Task> {
+    let s = ClaimStatus::parse(code)?;
+    let (zh, en) = label.unwrap_or((s.zh(), s.en()));
+    let count = claims.get(s.code()).copied().unwrap_or(0);
+    Some(task(&format!("claims_{code}"), zh, en, count, Some(format!("/claims?status={code}"))))
+}
+
+/// The review steps of claims a county office (or the city admin) acts on.
+fn review_tasks(claims: &StatusCounts) -> Vec<Task> {
+    [
+        claims_task(claims, "decided", Some(("待审核的补贴申请", "claims awaiting review"))),
+        claims_task(claims, "needs_verification", Some(("待核实的补贴申请", "claims held for verification"))),
+        claims_task(claims, "approved", Some(("已审核待公示", "approved, to publish on the notice"))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn city_tasks(q: &queue::CityQueue) -> Vec<Task> {
+    let mut out = vec![task(
+        "classes_to_review",
+        "待审核的开班申请",
+        "class applications to review",
+        q.classes_to_review,
+        Some("/classes".into()),
+    )];
+    out.extend(review_tasks(&q.claims));
+    out.push(task(
+        "open_objections",
+        "未处理的异议",
+        "open objections",
+        q.open_objections,
+        Some("/claims?status=on_notice".into()),
+    ));
+    out.push(task(
+        "draft_batches",
+        "待审批的拨付批次",
+        "payment batches awaiting approval",
+        q.draft_batches,
+        Some("/payments".into()),
+    ));
+    out.extend(claims_task(&q.claims, "payment_failed", Some(("拨付失败待重新拨付", "failed payments to re-issue"))));
+    out
+}
+
+/// The work queue of a county office, provider, assessment body, finance, worker or employer.
+async fn queue_page(st: &AppState, auth: &Auth, u: &User) -> PageResult {
+    let today = st.clock.today();
+    let db = &st.db;
+    let id = || u.scope_id().ok_or(AppError::Forbidden).page(auth);
+    let mut tasks = Vec::new();
+    let mut ctx = context! {};
+    match u.role {
+        Role::County => {
+            let county = u.scope.clone().ok_or(AppError::Forbidden).page(auth)?;
+            let q = queue::county(db, &county, today).await.page(auth)?;
+            let progress = views::county_detail(db, u, &county).await.page(auth)?;
+            tasks.push(task(
+                "classes_to_review",
+                "待审核的开班申请",
+                "class applications to review",
+                q.classes_to_review,
+                Some("#classes-to-review".into()),
+            ));
+            tasks.extend(review_tasks(&q.claims));
+            tasks.push(task(
+                "open_objections",
+                "未处理的异议",
+                "open objections",
+                q.open_objections,
+                Some("#objections".into()),
+            ));
+            let mut p = task(
+                "progress",
+                &format!("{}完成培训（人次）", progress.name_zh),
+                "person-times trained in the county",
+                progress.total.person_times,
+                Some(format!("/counties/{county}")),
+            );
+            p.waiting = false;
+            tasks.push(p);
+            ctx = context! { q => Value::from_serialize(&q), progress => Value::from_serialize(&progress) };
+        }
+        Role::Provider => {
+            let q = queue::provider(db, id()?, today).await.page(auth)?;
+            let n = |s: &str| q.classes.get(s).copied().unwrap_or(0);
+            tasks.push(task(
+                "running_today",
+                "今天开课的培训班",
+                "classes running today",
+                q.running.len() as i64,
+                Some("#running".into()),
+            ));
+            tasks.push(task(
+                "refused_imports",
+                "未导入的花名册",
+                "refused roster imports to mend",
+                q.refused_imports.len() as i64,
+                Some("#refused-imports".into()),
+            ));
+            tasks.push(task(
+                "classes_returned",
+                "退回待修改的开班申请",
+                "class applications returned to amend",
+                n("returned"),
+                Some("#returned".into()),
+            ));
+            for (code, zh, en) in [
+                ("submitted", "已申请待审核", "applied, awaiting review"),
+                ("approved", "已批准", "approved"),
+                ("closed", "已结班", "closed"),
+            ] {
+                let mut t = task(&format!("classes_{code}"), zh, en, n(code), Some("/classes".into()));
+                t.waiting = false;
+                tasks.push(t);
+            }
+            ctx = context! { q => Value::from_serialize(&q) };
+        }
+        Role::AssessmentBody => {
+            let q = queue::body(db, id()?, today).await.page(auth)?;
+            tasks.push(task(
+                "due_for_assessment",
+                "已结业待录入考核结果的培训班",
+                "classes ended without results recorded",
+                q.due.len() as i64,
+                Some("#due".into()),
+            ));
+            let mut t = task(
+                "upcoming",
+                "即将考核的培训班",
+                "classes still running or to come",
+                q.upcoming.len() as i64,
+                Some("#upcoming".into()),
+            );
+            t.waiting = false;
+            tasks.push(t);
+            ctx = context! { q => Value::from_serialize(&q) };
+        }
+        Role::Finance => {
+            let q = queue::finance(db, today).await.page(auth)?;
+            tasks.push(task(
+                "draft_batches",
+                "待审批的拨付批次",
+                "payment batches awaiting approval",
+                q.draft_batches.len() as i64,
+                Some("/payments".into()),
+            ));
+            tasks.extend(claims_task(
+                &q.claims,
+                "payment_failed",
+                Some(("拨付失败待重新拨付", "failed payments to re-issue")),
+            ));
+            tasks.push(task(
+                "due_for_batch",
+                "公示期满待拨付的申请",
+                "claims due for a payment batch",
+                q.due_for_batch,
+                Some("/payments".into()),
+            ));
+            tasks.extend(claims_task(&q.claims, "recovery_due", Some(("待追回", "recoveries due"))));
+            ctx = context! { q => Value::from_serialize(&q) };
+        }
+        Role::Worker => {
+            let person = id()?;
+            let q = queue::worker(db, person, today).await.page(auth)?;
+            let record = format!("/people/{person}");
+            // What waits here waits for others (the class, the county, finance), not the worker.
+            tasks.push(task("trainings", "我的培训", "my trainings", q.trainings, Some(record.clone())));
+            tasks.push(task(
+                "in_progress",
+                "正在参加的培训",
+                "trainings in progress",
+                q.in_progress,
+                Some(record.clone()),
+            ));
+            tasks.push(task("certificates", "我的证书", "my certificates", q.certificates, Some(record)));
+            tasks.push(task(
+                "claims_pending",
+                "办理中的补贴",
+                "subsidies in progress",
+                q.pending.len() as i64,
+                Some("#pending".into()),
+            ));
+            let mut t = task("paid", "已到账补贴", "subsidies paid", q.paid_fen, Some("/claims?status=paid".into()));
+            t.shown = Some(jineng_domain::Money::from_fen(q.paid_fen).to_string());
+            tasks.push(t);
+            for t in &mut tasks {
+                t.waiting = false;
+            }
+            ctx = context! { q => Value::from_serialize(&q) };
+        }
+        Role::Employer => {
+            let q = queue::employer(db, id()?).await.page(auth)?;
+            for s in ClaimStatus::ALL {
+                if let Some(mut t) = claims_task(&q.claims, s.code(), None) {
+                    t.waiting = false;
+                    if t.count > 0 || s == ClaimStatus::Decided {
+                        tasks.push(t);
+                    }
+                }
+            }
+            ctx = context! { q => Value::from_serialize(&q) };
+        }
+        _ => return Err(PageError::new(AppError::Forbidden, auth.clone())),
+    }
+    let statuses: Vec<(&str, &str)> = ClaimStatus::ALL.iter().map(|s| (s.code(), s.zh())).collect();
+    render_page(
+        st,
+        auth,
+        "queue.html",
+        context! { role => u.role.code(), today => today.to_string(), tasks => Value::from_serialize(&tasks),
+        statuses => statuses, scope => u.scope.clone(), ..ctx },
+    )
 }
 
 /// `GET /programs/{code}`

@@ -60,7 +60,15 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
         ];
     };
     let r = u.role;
-    let mut out = vec![("/".to_owned(), "计划进度", "Plan")];
+    // Home is the plan at a glance for these, and every other role's work queue.
+    let mut out = if matches!(r, Role::CityAdmin | Role::Department | Role::Auditor) {
+        vec![("/".to_owned(), "计划进度", "Plan")]
+    } else {
+        vec![("/".to_owned(), "工作台", "My work")]
+    };
+    if matches!(r, Role::Finance | Role::Provider | Role::AssessmentBody) {
+        out.push(("/plan".into(), "计划进度", "Plan"));
+    }
     if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
         out.push(("/people".into(), "劳动者", "People"));
     }

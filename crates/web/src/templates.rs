@@ -12,6 +12,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "base.html",
     "login.html",
     "home.html",
+    "tasks.html",
+    "queue.html",
     "program.html",
     "county.html",
     "people.html",

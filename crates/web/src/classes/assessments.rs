@@ -2,7 +2,7 @@
 //! pass completes the training and issues the certificate, which brings the claims the policy allows.
 
 use crate::auth::{Auth, CurrentUser};
-use crate::classes::page::back_to_class;
+use crate::classes::page::back_to_class_at;
 use crate::error::AppError;
 use crate::guard::CsrfForm;
 use crate::render::PageError;
@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use jineng_domain::Role;
+use jineng_store::assessment::Trainee;
 use jineng_store::training;
 use jineng_store::users::User;
 use serde::{Deserialize, Serialize};
@@ -43,41 +44,49 @@ pub struct Assessed {
 }
 
 async fn assess(st: &AppState, u: &User, class_id: i64, b: &AssessmentBody) -> Result<Option<i64>, AppError> {
+    let id_number = jineng_domain::IdNumber::parse(&b.id_number).map_err(|e| AppError::field("id_number", e))?;
+    record(st, u, class_id, Trainee::IdNumber(id_number), b).await
+}
+
+/// Records a result for `trainee` as the calling assessment body.
+async fn record(
+    st: &AppState,
+    u: &User,
+    class_id: i64,
+    trainee: Trainee,
+    b: &AssessmentBody,
+) -> Result<Option<i64>, AppError> {
     let body_id = match u.role {
         Role::AssessmentBody => u.scope_id().ok_or(AppError::Forbidden)?,
         _ => return Err(AppError::Forbidden),
     };
-    let id_number = jineng_domain::IdNumber::parse(&b.id_number).map_err(|e| AppError::field("id_number", e))?;
     let assessed_on = b
         .assessed_on
         .trim()
         .parse()
         .map_err(|_| AppError::field("assessed_on", "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD"))?;
     let r = jineng_store::assessment::Result_ {
-        id_number,
+        trainee,
         assessed_on,
         score: b.score,
         passed: b.passed,
         kind: b.kind.trim().into(),
         serial: b.serial.clone(),
     };
-    let certificate = jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?;
-    if let Some(cert) = certificate {
+    let done = jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?;
+    if let Some(cert) = done.certificate {
         // A certificate from a subsidised class: prepare the training subsidy and let the
         // policy engine decide it. A failure here leaves the certificate; the claim can be
         // prepared again (the idempotency key keeps it single).
         let class = training::get_class(&st.db, &Default::default(), class_id).await?;
         if class.subsidised {
-            let person = jineng_store::people::find_by_id_number(&st.db, &Default::default(), &r.id_number).await?;
-            if let Some(person) = person {
-                let certs = [(person.person_id, cert)];
-                if let Err(e) = jineng_store::claims::prepare::for_certificates(&st.db, Some(u.user_id), &certs).await {
-                    tracing::error!(certificate.id = cert, error = %e, "claim not prepared");
-                }
+            let certs = [(done.person_id, cert)];
+            if let Err(e) = jineng_store::claims::prepare::for_certificates(&st.db, Some(u.user_id), &certs).await {
+                tracing::error!(certificate.id = cert, error = %e, "claim not prepared");
             }
         }
     }
-    Ok(certificate)
+    Ok(done.certificate)
 }
 
 /// Record a trainee's assessment (listed assessment bodies). A pass completes the training and
@@ -94,18 +103,23 @@ pub async fn assess_api(
     Ok((StatusCode::CREATED, Json(Assessed { certificate_id })))
 }
 
-/// The assessment form.
+/// The assessment form: one row of the roster (its enrolment), never a typed ID number.
 #[derive(Deserialize)]
 pub struct AssessmentForm {
-    id_number: String,
+    enrolment_id: i64,
+    /// Empty: today.
+    #[serde(default)]
     assessed_on: String,
     score: Option<String>,
-    passed: Option<String>,
+    /// `pass` or `fail`.
+    result: String,
+    #[serde(default)]
     kind: String,
+    #[serde(default)]
     serial: String,
 }
 
-/// `POST /classes/{id}/assessments`
+/// `POST /classes/{id}/assessments`: the result of one trainee of the roster.
 pub async fn assess_form(
     State(st): State<AppState>,
     auth: Auth,
@@ -113,13 +127,27 @@ pub async fn assess_form(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<AssessmentForm>,
 ) -> Result<Response, PageError> {
-    let b = AssessmentBody {
-        id_number: f.id_number,
-        assessed_on: f.assessed_on,
-        score: f.score.as_deref().and_then(|s| s.trim().parse().ok()),
-        passed: f.passed.is_some(),
-        kind: f.kind,
-        serial: f.serial,
+    let passed = match f.result.as_str() {
+        "pass" => Ok(true),
+        "fail" => Ok(false),
+        _ => Err(AppError::field("result", "请选择合格或不合格 / choose pass or fail")),
     };
-    back_to_class(&st, auth, &u, id, assess(&st, &u, id, &b).await.map(|_| ())).await
+    let score = match f.score.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::field("score", "成绩应为0–100的整数 / a score is a whole number 0 to 100")),
+    };
+    let assessed_on = if f.assessed_on.trim().is_empty() { st.clock.today().to_string() } else { f.assessed_on };
+    let result = match (passed, score) {
+        (Ok(passed), Ok(score)) => {
+            let b =
+                AssessmentBody { id_number: String::new(), assessed_on, score, passed, kind: f.kind, serial: f.serial };
+            record(&st, &u, id, Trainee::Enrolment(f.enrolment_id), &b).await.map(|_| ())
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let anchor = format!("#e{}", f.enrolment_id);
+    back_to_class_at(&st, auth, &u, id, &anchor, result).await
 }

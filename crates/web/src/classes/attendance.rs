@@ -1,9 +1,10 @@
 //! Attendance (考勤): one check-in per trainee per day of an approved class, recorded by its
-//! provider on the class page or through the API; the summary per trainee.
+//! provider on the class page (per roster row, or everyone at once, for today) or through the API
+//! (by ID number, any day of the class); the summary per trainee.
 
 use crate::auth::{Auth, CurrentUser};
 use crate::classes::application::provider_id;
-use crate::classes::page::{attendance_views, back_to_class, AttendanceView};
+use crate::classes::page::{attendance_views, back_to_class_at, AttendanceView};
 use crate::error::AppError;
 use crate::guard::CsrfForm;
 use crate::render::PageError;
@@ -12,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use jineng_store::attendance;
 use jineng_store::users::User;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -67,15 +69,23 @@ pub async fn attendance_api(
     Ok(Json(attendance_views(&st, &u, id).await?))
 }
 
-/// The check-in form.
+/// A check-in on the class page: one row of the roster (its enrolment), today.
 #[derive(Deserialize)]
 pub struct CheckInForm {
-    id_number: String,
-    day: String,
+    enrolment_id: i64,
+    /// Empty: manual (人工登记).
+    #[serde(default)]
     method: String,
 }
 
-/// `POST /classes/{id}/attendance`
+fn method_or_manual(method: &str) -> &str {
+    match method.trim() {
+        "" => "manual",
+        m => m,
+    }
+}
+
+/// `POST /classes/{id}/attendance`: checks one trainee of the roster in for today.
 pub async fn check_in_form(
     State(st): State<AppState>,
     auth: Auth,
@@ -83,6 +93,40 @@ pub async fn check_in_form(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<CheckInForm>,
 ) -> Result<Response, PageError> {
-    let body = CheckInBody { id_number: f.id_number, day: f.day, method: f.method };
-    back_to_class(&st, auth, &u, id, check_in(&st, &u, id, &body).await).await
+    let result = async {
+        let provider = Some(provider_id(&u)?);
+        let method = method_or_manual(&f.method);
+        attendance::check_in_enrolment(&st.db, Some(u.user_id), id, provider, f.enrolment_id, st.clock.today(), method)
+            .await?;
+        Ok(())
+    }
+    .await;
+    back_to_class_at(&st, auth, &u, id, &format!("#e{}", f.enrolment_id), result).await
+}
+
+/// The "all present today" form.
+#[derive(Deserialize)]
+pub struct AllPresentForm {
+    /// Empty: manual (人工登记).
+    #[serde(default)]
+    method: String,
+}
+
+/// `POST /classes/{id}/attendance/all`: checks every trainee in for today, in one transaction;
+/// those already checked in stay as they are.
+pub async fn check_in_all_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<AllPresentForm>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let provider = Some(provider_id(&u)?);
+        attendance::check_in_all(&st.db, Some(u.user_id), id, provider, st.clock.today(), method_or_manual(&f.method))
+            .await?;
+        Ok(())
+    }
+    .await;
+    back_to_class_at(&st, auth, &u, id, "#roster", result).await
 }

@@ -38,6 +38,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/classes/{id}/roster-imports/{import}/errors.xlsx", Roles(CLASS_READERS), roster::report),
         Route::get("/roster-template.xlsx", Roles(CLASS_ACTORS), roster::template),
         Route::post("/classes/{id}/attendance", Roles(PROVIDER), attendance::check_in_form),
+        Route::post("/classes/{id}/attendance/all", Roles(PROVIDER), attendance::check_in_all_form),
         Route::post("/classes/{id}/assessments", Roles(BODY), assessments::assess_form),
         Route::get("/api/v1/classes", Roles(CLASS_READERS), list_classes),
         Route::post("/api/v1/classes", Roles(PROVIDER), application::apply),

@@ -148,3 +148,58 @@ both_backends! {
         assert!(page.body.contains("上蔡县职业技能评价中心"), "{backend}: the class page names its body");
     }
 }
+
+both_backends! {
+    async fn an_assessment_body_records_each_trainees_result_on_the_roster(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let class = approved_class(&app).await;
+        let rows = jineng_store::training::enrolments(&app.db, class).await.unwrap();
+        let mine = rows.iter().find(|(_, p)| *p == app.my_person).unwrap().0;
+        let other = rows.iter().find(|(_, p)| *p != app.my_person).unwrap().0;
+        app.clock.set("2021-05-15".parse().unwrap());
+        let page_path = format!("/classes/{class}");
+        let page = app.page(Some(Role::AssessmentBody), Method::GET, &page_path, &[], false).await;
+        assert!(page.body.contains(&format!("name=\"enrolment_id\" value=\"{mine}\"")), "{backend}: a result form per row");
+        assert!(page.body.contains("value=\"2021-05-15\""), "{backend}: dated today");
+        assert!(!page.body.contains(&id_number(MY_COUNTY, 11)), "{backend}: no full ID number on the page");
+        let path = format!("/classes/{class}/assessments");
+        let post = |form: Vec<(&'static str, String)>| {
+            let path = path.clone();
+            let app = &app;
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.page(Some(Role::AssessmentBody), Method::POST, &path, &form, true).await
+            }
+        };
+        // A pass needs its certificate's serial; the page says so and nothing is recorded.
+        let r = post(vec![("enrolment_id", mine.to_string()), ("result", "pass".into()), ("kind", "skill_level".into()), ("serial", "".into())]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(r.body.contains("证书编号"), "{backend}: {}", r.body);
+        let r = post(vec![("enrolment_id", mine.to_string()), ("result", "pass".into()), ("score", "88".into()), ("kind", "skill_level".into()), ("serial", "R-1".into())]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let r = post(vec![("enrolment_id", other.to_string()), ("result", "fail".into()), ("assessed_on", "2021-05-15".into())]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let me = app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await.json();
+        assert_eq!((me["certificates"][0]["serial"].as_str(), me["certificates"][0]["issued_on"].as_str()), (Some("R-1"), Some("2021-05-15")));
+        let claims = app.api(Some(Role::Worker), Method::GET, "/api/v1/claims", None).await.json();
+        assert!(!claims.as_array().unwrap().is_empty(), "{backend}: the certificate brings its claims");
+        let page = app.page(Some(Role::AssessmentBody), Method::GET, &page_path, &[], false).await;
+        assert!(page.body.contains("合格 passed") && page.body.contains("R-1") && page.body.contains("不合格 failed"), "{backend}");
+        assert!(!page.body.contains("class=\"row-form assess\""), "{backend}: nothing left to record");
+        // Once per trainee; an enrolment of another class is not this class's.
+        let r = post(vec![("enrolment_id", other.to_string()), ("result", "pass".into()), ("kind", "skill_level".into()), ("serial", "R-2".into())]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}");
+        let foreign = jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar::<_, i64>("SELECT enrolment_id FROM enrolment WHERE class_id <> $1 LIMIT 1")
+            .bind(class)
+            .fetch_one(p)
+            .await
+            .unwrap());
+        let r = post(vec![("enrolment_id", foreign.to_string()), ("result", "fail".into())]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{backend}");
+        let results = jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM assessment")
+            .fetch_one(p)
+            .await
+            .unwrap());
+        assert_eq!(results, 2, "{backend}: two results, no more");
+    }
+}

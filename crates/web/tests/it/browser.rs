@@ -323,3 +323,250 @@ both_backends! {
         let _ = std::fs::remove_dir_all(&profile);
     }
 }
+
+/// Whether the page at the window's width scrolls sideways: `[scrollWidth, clientWidth]`.
+async fn widths(c: &fantoccini::Client) -> (i64, i64) {
+    let w = c
+        .execute("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];", vec![])
+        .await
+        .unwrap();
+    (w[0].as_i64().unwrap(), w[1].as_i64().unwrap())
+}
+
+both_backends! {
+    async fn a_provider_records_a_days_attendance_for_a_class_of_forty_in_three_clicks(backend: &'static str) {
+        use jineng_domain::{AreaCode, CreditCode, IdNumber, Role, TrainingKind};
+        use jineng_store::orgs::{self, OrgInput, OrgKind};
+        use jineng_store::people::{self, NewPerson};
+        use jineng_store::training::{self, NewClass};
+        let (_driver, driver_port) = start_chromedriver().await;
+        let db = fresh(backend).await;
+        let county = AreaCode::parse("411722").unwrap();
+        let provider = orgs::create(&db, None, OrgKind::Provider, &OrgInput {
+            credit_code: CreditCode::generate(county, 77).to_string(),
+            legacy: false,
+            name: "上蔡县天中职业培训学校".into(),
+            county_code: "411722".into(),
+            kind: None,
+            insured: false,
+            status: None,
+        })
+        .await
+        .unwrap();
+        let today: chrono::NaiveDate = "2021-05-12".parse().unwrap();
+        let class = training::create_class(&db, None, &NewClass {
+            name: "上蔡县电工2021年5月期".into(),
+            program_code: "P2a".into(),
+            occupation_code: "6-31-01-03".into(),
+            level: None,
+            kind: TrainingKind::SkillUpgrade,
+            county_code: "411722".into(),
+            provider_id: provider,
+            start_date: "2021-05-10".parse().unwrap(),
+            end_date: "2021-05-21".parse().unwrap(),
+            subsidised: true,
+        })
+        .await
+        .unwrap();
+        let names = ["李娜", "王芳", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄勇"];
+        for i in 0..40u16 {
+            let id = IdNumber::from_parts(county, "1985-06-15".parse().unwrap(), 100 + i);
+            let person = people::create(&db, None, &NewPerson {
+                id_number: id,
+                name: format!("{}{}", names[usize::from(i) % names.len()], i + 1),
+                county_code: "411722".into(),
+                phone: None,
+                rural: true,
+                groups: vec![],
+            })
+            .await
+            .unwrap();
+            training::enrol(&db, None, class, person, "2021-05-09".parse().unwrap()).await.unwrap();
+        }
+        users::create(&db, None, "school", "天中职业培训学校 王老师", "browser-test-pw", Role::Provider, Some(&provider.to_string()))
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        // The class names a listed assessment body, whose clerk records the results afterwards.
+        let body = orgs::create(&db, None, OrgKind::AssessmentBody, &OrgInput {
+            credit_code: CreditCode::generate(county, 78).to_string(),
+            legacy: false,
+            name: "上蔡县职业技能评价中心".into(),
+            county_code: "411722".into(),
+            kind: None,
+            insured: false,
+            status: None,
+        })
+        .await
+        .unwrap();
+        let named: u64 = jineng_store::with_pool!(&db, |p| sqlx::query("UPDATE training_class SET assessment_body_id = $1 WHERE class_id = $2")
+            .bind(body)
+            .bind(class)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected());
+        assert_eq!(named, 1);
+        users::create(&db, None, "assessor", "评价中心 刘老师", "browser-test-pw", Role::AssessmentBody, Some(&body.to_string()))
+            .await
+            .unwrap();
+        let clock = jineng_web::Clock::fixed(today);
+        let mut state = jineng_web::AppState::new(db.clone());
+        state.clock = clock.clone();
+        let app = jineng_web::app(state);
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let mut caps = serde_json::Map::new();
+        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+        caps.insert("goog:chromeOptions".into(), serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1440,1000", "--lang=zh-CN",
+                     format!("--user-data-dir={}", profile.display())]
+        }));
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("connect to chromedriver");
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let shot = |name: String| {
+            let c = c.clone();
+            let path = shots.join(name);
+            async move { std::fs::write(path, c.screenshot().await.unwrap()).unwrap() }
+        };
+
+        // Click 1: sign in. The home is the provider's work queue: today's class, none checked in.
+        c.goto(&format!("{base}/")).await.unwrap();
+        c.wait().for_element(Locator::Id("username")).await.unwrap().send_keys("school").await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys("browser-test-pw").await.unwrap();
+        c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        let row = format!("tr[data-class='{class}']");
+        let today_cell = c.wait().for_element(Locator::Css(&format!("{row} [data-k='checked-in']"))).await.unwrap().text().await.unwrap();
+        assert_eq!(today_cell, "0 / 40", "{backend}");
+        shot(format!("{backend}-provider-home-1440.png")).await;
+        // Click 2: open the class from the queue.
+        c.find(Locator::Css(&format!("{row} a"))).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("all-present")).await.unwrap();
+        shot(format!("{backend}-class-before-1440.png")).await;
+        // Click 3: everyone present today.
+        c.find(Locator::Id("all-present")).await.unwrap().click().await.unwrap();
+        let client = &c;
+        let done = poll(|| async move {
+            let n = match client.find(Locator::Id("checked-in-today")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            (n == "40", n)
+        })
+        .await;
+        assert_eq!(done, "40", "{backend}: every trainee checked in");
+        let cells = c.find_all(Locator::Css("#attendance [data-k='today']")).await.unwrap();
+        assert_eq!(cells.len(), 40);
+        for cell in cells {
+            assert!(cell.text().await.unwrap().contains("已签到"), "{backend}");
+        }
+        let days = c.find(Locator::Css("#attendance [data-k='days']")).await.unwrap().text().await.unwrap();
+        assert_eq!(days, "1 / 12", "{backend}");
+        shot(format!("{backend}-class-after-1440.png")).await;
+
+        // On a phone: the class page and the queue fit the screen (the roster scrolls in its box).
+        c.set_window_size(390, 844).await.unwrap();
+        for path in [format!("/classes/{class}"), "/".to_owned()] {
+            c.goto(&format!("{base}{path}")).await.unwrap();
+            c.wait().for_element(Locator::Css("main")).await.unwrap();
+            let (scroll, client) = widths(&c).await;
+            assert!(scroll <= client, "{backend}: {path} is {scroll} px wide on a {client} px screen");
+            if path != "/" {
+                c.execute("document.getElementById('roster').scrollIntoView();", vec![]).await.unwrap();
+            }
+            let name = if path == "/" { "provider-home" } else { "class-after" };
+            shot(format!("{backend}-{name}-390.png")).await;
+        }
+        c.set_window_size(1440, 1000).await.unwrap();
+
+        // After the class, the assessment body finds it in its queue and records a result on the
+        // trainee's row: a pass with the certificate's serial.
+        clock.set("2021-05-24".parse().unwrap());
+        c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("username")).await.unwrap().send_keys("assessor").await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys("browser-test-pw").await.unwrap();
+        c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+        let due = c.wait().for_element(Locator::Css(&format!("{row} [data-k='unassessed']"))).await.unwrap().text().await.unwrap();
+        assert_eq!(due, "40", "{backend}: 40 trainees without a result");
+        shot(format!("{backend}-body-home-1440.png")).await;
+        c.find(Locator::Css(&format!("{row} a"))).await.unwrap().click().await.unwrap();
+        let form = c.wait().for_element(Locator::Css("#attendance tbody tr:first-child form.assess")).await.unwrap();
+        form.find(Locator::Css("input[name='serial']")).await.unwrap().send_keys("ZMD-2021-0001").await.unwrap();
+        shot(format!("{backend}-class-assess-1440.png")).await;
+        form.find(Locator::Css("button.record")).await.unwrap().click().await.unwrap();
+        let result = poll(|| async move {
+            let text = match client.find(Locator::Css("#attendance tbody tr:first-child [data-k='result']")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            (text.contains("ZMD-2021-0001"), text)
+        })
+        .await;
+        assert!(result.contains("合格") && result.contains("ZMD-2021-0001"), "{backend}: {result}");
+        c.set_window_size(390, 844).await.unwrap();
+        c.execute("document.getElementById('roster').scrollIntoView();", vec![]).await.unwrap();
+        let (scroll, client_width) = widths(&c).await;
+        assert!(scroll <= client_width, "{backend}: the class page is {scroll} px wide on a {client_width} px screen");
+        shot(format!("{backend}-class-assess-390.png")).await;
+        c.close().await.unwrap();
+        server.abort();
+        let _ = std::fs::remove_dir_all(&profile);
+    }
+}
+
+both_backends! {
+    async fn every_roles_work_queue_fits_a_phone(backend: &'static str) {
+        let (_driver, driver_port) = start_chromedriver().await;
+        let app = crate::common::spawn_app(backend).await;
+        crate::home::busy_day(&app).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = app.router.clone();
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let mut caps = serde_json::Map::new();
+        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+        caps.insert("goog:chromeOptions".into(), serde_json::json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1440,1000", "--lang=zh-CN",
+                     format!("--user-data-dir={}", profile.display())]
+        }));
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("connect to chromedriver");
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        for role in jineng_domain::Role::ALL.iter().copied() {
+            c.set_window_size(1440, 1000).await.unwrap();
+            c.goto(&format!("{base}/login")).await.unwrap();
+            c.wait().for_element(Locator::Id("username")).await.unwrap().send_keys(role.code()).await.unwrap();
+            c.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery").await.unwrap();
+            c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+            c.wait().for_element(Locator::Css("form[action='/logout']")).await.unwrap();
+            c.goto(&format!("{base}/")).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            std::fs::write(shots.join(format!("{backend}-queue-{}-1440.png", role.code())), c.screenshot().await.unwrap()).unwrap();
+            c.set_window_size(390, 844).await.unwrap();
+            c.goto(&format!("{base}/")).await.unwrap();
+            c.wait().for_element(Locator::Css("main h1")).await.unwrap();
+            let (scroll, client) = widths(&c).await;
+            assert!(scroll <= client, "{backend}: {}'s home is {scroll} px wide on a {client} px screen", role.code());
+            std::fs::write(shots.join(format!("{backend}-queue-{}-390.png", role.code())), c.screenshot().await.unwrap()).unwrap();
+            c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
+            c.wait().for_element(Locator::Id("username")).await.unwrap();
+        }
+        c.close().await.unwrap();
+        server.abort();
+        let _ = std::fs::remove_dir_all(&profile);
+    }
+}

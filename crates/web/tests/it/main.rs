@@ -16,6 +16,7 @@ mod errors;
 mod export;
 mod facts;
 mod held;
+mod home;
 mod layers;
 mod links;
 mod pages;
