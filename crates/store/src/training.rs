@@ -75,6 +75,9 @@ pub struct ClassScope {
     pub provider_id: Option<i64>,
     /// Only these programs.
     pub programs: Option<Vec<String>>,
+    /// Only the classes that name this assessment body (and classes from before classes named
+    /// one, which any listed body may assess).
+    pub assessment_body_id: Option<i64>,
 }
 
 /// Opens a class. The program must be a leaf program (no sub-targets).
@@ -260,10 +263,13 @@ const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_co
 
 /// Classes visible in the scope, newest first.
 pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) -> Result<Vec<ClassRow>> {
-    let mut sql = format!("{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2)");
+    let mut sql = format!(
+        "{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2) \
+         AND ($5 = 0 OR k.assessment_body_id = $5 OR k.assessment_body_id IS NULL)"
+    );
     let programs = scope.programs.clone().unwrap_or_default();
     if scope.programs.is_some() {
-        let marks: Vec<String> = (0..programs.len()).map(|i| format!("${}", 5 + i)).collect();
+        let marks: Vec<String> = (0..programs.len()).map(|i| format!("${}", 6 + i)).collect();
         sql.push_str(&format!(
             " AND k.program_code IN ({})",
             if marks.is_empty() { "NULL".into() } else { marks.join(", ") }
@@ -275,7 +281,8 @@ pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) 
             .bind(scope.county.clone().unwrap_or_default())
             .bind(scope.provider_id.unwrap_or(0))
             .bind(limit)
-            .bind(offset);
+            .bind(offset)
+            .bind(scope.assessment_body_id.unwrap_or(0));
         for code in &programs {
             q = q.bind(code.clone());
         }
@@ -286,12 +293,14 @@ pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) 
 /// One class, if visible in the scope.
 pub async fn get_class(db: &Db, scope: &ClassScope, class_id: i64) -> Result<ClassRow> {
     let sql = format!(
-        "{SELECT} WHERE k.class_id = $1 AND ($2 = '' OR k.county_code = $2) AND ($3 = 0 OR k.provider_id = $3)"
+        "{SELECT} WHERE k.class_id = $1 AND ($2 = '' OR k.county_code = $2) AND ($3 = 0 OR k.provider_id = $3) \
+         AND ($4 = 0 OR k.assessment_body_id = $4 OR k.assessment_body_id IS NULL)"
     );
     with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(class_id)
         .bind(scope.county.clone().unwrap_or_default())
         .bind(scope.provider_id.unwrap_or(0))
+        .bind(scope.assessment_body_id.unwrap_or(0))
         .fetch_optional(p)
         .await?)
     .ok_or(StoreError::NotFound)

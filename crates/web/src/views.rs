@@ -507,8 +507,12 @@ pub fn people_visibility(user: &User) -> Result<Visibility, AppError> {
 /// Which classes a user may see.
 pub async fn class_scope(db: &Db, user: &User) -> Result<ClassScope, AppError> {
     Ok(match user.role {
-        // Assessment bodies assess trainees of any class, so they see classes and their rosters.
-        Role::CityAdmin | Role::Auditor | Role::AssessmentBody => ClassScope::default(),
+        Role::CityAdmin | Role::Auditor => ClassScope::default(),
+        // An assessment body sees the classes it assesses: those that name it (and classes from
+        // before classes named one), with their rosters; no other class.
+        Role::AssessmentBody => {
+            ClassScope { assessment_body_id: Some(user.scope_id().ok_or(AppError::Forbidden)?), ..Default::default() }
+        }
         Role::County => {
             ClassScope { county: Some(user.scope.clone().ok_or(AppError::Forbidden)?), ..Default::default() }
         }

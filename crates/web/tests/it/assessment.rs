@@ -203,3 +203,47 @@ both_backends! {
         assert_eq!(results, 2, "{backend}: two results, no more");
     }
 }
+
+both_backends! {
+    async fn an_assessment_body_sees_only_the_classes_that_name_it(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let class = approved_class(&app).await;
+        // A second listed body, with its own user.
+        let other = jineng_store::orgs::create(
+            &app.db,
+            None,
+            jineng_store::orgs::OrgKind::AssessmentBody,
+            &jineng_store::orgs::OrgInput {
+                credit_code: jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(MY_COUNTY).unwrap(), 4242).to_string(),
+                legacy: false,
+                name: "驿城区另一评价中心".into(),
+                county_code: MY_COUNTY.into(),
+                kind: None,
+                insured: false,
+                status: None,
+            },
+        )
+        .await
+        .unwrap();
+        let uid = jineng_store::users::create(&app.db, None, "body2", "另一评价中心", "correct horse battery", Role::AssessmentBody, Some(&other.to_string()))
+            .await
+            .unwrap();
+        let token = jineng_store::users::create_api_token(&app.db, uid, "t").await.unwrap();
+        let get = |path: String| {
+            let req = axum::http::Request::builder()
+                .uri(path)
+                .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap();
+            app.send(req)
+        };
+        let r = get(format!("/api/v1/classes/{class}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "another body's class and roster stay hidden: {}", r.body);
+        let r = get("/api/v1/classes".into()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(!r.body.contains(&format!("\"class_id\":{class}")), "{}", r.body);
+        // The body the class names sees it.
+        let r = app.api(Some(Role::AssessmentBody), Method::GET, &format!("/api/v1/classes/{class}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+}
