@@ -685,7 +685,13 @@ pub fn check(case: Case) -> Result<Checked, BadInput> {
                 }
             }
             ClaimKind::ProjectTraining => {
-                need(&c.provider, &path, "provider", k)?;
+                // S9: project-based training by a provider, or by an enterprise for its own
+                // people (then the employer is the payee).
+                if c.provider.is_none() && c.employer.is_some() {
+                    r.employer = Some(employer(c)?);
+                } else {
+                    need(&c.provider, &path, "provider", k)?;
+                }
                 need(&c.project, &path, "project", k)?;
                 need(&c.stage, &path, "stage", k)?;
                 if need(&c.contract_fen, &path, "contract_fen", k)? < 0 {

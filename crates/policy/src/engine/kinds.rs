@@ -201,7 +201,8 @@ pub(super) fn equipment_grant<'a>(claim: &'a Claim, mut ctx: Ctx<'a>) -> Decisio
     ctx.finish(claim, amount, raw, Payee::Employer(employer), Fund::EmploymentSubsidyFund)
 }
 
-/// `project_training` (S9 with S12): one advance, then one settlement that closes the project.
+/// `project_training` (S9 with S12): one advance, then one settlement that closes the project,
+/// for a provider's project or an enterprise's own (by enterprises or providers, 企业或培训机构).
 /// A settlement pays the training-subsidy standard of each listed trainee whose certificate
 /// passes the checks of a training subsidy (S8, S7, P8), capped by the contract, less the
 /// advances; the trainees it pays join the history as training subsidies.
@@ -209,8 +210,11 @@ pub(super) fn project_training<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
     let c = run.c;
     let case = &c.case;
     let project_id: &'a str = claim.project.as_deref().unwrap_or_default();
-    let provider: &'a str = claim.provider.as_deref().unwrap_or_default();
-    let payee = Payee::Provider(provider);
+    // S9: a provider's project, or an enterprise's own (paid to the enterprise).
+    let payee = match (claim.provider.as_deref(), claim.employer.as_deref()) {
+        (None, Some(employer)) => Payee::Employer(employer),
+        (provider, _) => Payee::Provider(provider.unwrap_or_default()),
+    };
     let fund = Fund::EmploymentSubsidyFund;
     let contract = claim.contract_fen.unwrap_or(0);
     let state = run.projects.entry(project_id).or_default();

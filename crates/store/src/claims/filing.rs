@@ -110,13 +110,15 @@ pub async fn file_request(
         (Filer::Employer(_), "on_the_job" | "pre_job" | "apprenticeship" | "equipment_grant") => {
             employer_request(&f).await?
         }
-        (Filer::Provider(_), "project_training") => project_request(&f).await?,
+        (Filer::Provider(_), "project_training") => project_request(&f, false).await?,
+        // S9: project-based training by enterprises or providers.
+        (Filer::Employer(_), "project_training") => project_request(&f, true).await?,
         _ => {
             return Err(refuse(
                 "kind",
                 "claim.kind",
-                "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助；培训机构可申请项目制培训",
-                "employers file on_the_job, pre_job, apprenticeship, equipment_grant; providers project_training",
+                "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助和本单位的项目制培训；培训机构可申请项目制培训",
+                "employers file on_the_job, pre_job, apprenticeship, equipment_grant and project_training for their own classes; providers project_training",
             ))
         }
     };
@@ -183,8 +185,9 @@ struct Asked {
 struct Project {
     /// `class-{id}`.
     id: String,
-    /// The provider's credit code.
-    provider_code: String,
+    /// The credit code of who runs it: the provider, or the enterprise (`by_employer`).
+    organiser: String,
+    by_employer: bool,
     /// The class's trainees (person, enrolment).
     trainees: Vec<(i64, i64)>,
 }
@@ -316,12 +319,20 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
     Ok(c)
 }
 
-/// A provider's project request (advance or settlement), checked.
-async fn project_request(f: &Filing<'_>) -> Result<Asked> {
+/// A project request (advance or settlement) of a provider, or of an enterprise for a
+/// project-based class that trains its own people (`by_employer`), checked.
+async fn project_request(f: &Filing<'_>, by_employer: bool) -> Result<Asked> {
     let class_id = need(&f.r.class_id, "class_id")?;
-    let (_, county, project_based, standard) =
-        super::project_terms(f.db, class_id).await?.filter(|c| c.0 == f.scope_id).ok_or_else(|| {
-            refuse("class_id", "claim.not_own_class", "不是本机构的培训班", "not a class of this provider")
+    let (_, county, project_based, standard, _) = super::project_terms(f.db, class_id)
+        .await?
+        .filter(|c| if by_employer { c.4 == Some(f.scope_id) } else { c.0 == f.scope_id })
+        .ok_or_else(|| {
+            refuse(
+                "class_id",
+                "claim.not_own_class",
+                "不是本单位（机构）的培训班",
+                "not a class of this employer or provider",
+            )
         })?;
     // S9 pays project-based training by advance and settlement; other classes are paid per
     // certificate.
@@ -349,7 +360,11 @@ async fn project_request(f: &Filing<'_>) -> Result<Asked> {
             ))
         }
     };
-    let provider_code = super::provider_code(f.db, f.scope_id).await?;
+    let organiser = if by_employer {
+        super::employer_code(f.db, f.scope_id).await?.0
+    } else {
+        super::provider_code(f.db, f.scope_id).await?
+    };
     let trainees = super::class_trainees(f.db, class_id).await?;
     // The contract cannot exceed what the approved class is worth: its trainees at the catalog
     // project's standard.
@@ -367,7 +382,11 @@ async fn project_request(f: &Filing<'_>) -> Result<Asked> {
     }
     let project = format!("class-{class_id}");
     let mut claim = Claim::new("k", ClaimKind::ProjectTraining, f.today);
-    claim.provider = Some(provider_code.clone());
+    if by_employer {
+        claim.employer = Some(organiser.clone());
+    } else {
+        claim.provider = Some(organiser.clone());
+    }
     claim.project = Some(project.clone());
     claim.contract_fen = Some(contract);
     claim.stage = Some(stage);
@@ -376,24 +395,28 @@ async fn project_request(f: &Filing<'_>) -> Result<Asked> {
         people: trainees.iter().map(|t| t.0).collect(),
         class_to_lock: Some(class_id),
         county,
-        employer_code: None,
-        project: Some(Project { id: project, provider_code, trainees }),
+        employer_code: by_employer.then(|| organiser.clone()),
+        project: Some(Project { id: project, organiser, by_employer, trainees }),
     })
 }
 
-/// A provider's project claim decided from the project's history and its trainees' histories
+/// A project claim decided from the project's history and its trainees' histories
 /// read in `tx` (the class and the trainees locked).
 async fn decide_project_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Result<NewClaim> {
     let Asked { mut claim, people, county, project, .. } = asked;
-    let Project { id: project, provider_code, trainees } = project.ok_or(StoreError::NotFound)?;
+    let Project { id: project, organiser, by_employer, trainees } = project.ok_or(StoreError::NotFound)?;
     let hs = histories(tx, &people).await?;
     let refs: Vec<&History> = hs.iter().collect();
-    let codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
+    let mut codes: BTreeSet<String> = hs.iter().flat_map(employer_codes).collect();
+    if by_employer {
+        codes.insert(organiser.clone());
+    }
     let employers = employers_by_code(tx, &codes.into_iter().collect::<Vec<_>>()).await?;
     let (before, settled) = super::project_history(tx, &project).await?;
     let grant = |stage: Option<Stage>, date: NaiveDate, amount: i64| Granted {
         kind: Some(ClaimKind::ProjectTraining),
-        provider: Some(provider_code.clone()),
+        provider: (!by_employer).then(|| organiser.clone()),
+        employer: by_employer.then(|| organiser.clone()),
         project: Some(project.clone()),
         stage,
         date: Some(date),
@@ -425,7 +448,11 @@ async fn decide_project_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Resu
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
     let mut c = NewClaim::decided(f.key.clone(), ClaimKind::ProjectTraining.code(), &county, f.today, &snapshot, d);
-    c.provider_id = Some(f.scope_id);
+    if by_employer {
+        c.employer_id = Some(f.scope_id);
+    } else {
+        c.provider_id = Some(f.scope_id);
+    }
     c.project_ref = Some(project);
     Ok(c)
 }

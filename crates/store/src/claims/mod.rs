@@ -678,17 +678,20 @@ pub async fn provider_code(db: &Db, provider_id: i64) -> Result<String> {
     .ok_or(StoreError::NotFound)
 }
 
-/// What a project claim is bounded by: a class's provider, county, whether it is project-based
-/// and its catalog project's subsidy per trainee (fen), if it has one.
-pub async fn project_terms(db: &Db, class_id: i64) -> Result<Option<(i64, String, bool, Option<i64>)>> {
+/// What a project claim is bounded by: a class's provider, county, whether it is project-based,
+/// its catalog project's subsidy per trainee (fen), if it has one, and the employer it trains for.
+pub async fn project_terms(db: &Db, class_id: i64) -> Result<Option<ProjectTerms>> {
     Ok(with_pool!(db, |p| sqlx::query_as(
-        "SELECT k.provider_id, k.county_code, k.project_based, s.subsidy_fen FROM training_class k \
+        "SELECT k.provider_id, k.county_code, k.project_based, s.subsidy_fen, k.employer_id FROM training_class k \
          LEFT JOIN subsidy_project s ON s.subsidy_project_id = k.subsidy_project_id WHERE k.class_id = $1"
     )
     .bind(class_id)
     .fetch_optional(p)
     .await?))
 }
+
+/// A class's provider, county, project-based, the catalog standard per trainee and employer.
+pub type ProjectTerms = (i64, String, bool, Option<i64>, Option<i64>);
 
 /// The trainees of a class: (person, enrolment), in enrolment order.
 pub async fn class_trainees(db: &Db, class_id: i64) -> Result<Vec<(i64, i64)>> {

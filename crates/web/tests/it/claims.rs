@@ -46,3 +46,36 @@ both_backends! {
         assert!(page.body.contains("职业培训补贴") && page.body.contains("¥1,000.00"));
     }
 }
+
+both_backends! {
+    async fn an_enterprise_files_the_advance_of_its_own_project_based_training(backend: &'static str) {
+        // S9: project-based training "by enterprises or providers": the 50 % advance is paid to
+        // the enterprise whose people the class trains; one advance per project whoever files.
+        let app = spawn_app(backend).await;
+        let employer = jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(common::MY_COUNTY).unwrap(), 79).to_string();
+        let mut application = common::application(
+            common::catalog_project(&app).await,
+            json!([{"id_number": common::id_number(common::MY_COUNTY, 11), "name": "李娜"}]),
+            "2021-05-10",
+            "2021-05-14",
+        );
+        application["project_based"] = json!(true);
+        application["kind"] = json!("pre_job");
+        application["employer_credit_code"] = json!(employer);
+        let r = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(application)).await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+        let class = r.json()["id"].as_i64().unwrap();
+        let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/classes/{class}/actions"), Some(json!({"action": "approve"}))).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+        let advance = json!({"kind": "project_training", "class_id": class, "contract_fen": 100_000, "stage": "advance"});
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "e-adv", advance.clone()).await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+        let c = &r.json()["claim"];
+        assert_eq!(c["outcome"], "approved", "{c}");
+        assert_eq!(c["amount_fen"], 50_000, "{c}");
+        assert!(c["payee"].as_str().unwrap().contains(&employer), "paid to the enterprise: {c}");
+        // The provider's advance for the same project is the second one: refused.
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "p-adv", advance).await;
+        assert_eq!(r.json()["claim"]["outcome"], "rejected", "{}", r.body);
+    }
+}
