@@ -305,6 +305,9 @@ pub struct Granted {
     /// Amount paid (a project advance is deducted from its settlement).
     #[serde(default)]
     pub amount_fen: Option<i64>,
+    /// The facility an equipment grant was for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_ref: Option<String>,
 }
 
 /// A claim as filed; which optional fields are required depends on `kind`.
@@ -347,6 +350,9 @@ pub struct Claim {
     /// Equipment: accepted by finance and HR.
     #[serde(default)]
     pub accepted: Option<bool>,
+    /// Equipment: the facility's own identity (the grant is one-off per facility).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facility_ref: Option<String>,
     /// Project: the provider's credit code.
     #[serde(default)]
     pub provider: Option<String>,
@@ -381,6 +387,7 @@ impl Claim {
             facility: None,
             equipment_value_fen: None,
             accepted: None,
+            facility_ref: None,
             provider: None,
             project: None,
             trainings: None,

@@ -181,10 +181,14 @@ pub(super) fn apprenticeship<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &Ref
     d
 }
 
-/// `equipment_grant` (E1b): a percentage of the equipment's value, capped by facility.
-pub(super) fn equipment_grant<'a>(claim: &'a Claim, mut ctx: Ctx<'a>) -> Decision<'a> {
+/// `equipment_grant` (E1b): a percentage of the equipment's value, capped by facility, once per
+/// facility (一次性补助).
+pub(super) fn equipment_grant<'a>(run: &mut Run<'a>, claim: &'a Claim, mut ctx: Ctx<'a>) -> Decision<'a> {
     let employer: &'a str = claim.employer.as_deref().unwrap_or_default();
     ctx.check("e1b_accepted", Clause::E1b, e1b_accepted(claim.accepted.unwrap_or(false)));
+    if let Some(f) = claim.facility_ref.as_deref() {
+        ctx.check("e1b_once_per_facility", Clause::E1b, e1b_once_per_facility(run.facilities.contains(f)));
+    }
     let percent = ctx.param(Key::EquipmentPercent, claim.filed);
     let cap_key = match claim.facility {
         Some(Facility::MasterStudio) => Key::EquipmentCapStudio,
@@ -198,7 +202,13 @@ pub(super) fn equipment_grant<'a>(claim: &'a Claim, mut ctx: Ctx<'a>) -> Decisio
         ctx.check("e1b_cap", Clause::E1b, within);
     }
     let amount = if ok { capped } else { 0 };
-    ctx.finish(claim, amount, raw, Payee::Employer(employer), Fund::EmploymentSubsidyFund)
+    let d = ctx.finish(claim, amount, raw, Payee::Employer(employer), Fund::EmploymentSubsidyFund);
+    if d.outcome != Outcome::Rejected {
+        if let Some(f) = claim.facility_ref.as_deref() {
+            run.facilities.insert(f);
+        }
+    }
+    d
 }
 
 /// `project_training` (S9 with S12): one advance, then one settlement that closes the project,

@@ -91,6 +91,8 @@ struct Run<'a> {
     history: Vec<Vec<Grant<'a>>>,
     /// Projects by id.
     projects: HashMap<&'a str, Project>,
+    /// Facilities already granted equipment (E1b, one-off per facility).
+    facilities: std::collections::HashSet<&'a str>,
     /// Certificates of each training, earliest first (ties in file order).
     certs_of: Vec<Vec<usize>>,
     /// Employments of each person.
@@ -106,8 +108,12 @@ impl<'a> Run<'a> {
         let case = &c.case;
         let mut history: Vec<Vec<Grant<'a>>> = vec![Vec::new(); case.people.len()];
         let mut projects: HashMap<&'a str, Project> = HashMap::new();
+        let mut facilities = std::collections::HashSet::new();
         for (gi, g) in case.granted.iter().enumerate() {
             let Some(kind) = g.kind else { continue };
+            if let (ClaimKind::EquipmentGrant, Some(f)) = (kind, g.facility_ref.as_deref()) {
+                facilities.insert(f);
+            }
             if kind == ClaimKind::ProjectTraining {
                 let p = projects.entry(g.project.as_deref().unwrap_or_default()).or_default();
                 match g.stage {
@@ -162,7 +168,7 @@ impl<'a> Run<'a> {
         for (i, (pi, _)) in c.employment_ix.iter().enumerate() {
             jobs[*pi].push(i);
         }
-        Run { c, history, projects, certs_of, jobs, lives_here, held_here }
+        Run { c, history, projects, facilities, certs_of, jobs, lives_here, held_here }
     }
 
     /// Whether a person (by index) was employed by an employer (by index) on `date`, for at
@@ -315,7 +321,7 @@ fn one<'a>(run: &mut Run<'a>, i: usize, ctx: Ctx<'a>) -> Decision<'a> {
         ClaimKind::PreJob => kinds::pre_job(run, claim, refs, ctx),
         ClaimKind::OnTheJob => kinds::on_the_job(run, claim, refs, ctx),
         ClaimKind::Apprenticeship => kinds::apprenticeship(run, claim, refs, ctx),
-        ClaimKind::EquipmentGrant => kinds::equipment_grant(claim, ctx),
+        ClaimKind::EquipmentGrant => kinds::equipment_grant(run, claim, ctx),
         ClaimKind::ProjectTraining => kinds::project_training(run, claim, refs, ctx),
     }
 }

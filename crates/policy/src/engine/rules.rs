@@ -216,6 +216,11 @@ pub fn e1b_accepted(accepted: bool) -> Rule {
     rule(accepted, "E1b.not_accepted")
 }
 
+/// E1b: the grant is one-off: none granted before for the same facility.
+pub fn e1b_once_per_facility(granted_before: bool) -> Rule {
+    rule(!granted_before, "E1b.facility_granted")
+}
+
 /// E1b: the grant (`raw`) is capped by facility: the amount paid, and `Err` when capped.
 pub fn e1b_cap(raw: i64, cap: i64) -> (i64, Rule) {
     (raw.min(cap), rule(raw <= cap, "E1b.capped"))
@@ -293,6 +298,9 @@ pub fn reason(code: &'static str) -> Reason {
         }
         "E1b.not_accepted" => ("设备未经财政、人社部门验收合格", "the equipment was not accepted by finance and HR"),
         "E1b.capped" => ("补助超过上限，按上限核定", "the grant is capped"),
+        "E1b.facility_granted" => {
+            ("该基地（工作室）已获一次性补助，不再补助", "this facility already received its one-off grant")
+        }
         "S9.recover" => (
             "结算金额低于已先行拨付金额，应追回差额",
             "the settlement is below the advance: the difference is recovered",
