@@ -61,6 +61,14 @@ type UniqueRule = (&'static str, &'static str, &'static str, Option<&'static str
 /// The unique constraints of the schema.
 const UNIQUE: &[UniqueRule] = &[
     (
+        "facility",
+        "employer_id",
+        "facility.name_taken",
+        Some("name"),
+        "本单位已登记同类同名设施",
+        "this employer has registered a facility of that kind and name",
+    ),
+    (
         "person",
         "id_number",
         "person.id_number_taken",

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod claims;
 pub mod demo;
 mod error;
+pub mod facilities;
 pub mod facts;
 pub mod funds;
 pub mod notice;

@@ -399,12 +399,23 @@ pub async fn new_page(
     auth: Auth,
     CurrentUser(u): CurrentUser,
 ) -> Result<Html<String>, PageError> {
+    let facilities = employer_facilities(&st, &u).await.map_err(|e| PageError::new(e, auth.clone()))?;
     render_page(
         &st,
         &auth,
         "claim_form.html",
-        context! { employer => u.role == Role::Employer, key => jineng_store::users::random_token(), f => Value::from_serialize(ClaimRequest::default()) },
+        context! { employer => u.role == Role::Employer, key => jineng_store::users::random_token(), f => Value::from_serialize(ClaimRequest::default()),
+        facilities => Value::from_serialize(&facilities) },
     )
+}
+
+/// The facilities an employer registered, for the equipment grant's form.
+async fn employer_facilities(st: &AppState, u: &User) -> Result<Vec<jineng_store::facilities::FacilityRow>, AppError> {
+    if u.role != Role::Employer {
+        return Ok(Vec::new());
+    }
+    let scope = jineng_store::facilities::FacilityScope { employer_id: u.scope_id(), ..Default::default() };
+    Ok(jineng_store::facilities::list(&st.db, &scope).await?)
 }
 
 /// The filing form.
@@ -425,13 +436,7 @@ pub struct ClaimForm {
     #[serde(default)]
     years: String,
     #[serde(default)]
-    facility: String,
-    #[serde(default)]
-    equipment_value_yuan: String,
-    #[serde(default)]
-    accepted: Option<String>,
-    #[serde(default)]
-    acceptance_ref: String,
+    facility_id: String,
     #[serde(default)]
     contract_yuan: String,
     #[serde(default)]
@@ -457,6 +462,7 @@ fn parse_form(f: &ClaimForm) -> Result<ClaimRequest, AppError> {
         }
     };
     let months = int("months", &f.months);
+    let facility_id = int("facility_id", &f.facility_id);
     let class_id = int("class_id", &f.class_id);
     let years = int("years", &f.years);
     let mut yuan = |field: &str, s: &str| match opt(s) {
@@ -466,7 +472,6 @@ fn parse_form(f: &ClaimForm) -> Result<ClaimRequest, AppError> {
             .map_err(|e| errors.insert(field.to_owned(), e.to_string()))
             .ok(),
     };
-    let equipment_value_fen = yuan("equipment_value_yuan", &f.equipment_value_yuan);
     let contract_fen = yuan("contract_yuan", &f.contract_yuan);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
@@ -479,10 +484,7 @@ fn parse_form(f: &ClaimForm) -> Result<ClaimRequest, AppError> {
         months,
         class_id,
         years,
-        facility: opt(&f.facility),
-        equipment_value_fen,
-        accepted: Some(f.accepted.is_some()),
-        acceptance_ref: opt(&f.acceptance_ref),
+        facility_id,
         contract_fen,
         stage: opt(&f.stage),
     })
@@ -502,12 +504,13 @@ pub async fn file_form(
     .await;
     let result = result.map(|(id, _)| format!("/claims/{id}"));
     form_result(auth, result, |e, auth| async move {
+        let facilities = employer_facilities(&st, &u).await.unwrap_or_default();
         render_page(
             &st,
             &auth,
             "claim_form.html",
             context! { employer => u.role == Role::Employer, key => f.key.clone(), f => Value::from_serialize(&f),
-            errors => Value::from_serialize(e.fields()), error => e.message() },
+            errors => Value::from_serialize(e.fields()), error => e.message(), facilities => Value::from_serialize(&facilities) },
         )
     })
     .await

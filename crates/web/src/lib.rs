@@ -23,6 +23,7 @@ pub mod audit;
 pub mod catalog;
 pub mod claims;
 pub mod classes;
+pub mod facilities;
 pub mod notice;
 pub mod orgs;
 pub mod payments;

@@ -3,7 +3,7 @@
 
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{catalog, claims, classes, notice, orgs, payments, people, plan, policy, registers, session};
+use crate::{catalog, claims, classes, facilities, notice, orgs, payments, people, plan, policy, registers, session};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -40,6 +40,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         catalog::Api::openapi(),
         policy::Api::openapi(),
         registers::Api::openapi(),
+        facilities::Api::openapi(),
     ] {
         doc.merge(part);
     }

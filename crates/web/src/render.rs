@@ -93,6 +93,9 @@ fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
     if matches!(r, Role::CityAdmin | Role::Auditor) {
         out.push(("/registers".into(), "名单导入", "Registers"));
     }
+    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Employer) {
+        out.push(("/facilities".into(), "基地工作室", "Facilities"));
+    }
     if matches!(
         r,
         Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker | Role::Employer | Role::Provider

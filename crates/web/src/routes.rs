@@ -7,7 +7,8 @@ use crate::auth::{Access, Route, BODY_DEFAULT, BODY_UPLOAD};
 use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
 use crate::{
-    assets, audit, catalog, claims, classes, notice, openapi, orgs, payments, people, plan, policy, registers, session,
+    assets, audit, catalog, claims, classes, facilities, notice, openapi, orgs, payments, people, plan, policy,
+    registers, session,
 };
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -48,6 +49,7 @@ fn table() -> Vec<Route> {
         policy::routes(),
         audit::routes(),
         registers::routes(),
+        facilities::routes(),
         openapi::routes(),
     ]
     .into_iter()

@@ -7,6 +7,7 @@ use super::{
     by_key, employer_codes, employers_by_code, file, histories, history, lock_class, lock_employer, lock_people,
     EmploymentFact, History, NewClaim,
 };
+use crate::facilities;
 use crate::{parameters, people, Db, Result, StoreError, Tx};
 use chrono::NaiveDate;
 use jineng_domain::{IdNumber, Invalid};
@@ -18,8 +19,8 @@ use std::collections::BTreeSet;
 /// What an employer or provider asks for. Which fields are needed depends on `kind`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimRequest {
-    /// `on_the_job`, `pre_job`, `apprenticeship`, `equipment_grant` (employers) or
-    /// `project_training` (providers).
+    /// `on_the_job`, `pre_job`, `apprenticeship`, `equipment_grant`, `project_training`
+    /// (employers) or `project_training` (providers).
     pub kind: String,
     /// The worker's ID number (on-the-job, pre-job, apprenticeship).
     #[serde(default)]
@@ -39,18 +40,10 @@ pub struct ClaimRequest {
     /// Years (apprenticeship).
     #[serde(default)]
     pub years: Option<i64>,
-    /// `training_base` or `master_studio` (equipment).
+    /// The facility equipped (equipment: one the employer registered; its value and its
+    /// acceptance by finance and HR come from the facility's record, not from the claim).
     #[serde(default)]
-    pub facility: Option<String>,
-    /// Value of the equipment, fen.
-    #[serde(default)]
-    pub equipment_value_fen: Option<i64>,
-    /// Joint acceptance by finance and HR done (equipment).
-    #[serde(default)]
-    pub accepted: Option<bool>,
-    /// Number of the acceptance report (equipment).
-    #[serde(default)]
-    pub acceptance_ref: Option<String>,
+    pub facility_id: Option<i64>,
     /// Contract sum, fen (project).
     #[serde(default)]
     pub contract_fen: Option<i64>,
@@ -179,6 +172,8 @@ struct Asked {
     employer_code: Option<String>,
     /// Project claims: the project.
     project: Option<Project>,
+    /// Equipment claims: the facility.
+    facility_id: Option<i64>,
 }
 
 /// The project a provider's claim is for.
@@ -202,6 +197,7 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
     let mut claim = Claim::new("k", parse_kind(f.kind)?, f.today);
     claim.employer = Some(code.clone());
     let mut people_ids = Vec::new();
+    let mut facility_id = None;
     if f.kind != "equipment_grant" {
         let id =
             IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| StoreError::invalid("id_number", e))?;
@@ -235,46 +231,37 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
             }
         }
     } else {
-        let facility = match need(&f.r.facility, "facility")?.as_str() {
-            "training_base" => Facility::TrainingBase,
-            "master_studio" => Facility::MasterStudio,
-            _ => {
-                return Err(refuse(
-                    "facility",
-                    "claim.facility",
-                    "应为高技能人才培训基地（training_base）或技能大师工作室（master_studio）",
-                    "training_base or master_studio",
-                ))
-            }
-        };
-        let value = need(&f.r.equipment_value_fen, "equipment_value_fen")?;
-        if value <= 0 || value > jineng_domain::money::MAX_AMOUNT_FEN {
-            return Err(refuse(
-                "equipment_value_fen",
-                "amount.range",
-                "金额须大于0且不超过100亿元",
-                "must be positive and at most 10 billion yuan",
-            ));
-        }
-        let accepted = f.r.accepted.unwrap_or(false);
-        if accepted && f.r.acceptance_ref.as_deref().is_none_or(|s| s.trim().is_empty()) {
-            return Err(refuse(
-                "acceptance_ref",
-                "claim.acceptance_ref",
-                "已验收须填写验收报告编号",
-                "give the acceptance report number",
-            ));
-        }
-        claim.facility = Some(facility);
-        claim.equipment_value_fen = Some(value);
-        claim.accepted = Some(accepted);
+        let id = need(&f.r.facility_id, "facility_id")?;
+        let scope = facilities::FacilityScope { employer_id: Some(f.scope_id), ..Default::default() };
+        let facility = facilities::get(f.db, &scope, id).await.map_err(|_| {
+            refuse(
+                "facility_id",
+                "claim.facility",
+                "不是本单位登记的基地或工作室",
+                "not a facility this employer registered",
+            )
+        })?;
+        claim.facility =
+            Some(if facility.kind == "master_studio" { Facility::MasterStudio } else { Facility::TrainingBase });
+        claim.equipment_value_fen = Some(facility.equipment_value_fen);
+        claim.accepted = Some(facility.accepted());
+        claim.facility_ref = Some(format!("facility-{id}"));
+        facility_id = Some(id);
     }
-    Ok(Asked { claim, people: people_ids, class_to_lock: None, county, employer_code: Some(code), project: None })
+    Ok(Asked {
+        claim,
+        people: people_ids,
+        class_to_lock: None,
+        county,
+        employer_code: Some(code),
+        project: None,
+        facility_id,
+    })
 }
 
 /// An employer's claim decided from the history read in `tx` (its people and employer locked).
 async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Result<NewClaim> {
-    let Asked { mut claim, people, county, employer_code, .. } = asked;
+    let Asked { mut claim, people, county, employer_code, facility_id, .. } = asked;
     let code = employer_code.unwrap_or_default();
     let mut hs: Vec<History> = Vec::new();
     if let Some(&person_id) = people.first() {
@@ -304,10 +291,25 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
     codes.insert(code.clone());
     let case_training = claim.training.clone();
     let employers = employers_by_code(tx, &codes.into_iter().collect::<Vec<_>>()).await?;
-    let case = case_of(&refs, &employers, vec![], vec![claim])?;
+    // E1b: the grants the facility had (the employer is locked: none lands meanwhile).
+    let mut granted = Vec::new();
+    if let Some(id) = facility_id {
+        for (date, amount) in super::facility_grants(tx, id).await? {
+            granted.push(Granted {
+                kind: Some(ClaimKind::EquipmentGrant),
+                employer: claim.employer.clone(),
+                facility_ref: Some(format!("facility-{id}")),
+                date: Some(date),
+                amount_fen: Some(amount),
+                ..Granted::default()
+            });
+        }
+    }
+    let case = case_of(&refs, &employers, granted, vec![claim])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
     let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
+    c.facility_id = facility_id;
     c.person_id = people.first().copied();
     c.employer_id = Some(f.scope_id);
     if let Some(h) = hs.first() {
@@ -397,6 +399,7 @@ async fn project_request(f: &Filing<'_>, by_employer: bool) -> Result<Asked> {
         county,
         employer_code: by_employer.then(|| organiser.clone()),
         project: Some(Project { id: project, organiser, by_employer, trainees }),
+        facility_id: None,
     })
 }
 

@@ -84,6 +84,8 @@ pub struct NewClaim {
     /// The declared facts it rests on (JSON list of [`hold::HeldFact`]); Some: it is stored
     /// held, `needs_verification`.
     pub held_for: Option<String>,
+    /// The facility an equipment grant is for.
+    pub facility_id: Option<i64>,
 }
 
 impl NewClaim {
@@ -126,6 +128,7 @@ impl NewClaim {
             request: None,
             filed_by: None,
             held_for: None,
+            facility_id: None,
         }
     }
 }
@@ -205,13 +208,13 @@ impl ClaimRow {
 
 /// The columns a new claim fills, in the order both insert paths bind them.
 const INSERT: &str = "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, \
-     amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by, held_for) ";
+     amount_fen, payee, fund, decision, snapshot, created_at, employer_id, provider_id, project_ref, request, filed_by, held_for, facility_id) ";
 
 /// Stores a decided claim; returns its id and whether it is new (false: the key existed).
 pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)> {
     let inserted: Option<i64> = on_tx!(tx, |c_| {
         let sql = format!(
-            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $19, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20) \
+            "{INSERT} VALUES ($1, $2, $3, $4, $5, $6, $19, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $21) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING claim_id"
         );
         let id: Option<i64> = sqlx::query_scalar(&sql)
@@ -235,6 +238,7 @@ pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)
             .bind(c.filed_by)
             .bind(c.status())
             .bind(&c.held_for)
+            .bind(c.facility_id)
             .fetch_optional(&mut **c_)
             .await?;
         if let Some(id) = id {
@@ -634,7 +638,8 @@ pub async fn file_many(tx: &mut Tx, actor: Actor, claims: &[NewClaim]) -> Result
                     .push_bind(&c.project_ref)
                     .push_bind(&c.request)
                     .push_bind(c.filed_by)
-                    .push_bind(&c.held_for);
+                    .push_bind(&c.held_for)
+                    .push_bind(c.facility_id);
             });
             qb.push(" ON CONFLICT (idempotency_key) DO NOTHING");
             n += qb.build().execute(&mut **c).await?.rows_affected() as usize;
@@ -723,6 +728,17 @@ pub async fn project_history(tx: &mut Tx, project: &str) -> Result<(Vec<(Option<
         .await?;
         (granted, settled > 0)
     }))
+}
+
+/// The equipment grants a facility had (filed on, amount): decided to pay, not rejected since.
+pub async fn facility_grants(tx: &mut Tx, facility_id: i64) -> Result<Vec<(NaiveDate, i64)>> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT filed_on, amount_fen FROM claim WHERE facility_id = $1 AND kind = 'equipment_grant' \
+         AND outcome IN ('approved', 'reduced') AND status <> 'rejected'"
+    )
+    .bind(facility_id)
+    .fetch_all(&mut **c)
+    .await?))
 }
 
 /// Locks what the rules count for these people until `tx` ends, so that deciding their claims

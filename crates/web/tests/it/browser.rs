@@ -308,10 +308,26 @@ both_backends! {
         c.find(Locator::Id("password")).await.unwrap().send_keys(&employer.password).await.unwrap();
         c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
         c.wait().for_element(Locator::Id("kind")).await.unwrap();
-        c.find(Locator::Css("#kind option[value='equipment_grant']")).await.unwrap().click().await.unwrap();
+        // First the training base, registered with its equipment's value and invoices…
+        c.goto(&format!("{base}/facilities")).await.unwrap();
+        c.wait().for_element(Locator::Id("name")).await.unwrap().send_keys("高技能人才培训基地").await.unwrap();
         c.find(Locator::Id("equipment_value_yuan")).await.unwrap().send_keys("1,200,000").await.unwrap();
-        c.find(Locator::Css("input[name='accepted']")).await.unwrap().click().await.unwrap();
-        c.find(Locator::Id("acceptance_ref")).await.unwrap().send_keys("驻人社验〔2021〕8号").await.unwrap();
+        c.find(Locator::Id("invoices")).await.unwrap().send_keys("No.41000212 2021-03-02").await.unwrap();
+        c.find(Locator::Id("register-facility")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Css("#facilities td")).await.unwrap();
+        // …then finance and HR each record their acceptance (their own steps, by their roles).
+        let all = jineng_store::facilities::list(&db, &Default::default()).await.unwrap();
+        let fid = all.first().expect("registered").facility_id;
+        let finance = users::create(&db, None, "finance-clerk", "市财政局 李科员", "browser-test-pw", jineng_domain::Role::Finance, None)
+            .await
+            .unwrap();
+        use jineng_store::facilities::{accept, Acceptor};
+        accept(&db, finance, &Default::default(), Acceptor::Finance, fid, "驻财验〔2021〕8号").await.unwrap();
+        accept(&db, uid, &Default::default(), Acceptor::Hr, fid, "驻人社验〔2021〕8号").await.unwrap();
+        c.goto(&format!("{base}/claims/new")).await.unwrap();
+        c.wait().for_element(Locator::Id("kind")).await.unwrap();
+        c.find(Locator::Css("#kind option[value='equipment_grant']")).await.unwrap().click().await.unwrap();
+        c.find(Locator::Css(&format!("#facility_id option[value='{fid}']"))).await.unwrap().click().await.unwrap();
         std::fs::write(shots.join(format!("{backend}-claim-form.png")), c.screenshot().await.unwrap()).unwrap();
         c.find(Locator::Id("submit-claim")).await.unwrap().click().await.unwrap();
         let outcome = c.wait().for_element(Locator::Id("outcome")).await.unwrap().text().await.unwrap();

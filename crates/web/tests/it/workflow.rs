@@ -326,14 +326,9 @@ both_backends! {
             "{backend}: {c}"
         );
         // The page form: a double click submits the same form key twice and files one claim.
-        let form = [
-            ("key", "page-form-1"),
-            ("kind", "equipment_grant"),
-            ("facility", "training_base"),
-            ("equipment_value_yuan", "250,000.00"),
-            ("accepted", "1"),
-            ("acceptance_ref", "驻人社验〔2021〕8号"),
-        ];
+        let base = facility(&app, "training_base", "天一食品高技能人才培训基地", 25_000_000, true, true).await;
+        let base_id = base.to_string();
+        let form = [("key", "page-form-1"), ("kind", "equipment_grant"), ("facility_id", base_id.as_str())];
         let (a, b) = tokio::join!(
             app.page(Some(Role::Employer), Method::POST, "/claims", &form, true),
             app.page(Some(Role::Employer), Method::POST, "/claims", &form, true)
@@ -353,10 +348,10 @@ both_backends! {
             "{backend}: 20 % of 250,000 yuan"
         );
         // A bad amount is named on the form, nothing filed.
-        let bad = [("key", "page-form-2"), ("kind", "equipment_grant"), ("equipment_value_yuan", "12.345")];
+        let bad = [("key", "page-form-2"), ("kind", "equipment_grant"), ("facility_id", "abc")];
         let r = app.page(Some(Role::Employer), Method::POST, "/claims", &bad, true).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(r.body.contains("equipment_value_yuan"));
+        assert!(r.body.contains("facility_id"));
         // Without a key the API refuses; the worker cannot file for an employer.
         let r = app.api(Some(Role::Employer), Method::POST, "/api/v1/claims", Some(body.clone())).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -370,15 +365,22 @@ both_backends! {
         let r = app.api_keyed(Role::Employer, "/api/v1/claims", "other", bad).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("id_number"));
-        // Equipment grant: 20 % of the value, capped; not accepted → nothing.
-        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-1", json!({"kind": "equipment_grant", "facility": "master_studio", "equipment_value_fen": 100_000_000, "accepted": true, "acceptance_ref": "验收〔2021〕3号"})).await;
+        // Equipment grant: 20 % of the registered facility's equipment, capped; once per
+        // facility; not accepted by both finance and HR → nothing.
+        let studio = facility(&app, "master_studio", "王师傅技能大师工作室", 100_000_000, true, true).await;
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-1", json!({"kind": "equipment_grant", "facility_id": studio})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.json()["claim"]["amount_fen"], 10_000_000);
-        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-2", json!({"kind": "equipment_grant", "facility": "training_base", "equipment_value_fen": 1_000_000, "accepted": false})).await;
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-1-again", json!({"kind": "equipment_grant", "facility_id": studio})).await;
+        assert_eq!(r.json()["claim"]["outcome"], "rejected", "one-off per facility: {}", r.body);
+        assert!(r.body.contains("E1b.facility_granted"), "{}", r.body);
+        let half = facility(&app, "training_base", "只经财政验收的基地", 1_000_000, true, false).await;
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "eq-2", json!({"kind": "equipment_grant", "facility_id": half})).await;
         assert_eq!(r.json()["claim"]["outcome"], "rejected");
+        assert!(r.body.contains("E1b.not_accepted"), "{}", r.body);
         // Lists filter by kind and page; an unknown kind is named.
         let eq = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=equipment_grant", None).await.json();
-        assert_eq!(eq.as_array().unwrap().len(), 3, "{backend}");
+        assert_eq!(eq.as_array().unwrap().len(), 4, "{backend}");
         let p2 = app
             .api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=equipment_grant&page=2", None)
             .await
@@ -387,7 +389,7 @@ both_backends! {
         let r = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=bonus", None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let page = app.page(Some(Role::County), Method::GET, "/claims?kind=equipment_grant", &[], false).await;
-        assert!(page.body.contains("共 3 笔"), "{backend}");
+        assert!(page.body.contains("共 4 笔"), "{backend}");
     }
 }
 
@@ -572,4 +574,25 @@ both_backends! {
             0
         );
     }
+}
+
+/// A facility the employer registers (value in fen), accepted by finance and/or HR (the county).
+async fn facility(app: &TestApp, kind: &str, name: &str, value_fen: i64, finance: bool, hr: bool) -> i64 {
+    let r = app
+        .api(Some(Role::Employer), Method::POST, "/api/v1/facilities", Some(json!({"kind": kind, "name": name, "equipment_value_fen": value_fen, "invoices": "豫增值税发票 No.41000212 2021-03-02"})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/facilities/{id}/acceptance");
+    let accept = |role: Role| app.api(Some(role), Method::POST, &path, Some(json!({"reference": "驻财验〔2021〕8号"})));
+    if finance {
+        let r = accept(Role::Finance).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(accept(Role::Finance).await.status, StatusCode::CONFLICT, "accepted once by each side");
+    }
+    if hr {
+        let r = accept(Role::County).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    id
 }
