@@ -489,8 +489,15 @@ pub struct EmployerFact {
 }
 
 /// The rows of a chunk of histories.
-type Rows =
-    (Vec<PersonFact>, Vec<GroupFact>, Vec<TrainingFact>, Vec<CertificateFact>, Vec<GrantedFact>, Vec<EmploymentFact>);
+type Rows = (
+    Vec<PersonFact>,
+    Vec<GroupFact>,
+    Vec<TrainingFact>,
+    Vec<CertificateFact>,
+    Vec<GrantedFact>,
+    Vec<EmploymentFact>,
+    Vec<(i64, String, String)>,
+);
 
 /// The history of one person, read in one go.
 pub async fn history(tx: &mut Tx, person_id: i64) -> Result<History> {
@@ -503,18 +510,23 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
     let mut out: Vec<History> = Vec::with_capacity(person_ids.len());
     for chunk in person_ids.chunks(1000) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let (people, groups, trainings, certificates, granted, employments): Rows = on_tx!(tx, |c| {
+        let (people, groups, trainings, certificates, granted, employments, sources): Rows = on_tx!(tx, |c| {
             let people = sqlx::query_as(&format!(
                 "SELECT p.person_id, p.id_number, p.name, p.county_code, p.rural, p.insured_since, p.monthly_pension, \
-                 p.hukou_county, p.work_county, p.business_started, \
-                 (SELECT f.source FROM person_fact f WHERE f.person_id = p.person_id AND f.fact = 'rural' ORDER BY f.person_fact_id DESC LIMIT 1) AS rural_source, \
-                 (SELECT f.source FROM person_fact f WHERE f.person_id = p.person_id AND f.fact = 'insured_since' ORDER BY f.person_fact_id DESC LIMIT 1) AS insured_source \
+                 p.hukou_county, p.work_county, p.business_started, CAST(NULL AS TEXT) AS rural_source, CAST(NULL AS TEXT) AS insured_source \
                  FROM person p WHERE p.person_id IN ({list})"
             ))
             .fetch_all(&mut **c)
             .await?;
             let groups = sqlx::query_as(&format!(
                 "SELECT person_id, person_group_id, group_code, from_date, to_date, source FROM person_group WHERE person_id IN ({list})"
+            ))
+            .fetch_all(&mut **c)
+            .await?;
+            // The sources of the one-valued facts the holds read, oldest first (the last wins).
+            let sources: Vec<(i64, String, String)> = sqlx::query_as(&format!(
+                "SELECT person_id, fact, source FROM person_fact WHERE person_id IN ({list}) \
+                 AND fact IN ('rural', 'insured_since') ORDER BY person_fact_id"
             ))
             .fetch_all(&mut **c)
             .await?;
@@ -546,7 +558,7 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
             ))
             .fetch_all(&mut **c)
             .await?;
-            (people, groups, trainings, certificates, granted, employments)
+            (people, groups, trainings, certificates, granted, employments, sources)
         });
         let mut at = std::collections::HashMap::with_capacity(chunk.len());
         let mut by_id: std::collections::HashMap<i64, PersonFact> =
@@ -560,6 +572,15 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
         for g in groups {
             if let Some(&i) = at.get(&g.person_id) {
                 out[i].groups.push(g);
+            }
+        }
+        for (pid, fact, source) in sources {
+            if let Some(&i) = at.get(&pid) {
+                let p = &mut out[i].person;
+                match fact.as_str() {
+                    "rural" => p.rural_source = Some(source),
+                    _ => p.insured_source = Some(source),
+                }
             }
         }
         for t in trainings {
