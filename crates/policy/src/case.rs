@@ -241,6 +241,11 @@ pub struct Training {
     pub in_system: bool,
     /// Part of a project-based class, paid to the provider by settlement (S9).
     pub project_based: bool,
+    /// The published standard (fen) of the catalog's subsidised project the class belongs to
+    /// (M2): a certificate of the project's occupation and level earns it instead of the
+    /// parameter's standard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard_fen: Option<i64>,
 }
 
 /// A certificate.

@@ -2,7 +2,7 @@
 //! amount, the payee and fund, and what an approved claim adds to the run's history.
 
 use super::rules::*;
-use super::{pct, training_standard, Ctx, Grant, Run};
+use super::{pct, Ctx, Grant, Run};
 use crate::case::{Claim, ClaimKind, Facility, Refs, Stage};
 use crate::decision::{Clause, Decision, Fund, Outcome, Payee};
 use crate::params::Key;
@@ -56,7 +56,7 @@ pub(super) fn certificate_subsidy<'a>(
             let years = ctx.param(Key::EntrepreneurshipMaxYears, date);
             ctx.check("p8_business_age", Clause::P8, p8_business_age(p, t, years));
         }
-        let amount = ctx.param(training_standard(cert, t), date);
+        let amount = ctx.training_subsidy(cert, t, date);
         let payee = match t {
             Some(t) if s1_free_training(p, t.start) => {
                 ctx.clause(Clause::S1);
@@ -271,7 +271,7 @@ pub(super) fn project_training<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
         if !(own && s9_trainee_counts(p, t, cert, place, &run.history[pi], cap, years)) {
             continue;
         }
-        sum += ctx.param(training_standard(cert, Some(t)), date);
+        sum += ctx.training_subsidy(cert, Some(t), date);
         let mut g = Grant::new(ClaimKind::TrainingSubsidy);
         g.certificate = Some(&cert.id);
         g.occupation = Some(&cert.occupation);

@@ -45,6 +45,9 @@ pub fn training_standard(cert: &Certificate, training: Option<&Training>) -> Key
     }
 }
 
+/// The key a decision lists when it paid a catalog project's published standard.
+pub const CATALOG_STANDARD: &str = "catalog.subsidy_project_fen";
+
 /// A percentage of an amount, rounded down to the fen (amounts are never negative here).
 fn pct(amount: i64, percent: i64) -> i64 {
     amount.saturating_mul(percent) / 100
@@ -240,6 +243,33 @@ impl<'a> Ctx<'a> {
             self.params.push(use_of(key, value, from, source));
         }
         value
+    }
+
+    /// The training subsidy a certificate earns (S7): the published standard of the catalog
+    /// project its training belongs to (M2) when the certificate is of that project's occupation
+    /// and level, else the parameter's standard in force on `date`.
+    fn training_subsidy(&mut self, cert: &Certificate, training: Option<&'a Training>, date: NaiveDate) -> i64 {
+        let catalog = training.and_then(|t| {
+            let graded = matches!(
+                cert.kind,
+                CertKind::Qualification | CertKind::SkillLevel | CertKind::SpecialAbility | CertKind::SpecialOperation
+            );
+            t.standard_fen.filter(|_| graded && cert.occupation == t.occupation && cert.level == t.level)
+        });
+        match catalog {
+            Some(v) => {
+                if !self.params.iter().any(|p| p.key == CATALOG_STANDARD && p.value == v) {
+                    self.params.push(ParamUse {
+                        key: CATALOG_STANDARD,
+                        value: v,
+                        effective_from: None,
+                        source: "目录公布的补贴项目标准 / the catalog's published standard (M2)",
+                    });
+                }
+                v
+            }
+            None => self.param(training_standard(cert, training), date),
+        }
     }
 
     fn decide(self, claim: &'a Claim, outcome: Outcome, amount_fen: i64, payee: Payee<'a>, fund: Fund) -> Decision<'a> {

@@ -90,6 +90,7 @@ pub(crate) fn case_of(
                 attended_days: t.attended.min(days),
                 in_system: matches!(t.status.as_str(), "approved" | "closed"),
                 project_based: t.project_based,
+                standard_fen: t.standard_fen,
             });
         }
         for c in &h.certificates {

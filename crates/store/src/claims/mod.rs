@@ -423,6 +423,8 @@ pub struct TrainingFact {
     pub employer_code: Option<String>,
     /// Project-based class (paid to the provider by settlement).
     pub project_based: bool,
+    /// The catalog project's published standard (fen), if the class belongs to one.
+    pub standard_fen: Option<i64>,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
     /// Class status (approved classes are "in the system").
@@ -532,10 +534,11 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
             .await?;
             let trainings = sqlx::query_as(&format!(
                 "SELECT e.person_id, e.enrolment_id, e.class_id, k.kind, k.occupation_code, k.level, k.county_code, v.credit_code AS provider_code, \
-                 m.credit_code AS employer_code, k.project_based, k.start_date, k.end_date, k.status, \
+                 m.credit_code AS employer_code, k.project_based, s.subsidy_fen AS standard_fen, k.start_date, k.end_date, k.status, \
                  (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS attended \
                  FROM enrolment e JOIN training_class k ON k.class_id = e.class_id JOIN provider v ON v.provider_id = k.provider_id \
-                 LEFT JOIN employer m ON m.employer_id = k.employer_id WHERE e.person_id IN ({list})"
+                 LEFT JOIN employer m ON m.employer_id = k.employer_id \
+                 LEFT JOIN subsidy_project s ON s.subsidy_project_id = k.subsidy_project_id WHERE e.person_id IN ({list})"
             ))
             .fetch_all(&mut **c)
             .await?;

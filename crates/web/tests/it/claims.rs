@@ -79,3 +79,32 @@ both_backends! {
         assert_eq!(r.json()["claim"]["outcome"], "rejected", "{}", r.body);
     }
 }
+
+both_backends! {
+    async fn a_catalog_projects_published_standard_is_what_its_certificates_are_paid(backend: &'static str) {
+        // M2: the subsidised project the catalog publishes (家政服务员 level 5, 880 yuan) is what
+        // a level-5 certificate of its class earns, and the decision says where the figure is from.
+        let app = spawn_app(backend).await;
+        let r = app
+            .api(Some(Role::CityAdmin), Method::POST, "/api/v1/catalog/projects", Some(json!({"occupation_code": "4-10-01-06", "level": 5, "class_hours": 80, "subsidy_fen": 88_000})))
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+        let project = r.json()["id"].as_i64().unwrap();
+        let id = common::id_number(common::MY_COUNTY, 11);
+        let r = app
+            .api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(common::application(project, json!([{"id_number": id, "name": "李娜"}]), "2021-05-10", "2021-05-14")))
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+        let class = r.json()["id"].as_i64().unwrap();
+        let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/classes/{class}/actions"), Some(json!({"action": "approve"}))).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{}", r.body);
+        let r = app
+            .api(Some(Role::AssessmentBody), Method::POST, &format!("/api/v1/classes/{class}/assessments"), Some(json!({"id_number": id, "assessed_on": "2021-05-15", "score": 90, "passed": true, "kind": "skill_level", "serial": "C-88"})))
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+        let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
+        let c = claims.as_array().unwrap().iter().find(|c| c["kind"] == "training_subsidy").expect("a training subsidy");
+        assert_eq!(c["amount_fen"], 88_000, "{c}");
+        assert!(c["decision"].as_str().unwrap().contains("catalog.subsidy_project_fen"), "{c}");
+    }
+}
