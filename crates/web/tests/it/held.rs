@@ -82,3 +82,36 @@ both_backends! {
         assert_eq!(r.json()["claim"]["status"], "rejected");
     }
 }
+
+both_backends! {
+    async fn a_living_allowance_on_a_group_the_provider_declared_waits_for_the_county(backend: &'static str) {
+        // S2 opens on the group; a group only the provider declared holds the allowance.
+        let app = spawn_app(backend).await;
+        let provider = jineng_store::users::authenticate(&app.db, "provider", "correct horse battery")
+            .await
+            .unwrap()
+            .expect("the provider user")
+            .user_id;
+        jineng_store::people::add_group(&app.db, Some(provider), app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        let id = id_number(MY_COUNTY, 11);
+        let class = crate::common::applied_class(&app, json!([{"id_number": id, "name": "李娜"}]), true).await;
+        let r = app
+            .api(Some(Role::Provider), Method::POST, &format!("/api/v1/classes/{class}/attendance"), Some(json!({"id_number": id, "day": "2021-05-10", "method": "face"})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/classes/{class}/actions"), Some(json!({"action": "close"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let c = &claims[0];
+        assert_eq!((c["kind"].as_str(), c["outcome"].as_str()), (Some("living_allowance"), Some("approved")), "{c}");
+        assert_eq!(c["status"], "needs_verification", "{c}");
+        assert!(c["held_for"].as_str().unwrap().contains("poor_worker"), "{c}");
+        // The county's verification releases it.
+        let id2 = c["claim_id"].as_i64().unwrap();
+        let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/claims/{id2}/actions"), Some(json!({"action": "verify"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["claim"]["status"], "decided");
+    }
+}
