@@ -140,6 +140,63 @@ async fn pre_job_and_on_the_job_at_once_pay_one_of_them(backend: &'static str) {
     assert!(on_the_job_paid + pre_job_paid > 0, "{backend}: one of them is paid: {at_once:?}");
 }
 
+async fn certificates_at_once_respect_the_yearly_cap(backend: &'static str) {
+    // S7: at most 3 training subsidies per person per year. Four classes of different occupations
+    // end with results recorded at the same moment: three are paid, never four.
+    let app = spawn_app(backend).await;
+    let id = id_number(MY_COUNTY, 11);
+    let occupations = [
+        ("4-10-01-06", "2021-03-01", "2021-03-05"),
+        ("4-10-01-05", "2021-04-01", "2021-04-05"),
+        ("6-31-01-03", "2021-05-10", "2021-05-14"),
+        ("4-03-02-01", "2021-06-01", "2021-06-05"),
+    ];
+    let mut classes = Vec::new();
+    for (occupation, start, end) in occupations {
+        let r = app
+            .api(
+                Some(Role::CityAdmin),
+                Method::POST,
+                "/api/v1/catalog/projects",
+                Some(json!({"occupation_code": occupation, "level": 5, "class_hours": 80, "subsidy_fen": 100_000})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let mut a = common::application(
+            r.json()["id"].as_i64().unwrap(),
+            json!([{"id_number": id, "name": "李娜"}]),
+            start,
+            end,
+        );
+        a["occupation_code"] = json!(occupation);
+        let r = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(a)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let class = r.json()["id"].as_i64().unwrap();
+        let r = app
+            .api(
+                Some(Role::County),
+                Method::POST,
+                &format!("/api/v1/classes/{class}/actions"),
+                Some(json!({"action": "approve"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        classes.push(class);
+    }
+    let paths: Vec<String> = classes.iter().map(|c| format!("/api/v1/classes/{c}/assessments")).collect();
+    let calls = paths.iter().enumerate().map(|(i, path)| {
+        let body = json!({"id_number": id, "assessed_on": "2021-07-01", "score": 90, "passed": true, "kind": "skill_level", "serial": format!("C-{i}")});
+        app.api(Some(Role::AssessmentBody), Method::POST, path, Some(body))
+    });
+    for r in futures_util::future::join_all(calls).await {
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+    }
+    let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims?kind=training_subsidy", None).await.json();
+    let paid = claims.as_array().unwrap().iter().filter(|c| c["outcome"] != "rejected").count();
+    assert_eq!(claims.as_array().unwrap().len(), 4, "{backend}: one claim per certificate: {claims}");
+    assert_eq!(paid, 3, "{backend}: the yearly cap holds at once: {claims}");
+}
+
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -156,6 +213,7 @@ macro_rules! on_both {
 }
 
 on_both!(
+    certificates_at_once_respect_the_yearly_cap,
     on_the_job_filings_at_once_are_decided_one_at_a_time,
     project_advances_at_once_are_decided_one_at_a_time,
     pre_job_and_on_the_job_at_once_pay_one_of_them,
