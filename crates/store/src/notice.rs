@@ -28,6 +28,26 @@ pub struct ObjectionRow {
     pub resolution: Option<String>,
 }
 
+/// A contact the county can use: a phone number (7 to 15 digits, with `+`, `-`, spaces or
+/// brackets between) or an e-mail address (`name@domain.tld`, no spaces).
+pub fn is_contact(contact: &str) -> bool {
+    let c = contact.trim();
+    let digits = c.chars().filter(char::is_ascii_digit).count();
+    let phone = (7..=15).contains(&digits)
+        && c.chars().all(|ch| ch.is_ascii_digit() || matches!(ch, '+' | '-' | ' ' | '(' | ')'));
+    let email = match c.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !c.chars().any(char::is_whitespace)
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|p| !p.is_empty())
+        }
+        None => false,
+    };
+    phone || email
+}
+
 /// Files an objection to a claim on notice (anyone may, during the notice period).
 pub async fn object(
     db: &Db,
@@ -58,6 +78,16 @@ pub async fn object(
                 ),
             ));
         }
+    }
+    if !errors.iter().any(|(f, _)| f == "contact") && !is_contact(contact) {
+        errors.push((
+            "contact".to_owned(),
+            Invalid::new(
+                "objection.contact",
+                "请填写能联系到您的手机号、电话号码或电子邮箱",
+                "give a phone number or an e-mail address where you can be reached",
+            ),
+        ));
     }
     if !errors.is_empty() {
         return Err(StoreError::Rows(errors));
