@@ -229,7 +229,8 @@ fn field_errors(errors: Value, id: String, labels: Option<Value>, ids: Option<Va
         .into_iter()
         .filter(|(key, _)| field_id(&ids, key) == id)
         .map(|(key, message)| {
-            let (zh, en) = if split_key(&key).0 == key { (String::new(), String::new()) } else { field_words(&labels, &key) };
+            let (zh, en) =
+                if split_key(&key).0 == key { (String::new(), String::new()) } else { field_words(&labels, &key) };
             minijinja::context! { zh, en, message }
         })
         .collect();

@@ -15,7 +15,8 @@ fn assert_pattern(what: &str, r: &common::Resp, id: &str, typed: &str, raw: &[&s
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {body}");
     // (b) A summary at the top that links to the field.
     let summary = body.find(r#"id="form-errors""#).unwrap_or_else(|| panic!("{what}: no summary: {body}"));
-    let link = body.find(&format!(r##"<a href="#{id}">"##)).unwrap_or_else(|| panic!("{what}: no link to #{id}: {body}"));
+    let link =
+        body.find(&format!(r##"<a href="#{id}">"##)).unwrap_or_else(|| panic!("{what}: no link to #{id}: {body}"));
     assert!(link > summary, "{what}: the link is in the summary");
     let input = body.find(&format!(r#"id="{id}""#)).unwrap_or_else(|| panic!("{what}: no input #{id}: {body}"));
     assert!(summary < input, "{what}: the summary comes before the field");
