@@ -163,3 +163,25 @@ both_backends! {
         assert_pattern(&format!("{backend}: id number"), &r, "id_number", r#"value="411722198802290000""#, &["id_number:"]);
     }
 }
+
+both_backends! {
+    async fn returning_a_class_without_a_reason_is_named_at_the_reason(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let roster = json!([{"id_number": id_number(MY_COUNTY, 11), "name": "李娜"}]);
+        let class = common::applied_class(&app, roster, false).await;
+        let r = app
+            .page(Some(Role::County), Method::POST, &format!("/classes/{class}/actions"), &[("action", "return"), ("reason", " ")], true)
+            .await;
+        assert_pattern(&format!("{backend}: return"), &r, "reason", r#"id="reason""#, &["reason:", "invalid input"]);
+        assert!(r.body.contains("退回须写明原因"), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_before_the_handler_names_the_field_in_words() {
+    let app = spawn_app("sqlite").await;
+    let form = [("id_number", "411722198802290000"), ("name", "赵\u{2066}六"), ("county_code", MY_COUNTY)];
+    let r = app.page(Some(Role::CityAdmin), Method::POST, "/people", &form, true).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("姓名") && !r.body.contains("<b>name</b>") && !r.body.contains("name:"), "{}", r.body);
+}
