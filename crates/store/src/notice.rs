@@ -274,3 +274,18 @@ mod tests {
         assert_eq!(mask_name("王"), "*");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_contact;
+
+    #[test]
+    fn a_contact_is_a_phone_number_or_an_e_mail_address() {
+        for good in ["13700000000", "0396-1234567", "+86 137 0000 0000", "(0396) 1234567", "zhang@example.cn"] {
+            assert!(is_contact(good), "{good}");
+        }
+        for bad in ["abc", "1", "123456", "a@b", "@example.cn", "zhang @example.cn", "1370000000000000000", "电话"] {
+            assert!(!is_contact(bad), "{bad}");
+        }
+    }
+}

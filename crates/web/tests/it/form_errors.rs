@@ -185,3 +185,19 @@ async fn a_refusal_before_the_handler_names_the_field_in_words() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("姓名") && !r.body.contains("<b>name</b>") && !r.body.contains("name:"), "{}", r.body);
 }
+
+both_backends! {
+    async fn the_claim_form_names_every_missing_field_at_once(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let form = [("key", "e-2"), ("kind", "on_the_job"), ("id_number", ""), ("employed_from", ""), ("from", ""), ("months", "")];
+        let r = app.page(Some(Role::Employer), Method::POST, "/claims", &form, true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        for id in ["id_number", "employed_from", "from", "months"] {
+            assert!(r.body.contains(&format!(r##"<a href="#{id}">"##)), "{backend}: {id} is listed: {}", r.body);
+            assert!(r.body.contains(&format!(r#"<div class="field-error" data-field="{id}">"#)), "{backend}: {id}");
+        }
+        for id in ["class_id", "years"] {
+            assert!(!r.body.contains(&format!(r##"<a href="#{id}">"##)), "{backend}: on-the-job training needs no {id}");
+        }
+    }
+}
