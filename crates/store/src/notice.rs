@@ -264,7 +264,7 @@ pub async fn notice(db: &Db, county: Option<&str>, today: NaiveDate, limit: i64)
 
 #[cfg(test)]
 mod tests {
-    use super::mask_name;
+    use super::{is_contact, mask_name};
 
     #[test]
     fn names_are_partly_masked() {
@@ -273,11 +273,6 @@ mod tests {
         assert_eq!(mask_name("欧阳小三"), "欧**三");
         assert_eq!(mask_name("王"), "*");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_contact;
 
     #[test]
     fn a_contact_is_a_phone_number_or_an_e_mail_address() {
