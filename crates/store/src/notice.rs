@@ -28,6 +28,26 @@ pub struct ObjectionRow {
     pub resolution: Option<String>,
 }
 
+/// A contact the county can use: a phone number (7 to 15 digits, with `+`, `-`, spaces or
+/// brackets between) or an e-mail address (`name@domain.tld`, no spaces).
+pub fn is_contact(contact: &str) -> bool {
+    let c = contact.trim();
+    let digits = c.chars().filter(char::is_ascii_digit).count();
+    let phone = (7..=15).contains(&digits)
+        && c.chars().all(|ch| ch.is_ascii_digit() || matches!(ch, '+' | '-' | ' ' | '(' | ')'));
+    let email = match c.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !c.chars().any(char::is_whitespace)
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|p| !p.is_empty())
+        }
+        None => false,
+    };
+    phone || email
+}
+
 /// Files an objection to a claim on notice (anyone may, during the notice period).
 pub async fn object(
     db: &Db,
@@ -58,6 +78,16 @@ pub async fn object(
                 ),
             ));
         }
+    }
+    if !errors.iter().any(|(f, _)| f == "contact") && !is_contact(contact) {
+        errors.push((
+            "contact".to_owned(),
+            Invalid::new(
+                "objection.contact",
+                "请填写能联系到您的手机号、电话号码或电子邮箱",
+                "give a phone number or an e-mail address where you can be reached",
+            ),
+        ));
     }
     if !errors.is_empty() {
         return Err(StoreError::Rows(errors));
@@ -234,7 +264,7 @@ pub async fn notice(db: &Db, county: Option<&str>, today: NaiveDate, limit: i64)
 
 #[cfg(test)]
 mod tests {
-    use super::mask_name;
+    use super::{is_contact, mask_name};
 
     #[test]
     fn names_are_partly_masked() {
@@ -242,5 +272,15 @@ mod tests {
         assert_eq!(mask_name("李小娜"), "李*娜");
         assert_eq!(mask_name("欧阳小三"), "欧**三");
         assert_eq!(mask_name("王"), "*");
+    }
+
+    #[test]
+    fn a_contact_is_a_phone_number_or_an_e_mail_address() {
+        for good in ["13700000000", "0396-1234567", "+86 137 0000 0000", "(0396) 1234567", "zhang@example.cn"] {
+            assert!(is_contact(good), "{good}");
+        }
+        for bad in ["abc", "1", "123456", "a@b", "@example.cn", "zhang @example.cn", "1370000000000000000", "电话"] {
+            assert!(!is_contact(bad), "{bad}");
+        }
     }
 }

@@ -369,7 +369,15 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
     if c.name.trim().is_empty() {
         row_err(&mut errors, "name".into(), "name.length", "班级名称不能为空".into(), "a class needs a name".into());
     }
-    if a.capacity < 1 || (a.roster.len() as i64) > a.capacity {
+    if a.capacity < 1 {
+        row_err(
+            &mut errors,
+            "capacity".into(),
+            "class.capacity",
+            "班额须为不小于1的整数".into(),
+            "the capacity must be a whole number of at least 1".into(),
+        );
+    } else if (a.roster.len() as i64) > a.capacity {
         row_err(
             &mut errors,
             "capacity".into(),

@@ -226,8 +226,10 @@ fn manage_page(
     auth: &Auth,
     occupations: Vec<Occupation>,
     projects: Vec<Project>,
-    error: Option<String>,
+    refused: Option<&AppError>,
 ) -> Result<Html<String>, PageError> {
+    let error = refused.and_then(AppError::general);
+    let errors = refused.map(AppError::fields).unwrap_or_default();
     let city: Vec<&Occupation> = occupations.iter().filter(|o| o.catalog == "city").collect();
     let active = city.iter().filter(|o| o.status != "removed").count();
     render_page(
@@ -236,7 +238,7 @@ fn manage_page(
         "catalog_manage.html",
         context! {
             city => Value::from_serialize(&city), active, limit => CITY_OCCUPATION_LIMIT,
-            occupations => Value::from_serialize(&occupations), projects => Value::from_serialize(&projects), error,
+            occupations => Value::from_serialize(&occupations), projects => Value::from_serialize(&projects), error, errors,
         },
     )
 }
@@ -328,7 +330,7 @@ pub async fn manage_form(
     form_result(auth, result, |e, auth| async move {
         let occ = catalog::occupations(&st.db, false, "").await.page(&auth)?;
         let projects = catalog::projects(&st.db, false).await.page(&auth)?;
-        manage_page(&st, &auth, occ, projects, Some(e.message()))
+        manage_page(&st, &auth, occ, projects, Some(&e))
     })
     .await
 }

@@ -283,8 +283,12 @@ async fn claim_page(
     auth: &Auth,
     u: &User,
     id: i64,
-    error: Option<String>,
+    error: Option<(&AppError, Value)>,
 ) -> Result<Html<String>, PageError> {
+    let (errors, error, typed) = match error {
+        Some((e, typed)) => (Value::from_serialize(e.fields()), e.general(), typed),
+        None => (Value::from(()), None, Value::from(())),
+    };
     let d = detail(st, u, id).await.map_err(|e| PageError::new(e, auth.clone()))?;
     let decision: Json_ = serde_json::from_str(&d.claim.decision).unwrap_or_default();
     // The plan's words for each clause that decided it.
@@ -317,7 +321,7 @@ async fn claim_page(
         "claim.html",
         context! { c => Value::from_serialize(claim_view(&d.claim)), decision => Value::from_serialize(&decision),
         events => Value::from_serialize(&events), objections => Value::from_serialize(&objections),
-        reviewer => reviewer, error => error, quotes => quotes },
+        reviewer => reviewer, errors, error, typed, quotes => quotes },
     )
 }
 
@@ -337,9 +341,10 @@ pub async fn action_form(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ReviewForm>,
 ) -> Result<Response, PageError> {
+    let typed = Value::from_serialize(json!({ "reason": f.reason }));
     let result = act(&st, &u, id, &ClaimActionBody { action: f.action, reason: f.reason }).await;
     let result = result.map(|_| format!("/claims/{id}"));
-    form_result(auth, result, |e, auth| async move { claim_page(&st, &auth, &u, id, Some(e.message())).await }).await
+    form_result(auth, result, |e, auth| async move { claim_page(&st, &auth, &u, id, Some((&e, typed))).await }).await
 }
 
 /// A resolution form.
@@ -373,8 +378,9 @@ pub async fn resolve_form(
         )
     }
     .await;
+    let typed = Value::from_serialize(json!({ "objection_id": f.objection_id, "resolution": f.resolution }));
     let result = result.map(|()| format!("/claims/{id}"));
-    form_result(auth, result, |e, auth| async move { claim_page(&st, &auth, &u, id, Some(e.message())).await }).await
+    form_result(auth, result, |e, auth| async move { claim_page(&st, &auth, &u, id, Some((&e, typed))).await }).await
 }
 
 /// `POST /claims/publish-all`: the county approves and publishes every claim awaiting review
@@ -450,7 +456,7 @@ fn parse_form(f: &ClaimForm) -> Result<ClaimRequest, AppError> {
         None => None,
         Some(v) => v
             .parse::<NaiveDate>()
-            .map_err(|_| errors.insert(field.to_owned(), "日期格式应为 YYYY-MM-DD".to_owned()))
+            .map_err(|_| errors.insert(field.to_owned(), "日期格式应为 YYYY-MM-DD / a date as YYYY-MM-DD".to_owned()))
             .ok(),
     };
     let employed_from = date("employed_from", &f.employed_from);
@@ -510,7 +516,7 @@ pub async fn file_form(
             &auth,
             "claim_form.html",
             context! { employer => u.role == Role::Employer, key => f.key.clone(), f => Value::from_serialize(&f),
-            errors => Value::from_serialize(e.fields()), error => e.message(), facilities => Value::from_serialize(&facilities) },
+            errors => Value::from_serialize(e.fields()), error => e.general(), facilities => Value::from_serialize(&facilities) },
         )
     })
     .await

@@ -99,6 +99,12 @@ impl AppError {
         }
     }
 
+    /// The message of an error that concerns no one field, for a form's summary; `None` when
+    /// the fields say it all (the form shows each at its field).
+    pub fn general(&self) -> Option<String> {
+        self.fields().is_empty().then(|| self.message())
+    }
+
     /// The message a user sees (never internal detail).
     pub fn message(&self) -> String {
         match self {

@@ -122,7 +122,7 @@ pub async fn accept_api(
 async fn facilities_page(st: &AppState, auth: &Auth, u: &User, form: Option<(&RegisterForm, AppError)>) -> PageResult {
     let rows = async { Ok::<_, AppError>(facilities::list(&st.db, &scope(u)?).await?) }.await.page(auth)?;
     let (f, errors, error) = match form {
-        Some((f, e)) => (Value::from_serialize(f), Value::from_serialize(e.fields()), Some(e.message())),
+        Some((f, e)) => (Value::from_serialize(f), Value::from_serialize(e.fields()), e.general()),
         None => (Value::from_serialize(RegisterForm::default()), Value::from(()), None),
     };
     render_page(

@@ -57,10 +57,12 @@ async fn notice_view(
             Some(claim),
             Some(json!({"filer_name": f.filer_name, "contact": f.contact, "reason": f.reason})),
             e.fields(),
-            Some(e.message()),
+            Some(e.general().unwrap_or_default()).filter(|m| !m.is_empty()),
         ),
         None => (None, None, Default::default(), None),
     };
+    // A claim no longer listed has no form to show the error in: the page's banner says it.
+    let failed = failed.filter(|c| rows.iter().any(|r| r["claim_id"] == *c));
     render_page(
         st,
         auth,

@@ -187,7 +187,7 @@ async fn save_org(
             st,
             &auth,
             "org_form.html",
-            context! { o => Value::from_serialize(&o), errors => Value::from_serialize(e.fields()), ..kind_ctx(kind, slug, form_choices(&counties, u)) },
+            context! { o => Value::from_serialize(&o), errors => Value::from_serialize(e.fields()), error => e.general(), ..kind_ctx(kind, slug, form_choices(&counties, u)) },
         )
     })
     .await

@@ -130,7 +130,7 @@ pub async fn create_person_form(
             &st,
             &auth,
             "person_form.html",
-            context! { p => Value::from_serialize(&p), errors => Value::from_serialize(e.fields()), ..form_choices(&counties, &u) },
+            context! { p => Value::from_serialize(&p), errors => Value::from_serialize(e.fields()), error => e.general(), ..form_choices(&counties, &u) },
         )
     })
     .await
@@ -249,7 +249,7 @@ pub async fn update_person_form(
             &st,
             &auth,
             "person_form.html",
-            context! { p => Value::from_serialize(&pv), errors => Value::from_serialize(e.fields()), ..form_choices(&counties, &u) },
+            context! { p => Value::from_serialize(&pv), errors => Value::from_serialize(e.fields()), error => e.general(), ..form_choices(&counties, &u) },
         )
     })
     .await

@@ -344,7 +344,7 @@ pub async fn program_page(
 }
 
 /// The target form.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct TargetForm {
     target: String,
     reason: String,
@@ -369,7 +369,7 @@ pub async fn set_target_form(
             &st,
             &auth,
             "program.html",
-            context! { d => Value::from_serialize(&d), can_set => true, error => Some(e.message()), errors => Value::from_serialize(e.fields()) },
+            context! { d => Value::from_serialize(&d), can_set => true, error => e.general(), errors => Value::from_serialize(e.fields()), typed => Value::from_serialize(&f) },
         )
     })
     .await

@@ -178,16 +178,20 @@ fn parameters_page(
     st: &AppState,
     auth: &Auth,
     params: &Params,
-    error: Option<String>,
+    error: Option<(&AppError, &ScheduleForm)>,
     can_edit: bool,
 ) -> Result<Html<String>, PageError> {
+    let (errors, error, typed) = match error {
+        Some((e, typed)) => (Value::from_serialize(e.fields()), e.general(), Value::from_serialize(typed)),
+        None => (Value::from(()), None, Value::from(())),
+    };
     let today = st.clock.today();
     let tomorrow = (today + chrono::Duration::days(1)).to_string();
     render_page(
         st,
         auth,
         "parameters.html",
-        context! { params => Value::from_serialize(views(params, today)), error, can_edit, tomorrow },
+        context! { params => Value::from_serialize(views(params, today)), errors, error, typed, can_edit, tomorrow },
     )
 }
 
@@ -202,7 +206,7 @@ pub async fn parameters_page_get(
 }
 
 /// The scheduling form.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ScheduleForm {
     key: String,
     from: String,
@@ -219,14 +223,15 @@ pub async fn parameters_form(
 ) -> Result<Response, PageError> {
     let result = match f.value.trim().replace(',', "").parse::<i64>() {
         Ok(value) => {
-            schedule(&st, u.user_id, &ScheduleInput { key: f.key, from: f.from, value, source: f.source }).await
+            let input = ScheduleInput { key: f.key.clone(), from: f.from.clone(), value, source: f.source.clone() };
+            schedule(&st, u.user_id, &input).await
         }
         Err(_) => Err(AppError::field("value", "请输入整数（金额以分计）/ a whole number (money in fen)")),
     };
     let result = result.map(|()| "/policy/parameters".to_owned());
     form_result(auth, result, |e, auth| async move {
         let params = parameters::effective(&st.db).await.page(&auth)?;
-        parameters_page(&st, &auth, &params, Some(e.message()), true)
+        parameters_page(&st, &auth, &params, Some((&e, &f)), true)
     })
     .await
 }

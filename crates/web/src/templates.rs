@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "payments.html",
     "claims.html",
     "audit.html",
+    "_errors.html",
 ];
 
 /// The template environment.
@@ -47,6 +48,8 @@ pub fn environment() -> Environment<'static> {
     for (name, src) in TEMPLATES {
         env.add_template(name, src).expect("templates compile");
     }
+    env.add_function("form_errors", form_errors);
+    env.add_function("field_errors", field_errors);
     env.add_filter("n", |v: i64| group_digits(v));
     env.add_filter("permille", |v: Value| -> String {
         match i64::try_from(v) {
@@ -84,5 +87,169 @@ pub fn group_digits(v: i64) -> String {
         format!("-{out}")
     } else {
         out
+    }
+}
+
+/// Words for the fields the forms post: key → (Chinese, English). A form may name a field
+/// otherwise (its `labels`); a key found nowhere is never shown as it is.
+const FIELD_LABELS: &[(&str, &str, &str)] = &[
+    ("id_number", "身份证号", "ID number"),
+    ("name", "姓名", "name"),
+    ("phone", "电话", "phone"),
+    ("county_code", "县区", "county"),
+    ("insured_since", "参保起始日", "insured since"),
+    ("groups", "人员类别", "priority group"),
+    ("group_from", "类别起始日期", "group since"),
+    ("credit_code", "统一社会信用代码", "credit code"),
+    ("program_code", "专项计划", "program"),
+    ("subsidy_project_id", "补贴项目", "catalog project"),
+    ("occupation_code", "职业编码", "occupation code"),
+    ("level", "等级", "level"),
+    ("kind", "类型", "kind"),
+    ("venue", "培训场地", "venue"),
+    ("start_date", "开班日期", "start date"),
+    ("end_date", "结业日期", "end date"),
+    ("timetable", "课程安排", "timetable"),
+    ("teachers", "授课教师", "teachers"),
+    ("capacity", "班额", "capacity"),
+    ("employer_credit_code", "用人单位", "employer"),
+    ("assessment_body_credit_code", "考核评价机构", "assessment body"),
+    ("assessment_plan", "考核计划", "assessment plan"),
+    ("roster", "花名册", "roster"),
+    ("provider", "培训机构", "provider"),
+    ("employed_from", "入职日期", "employed since"),
+    ("from", "起始日期", "from"),
+    ("months", "月数", "months"),
+    ("class_id", "培训班编号", "class no."),
+    ("years", "学徒年数", "years"),
+    ("facility_id", "基地或工作室", "facility"),
+    ("contract_yuan", "合同金额", "contract"),
+    ("contract_fen", "合同金额", "contract"),
+    ("stage", "阶段", "stage"),
+    ("reason", "意见", "reason"),
+    ("action", "操作", "action"),
+    ("status", "状态", "status"),
+    ("resolution", "处理意见", "resolution"),
+    ("key", "参数", "parameter"),
+    ("value", "新值", "value"),
+    ("source", "依据", "source"),
+    ("target", "目标值", "target"),
+    ("filer_name", "姓名", "name"),
+    ("contact", "联系方式", "contact"),
+    ("equipment_value_yuan", "设备价值", "equipment value"),
+    ("equipment_value_fen", "设备价值", "equipment value"),
+    ("invoices", "发票", "invoices"),
+];
+
+/// Lists whose rows the store counts from 1 (its messages say "第n行"); others count from 0.
+const ONE_BASED: &[&str] = &["roster"];
+
+/// A posted key taken apart: `roster[1].id_number` → ("roster", Some(1), Some("id_number")).
+fn split_key(key: &str) -> (&str, Option<usize>, Option<&str>) {
+    let end = key.find(['[', '.']).unwrap_or(key.len());
+    let (base, rest) = key.split_at(end);
+    let mut index = None;
+    let mut rest = rest;
+    if let Some(r) = rest.strip_prefix('[') {
+        if let Some(close) = r.find(']') {
+            index = r[..close].parse().ok();
+            rest = &r[close + 1..];
+        }
+    }
+    let sub = rest.strip_prefix('.').filter(|s| !s.is_empty());
+    (base, index, sub)
+}
+
+/// The words for one field: the form's own (`labels`: key → [Chinese, English]) or the table's.
+fn words(labels: &Option<Value>, key: &str) -> Option<(String, String)> {
+    if let Some(l) = labels.as_ref().and_then(|l| l.get_item(&Value::from(key)).ok()).filter(|v| !v.is_undefined()) {
+        let zh = l.get_item(&Value::from(0)).ok().and_then(|v| v.as_str().map(str::to_owned));
+        let en = l.get_item(&Value::from(1)).ok().and_then(|v| v.as_str().map(str::to_owned));
+        if let (Some(zh), Some(en)) = (zh, en) {
+            return Some((zh, en));
+        }
+    }
+    FIELD_LABELS.iter().find(|(k, ..)| *k == key).map(|(_, zh, en)| ((*zh).to_owned(), (*en).to_owned()))
+}
+
+/// A key in words, Chinese and English: `roster[1].id_number` → ("花名册第1行 身份证号",
+/// "roster row 1, ID number"). Never the key itself.
+pub fn field_words(labels: &Option<Value>, key: &str) -> (String, String) {
+    let (base, index, sub) = split_key(key);
+    let (mut zh, mut en) = words(labels, base).unwrap_or_else(|| ("此项".to_owned(), "this field".to_owned()));
+    if let Some(i) = index {
+        let n = if ONE_BASED.contains(&base) { i } else { i + 1 };
+        zh.push_str(&format!("第{n}行"));
+        en.push_str(&format!(" row {n}"));
+    }
+    if let Some(sub) = sub {
+        let (szh, sen) = words(labels, sub).unwrap_or_else(|| ("此项".to_owned(), "this field".to_owned()));
+        zh.push_str(&format!(" {szh}"));
+        en.push_str(&format!(", {sen}"));
+    }
+    (zh, en)
+}
+
+/// The id of the input a key belongs to (`roster[1].id_number` → `roster`); a form may send a
+/// field to another input (`ids`: key → id).
+fn field_id(ids: &Option<Value>, key: &str) -> String {
+    let (base, ..) = split_key(key);
+    ids.as_ref()
+        .and_then(|m| m.get_item(&Value::from(base)).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| base.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')).collect())
+}
+
+fn entries(errors: &Value) -> Vec<(String, String)> {
+    let Ok(keys) = errors.try_iter() else { return Vec::new() };
+    keys.filter_map(|k| {
+        let message = errors.get_item(&k).ok()?.to_string();
+        Some((k.as_str()?.to_owned(), message))
+    })
+    .collect()
+}
+
+/// `form_errors(errors, labels, ids)`: the summary's lines, each `{id, zh, en, message}` — the
+/// input to link to, the field in words and why.
+fn form_errors(errors: Value, labels: Option<Value>, ids: Option<Value>) -> Value {
+    let items: Vec<_> = entries(&errors)
+        .into_iter()
+        .map(|(key, message)| {
+            let (zh, en) = field_words(&labels, &key);
+            minijinja::context! { id => field_id(&ids, &key), zh, en, message }
+        })
+        .collect();
+    Value::from(items)
+}
+
+/// `field_errors(errors, id, labels, ids)`: the errors that belong to one input, each
+/// `{zh, en, message}`; the words are given only for a row of a list (the input holds many).
+fn field_errors(errors: Value, id: String, labels: Option<Value>, ids: Option<Value>) -> Value {
+    let items: Vec<_> = entries(&errors)
+        .into_iter()
+        .filter(|(key, _)| field_id(&ids, key) == id)
+        .map(|(key, message)| {
+            let (zh, en) =
+                if split_key(&key).0 == key { (String::new(), String::new()) } else { field_words(&labels, &key) };
+            minijinja::context! { zh, en, message }
+        })
+        .collect();
+    Value::from(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_become_words() {
+        assert_eq!(field_words(&None, "capacity"), ("班额".into(), "capacity".into()));
+        assert_eq!(
+            field_words(&None, "roster[1].id_number"),
+            ("花名册第1行 身份证号".into(), "roster row 1, ID number".into())
+        );
+        assert_eq!(field_words(&None, "groups[0]"), ("人员类别第1行".into(), "priority group row 1".into()));
+        assert_eq!(field_words(&None, "nonsense[x"), ("此项".into(), "this field".into()));
+        assert_eq!(field_id(&None, "roster[3]"), "roster");
     }
 }

@@ -74,6 +74,20 @@ fn refuse(field: &str, code: &'static str, zh: &str, en: &str) -> StoreError {
     StoreError::invalid(field, Invalid::new(code, zh, en))
 }
 
+/// Every field a kind needs and the request left out, named at once (not one at a time).
+fn all_given(fields: &[(&str, bool)]) -> Result<()> {
+    let missing: Vec<(String, Invalid)> = fields
+        .iter()
+        .filter(|(_, given)| !given)
+        .map(|(field, _)| ((*field).to_owned(), Invalid::new("claim.required", "必填", "required")))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Rows(missing))
+    }
+}
+
 fn need<T: Clone>(v: &Option<T>, field: &str) -> Result<T> {
     v.clone().ok_or_else(|| refuse(field, "claim.required", "必填", "required"))
 }
@@ -199,6 +213,14 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
     let mut people_ids = Vec::new();
     let mut facility_id = None;
     if f.kind != "equipment_grant" {
+        all_given(&[
+            ("id_number", f.r.id_number.is_some()),
+            ("employed_from", f.r.employed_from.is_some()),
+            ("from", f.kind != "on_the_job" || f.r.from.is_some()),
+            ("months", f.kind != "on_the_job" || f.r.months.is_some()),
+            ("class_id", f.kind == "on_the_job" || f.r.class_id.is_some()),
+            ("years", f.kind != "apprenticeship" || f.r.years.is_some()),
+        ])?;
         let id =
             IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| StoreError::invalid("id_number", e))?;
         let person = people::find_by_id_number(f.db, &Default::default(), &id)
@@ -324,6 +346,11 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
 /// A project request (advance or settlement) of a provider, or of an enterprise for a
 /// project-based class that trains its own people (`by_employer`), checked.
 async fn project_request(f: &Filing<'_>, by_employer: bool) -> Result<Asked> {
+    all_given(&[
+        ("class_id", f.r.class_id.is_some()),
+        ("contract_fen", f.r.contract_fen.is_some()),
+        ("stage", f.r.stage.is_some()),
+    ])?;
     let class_id = need(&f.r.class_id, "class_id")?;
     let (_, county, project_based, standard, _) = super::project_terms(f.db, class_id)
         .await?

@@ -302,6 +302,9 @@ pub async fn create_class_form(
                 }
             })
             .collect();
+        // A capacity that is no number is named as such, with the form's other mistakes; the
+        // store is not asked to save anything then.
+        let capacity = f.capacity.trim().replace(',', "").parse::<i64>().ok();
         let body = ApplicationBody {
             name: f.name.clone(),
             program_code: f.program_code.clone(),
@@ -316,14 +319,25 @@ pub async fn create_class_form(
             venue: f.venue.clone(),
             timetable: f.timetable.clone(),
             teachers: f.teachers.clone(),
-            capacity: f.capacity.trim().parse().unwrap_or(0),
+            capacity: capacity.unwrap_or(1),
             assessment_plan: f.assessment_plan.clone(),
             roster,
             employer_credit_code: f.employer_credit_code.clone(),
             assessment_body_credit_code: f.assessment_body_credit_code.clone(),
             project_based: f.project_based.is_some(),
         };
-        let a = parse_application(&u, &body)?;
+        let a = match (parse_application(&u, &body), capacity) {
+            (Ok(a), Some(_)) => a,
+            (parsed, _) => {
+                let mut errors = match parsed {
+                    Err(AppError::Invalid(errors)) => errors,
+                    Err(other) => return Err(other),
+                    Ok(_) => BTreeMap::new(),
+                };
+                errors.insert("capacity".into(), CAPACITY_NOT_A_NUMBER.into());
+                return Err(AppError::Invalid(errors));
+            }
+        };
         Ok::<_, AppError>(training::apply_class(&st.db, Some(u.user_id), &a).await?)
     }
     .await;
@@ -334,11 +348,13 @@ pub async fn create_class_form(
             &st,
             &auth,
             "class_form.html",
-            context! { f => Value::from_serialize(&f), errors => Value::from_serialize(e.fields()), ..ctx },
+            context! { f => Value::from_serialize(&f), errors => Value::from_serialize(e.fields()), error => e.general(), ..ctx },
         )
     })
     .await
 }
+
+const CAPACITY_NOT_A_NUMBER: &str = "班额须为整数（人数）/ the capacity must be a whole number (of trainees)";
 
 /// An action form.
 #[derive(Deserialize)]

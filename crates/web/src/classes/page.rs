@@ -14,15 +14,15 @@ use minijinja::{context, Value};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// The class page with an error message.
+/// The class page, with the refusal of one of its forms, if any.
 pub async fn class_page(
     st: &AppState,
     auth: &Auth,
     u: &jineng_store::users::User,
     id: i64,
-    error: Option<String>,
+    refused: Option<&AppError>,
 ) -> PageResult {
-    class_page_with(st, auth, u, id, error, None).await
+    class_page_with(st, auth, u, id, refused, None).await
 }
 
 /// The class page: details, status history, the actions the caller may take and, after a
@@ -32,9 +32,11 @@ pub async fn class_page_with(
     auth: &Auth,
     u: &jineng_store::users::User,
     id: i64,
-    error: Option<String>,
+    refused: Option<&AppError>,
     import: Option<(Vec<jineng_store::roster::RowError>, String)>,
 ) -> PageResult {
+    let error = refused.and_then(AppError::general);
+    let errors = refused.map(AppError::fields).unwrap_or_default();
     let scope = views::class_scope(&st.db, u).await.page(auth)?;
     let c = training::get_class(&st.db, &scope, id).await.page(auth)?;
     let events = training::class_events(&st.db, id).await.page(auth)?;
@@ -57,7 +59,7 @@ pub async fn class_page_with(
         auth,
         "class.html",
         context! {
-            c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error,
+            c => Value::from_serialize(&c), events => Value::from_serialize(&events), actions => Value::from_serialize(&actions), error, errors,
             status_zh => status.map(|s| s.zh()).unwrap_or(""),
             can_open_program => matches!(u.role, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor),
             can_upload => u.role == Role::Provider && matches!(c.status.as_str(), "submitted" | "returned"),
@@ -142,5 +144,5 @@ pub async fn back_to_class_at(
     result: Result<(), AppError>,
 ) -> Result<Response, PageError> {
     let result = result.map(|()| format!("/classes/{id}{anchor}"));
-    form_result(auth, result, |e, auth| async move { class_page(st, &auth, u, id, Some(e.message())).await }).await
+    form_result(auth, result, |e, auth| async move { class_page(st, &auth, u, id, Some(&e)).await }).await
 }

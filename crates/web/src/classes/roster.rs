@@ -117,18 +117,14 @@ pub async fn import_form(
                     errors.len(),
                     errors.len()
                 );
-                let page = class_page_with(&st, &auth, &u, id, Some(msg), Some((errors, report))).await?;
+                let refused = AppError::BadRequest(msg);
+                let page = class_page_with(&st, &auth, &u, id, Some(&refused), Some((errors, report))).await?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
             Err(e) => Err(e),
         },
     };
-    form_answer(
-        auth,
-        result,
-        |e, auth| async move { class_page_with(&st, &auth, &u, id, Some(e.message()), None).await },
-    )
-    .await
+    form_answer(auth, result, |e, auth| async move { class_page_with(&st, &auth, &u, id, Some(&e), None).await }).await
 }
 
 /// `GET /classes/{id}/roster-imports/{import}/errors.xlsx`: the error report of a refused import.
