@@ -543,7 +543,7 @@ pub async fn claims_xlsx(
         "申请人/支付对象",
         "县区",
         "申请日期",
-        "审核结果",
+        "政策测算",
         "金额(元)",
         "金额(分)",
         "资金渠道",
@@ -574,13 +574,7 @@ pub async fn claims_xlsx(
             r.payee_name.clone().unwrap_or_default(),
             r.county_code.clone(),
             r.filed_on.to_string(),
-            match r.outcome.as_str() {
-                "approved" => "核准",
-                "reduced" => "核减",
-                "recover" => "追回",
-                _ => "不予补贴",
-            }
-            .to_owned(),
+            crate::views::outcome_zh(&r.outcome).to_owned(),
             yuan(r.amount_fen),
         ];
         for (c, v) in cells.iter().enumerate() {

@@ -566,13 +566,13 @@ pub async fn record_xlsx(
                 c["claim_id"].to_string(),
                 s("kind_zh"),
                 s("filed_on"),
-                s("outcome"),
+                views::outcome_zh(&s("outcome")).to_owned(),
                 yuan(c["amount_fen"].as_i64().unwrap_or(0)),
                 s("status_zh"),
             ]
         })
         .collect();
-    sheet(&mut wb, "补贴", &["编号", "补贴类型", "日期", "审核结果", "金额(元)", "状态"], &rows).map_err(xerr)?;
+    sheet(&mut wb, "补贴", &["编号", "补贴类型", "日期", "政策测算", "金额(元)", "状态"], &rows).map_err(xerr)?;
     let bytes = wb.save_to_buffer().map_err(xerr)?;
     Ok(xlsx_download(bytes, &format!("电子培训档案-{}.xlsx", p.name), "export.xlsx"))
 }

@@ -64,6 +64,7 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("claim_kind", |code: String| -> String {
         jineng_domain::ClaimKind::parse(&code).map(|k| k.zh().to_owned()).unwrap_or(code)
     });
+    env.add_filter("outcome", |code: String| -> String { crate::views::outcome_zh(&code).to_owned() });
     env.add_filter("employer_kind", |code: String| -> String { label(jineng_store::orgs::EMPLOYER_KINDS, code) });
     env.add_filter("org_status", |code: String| -> String { label(jineng_store::orgs::STATUSES, code) });
     env

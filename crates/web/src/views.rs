@@ -551,6 +551,17 @@ pub fn kind_zh(kind: &str) -> &'static str {
 }
 
 /// A claim as pages show it: labels, payee and the decision's reasons, clauses and parameters.
+/// What the policy engine found, in words that cannot be read as the county's approval: the
+/// county's review is the claim's status (待审核, 已审核待公示, …).
+pub fn outcome_zh(code: &str) -> &'static str {
+    match code {
+        "approved" => "符合政策",
+        "reduced" => "符合政策（金额核减）",
+        "recover" => "应追回",
+        _ => "不符合政策",
+    }
+}
+
 pub fn claim_view(r: &ClaimRow) -> Json_ {
     let decision: Json_ = serde_json::from_str(&r.decision).unwrap_or_default();
     let status = ClaimStatus::parse(&r.status);
