@@ -19,10 +19,7 @@ pub async fn source_of(tx: &mut Tx, actor: Actor) -> Result<&'static str> {
         .bind(user)
         .fetch_optional(&mut **c)
         .await?);
-    Ok(match role.as_deref() {
-        Some("city_admin" | "county") => "county_verified",
-        _ => "declared",
-    })
+    Ok(source_for(role.as_deref()))
 }
 
 /// Where a fact comes from: an authority's register, a county office that checked it, or a
@@ -46,6 +43,14 @@ pub fn source_label(source: &str) -> (&'static str, &'static str) {
     SOURCES.iter().find(|s| s.0 == source).map(|s| (s.1, s.2)).unwrap_or(("未知来源", "unknown source"))
 }
 
+/// The source of what a user of this role records.
+fn source_for(role: Option<&str>) -> &'static str {
+    match role {
+        Some("city_admin" | "county") => "county_verified",
+        _ => "declared",
+    }
+}
+
 /// [`source_of`], read outside a transaction.
 pub async fn source_of_db(db: &Db, actor: Actor) -> Result<&'static str> {
     let Some(user) = actor else { return Ok("county_verified") };
@@ -53,10 +58,7 @@ pub async fn source_of_db(db: &Db, actor: Actor) -> Result<&'static str> {
         .bind(user)
         .fetch_optional(p)
         .await?);
-    Ok(match role.as_deref() {
-        Some("city_admin" | "county") => "county_verified",
-        _ => "declared",
-    })
+    Ok(source_for(role.as_deref()))
 }
 
 /// One statement of a one-valued fact.
