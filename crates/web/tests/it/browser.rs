@@ -56,6 +56,30 @@ async fn poll<T, F: Future<Output = (bool, T)>>(mut probe: impl FnMut() -> F) ->
     }
 }
 
+/// A headless Chromium session through the ChromeDriver on `driver_port`, with a fresh profile
+/// (removed by the caller) and the folder screenshots go to.
+async fn chromium(
+    driver_port: u16,
+    window: (u32, u32),
+) -> (fantoccini::Client, std::path::PathBuf, std::path::PathBuf) {
+    let mut caps = serde_json::Map::new();
+    let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+    caps.insert("goog:chromeOptions".into(), serde_json::json!({
+        "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", format!("--window-size={},{}", window.0, window.1),
+                 "--lang=zh-CN", format!("--user-data-dir={}", profile.display())]
+    }));
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("connect to chromedriver");
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    (c, profile, shots)
+}
+
 /// Waits until the Chart.js chart on the canvas `canvas_id` exists (the pages draw without
 /// animation) and the browser has painted a frame since, so that a screenshot shows it.
 async fn wait_for_chart(c: &fantoccini::Client, canvas_id: &str) {
@@ -120,21 +144,7 @@ both_backends! {
         let app = jineng_web::app(jineng_web::AppState::new(db.clone()));
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-        let mut caps = serde_json::Map::new();
-        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
-        caps.insert("goog:chromeOptions".into(), serde_json::json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1366,2200", "--lang=zh-CN",
-                     format!("--user-data-dir={}", profile.display())]
-        }));
-        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .expect("connect to chromedriver");
-        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&shots).unwrap();
+        let (c, profile, shots) = chromium(driver_port, (1366, 2200)).await;
 
         // Signing in from a deep link comes back to it.
         c.goto(&format!("{base}/")).await.unwrap();
@@ -433,21 +443,7 @@ both_backends! {
         let app = jineng_web::app(state);
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-        let mut caps = serde_json::Map::new();
-        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
-        caps.insert("goog:chromeOptions".into(), serde_json::json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1440,1000", "--lang=zh-CN",
-                     format!("--user-data-dir={}", profile.display())]
-        }));
-        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .expect("connect to chromedriver");
-        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&shots).unwrap();
+        let (c, profile, shots) = chromium(driver_port, (1440, 1000)).await;
         let shot = |name: String| {
             let c = c.clone();
             let path = shots.join(name);
@@ -547,21 +543,7 @@ both_backends! {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = app.router.clone();
         let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        let mut caps = serde_json::Map::new();
-        let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
-        caps.insert("goog:chromeOptions".into(), serde_json::json!({
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1440,1000", "--lang=zh-CN",
-                     format!("--user-data-dir={}", profile.display())]
-        }));
-        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .expect("connect to chromedriver");
-        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-        std::fs::create_dir_all(&shots).unwrap();
+        let (c, profile, shots) = chromium(driver_port, (1440, 1000)).await;
         for role in jineng_domain::Role::ALL.iter().copied() {
             c.set_window_size(1440, 1000).await.unwrap();
             c.goto(&format!("{base}/login")).await.unwrap();
