@@ -390,6 +390,7 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
             employer_credit_code: None,
             assessment_body_credit_code: Some(body.to_string()),
             project_based: false,
+            training_days: None,
         },
     )
     .await?;

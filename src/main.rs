@@ -71,6 +71,22 @@ enum Command {
         #[arg(long)]
         stats: bool,
     },
+    /// Load a case into a fresh database through the live write paths, file its claims in
+    /// `filed` order and print the decisions the live system stored, as `adjudicate` does.
+    /// Bad input exits 2; a case the live system cannot hold (or a refused fact) exits 3.
+    Replay {
+        /// Case file, or `-` for standard input.
+        file: String,
+        /// An empty database to load it into (default: an in-memory SQLite).
+        #[arg(long)]
+        database: Option<String>,
+        /// Pretty-print the JSON.
+        #[arg(long)]
+        pretty: bool,
+        /// Also print, to standard error, where the live decisions differ from the engine's.
+        #[arg(long)]
+        compare: bool,
+    },
     /// Benchmarks (figures for the issues; not tests).
     Bench {
         #[command(subcommand)]
@@ -473,6 +489,62 @@ async fn main() -> Result<()> {
                     started.elapsed().as_secs_f64(),
                     peak_memory_kb().unwrap_or(0) as f64 / 1024.0
                 );
+            }
+            Ok(())
+        }
+        Command::Replay { file, database, pretty, compare } => {
+            use std::io::Read;
+            let mut text = String::new();
+            if file == "-" {
+                std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+            } else {
+                text = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
+            }
+            let checked = match jineng_policy::parse(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("bad input: {e}");
+                    std::process::exit(2);
+                }
+            };
+            let db = open(database.as_deref().unwrap_or("sqlite::memory:"), None).await?;
+            let live = match jineng_store::replay::replay(&db, &checked).await {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("not replayed: {e}");
+                    std::process::exit(3);
+                }
+            };
+            let body = serde_json::json!({ "decisions": live });
+            if pretty {
+                println!("{}", serde_json::to_string_pretty(&body)?);
+            } else {
+                println!("{body}");
+            }
+            if compare {
+                let params = jineng_policy::Params::shipped();
+                let region = region()?;
+                let engine = jineng_policy::Engine::new(&params, &region);
+                let decided = serde_json::to_value(engine.decide(&checked))?;
+                let mut differ = 0;
+                for d in decided.as_array().into_iter().flatten() {
+                    let id = d["claim"].as_str().unwrap_or_default();
+                    match live.iter().find(|l| l["claim"] == id) {
+                        None => {
+                            differ += 1;
+                            eprintln!("{id}: not filed by the live system");
+                        }
+                        Some(l) => {
+                            for x in jineng_store::replay::differences(d, l) {
+                                differ += 1;
+                                eprintln!("{id}: {x}");
+                            }
+                        }
+                    }
+                }
+                if differ > 0 {
+                    std::process::exit(1);
+                }
             }
             Ok(())
         }

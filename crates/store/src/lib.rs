@@ -21,6 +21,7 @@ pub mod people;
 pub mod plan;
 pub mod queue;
 pub mod registers;
+pub mod replay;
 pub mod review;
 pub mod roster;
 pub mod sheet;
@@ -704,7 +705,11 @@ pub mod testing {
                 let schema = format!("t_{}", &users::random_token()[..16]);
                 sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
                 admin.close().await;
-                let opts = PgConnectOptions::from_str(&url).expect("url").options([("search_path", schema.as_str())]);
+                // Tests do not wait for each commit's WAL flush (a crash of the test server loses
+                // nothing a test needs); the server's own connections keep the default.
+                let opts = PgConnectOptions::from_str(&url)
+                    .expect("url")
+                    .options([("search_path", schema.as_str()), ("synchronous_commit", "off")]);
                 let pool = PgPoolOptions::new().max_connections(8).connect_with(opts).await.expect("connect");
                 let db = Db::Postgres(pool);
                 db.migrate().await.expect("migrate");
@@ -714,6 +719,22 @@ pub mod testing {
         let plan = jineng_domain::Plan::from_toml(DEFAULT_PLAN).expect("shipped plan parses");
         plan::load_plan(&db, &plan, DEFAULT_PLAN).await.expect("load plan");
         db
+    }
+
+    /// Drops a database made by [`fresh`]: on PostgreSQL its schema (tests that make many
+    /// databases leave none behind); SQLite's in-memory database goes with the pool.
+    pub async fn dispose(db: Db) {
+        if let Db::Postgres(pool) = &db {
+            let schema: Option<String> =
+                sqlx::query_scalar("SELECT current_schema()").fetch_one(pool).await.ok().flatten();
+            pool.close().await;
+            if let Some(schema) = schema.filter(|s| s.starts_with("t_")) {
+                if let Ok(admin) = PgPool::connect(&pg_url()).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&admin).await;
+                    admin.close().await;
+                }
+            }
+        }
     }
 
     /// Both backends.

@@ -115,20 +115,20 @@ pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
             .execute(&mut *tx)
             .await?;
         }
-        for line in OCCUPATIONS_CSV.lines().skip(1) {
-            let f: Vec<&str> = line.split(',').collect();
-            if f.len() != 4 {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO occupation (occupation_code, name, major_group, has_levels) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(f[0])
-            .bind(f[1])
-            .bind(f[2].parse::<i64>().unwrap_or(0))
-            .bind(f[3] == "1")
-            .execute(&mut *tx)
-            .await?;
+        // The national catalog, many rows per statement.
+        let rows: Vec<Vec<&str>> = OCCUPATIONS_CSV
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| f.len() == 4)
+            .collect();
+        for part in rows.chunks(500) {
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO occupation (occupation_code, name, major_group, has_levels) ");
+            qb.push_values(part, |mut b, f| {
+                b.push_bind(f[0]).push_bind(f[1]).push_bind(f[2].parse::<i64>().unwrap_or(0)).push_bind(f[3] == "1");
+            });
+            qb.build().execute(&mut *tx).await?;
         }
         audit::record(&mut *tx, None, "load", "plan", &h.id, &serde_json::json!({"programs": plan.programs.len()}))
             .await?;
@@ -261,7 +261,7 @@ pub struct CountyRow {
 /// Counties in plan order.
 pub async fn counties(db: &Db) -> Result<Vec<CountyRow>> {
     Ok(with_pool!(db, |p| sqlx::query_as(
-        "SELECT county_code, name_zh, name_en, population FROM county ORDER BY sort_order"
+        "SELECT county_code, name_zh, name_en, population FROM county WHERE NOT outside ORDER BY sort_order"
     )
     .fetch_all(p)
     .await?))
@@ -516,4 +516,24 @@ pub async fn occupations(db: &Db) -> Result<Vec<OccupationRow>> {
     )
     .fetch_all(p)
     .await?))
+}
+
+/// Records area codes outside the plan's region (a hukou, a residence or a place of work in
+/// another city, which the P-rules read) that the registry does not hold yet, in the caller's
+/// transaction. They are never listed among the city's counties. Codes must be valid area codes.
+pub async fn ensure_areas(tx: &mut crate::Tx, codes: &[String]) -> Result<()> {
+    for code in codes {
+        let code = jineng_domain::AreaCode::parse(code).map_err(|e| StoreError::invalid("county_code", e))?;
+        crate::on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO county (county_code, name_zh, name_en, population, sort_order, outside) \
+             VALUES ($1, $2, $3, 0, 100000, TRUE) ON CONFLICT (county_code) DO NOTHING"
+        )
+        .bind(code.as_str())
+        .bind(format!("市外 {}", code.as_str()))
+        .bind(format!("outside the city ({})", code.as_str()))
+        .execute(&mut **c)
+        .await
+        .map(|_| ())?);
+    }
+    Ok(())
 }

@@ -274,7 +274,12 @@ pub fn parse(reg: Register, bytes: &[u8]) -> std::result::Result<(Vec<RegisterRo
             }
             Register::Employment => {
                 let employer = match &cells[2] {
-                    Some(Ok(c)) => CreditCode::parse(c).map_err(|e| errors.push(err(reg, row, 2, e.to_string()))).ok(),
+                    // A code issued before the check digit was enforced names its employer too (the
+                    // employer must be registered, which the import checks).
+                    Some(Ok(c)) => CreditCode::parse_legacy(c)
+                        .map(|(c, _)| c)
+                        .map_err(|e| errors.push(err(reg, row, 2, e.to_string())))
+                        .ok(),
                     _ => {
                         errors.push(err(reg, row, 2, "统一社会信用代码为空 / the credit code is empty"));
                         None
@@ -411,6 +416,18 @@ pub async fn import(
     }
     let counties: Vec<String> =
         with_pool!(db, |p| sqlx::query_scalar("SELECT county_code FROM county").fetch_all(p).await?);
+    // A hukou outside the city (a migrant worker's) is recorded as an area outside the region.
+    let outside: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| match &r.says {
+            Says::Hukou { county, .. }
+                if !counties.contains(county) && jineng_domain::AreaCode::parse(county).is_ok() =>
+            {
+                Some(county.clone())
+            }
+            _ => None,
+        })
+        .collect();
     let mut employers: HashMap<String, i64> = HashMap::new();
     if reg == Register::Employment {
         let codes: std::collections::BTreeSet<String> = rows
@@ -452,8 +469,8 @@ pub async fn import(
             continue;
         }
         match &r.says {
-            Says::Hukou { county, .. } if !counties.contains(county) => {
-                errors.push(err(reg, r.row, 2, format!("县区代码 {county} 不在本系统 / unknown county")));
+            Says::Hukou { county, .. } if jineng_domain::AreaCode::parse(county).is_err() => {
+                errors.push(err(reg, r.row, 2, format!("县区代码 {county} 无效 / not an area code")));
                 continue;
             }
             Says::Job { employer, .. } if !employers.contains_key(employer) => {
@@ -477,6 +494,7 @@ pub async fn import(
     let today = t.date_naive();
     let source = reg.source();
     let mut tx = db.begin().await?;
+    crate::plan::ensure_areas(&mut tx, &outside.into_iter().collect::<Vec<_>>()).await?;
     let import: i64 = on_tx!(&mut tx, |c| {
         sqlx::query_scalar(
         "INSERT INTO fact_import (kind, file_name, row_count, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5) RETURNING fact_import_id"

@@ -290,9 +290,11 @@ pub async fn import(
         ));
     }
     let counties: HashSet<String> =
-        with_pool!(db, |p| sqlx::query_scalar::<_, String>("SELECT county_code FROM county").fetch_all(p).await?)
-            .into_iter()
-            .collect();
+        with_pool!(db, |p| sqlx::query_scalar::<_, String>("SELECT county_code FROM county WHERE NOT outside")
+            .fetch_all(p)
+            .await?)
+        .into_iter()
+        .collect();
     // Who is registered already, and who is in another class at the same time.
     let mut known: HashMap<String, (i64, String)> = HashMap::new();
     let mut busy: HashMap<i64, String> = HashMap::new();

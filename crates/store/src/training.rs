@@ -327,6 +327,9 @@ pub struct Application {
     pub assessment_body_credit_code: Option<String>,
     /// A project-based class (项目制培训): the provider is paid by advance and settlement.
     pub project_based: bool,
+    /// Training days (培训天数) when the class meets on fewer days than its calendar span
+    /// (e.g. weekends only); None: every day from start to end.
+    pub training_days: Option<i64>,
 }
 
 /// One change of a class's status.
@@ -368,6 +371,16 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
     }
     if c.name.trim().is_empty() {
         row_err(&mut errors, "name".into(), "name.length", "班级名称不能为空".into(), "a class needs a name".into());
+    }
+    let span = (c.end_date - c.start_date).num_days() + 1;
+    if a.training_days.is_some_and(|d| d < 1 || d > span) {
+        row_err(
+            &mut errors,
+            "training_days".into(),
+            "class.training_days",
+            format!("培训天数须在1至{span}天之间（开班至结业共{span}天）"),
+            format!("training days are 1 to {span} (the class spans {span} days)"),
+        );
     }
     if a.capacity < 1 {
         row_err(
@@ -592,8 +605,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO training_class (name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, \
-             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based, assessment_body_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING class_id",
+             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based, assessment_body_id, training_days) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING class_id",
         )
         .bind(c.name.trim())
         .bind(&c.program_code)
@@ -615,6 +628,7 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         .bind(employer_id)
         .bind(a.project_based)
         .bind(body_id)
+        .bind(a.training_days)
         .fetch_one(&mut *tx)
         .await?;
         for pid in &person_ids {

@@ -493,6 +493,7 @@ fn parse_form(f: &ClaimForm) -> Result<ClaimRequest, AppError> {
         facility_id,
         contract_fen,
         stage: opt(&f.stage),
+        certificate_id: None,
     })
 }
 

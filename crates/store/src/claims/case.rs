@@ -74,7 +74,7 @@ pub(crate) fn case_of(
             groups,
         });
         for t in &h.trainings {
-            let days = (t.end_date - t.start_date).num_days() + 1;
+            let days = t.training_days.unwrap_or_else(|| (t.end_date - t.start_date).num_days() + 1);
             trainings.push(Training {
                 id: training_ref(t.enrolment_id),
                 person: p.id_number.clone(),

@@ -2,7 +2,7 @@
 //! (project advance or settlement): the request checked field by field, decided at once from
 //! the registry's facts, and stored under the filer's idempotency key.
 
-use super::case::{case_of, decide, training_ref};
+use super::case::{case_of, certificate_ref, decide, training_ref};
 use super::{
     by_key, employer_codes, employers_by_code, file, histories, history, lock_class, lock_employer, lock_people,
     EmploymentFact, History, NewClaim,
@@ -50,6 +50,9 @@ pub struct ClaimRequest {
     /// `advance` or `settlement` (project).
     #[serde(default)]
     pub stage: Option<String>,
+    /// The certificate (a worker's training or skill-upgrade subsidy): one of the worker's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_id: Option<i64>,
 }
 
 /// Who files: the employer or provider the signed-in user acts for.
@@ -59,6 +62,10 @@ pub enum Filer {
     Employer(i64),
     /// A training provider (its id).
     Provider(i64),
+    /// A worker for themself, or the county office's window on the worker's behalf (the
+    /// person's id): training and skill-upgrade subsidies for a certificate (S7, S3) and the
+    /// living allowance of a training (S2).
+    Person(i64),
 }
 
 impl Filer {
@@ -66,6 +73,7 @@ impl Filer {
         match self {
             Filer::Employer(id) => ("employer", id),
             Filer::Provider(id) => ("provider", id),
+            Filer::Person(id) => ("person", id),
         }
     }
 }
@@ -120,12 +128,15 @@ pub async fn file_request(
         (Filer::Provider(_), "project_training") => project_request(&f, false).await?,
         // S9: project-based training by enterprises or providers.
         (Filer::Employer(_), "project_training") => project_request(&f, true).await?,
+        (Filer::Person(_), "training_subsidy" | "skill_upgrade_subsidy" | "living_allowance") => {
+            person_request(&f).await?
+        }
         _ => {
             return Err(refuse(
                 "kind",
                 "claim.kind",
-                "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助和本单位的项目制培训；培训机构可申请项目制培训",
-                "employers file on_the_job, pre_job, apprenticeship, equipment_grant and project_training for their own classes; providers project_training",
+                "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助和本单位的项目制培训；培训机构可申请项目制培训；劳动者可申请职业培训补贴、技能提升补贴和生活费补贴",
+                "employers file on_the_job, pre_job, apprenticeship, equipment_grant and project_training for their own classes; providers project_training; workers training_subsidy, skill_upgrade_subsidy and living_allowance",
             ))
         }
     };
@@ -133,7 +144,7 @@ pub async fn file_request(
     lock_people(&mut tx, &asked.people).await?;
     match filer {
         Filer::Employer(id) => lock_employer(&mut tx, id).await?,
-        Filer::Provider(_) => {}
+        Filer::Provider(_) | Filer::Person(_) => {}
     }
     if let Some(class_id) = asked.class_to_lock {
         lock_class(&mut tx, class_id).await?;
@@ -147,9 +158,10 @@ pub async fn file_request(
     if let (Filer::Employer(employer), Some(&person_id), Some(from)) = (filer, asked.people.first(), r.employed_from) {
         people::record_employment(&mut tx, Some(user_id), person_id, employer, from).await?;
     }
-    let mut new = match asked.project {
-        None => decide_employer_claim(&f, &mut tx, asked).await?,
-        Some(_) => decide_project_claim(&f, &mut tx, asked).await?,
+    let mut new = match (filer, &asked.project) {
+        (Filer::Person(_), _) => decide_person_claim(&f, &mut tx, asked).await?,
+        (_, None) => decide_employer_claim(&f, &mut tx, asked).await?,
+        (_, Some(_)) => decide_project_claim(&f, &mut tx, asked).await?,
     };
     new.request = serde_json::to_string(r).ok();
     new.filed_by = Some(user_id);
@@ -279,6 +291,70 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
         project: None,
         facility_id,
     })
+}
+
+/// A worker's request (or the county window's on the worker's behalf), checked.
+async fn person_request(f: &Filing<'_>) -> Result<Asked> {
+    let kind = parse_kind(f.kind)?;
+    let living = kind == ClaimKind::LivingAllowance;
+    all_given(&[
+        ("certificate_id", living || f.r.certificate_id.is_some()),
+        ("class_id", !living || f.r.class_id.is_some()),
+    ])?;
+    let person: (String, String) =
+        crate::with_pool!(f.db, |p| sqlx::query_as("SELECT id_number, county_code FROM person WHERE person_id = $1")
+            .bind(f.scope_id)
+            .fetch_optional(p)
+            .await?)
+        .ok_or(StoreError::NotFound)?;
+    let mut claim = Claim::new("k", kind, f.today);
+    claim.person = Some(person.0);
+    Ok(Asked {
+        claim,
+        people: vec![f.scope_id],
+        class_to_lock: None,
+        county: person.1,
+        employer_code: None,
+        project: None,
+        facility_id: None,
+    })
+}
+
+/// A worker's claim decided from their history read in `tx` (the person locked): the
+/// certificate must be theirs, the class one they trained in.
+async fn decide_person_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Result<NewClaim> {
+    let Asked { mut claim, county, .. } = asked;
+    let h = history(tx, f.scope_id).await?;
+    let training;
+    let mut certificate = None;
+    if claim.kind == ClaimKind::LivingAllowance {
+        let class_id = need(&f.r.class_id, "class_id")?;
+        let t = h.trainings.iter().find(|t| t.class_id == class_id).ok_or_else(|| {
+            refuse("class_id", "claim.not_trainee", "该劳动者未在此培训班", "the worker is not in this class")
+        })?;
+        training = Some(training_ref(t.enrolment_id));
+        claim.training = training.clone();
+    } else {
+        let id = need(&f.r.certificate_id, "certificate_id")?;
+        let c = h.certificates.iter().find(|c| c.certificate_id == id).ok_or_else(|| {
+            refuse("certificate_id", "claim.not_own_certificate", "不是本人的证书", "not a certificate of this worker")
+        })?;
+        claim.certificate = Some(certificate_ref(c.certificate_id));
+        training = Some(training_ref(c.enrolment_id));
+        certificate = Some(id);
+    }
+    let kind = claim.kind;
+    let codes: Vec<String> = employer_codes(&h).into_iter().collect();
+    let employers = employers_by_code(tx, &codes).await?;
+    let case = case_of(&[&h], &employers, vec![], vec![claim])?;
+    let (snapshot, ds) = decide(case, f.params, f.region)?;
+    let d = ds.get("k").ok_or(StoreError::NotFound)?;
+    let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
+    c.person_id = Some(f.scope_id);
+    c.certificate_id = certificate;
+    let on = super::hold::dates(&h, training.as_deref(), f.today);
+    super::hold::hold(&mut c, &h, kind, &on, None);
+    Ok(c)
 }
 
 /// An employer's claim decided from the history read in `tx` (its people and employer locked).

@@ -427,6 +427,8 @@ pub struct TrainingFact {
     pub standard_fen: Option<i64>,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    /// Training days of the class, when fewer than its calendar span.
+    pub training_days: Option<i64>,
     /// Class status (approved classes are "in the system").
     pub status: String,
     /// Days checked in.
@@ -534,7 +536,7 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
             .await?;
             let trainings = sqlx::query_as(&format!(
                 "SELECT e.person_id, e.enrolment_id, e.class_id, k.kind, k.occupation_code, k.level, k.county_code, v.credit_code AS provider_code, \
-                 m.credit_code AS employer_code, k.project_based, s.subsidy_fen AS standard_fen, k.start_date, k.end_date, k.status, \
+                 m.credit_code AS employer_code, k.project_based, s.subsidy_fen AS standard_fen, k.start_date, k.end_date, k.training_days, k.status, \
                  (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS attended \
                  FROM enrolment e JOIN training_class k ON k.class_id = e.class_id JOIN provider v ON v.provider_id = k.provider_id \
                  LEFT JOIN employer m ON m.employer_id = k.employer_id \

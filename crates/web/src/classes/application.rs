@@ -128,6 +128,7 @@ fn parse_application(u: &User, b: &ApplicationBody) -> Result<Application, AppEr
         employer_credit_code: b.employer_credit_code.clone(),
         assessment_body_credit_code: b.assessment_body_credit_code.clone(),
         project_based: b.project_based,
+        training_days: None,
     })
 }
 
