@@ -391,6 +391,8 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
             assessment_body_credit_code: Some(body.to_string()),
             project_based: false,
             training_days: None,
+            project_code: None,
+            contract_fen: None,
         },
     )
     .await?;

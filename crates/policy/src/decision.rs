@@ -109,6 +109,10 @@ pub struct Decision<'a> {
     /// Rules checked in order (only when explaining).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<Check>,
+    /// A project settlement: the certificates (ids) whose training subsidies it paid; they
+    /// count in their holders' histories as training subsidies (S7 caps, S9).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certificates_paid: Vec<&'a str>,
 }
 
 /// Keys are kept out of `ParamUse` construction sites through this helper.

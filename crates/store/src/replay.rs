@@ -348,54 +348,84 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
         }
         .await,
     )?;
-    let mut class_of_training: Vec<Option<usize>> = vec![None; case.trainings.len()];
-    let mut classes: Vec<Vec<usize>> = Vec::new();
+    // The project each training is in (the project claims that list it), and its contract.
+    let mut project_of: Vec<Option<&str>> = vec![None; case.trainings.len()];
+    let mut contract_of: HashMap<&str, i64> = HashMap::new();
     for (claim, refs) in case.claims.iter().zip(&checked.claim_refs) {
-        if claim.kind == ClaimKind::ProjectTraining && !refs.trainings.is_empty() {
-            if let Some(k) = refs.trainings.iter().find_map(|&t| class_of_training[t]) {
-                if refs.trainings.iter().any(|&t| class_of_training[t] != Some(k)) {
-                    return unsupported(format!(
-                        "claim {}: a project whose trainings are split over classes",
-                        claim.id
-                    ));
-                }
-                continue;
+        if claim.kind != ClaimKind::ProjectTraining {
+            continue;
+        }
+        let Some(project) = claim.project.as_deref() else { continue };
+        let c = contract_of.entry(project).or_default();
+        *c = (*c).max(claim.contract_fen.unwrap_or(0));
+        for &t in &refs.trainings {
+            if project_of[t].is_some_and(|p| p != project) {
+                return unsupported(format!("training {}: in two projects", case.trainings[t].id));
             }
-            let k = classes.len();
-            for &t in &refs.trainings {
-                class_of_training[t] = Some(k);
-            }
-            classes.push(refs.trainings.clone());
+            project_of[t] = Some(project);
         }
     }
-    for (t, k) in class_of_training.iter_mut().enumerate() {
-        if k.is_none() {
-            *k = Some(classes.len());
-            classes.push(vec![t]);
+    // A class: the trainings of one project (or of none) with the same terms.
+    let terms = |t: &jineng_policy::case::Training| {
+        format!(
+            "{:?}|{}|{:?}|{}|{}|{:?}|{}|{}|{}|{}|{}|{:?}",
+            t.kind,
+            t.occupation,
+            t.level,
+            t.county,
+            t.provider,
+            t.employer,
+            t.start,
+            t.end,
+            t.days,
+            t.in_system,
+            t.project_based,
+            t.standard_fen
+        )
+    };
+    let mut class_of_training: Vec<usize> = vec![0; case.trainings.len()];
+    let mut classes: Vec<Vec<usize>> = Vec::new();
+    let mut keyed: HashMap<(String, String), usize> = HashMap::new();
+    let mut persons_in: Vec<BTreeSet<String>> = Vec::new();
+    for (ti, t) in case.trainings.iter().enumerate() {
+        // Trainings outside a project are a class each; a project's share classes by terms
+        // (one person once per class).
+        let person = t.person.to_ascii_uppercase();
+        let k = match project_of[ti] {
+            Some(p) => {
+                let key = (p.to_owned(), terms(t));
+                match keyed.get(&key) {
+                    Some(&k) if !persons_in[k].contains(&person) => k,
+                    _ => {
+                        keyed.insert(key, classes.len());
+                        classes.push(Vec::new());
+                        persons_in.push(BTreeSet::new());
+                        classes.len() - 1
+                    }
+                }
+            }
+            None => {
+                classes.push(Vec::new());
+                persons_in.push(BTreeSet::new());
+                classes.len() - 1
+            }
+        };
+        classes[k].push(ti);
+        persons_in[k].insert(person);
+        class_of_training[ti] = k;
+    }
+    let class_of_training: Vec<Option<usize>> = class_of_training.into_iter().map(Some).collect();
+    // Each class of a project states an equal share of its contract (rounded up).
+    let mut classes_in_project: HashMap<&str, i64> = HashMap::new();
+    for members in &classes {
+        if let Some(p) = project_of[members[0]] {
+            *classes_in_project.entry(p).or_default() += 1;
         }
     }
     let mut class_id: Vec<i64> = Vec::with_capacity(classes.len());
     let mut enrolment: Vec<i64> = vec![0; case.trainings.len()];
-    for (k, members) in classes.iter().enumerate() {
+    for members in &classes {
         let t0 = &case.trainings[members[0]];
-        for &ti in members {
-            let t = &case.trainings[ti];
-            let same = t.kind == t0.kind
-                && t.occupation == t0.occupation
-                && t.level == t0.level
-                && t.county == t0.county
-                && t.provider == t0.provider
-                && t.employer == t0.employer
-                && t.start == t0.start
-                && t.end == t0.end
-                && t.days == t0.days
-                && t.in_system == t0.in_system
-                && t.project_based == t0.project_based
-                && t.standard_fen == t0.standard_fen;
-            if !same {
-                return unsupported(format!("training {}: one class's trainings differ in their terms", t.id));
-            }
-        }
         let span = (t0.end - t0.start).num_days() + 1;
         let level = match t0.level {
             Some(l) => {
@@ -452,6 +482,16 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
             assessment_body_credit_code: Some(body_code.clone()),
             project_based: t0.project_based,
             training_days: (t0.days != span).then_some(t0.days),
+            project_code: project_of[members[0]].map(str::to_owned),
+            // A project-based training no project claim names states a nominal contract.
+            contract_fen: match project_of[members[0]] {
+                Some(p) => {
+                    let n = classes_in_project.get(p).copied().unwrap_or(1).max(1);
+                    let total = contract_of.get(p).copied().unwrap_or(0).max(1);
+                    Some((total + n - 1) / n)
+                }
+                None => t0.project_based.then_some(100_000),
+            },
         };
         let id = at(format!("class of training {}", t0.id), training::apply_class(db, actor, &application).await)?;
         if t0.in_system {
@@ -466,7 +506,6 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
             let p = pid(&case.trainings[ti].person);
             enrolment[ti] = enrolled.iter().find(|e| e.1 == p).map(|e| e.0).unwrap_or(0);
         }
-        debug_assert!(k + 1 == class_id.len());
     }
     // Check-ins: the first days attended.
     for (ti, t) in case.trainings.iter().enumerate() {

@@ -330,6 +330,11 @@ pub struct Application {
     /// Training days (培训天数) when the class meets on fewer days than its calendar span
     /// (e.g. weekends only); None: every day from start to end.
     pub training_days: Option<i64>,
+    /// Project-based: the project number (项目编号) the class runs under; classes of one
+    /// organiser with one number are one project. None: the class is a project of its own.
+    pub project_code: Option<String>,
+    /// Project-based: the class's share of the project's contract sum (fen), required.
+    pub contract_fen: Option<i64>,
 }
 
 /// One change of a class's status.
@@ -381,6 +386,35 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
             format!("培训天数须在1至{span}天之间（开班至结业共{span}天）"),
             format!("training days are 1 to {span} (the class spans {span} days)"),
         );
+    }
+    let project_code = a.project_code.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if project_code.is_some_and(|c| c.chars().count() > 50) {
+        row_err(
+            &mut errors,
+            "project_code".into(),
+            "class.project_code",
+            "项目编号不超过50字".into(),
+            "a project number is at most 50 characters".into(),
+        );
+    }
+    if a.project_based {
+        match a.contract_fen {
+            Some(fen) if (1..=jineng_domain::money::MAX_AMOUNT_FEN).contains(&fen) => {}
+            Some(_) => row_err(
+                &mut errors,
+                "contract_fen".into(),
+                "amount.range",
+                "合同金额须大于0且不超过100亿元".into(),
+                "the contract sum must be positive and at most 10 billion yuan".into(),
+            ),
+            None => row_err(
+                &mut errors,
+                "contract_fen".into(),
+                "class.contract_required",
+                "项目制培训班须填写本班合同金额".into(),
+                "a project-based class states its share of the contract sum".into(),
+            ),
+        }
     }
     if a.capacity < 1 {
         row_err(
@@ -605,8 +639,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO training_class (name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, \
-             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based, assessment_body_id, training_days) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING class_id",
+             status, subsidy_project_id, venue, timetable, teachers, capacity, assessment_plan, employer_id, project_based, assessment_body_id, training_days, project_code, contract_fen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'submitted', $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING class_id",
         )
         .bind(c.name.trim())
         .bind(&c.program_code)
@@ -629,6 +663,8 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
         .bind(a.project_based)
         .bind(body_id)
         .bind(a.training_days)
+        .bind(a.project_based.then_some(project_code).flatten())
+        .bind(a.contract_fen.filter(|_| a.project_based))
         .fetch_one(&mut *tx)
         .await?;
         for pid in &person_ids {

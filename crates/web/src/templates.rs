@@ -113,6 +113,8 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("timetable", "课程安排", "timetable"),
     ("teachers", "授课教师", "teachers"),
     ("capacity", "班额", "capacity"),
+    ("training_days", "培训天数", "training days"),
+    ("project_code", "项目编号", "project number"),
     ("employer_credit_code", "用人单位", "employer"),
     ("assessment_body_credit_code", "考核评价机构", "assessment body"),
     ("assessment_plan", "考核计划", "assessment plan"),

@@ -257,6 +257,7 @@ pub(super) fn project_training<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
     }
     let advances = state.advances;
     let mut sum = 0i64;
+    let mut paid: Vec<&'a str> = Vec::new();
     for &ti in &refs.trainings {
         let t = &case.trainings[ti];
         let Some(&ci) = run.certs_of[ti].first() else { continue };
@@ -272,6 +273,7 @@ pub(super) fn project_training<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
             continue;
         }
         sum += ctx.training_subsidy(cert, Some(t), date);
+        paid.push(&cert.id);
         let mut g = Grant::new(ClaimKind::TrainingSubsidy);
         g.certificate = Some(&cert.id);
         g.occupation = Some(&cert.occupation);
@@ -282,10 +284,12 @@ pub(super) fn project_training<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
     ctx.clause(Clause::S7);
     let total = sum.min(contract) - advances;
     let covers = s9_settlement_covers_advance(total);
-    if covers.is_ok() {
+    let mut d = if covers.is_ok() {
         ctx.decide(claim, Outcome::Approved, total, payee, fund)
     } else {
         ctx.check("s9_settlement_covers_advance", Clause::S9, covers);
         ctx.decide(claim, Outcome::Recover, -total, payee, fund)
-    }
+    };
+    d.certificates_paid = paid;
+    d
 }

@@ -283,6 +283,7 @@ impl<'a> Ctx<'a> {
             reasons: self.reasons,
             parameters: self.params,
             checks: self.checks,
+            certificates_paid: Vec::new(),
         }
     }
 

@@ -5,3 +5,18 @@
 -- backends' files in lockstep.
 ALTER TABLE county ADD COLUMN outside BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE training_class ADD COLUMN training_days BIGINT CHECK (training_days IS NULL OR training_days > 0);
+-- A project-based class (项目制培训) belongs to a project: the contract between the bureau and
+-- its organiser (the provider, or the enterprise training its own people), which may run
+-- several classes under one project number. The class states its share of the contract sum;
+-- a project's claims are bounded by what its approved classes are worth.
+ALTER TABLE training_class ADD COLUMN project_code TEXT;
+ALTER TABLE training_class ADD COLUMN contract_fen BIGINT CHECK (contract_fen IS NULL OR contract_fen > 0);
+-- The certificates a project settlement paid (S9): each counts in its holder's history as a
+-- training subsidy, so that the same certificate is not paid again to the person (S7).
+CREATE TABLE claim_cover (
+    claim_id BIGINT NOT NULL REFERENCES claim (claim_id),
+    person_id BIGINT NOT NULL REFERENCES person (person_id),
+    certificate_id BIGINT NOT NULL REFERENCES certificate (certificate_id),
+    PRIMARY KEY (claim_id, certificate_id)
+);
+CREATE INDEX claim_cover_person ON claim_cover (person_id);

@@ -173,6 +173,8 @@ pub(crate) struct Decided {
     pub fund: &'static str,
     /// The whole decision (JSON).
     pub json: String,
+    /// A settlement: the certificates (ids) whose training subsidies it paid.
+    pub certificates_paid: Vec<i64>,
 }
 
 fn outcome_code(o: Outcome) -> &'static str {
@@ -217,6 +219,11 @@ pub(crate) fn decide(case: Case, params: &Params, region: &str) -> Result<(Strin
                 payee,
                 fund: fund_code(d.fund),
                 json,
+                certificates_paid: d
+                    .certificates_paid
+                    .iter()
+                    .filter_map(|c| c.strip_prefix('c').and_then(|n| n.parse().ok()))
+                    .collect(),
             },
         );
     }

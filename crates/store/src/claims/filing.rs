@@ -146,8 +146,8 @@ pub async fn file_request(
         Filer::Employer(id) => lock_employer(&mut tx, id).await?,
         Filer::Provider(_) | Filer::Person(_) => {}
     }
-    if let Some(class_id) = asked.class_to_lock {
-        lock_class(&mut tx, class_id).await?;
+    for class_id in &asked.classes_to_lock {
+        lock_class(&mut tx, *class_id).await?;
     }
     // A retry with the same key waited for the first filing and finds its claim.
     if let Some(id) = by_key(&mut tx, &f.key).await? {
@@ -190,8 +190,8 @@ struct Asked {
     claim: Claim,
     /// The people whose history the rules count (locked, then read).
     people: Vec<i64>,
-    /// The class whose project the claim is for (locked).
-    class_to_lock: Option<i64>,
+    /// The classes of the project the claim is for (locked, ascending).
+    classes_to_lock: Vec<i64>,
     /// County of the office that reviews it.
     county: String,
     /// The employer's credit code (employer claims).
@@ -285,7 +285,7 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
     Ok(Asked {
         claim,
         people: people_ids,
-        class_to_lock: None,
+        classes_to_lock: Vec::new(),
         county,
         employer_code: Some(code),
         project: None,
@@ -312,7 +312,7 @@ async fn person_request(f: &Filing<'_>) -> Result<Asked> {
     Ok(Asked {
         claim,
         people: vec![f.scope_id],
-        class_to_lock: None,
+        classes_to_lock: Vec::new(),
         county: person.1,
         employer_code: None,
         project: None,
@@ -428,20 +428,25 @@ async fn project_request(f: &Filing<'_>, by_employer: bool) -> Result<Asked> {
         ("stage", f.r.stage.is_some()),
     ])?;
     let class_id = need(&f.r.class_id, "class_id")?;
-    let (_, county, project_based, standard, _) = super::project_terms(f.db, class_id)
-        .await?
-        .filter(|c| if by_employer { c.4 == Some(f.scope_id) } else { c.0 == f.scope_id })
-        .ok_or_else(|| {
-            refuse(
-                "class_id",
-                "claim.not_own_class",
-                "不是本单位（机构）的培训班",
-                "not a class of this employer or provider",
-            )
-        })?;
+    let not_own = || {
+        refuse(
+            "class_id",
+            "claim.not_own_class",
+            "不是本单位（机构）的培训班",
+            "not a class of this employer or provider",
+        )
+    };
+    let (project, classes) = super::project_of(f.db, class_id, by_employer).await?.ok_or_else(not_own)?;
+    let asked_class = classes.iter().find(|c| c.class_id == class_id).ok_or_else(not_own)?;
+    let own =
+        if by_employer { asked_class.employer_id == Some(f.scope_id) } else { asked_class.provider_id == f.scope_id };
+    if !own {
+        return Err(not_own());
+    }
+    let county = asked_class.county_code.clone();
     // S9 pays project-based training by advance and settlement; other classes are paid per
     // certificate.
-    if !project_based {
+    if !asked_class.project_based {
         return Err(refuse(
             "class_id",
             "claim.not_project_based",
@@ -470,22 +475,30 @@ async fn project_request(f: &Filing<'_>, by_employer: bool) -> Result<Asked> {
     } else {
         super::provider_code(f.db, f.scope_id).await?
     };
-    let trainees = super::class_trainees(f.db, class_id).await?;
-    // The contract cannot exceed what the approved class is worth: its trainees at the catalog
-    // project's standard.
-    let bound = standard.unwrap_or(0).saturating_mul(trainees.len() as i64);
+    let ids: Vec<i64> = classes.iter().map(|c| c.class_id).collect();
+    let trainees = super::classes_trainees(f.db, &ids).await?;
+    // The contract cannot exceed what the approved classes are worth: each class's share of
+    // the contract, and no more than its trainees at the catalog project's standard.
+    let bound = classes.iter().fold(0i64, |sum, c| sum.saturating_add(c.bound()));
     if contract > bound {
         let sum = jineng_domain::Money::from_fen(bound);
         return Err(StoreError::invalid(
             "contract_fen",
             Invalid::new(
                 "claim.contract_over_bound",
-                format!("合同金额不能超过 {} 人 × 项目补贴标准 = {sum}", trainees.len()),
-                format!("the contract cannot exceed {} trainees × the project's standard = {sum}", trainees.len()),
+                format!(
+                    "合同金额不能超过经批准的培训班合同金额（{} 个班 {} 人）合计 {sum}",
+                    classes.len(),
+                    trainees.len()
+                ),
+                format!(
+                    "the contract cannot exceed what the approved classes are worth ({} classes, {} trainees): {sum}",
+                    classes.len(),
+                    trainees.len()
+                ),
             ),
         ));
     }
-    let project = format!("class-{class_id}");
     let mut claim = Claim::new("k", ClaimKind::ProjectTraining, f.today);
     if by_employer {
         claim.employer = Some(organiser.clone());
@@ -498,7 +511,7 @@ async fn project_request(f: &Filing<'_>, by_employer: bool) -> Result<Asked> {
     Ok(Asked {
         claim,
         people: trainees.iter().map(|t| t.0).collect(),
-        class_to_lock: Some(class_id),
+        classes_to_lock: ids,
         county,
         employer_code: by_employer.then(|| organiser.clone()),
         project: Some(Project { id: project, organiser, by_employer, trainees }),

@@ -86,6 +86,8 @@ pub struct NewClaim {
     pub held_for: Option<String>,
     /// The facility an equipment grant is for.
     pub facility_id: Option<i64>,
+    /// A project settlement: the certificates whose training subsidies it paid.
+    pub covers: Vec<i64>,
 }
 
 impl NewClaim {
@@ -129,6 +131,7 @@ impl NewClaim {
             filed_by: None,
             held_for: None,
             facility_id: None,
+            covers: d.certificates_paid.clone(),
         }
     }
 }
@@ -241,6 +244,16 @@ pub async fn file(tx: &mut Tx, actor: Actor, c: &NewClaim) -> Result<(i64, bool)
             .bind(c.facility_id)
             .fetch_optional(&mut **c_)
             .await?;
+        if let (Some(id), false) = (id, c.covers.is_empty()) {
+            let list = c.covers.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            sqlx::query(&format!(
+                "INSERT INTO claim_cover (claim_id, person_id, certificate_id) \
+                 SELECT $1, person_id, certificate_id FROM certificate WHERE certificate_id IN ({list})"
+            ))
+            .bind(id)
+            .execute(&mut **c_)
+            .await?;
+        }
         if let Some(id) = id {
             audit::record(
                 &mut **c_,
@@ -553,7 +566,12 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
             let granted = sqlx::query_as(&format!(
                 "SELECT c.person_id, c.kind, c.certificate_id, m.credit_code AS employer_code, c.filed_on, c.amount_fen, c.request FROM claim c \
                  LEFT JOIN employer m ON m.employer_id = c.employer_id \
-                 WHERE c.person_id IN ({list}) AND c.outcome IN ('approved', 'reduced') AND c.status <> 'rejected'"
+                 WHERE c.person_id IN ({list}) AND c.outcome IN ('approved', 'reduced') AND c.status <> 'rejected' \
+                 UNION ALL \
+                 SELECT v.person_id, 'training_subsidy' AS kind, v.certificate_id, CAST(NULL AS TEXT) AS employer_code, t.issued_on AS filed_on, \
+                 CAST(0 AS BIGINT) AS amount_fen, CAST(NULL AS TEXT) AS request FROM claim_cover v JOIN claim c ON c.claim_id = v.claim_id \
+                 JOIN certificate t ON t.certificate_id = v.certificate_id \
+                 WHERE v.person_id IN ({list}) AND c.status <> 'rejected'"
             ))
             .fetch_all(&mut **c)
             .await?;
@@ -709,20 +727,81 @@ pub async fn provider_code(db: &Db, provider_id: i64) -> Result<String> {
     .ok_or(StoreError::NotFound)
 }
 
-/// What a project claim is bounded by: a class's provider, county, whether it is project-based,
-/// its catalog project's subsidy per trainee (fen), if it has one, and the employer it trains for.
-pub async fn project_terms(db: &Db, class_id: i64) -> Result<Option<ProjectTerms>> {
-    Ok(with_pool!(db, |p| sqlx::query_as(
-        "SELECT k.provider_id, k.county_code, k.project_based, s.subsidy_fen, k.employer_id FROM training_class k \
-         LEFT JOIN subsidy_project s ON s.subsidy_project_id = k.subsidy_project_id WHERE k.class_id = $1"
-    )
-    .bind(class_id)
-    .fetch_optional(p)
-    .await?))
+/// A class of a project, with what bounds the project's claims.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectClass {
+    pub class_id: i64,
+    pub provider_id: i64,
+    /// The enterprise it trains for (an enterprise's own project: the organiser).
+    pub employer_id: Option<i64>,
+    pub county_code: String,
+    pub project_based: bool,
+    /// The catalog project's published standard per trainee (fen), if the class belongs to one.
+    pub standard: Option<i64>,
+    /// The class's share of the project's contract sum (fen), as approved.
+    pub contract_fen: Option<i64>,
+    /// The project number (None: the class is a project of its own).
+    pub project_code: Option<String>,
+    /// Trainees enrolled.
+    pub trainees: i64,
 }
 
-/// A class's provider, county, project-based, the catalog standard per trainee and employer.
-pub type ProjectTerms = (i64, String, bool, Option<i64>, Option<i64>);
+impl ProjectClass {
+    /// What the approved class is worth: its contract share, and no more than its trainees at
+    /// the catalog standard where the class has one (nothing when it states neither).
+    pub fn bound(&self) -> i64 {
+        let by_standard = self.standard.map(|s| s.saturating_mul(self.trainees));
+        match (self.contract_fen, by_standard) {
+            (Some(c), Some(s)) => c.min(s),
+            (Some(c), None) => c,
+            (None, Some(s)) => s,
+            (None, None) => 0,
+        }
+    }
+}
+
+const PROJECT_CLASS: &str =
+    "SELECT k.class_id, k.provider_id, k.employer_id, k.county_code, k.project_based, s.subsidy_fen AS standard, \
+     k.contract_fen, k.project_code, (SELECT COUNT(*) FROM enrolment e WHERE e.class_id = k.class_id) AS trainees \
+     FROM training_class k LEFT JOIN subsidy_project s ON s.subsidy_project_id = k.subsidy_project_id";
+
+/// The project a class belongs to, for its organiser: the project's reference and its classes
+/// (by class id), the asked class first when it is a project of its own. `by_employer`: the
+/// enterprise's own project (its classes name the employer), else the provider's. None: no
+/// such class.
+pub async fn project_of(db: &Db, class_id: i64, by_employer: bool) -> Result<Option<(String, Vec<ProjectClass>)>> {
+    let class: Option<ProjectClass> =
+        with_pool!(db, |p| sqlx::query_as(&format!("{PROJECT_CLASS} WHERE k.class_id = $1"))
+            .bind(class_id)
+            .fetch_optional(p)
+            .await?);
+    let Some(class) = class else { return Ok(None) };
+    let Some(code) = class.project_code.clone() else {
+        return Ok(Some((format!("class-{class_id}"), vec![class])));
+    };
+    let (organiser, id) = match (by_employer, class.employer_id) {
+        (true, Some(e)) => ("e", e),
+        _ => ("p", class.provider_id),
+    };
+    let column = if organiser == "e" { "k.employer_id" } else { "k.provider_id" };
+    let classes: Vec<ProjectClass> = with_pool!(db, |p| sqlx::query_as(&format!(
+        "{PROJECT_CLASS} WHERE k.project_code = $1 AND {column} = $2 AND k.project_based ORDER BY k.class_id"
+    ))
+    .bind(&code)
+    .bind(id)
+    .fetch_all(p)
+    .await?);
+    Ok(Some((format!("project-{organiser}{id}-{code}"), classes)))
+}
+
+/// The trainees of some classes: (person, enrolment), by class then enrolment order.
+pub async fn classes_trainees(db: &Db, class_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for id in class_ids {
+        out.extend(class_trainees(db, *id).await?);
+    }
+    Ok(out)
+}
 
 /// The trainees of a class: (person, enrolment), in enrolment order.
 pub async fn class_trainees(db: &Db, class_id: i64) -> Result<Vec<(i64, i64)>> {

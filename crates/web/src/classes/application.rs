@@ -69,6 +69,16 @@ pub struct ApplicationBody {
     /// The listed assessment body (credit code) that assesses the class; only it records results.
     #[serde(default)]
     pub assessment_body_credit_code: Option<String>,
+    /// Training days (培训天数) when the class meets on fewer days than it spans (e.g. weekends).
+    #[serde(default)]
+    pub training_days: Option<i64>,
+    /// Project-based: the project number (项目编号); the organiser's classes with one number are
+    /// one project, claimed together.
+    #[serde(default)]
+    pub project_code: Option<String>,
+    /// Project-based: the class's share of the project's contract sum, fen (required).
+    #[serde(default)]
+    pub contract_fen: Option<i64>,
 }
 
 pub(crate) fn provider_id(u: &User) -> Result<i64, AppError> {
@@ -128,7 +138,9 @@ fn parse_application(u: &User, b: &ApplicationBody) -> Result<Application, AppEr
         employer_credit_code: b.employer_credit_code.clone(),
         assessment_body_credit_code: b.assessment_body_credit_code.clone(),
         project_based: b.project_based,
-        training_days: None,
+        training_days: b.training_days,
+        project_code: b.project_code.clone(),
+        contract_fen: b.contract_fen,
     })
 }
 
@@ -263,6 +275,12 @@ pub struct ApplicationForm {
     assessment_body_credit_code: Option<String>,
     #[serde(default)]
     project_based: Option<String>,
+    #[serde(default)]
+    training_days: Option<String>,
+    #[serde(default)]
+    project_code: Option<String>,
+    #[serde(default)]
+    contract_yuan: Option<String>,
 }
 
 /// `POST /classes`: a provider applies from the page. The roster is one person a line:
@@ -306,6 +324,24 @@ pub async fn create_class_form(
         // A capacity that is no number is named as such, with the form's other mistakes; the
         // store is not asked to save anything then.
         let capacity = f.capacity.trim().replace(',', "").parse::<i64>().ok();
+        let mut extra = BTreeMap::new();
+        let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let training_days = match blank(&f.training_days) {
+            None => None,
+            Some(s) => s
+                .parse::<i64>()
+                .map_err(|_| {
+                    extra.insert("training_days".to_owned(), "培训天数须为整数 / a whole number of days".to_owned())
+                })
+                .ok(),
+        };
+        let contract_fen = match blank(&f.contract_yuan) {
+            None => None,
+            Some(s) => jineng_domain::Money::parse_yuan(&s)
+                .map(|m| m.fen())
+                .map_err(|e| extra.insert("contract_fen".to_owned(), e.to_string()))
+                .ok(),
+        };
         let body = ApplicationBody {
             name: f.name.clone(),
             program_code: f.program_code.clone(),
@@ -326,16 +362,22 @@ pub async fn create_class_form(
             employer_credit_code: f.employer_credit_code.clone(),
             assessment_body_credit_code: f.assessment_body_credit_code.clone(),
             project_based: f.project_based.is_some(),
+            training_days,
+            project_code: blank(&f.project_code),
+            contract_fen,
         };
         let a = match (parse_application(&u, &body), capacity) {
-            (Ok(a), Some(_)) => a,
+            (Ok(a), Some(_)) if extra.is_empty() => a,
             (parsed, _) => {
                 let mut errors = match parsed {
                     Err(AppError::Invalid(errors)) => errors,
                     Err(other) => return Err(other),
                     Ok(_) => BTreeMap::new(),
                 };
-                errors.insert("capacity".into(), CAPACITY_NOT_A_NUMBER.into());
+                if capacity.is_none() {
+                    errors.insert("capacity".into(), CAPACITY_NOT_A_NUMBER.into());
+                }
+                errors.extend(extra);
                 return Err(AppError::Invalid(errors));
             }
         };

@@ -60,6 +60,7 @@ both_backends! {
             "2021-05-14",
         );
         application["project_based"] = json!(true);
+        application["contract_fen"] = json!(100_000);
         application["kind"] = json!("pre_job");
         application["employer_credit_code"] = json!(employer);
         let r = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(application)).await;

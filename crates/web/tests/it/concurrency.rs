@@ -71,6 +71,7 @@ async fn project_advances_at_once_are_decided_one_at_a_time(backend: &'static st
         "2021-05-14",
     );
     application["project_based"] = json!(true);
+    application["contract_fen"] = json!(100_000);
     let r = app.api(Some(Role::Provider), Method::POST, "/api/v1/classes", Some(application)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let class = r.json()["id"].as_i64().unwrap();

@@ -404,7 +404,7 @@ both_backends! {
         assert!(r.body.contains("项目制"), "{}", r.body);
         // A project-based class of one trainee at the project's 1,000 yuan: the contract is at
         // most 1,000 yuan.
-        let r = class_with(&app, json!({"project_based": true, "start_date": "2021-06-07", "end_date": "2021-06-11"})).await;
+        let r = class_with(&app, json!({"project_based": true, "contract_fen": 100_000, "start_date": "2021-06-07", "end_date": "2021-06-11"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
         let class = r.json()["id"].as_i64().unwrap();
         approve_class(&app, class).await;
@@ -523,9 +523,48 @@ both_backends! {
 }
 
 both_backends! {
+    /// A project (one contract, one project number) runs two classes: its claims are bounded by
+    /// what both approved classes are worth, and it has one advance whichever class it names.
+    async fn a_project_of_two_classes_is_claimed_as_one(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let mut classes = Vec::new();
+        for (county, seq) in [(MY_COUNTY, 11), (common::OTHER_COUNTY, 12)] {
+            let r = class_with(
+                &app,
+                json!({"project_based": true, "project_code": "XM-2021-7", "contract_fen": 100_000,
+                       "roster": [{"id_number": id_number(county, seq), "name": "李娜"}]}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+            let class = r.json()["id"].as_i64().unwrap();
+            approve_class(&app, class).await;
+            classes.push(class);
+        }
+        let body = |class: i64, contract: i64| json!({"kind": "project_training", "class_id": class, "contract_fen": contract, "stage": "advance"});
+        // Over both classes' 2,000 yuan: refused, naming the two classes.
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "over", body(classes[0], 200_001)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("2 个班"), "{}", r.body);
+        // Within them: half of it in advance.
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "a", body(classes[0], 150_000)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["claim"]["amount_fen"], 75_000, "{}", r.body);
+        // The other class is the same project: no second advance.
+        let r = app.api_keyed(Role::Provider, "/api/v1/claims", "b", body(classes[1], 150_000)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["claim"]["outcome"], "rejected", "{}", r.body);
+        assert!(r.body.contains("S9"), "{}", r.body);
+    }
+}
+
+both_backends! {
     async fn a_project_based_class_is_paid_to_the_provider_by_settlement(backend: &'static str) {
         let app = spawn_app(backend).await;
+        // A project-based class states its share of the contract.
         let r = class_with(&app, json!({"project_based": true})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("contract_fen") && r.body.contains("合同金额"), "{}", r.body);
+        let r = class_with(&app, json!({"project_based": true, "contract_fen": 100_000})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
         let class = r.json()["id"].as_i64().unwrap();
         approve_class(&app, class).await;
