@@ -41,6 +41,10 @@ pub struct Result_ {
     pub kind: String,
     /// Certificate serial, unique per body (when passed).
     pub serial: String,
+    /// The certificate's occupation and level when the body certified another than the class
+    /// trains for (a trainee of a level-4 class certified at level 5); None: the class's.
+    /// (A None occupation: the class's.)
+    pub certified_as: Option<(Option<String>, Option<u8>)>,
 }
 
 /// A certificate as listed.
@@ -92,7 +96,31 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
     .fetch_optional(p)
     .await?
     });
-    let Some((status, start, occupation, level, named)) = class else { return Err(StoreError::NotFound) };
+    let Some((status, start, class_occupation, class_level, named)) = class else { return Err(StoreError::NotFound) };
+    let (occupation, level) = match &r.certified_as {
+        None => (class_occupation, class_level),
+        Some((code, level)) => {
+            let code = code.clone().unwrap_or(class_occupation);
+            if level.is_some_and(|l| !(1..=5).contains(&l)) {
+                return Err(StoreError::invalid(
+                    "level",
+                    Invalid::new("certificate.level_range", "等级应为1至5", "a level is 1 to 5"),
+                ));
+            }
+            let known: Option<(String,)> =
+                with_pool!(db, |p| sqlx::query_as("SELECT occupation_code FROM occupation WHERE occupation_code = $1")
+                    .bind(code.trim().to_owned())
+                    .fetch_optional(p)
+                    .await?);
+            if known.is_none() {
+                return Err(StoreError::invalid(
+                    "occupation_code",
+                    Invalid::new("occupation.unknown", "职业编码不在目录中", "no such occupation in the catalog"),
+                ));
+            }
+            (code.trim().to_owned(), level.map(i64::from))
+        }
+    };
     // Only the body the class names assesses it (classes from before bodies were named: any
     // listed body).
     if named.is_some_and(|b| b != body_id) {

@@ -35,6 +35,9 @@ pub struct PersonUpdate {
     pub insured_since: Option<chrono::NaiveDate>,
     /// Receives a monthly pension (S8).
     pub monthly_pension: bool,
+    /// County (area code) where the person works or seeks work, if recorded: inside the city
+    /// or outside it (S7, P-rules read it). None: none recorded.
+    pub work_county: Option<String>,
 }
 
 /// A registered person.
@@ -59,6 +62,8 @@ pub struct PersonRow {
     pub insured_since: Option<chrono::NaiveDate>,
     /// Receives a monthly pension.
     pub monthly_pension: bool,
+    /// County of work (or job seeking), if recorded.
+    pub work_county: Option<String>,
 }
 
 /// Who may be seen: the scope of the caller, enforced in SQL.
@@ -73,7 +78,7 @@ pub struct Visibility {
 }
 
 const SELECT: &str = "SELECT p.person_id, p.id_number, p.name, p.sex, p.birth_date, p.county_code, \
-     c.name_zh AS county_name, p.phone, p.rural, p.insured_since, p.monthly_pension FROM person p JOIN county c ON c.county_code = p.county_code";
+     c.name_zh AS county_name, p.phone, p.rural, p.insured_since, p.monthly_pension, p.work_county FROM person p JOIN county c ON c.county_code = p.county_code";
 
 fn scope_sql(v: &Visibility, n: &mut usize, sql: &mut String) {
     if v.county.is_some() {
@@ -292,10 +297,17 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
     }
     let u = &u;
     check_phone(&u.phone)?;
+    let work = u.work_county.as_deref().map(str::trim).filter(|w| !w.is_empty());
+    if let Some(w) = work {
+        jineng_domain::AreaCode::parse(w).map_err(|e| StoreError::invalid("work_county", e))?;
+    }
     let mut tx = db.begin().await?;
+    if let Some(w) = work {
+        crate::plan::ensure_areas(&mut tx, &[w.to_owned()]).await?;
+    }
     let source = crate::facts::source_of(&mut tx, actor).await?;
     on_tx!(&mut tx, |c| {
-        sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5, insured_since = $7, monthly_pension = $8 WHERE person_id = $6")
+        sqlx::query("UPDATE person SET name = $1, county_code = $2, phone = $3, rural = $4, updated_at = $5, insured_since = $7, monthly_pension = $8, work_county = $9 WHERE person_id = $6")
             .bind(u.name.trim())
             .bind(&u.county_code)
             .bind(&u.phone)
@@ -304,6 +316,7 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
             .bind(person_id)
             .bind(u.insured_since)
             .bind(u.monthly_pension)
+            .bind(work)
             .execute(&mut **c)
             .await
             .map_err(|e| match StoreError::from(e) {
@@ -327,6 +340,9 @@ pub async fn update(db: &Db, actor: Actor, vis: &Visibility, person_id: i64, u: 
     }
     if u.monthly_pension != before.monthly_pension {
         said("monthly_pension", Some(u.monthly_pension.to_string()));
+    }
+    if work != before.work_county.as_deref() {
+        said("work_county", work.map(str::to_owned));
     }
     crate::facts::state(&mut tx, actor, None, &facts).await?;
     on_tx!(&mut tx, |c| {

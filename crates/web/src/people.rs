@@ -95,6 +95,8 @@ pub struct PersonForm {
     group_from: Option<String>,
     insured_since: Option<String>,
     monthly_pension: Option<String>,
+    #[serde(default)]
+    work_county: Option<String>,
 }
 
 /// `POST /people`
@@ -236,6 +238,7 @@ pub async fn update_person_form(
             rural: f.rural.is_some(),
             insured_since: insured_since?,
             monthly_pension: f.monthly_pension.is_some(),
+            work_county: f.work_county.clone(),
         };
         people::update(&st.db, Some(u.user_id), &vis, id, &upd).await?;
         Ok(format!("/people/{id}"))
@@ -278,6 +281,8 @@ pub struct PersonView {
     pub insured_since: Option<String>,
     /// Receives a monthly pension.
     pub monthly_pension: bool,
+    /// County of work or job seeking, if recorded.
+    pub work_county: Option<String>,
 }
 
 impl From<PersonRow> for PersonView {
@@ -294,6 +299,7 @@ impl From<PersonRow> for PersonView {
             rural: p.rural,
             insured_since: p.insured_since.map(|d| d.to_string()),
             monthly_pension: p.monthly_pension,
+            work_county: p.work_county,
         }
     }
 }
@@ -460,6 +466,10 @@ pub struct PersonUpdateInput {
     /// Receives a monthly pension.
     #[serde(default)]
     pub monthly_pension: bool,
+    /// County of work or job seeking (area code, may be outside the city); absent: unchanged,
+    /// empty: none.
+    #[serde(default)]
+    pub work_county: Option<String>,
 }
 
 /// Update a person (the ID number is fixed).
@@ -472,6 +482,10 @@ pub async fn update_person(
 ) -> Result<Json<PersonView>, AppError> {
     let vis = views::people_visibility(&u)?;
     check_county(&u, i.county_code.trim())?;
+    let work_county = match i.work_county {
+        Some(w) => Some(w),
+        None => people::get(&st.db, &vis, id).await?.work_county,
+    };
     let upd = PersonUpdate {
         name: i.name,
         county_code: i.county_code.trim().into(),
@@ -479,6 +493,7 @@ pub async fn update_person(
         rural: i.rural,
         insured_since: i.insured_since,
         monthly_pension: i.monthly_pension,
+        work_county,
     };
     people::update(&st.db, Some(u.user_id), &vis, id, &upd).await?;
     Ok(Json(people::get(&st.db, &vis, id).await?.into()))

@@ -99,6 +99,7 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("phone", "电话", "phone"),
     ("county_code", "县区", "county"),
     ("insured_since", "参保起始日", "insured since"),
+    ("work_county", "就业地", "work county"),
     ("groups", "人员类别", "priority group"),
     ("group_from", "类别起始日期", "group since"),
     ("credit_code", "统一社会信用代码", "credit code"),

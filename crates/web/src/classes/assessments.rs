@@ -34,6 +34,12 @@ pub struct AssessmentBody {
     /// Certificate serial (unique per body) when passed.
     #[serde(default)]
     pub serial: String,
+    /// The certificate's occupation, when the body certified another than the class trains for.
+    #[serde(default)]
+    pub occupation_code: Option<String>,
+    /// The certificate's level (with `occupation_code`, or alone: a level the class did not aim at).
+    #[serde(default)]
+    pub level: Option<u8>,
 }
 
 /// The certificate issued, if any.
@@ -72,6 +78,7 @@ async fn record(
         passed: b.passed,
         kind: b.kind.trim().into(),
         serial: b.serial.clone(),
+        certified_as: (b.occupation_code.is_some() || b.level.is_some()).then(|| (b.occupation_code.clone(), b.level)),
     };
     let done = jineng_store::assessment::record(&st.db, Some(u.user_id), body_id, class_id, &r).await?;
     if let Some(cert) = done.certificate {
@@ -142,8 +149,16 @@ pub async fn assess_form(
     let assessed_on = if f.assessed_on.trim().is_empty() { st.clock.today().to_string() } else { f.assessed_on };
     let result = match (passed, score) {
         (Ok(passed), Ok(score)) => {
-            let b =
-                AssessmentBody { id_number: String::new(), assessed_on, score, passed, kind: f.kind, serial: f.serial };
+            let b = AssessmentBody {
+                id_number: String::new(),
+                assessed_on,
+                score,
+                passed,
+                kind: f.kind,
+                serial: f.serial,
+                occupation_code: None,
+                level: None,
+            };
             record(&st, &u, id, Trainee::Enrolment(f.enrolment_id), &b).await.map(|_| ())
         }
         (Err(e), _) | (_, Err(e)) => Err(e),

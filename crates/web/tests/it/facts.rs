@@ -153,3 +153,31 @@ both_backends! {
         assert!(page.body.contains("done-persons"), "{backend}: the page says it counts persons");
     }
 }
+
+both_backends! {
+    /// The county of work is a fact of its own, recorded by the office, even outside the city (a
+    /// worker registered here who works in Zhengzhou); an update that does not name it keeps it.
+    async fn the_county_of_work_is_recorded_even_outside_the_city(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let path = format!("/api/v1/people/{}", app.my_person);
+        let p = app.api(Some(Role::CityAdmin), Method::GET, &path, None).await.json()["person"].clone();
+        let mut body = json!({"name": p["name"], "county_code": p["county_code"], "rural": p["rural"], "work_county": "410102"});
+        let r = app.api(Some(Role::CityAdmin), Method::PUT, &path, Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert_eq!(r.json()["work_county"], "410102", "{}", r.body);
+        body.as_object_mut().unwrap().remove("work_county");
+        let r = app.api(Some(Role::CityAdmin), Method::PUT, &path, Some(body.clone())).await;
+        assert_eq!(r.json()["work_county"], "410102", "an update without it keeps it: {}", r.body);
+        let facts = app.api(Some(Role::CityAdmin), Method::GET, &path, None).await.json()["facts"].clone();
+        let work = facts.as_array().unwrap().iter().find(|f| f["fact"] == "work_county").cloned().unwrap_or_default();
+        assert_eq!(work["value"], "410102", "{facts}");
+        assert_eq!(work["source"], "county_verified", "{facts}");
+        // Outside areas are never listed among the city's counties.
+        let counties = jineng_store::plan::counties(&app.db).await.unwrap();
+        assert!(counties.iter().all(|c| c.county_code != "410102"), "{counties:?}");
+        body["work_county"] = json!("41x102");
+        let r = app.api(Some(Role::CityAdmin), Method::PUT, &path, Some(body)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("work_county"), "{}", r.body);
+    }
+}
