@@ -571,51 +571,58 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
         certificate_id[ci] = done.certificate.unwrap_or(0);
     }
 
-    // Subsidies granted before, then the claims: filed in date order through the live path.
-    let mut filings: Vec<(NaiveDate, usize, Option<usize>)> = Vec::new();
-    for (gi, g) in case.granted.iter().enumerate() {
-        let Some(date) = g.date.or_else(|| {
-            g.certificate.as_ref().and_then(|c| case.certificates.iter().find(|x| &x.id == c)).map(|c| c.issued)
-        }) else {
-            return unsupported(format!("granted[{gi}]: a grant with no date"));
-        };
-        filings.push((date, 0, Some(gi)));
-    }
-    for (i, c) in case.claims.iter().enumerate() {
-        filings.push((c.filed, 1 + i, None));
-    }
-    // Grants before claims on the same day; claims in file order.
-    filings.sort_by_key(|f| (f.0, f.1));
+    // Subsidies granted before: recorded by the city office from the bureau's records.
     let mut facility_of: HashMap<String, i64> = HashMap::new();
-    let mut out = Vec::with_capacity(case.claims.len());
-    for (date, order, granted) in filings {
-        let (label, req, filer) = match granted {
-            Some(gi) => {
-                let g = &case.granted[gi];
-                let kind = g.kind.ok_or_else(|| ReplayError::Unsupported(format!("granted[{gi}]: no kind")))?;
-                let mut c = jineng_policy::case::Claim::new(format!("granted[{gi}]"), kind, date);
-                c.person = g.person.clone();
-                c.certificate = g.certificate.clone();
-                c.employer = g.employer.clone();
-                c.provider = g.provider.clone();
-                c.project = g.project.clone();
-                c.months = g.months;
-                c.stage = g.stage;
-                c.facility_ref = g.facility_ref.clone();
-                if kind == ClaimKind::OnTheJob {
-                    c.from = Some(date);
-                }
-                let refs = claim_refs(case, &c);
-                (format!("granted[{gi}]"), c, refs)
-            }
-            None => {
-                let c = case.claims[order - 1].clone();
-                let refs = checked.claim_refs[order - 1].clone();
-                (c.id.clone(), c, refs)
-            }
+    for (gi, g) in case.granted.iter().enumerate() {
+        let label = format!("granted[{gi}]");
+        let kind = g.kind.ok_or_else(|| ReplayError::Unsupported(format!("{label}: no kind")))?;
+        let cert = g.certificate.as_ref().and_then(|c| case.certificates.iter().find(|x| &x.id == c));
+        let Some(date) = g.date.or(cert.map(|c| c.issued)) else {
+            return unsupported(format!("{label}: a grant with no date"));
         };
-        let claim = &req;
-        let refs = &filer;
+        let mut facility_id = None;
+        if kind == ClaimKind::EquipmentGrant {
+            let (Some(reference), Some(employer)) = (&g.facility_ref, &g.employer) else {
+                return unsupported(format!("{label}: an equipment grant of no facility"));
+            };
+            let eid = employer_id.get(employer).copied().unwrap_or(0);
+            let f = facilities::NewFacility {
+                kind: "training_base".into(),
+                name: format!("回放 {reference}"),
+                equipment_value_fen: g.amount_fen.unwrap_or(0).max(1),
+                invoices: "回放 replay".into(),
+            };
+            let id = at(format!("{label}: facility"), facilities::register(db, actor, eid, &f).await)?;
+            facility_of.insert(reference.clone(), id);
+            facility_id = Some(id);
+        }
+        let grant = crate::claims::past::PastGrant {
+            kind: kind.code().into(),
+            id_number: g.person.as_ref().map(|p| p.to_ascii_uppercase()),
+            certificate_serial: cert.map(|c| c.serial.clone()),
+            employer_code: g.employer.clone(),
+            provider_code: g.provider.clone(),
+            project_code: g.project.clone(),
+            stage: g.stage.map(|s| match s {
+                Stage::Advance => "advance".into(),
+                Stage::Settlement => "settlement".into(),
+            }),
+            facility_id,
+            months: g.months,
+            granted_on: date,
+            amount_fen: g.amount_fen.unwrap_or(0),
+        };
+        at(label.clone(), crate::claims::past::record(db, actor, &label, &grant).await)?;
+    }
+    // The claims, in filed order (file order on one day), through the live filing path.
+    let mut order: Vec<usize> = (0..case.claims.len()).collect();
+    order.sort_by_key(|&i| (case.claims[i].filed, i));
+    let mut out = Vec::with_capacity(case.claims.len());
+    for i in order {
+        let claim = &case.claims[i];
+        let refs = &checked.claim_refs[i];
+        let label = claim.id.clone();
+        let date = claim.filed;
         let mut r = ClaimRequest { kind: claim.kind.code().to_owned(), ..ClaimRequest::default() };
         let who = match claim.kind {
             ClaimKind::TrainingSubsidy | ClaimKind::SkillUpgradeSubsidy => {
@@ -680,19 +687,25 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
                             invoices: "回放 replay".into(),
                         };
                         let id = at(format!("{label}: facility"), facilities::register(db, actor, eid, &f).await)?;
-                        if claim.accepted == Some(true) {
-                            let scope = facilities::FacilityScope::default();
-                            for by in [facilities::Acceptor::Finance, facilities::Acceptor::Hr] {
-                                at(
-                                    format!("{label}: acceptance"),
-                                    facilities::accept(db, admin, &scope, by, id, "回放 replay").await,
-                                )?;
-                            }
-                        }
                         facility_of.insert(reference, id);
                         id
                     }
                 };
+                // Finance and HR record the joint acceptance the claim rests on (once each).
+                if claim.accepted == Some(true) {
+                    let scope = facilities::FacilityScope::default();
+                    let row = at(format!("{label}: facility"), facilities::get(db, &scope, facility).await)?;
+                    if !row.accepted() {
+                        for by in [facilities::Acceptor::Finance, facilities::Acceptor::Hr] {
+                            match facilities::accept(db, admin, &scope, by, facility, "回放 replay").await {
+                                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                                Err(error) => {
+                                    return Err(ReplayError::Refused { step: format!("{label}: acceptance"), error })
+                                }
+                            }
+                        }
+                    }
+                }
                 r.facility_id = Some(facility);
                 Filer::Employer(eid)
             }
@@ -716,7 +729,7 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
         let d = match file_request(db, admin, who, &label, &r, date).await {
             Ok((id, _)) => decision_of(db, id, &label).await?,
             // Refused at filing for a reason the engine rejects for: the same outcome, no money.
-            Err(StoreError::Invalid { reason, .. }) if granted.is_none() && refusal(reason.code).is_some() => {
+            Err(StoreError::Invalid { reason, .. }) if refusal(reason.code).is_some() => {
                 serde_json::json!({
                     "claim": label, "outcome": "rejected", "amount_fen": 0,
                     "refused_at_filing": {"code": reason.code, "zh": reason.zh, "en": reason.en},
@@ -724,29 +737,9 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
             }
             Err(error) => return Err(ReplayError::Refused { step: format!("claim {label}"), error }),
         };
-        if granted.is_some() {
-            if !matches!(d["outcome"].as_str(), Some("approved" | "reduced")) {
-                return unsupported(format!(
-                    "{label}: a grant the live system does not grant again ({})",
-                    d["outcome"]
-                ));
-            }
-        } else {
-            out.push(d);
-        }
+        out.push(d);
     }
     Ok(out)
-}
-
-/// The references of a grant filed as a claim (the case resolved the claims' own).
-fn claim_refs(case: &jineng_policy::case::Case, c: &jineng_policy::case::Claim) -> jineng_policy::case::Refs {
-    jineng_policy::case::Refs {
-        person: c.person.as_ref().and_then(|p| case.people.iter().position(|x| x.id_number.eq_ignore_ascii_case(p))),
-        certificate: c.certificate.as_ref().and_then(|id| case.certificates.iter().position(|x| &x.id == id)),
-        training: c.training.as_ref().and_then(|id| case.trainings.iter().position(|x| &x.id == id)),
-        employer: c.employer.as_ref().and_then(|e| case.employers.iter().position(|x| &x.credit_code == e)),
-        trainings: Vec::new(),
-    }
 }
 
 /// Refusals at filing that match an engine's rejection: the live code and the engine's reason

@@ -5,6 +5,7 @@
 mod case;
 pub mod filing;
 pub mod hold;
+pub mod past;
 pub mod prepare;
 
 pub use filing::{file_request, ClaimRequest, Filer};
@@ -791,7 +792,8 @@ pub async fn project_of(db: &Db, class_id: i64, by_employer: bool) -> Result<Opt
     .bind(id)
     .fetch_all(p)
     .await?);
-    Ok(Some((format!("project-{organiser}{id}-{code}"), classes)))
+    let organiser = if organiser == "e" { 'e' } else { 'p' };
+    Ok(Some((past::project_ref(organiser, id, &code), classes)))
 }
 
 /// The trainees of some classes: (person, enrolment), by class then enrolment order.
