@@ -301,6 +301,8 @@ async fn claim_page(
                 .collect()
         })
         .unwrap_or_default();
+    // The rules the engine checked, in order (the explanation page's trace of a stored claim).
+    let trace = claims::trace(&st.db, &d.claim).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let reviewer = matches!(u.role, Role::County | Role::CityAdmin);
     // Contacts of objectors are for reviewers only.
     let objections: Vec<Json_> = d
@@ -321,7 +323,7 @@ async fn claim_page(
         "claim.html",
         context! { c => Value::from_serialize(claim_view(&d.claim)), decision => Value::from_serialize(&decision),
         events => Value::from_serialize(&events), objections => Value::from_serialize(&objections),
-        reviewer => reviewer, errors, error, typed, quotes => quotes },
+        reviewer => reviewer, errors, error, typed, quotes => quotes, trace => Value::from_serialize(&trace) },
     )
 }
 

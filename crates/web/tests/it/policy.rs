@@ -128,9 +128,11 @@ both_backends! {
         let r = app.page(Some(Role::County), Method::POST, "/policy/explain", &[("case", EXAMPLE)], true).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(
-            r.body.contains("s7_yearly_cap") && r.body.contains("原则上每人每年可享受不超过3次"),
-            "rule and the plan's words"
+            r.body.contains("每人每年享受次数不超过上限") && r.body.contains("原则上每人每年可享受不超过3次"),
+            "rule in words and the plan's words"
         );
+        assert!(!r.body.contains(">s7_yearly_cap<") && !r.body.contains(">training_subsidy_fen."), "no rule or parameter keys shown");
+        assert!(r.body.contains("职业培训补贴标准·"), "parameters by name");
         assert!(r.body.contains("S7.yearly_cap") && r.body.contains("¥1,200.00"));
         let r =
             app.page(Some(Role::County), Method::POST, "/policy/explain", &[("case", "{\"format\": 1}")], true).await;
