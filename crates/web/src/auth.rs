@@ -22,6 +22,8 @@ pub struct Auth {
     pub user: Option<User>,
     /// CSRF token of the session (cookie sign-in only).
     pub csrf: Option<String>,
+    /// The path asked for (the menu marks the page it is on).
+    pub path: String,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Auth {

@@ -36,7 +36,7 @@ pub async fn authorize(
 ) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
-    let mut auth = Auth::default();
+    let mut auth = Auth { path: path.clone(), ..Auth::default() };
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

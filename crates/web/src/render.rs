@@ -27,9 +27,20 @@ static ERROR_TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::ne
 
 /// An error page for a caller, as HTML.
 pub fn error_page(err: &AppError, auth: &Auth) -> Html<String> {
+    not_found_or_error(err, auth, None)
+}
+
+/// The 404 page of a path no route serves, for a caller (their menu when signed in).
+pub fn not_found_page(auth: &Auth, path: &str) -> Html<String> {
+    not_found_or_error(&AppError::NotFound, auth, Some(path))
+}
+
+/// An error page: the 404 page of its own for what is not found, else the error page.
+fn not_found_or_error(err: &AppError, auth: &Auth, path: Option<&str>) -> Html<String> {
     let ctx = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), status => err.status().as_u16(),
-    message => err.message(), fields => err.fields(), nav => nav(auth) };
-    Html(ERROR_TEMPLATES.get_template("error.html").and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message()))
+    message => err.message(), fields => err.fields(), nav => nav(auth), path };
+    let name = if matches!(err, AppError::NotFound) { "not_found.html" } else { "error.html" };
+    Html(ERROR_TEMPLATES.get_template(name).and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message()))
 }
 
 impl IntoResponse for PageError {

@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "classes.html",
     "class.html",
     "error.html",
+    "not_found.html",
     "parameters.html",
     "explain.html",
     "catalog.html",
