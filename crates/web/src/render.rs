@@ -62,71 +62,123 @@ fn user_ctx(auth: &Auth) -> Value {
     }
 }
 
-/// The menu of a caller: what their role may open.
-fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
+/// One entry of the menu.
+#[derive(serde::Serialize)]
+struct NavLink {
+    href: String,
+    zh: &'static str,
+    en: &'static str,
+    /// The page the caller is on.
+    current: bool,
+}
+
+/// A group of the menu (计划 / 培训 / 补贴 / 监督); the first has no name (home).
+#[derive(serde::Serialize)]
+struct NavGroup {
+    zh: &'static str,
+    en: &'static str,
+    links: Vec<NavLink>,
+}
+
+/// The menu of a caller: what their role may open, in groups, with the page they are on marked
+/// (the entry whose path is the longest that the current path is or lies under).
+fn nav(auth: &Auth) -> Vec<NavGroup> {
+    let groups = nav_entries(auth);
+    let path = auth.path.as_str();
+    let under = |href: &str| {
+        let href = href.split('?').next().unwrap_or(href);
+        path == href || (href != "/" && path.starts_with(href) && path[href.len()..].starts_with('/'))
+    };
+    let current = groups.iter().flat_map(|g| &g.2).map(|l| l.0.as_str()).filter(|h| under(h)).max_by_key(|h| h.len());
+    let current = current.map(str::to_owned);
+    groups
+        .into_iter()
+        .filter(|g| !g.2.is_empty())
+        .map(|(zh, en, links)| NavGroup {
+            zh,
+            en,
+            links: links
+                .into_iter()
+                .map(|(href, zh, en)| NavLink { current: current.as_deref() == Some(href.as_str()), href, zh, en })
+                .collect(),
+        })
+        .collect()
+}
+
+type Entries = Vec<(String, &'static str, &'static str)>;
+
+/// What each role may open, by group.
+fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
     let Some(u) = &auth.user else {
-        return vec![
-            ("/catalog".to_owned(), "公开目录", "Catalogs"),
-            ("/notice".to_owned(), "补贴公示", "Public notice"),
-        ];
+        return vec![(
+            "",
+            "",
+            vec![("/catalog".to_owned(), "公开目录", "Catalogs"), ("/notice".to_owned(), "补贴公示", "Public notice")],
+        )];
     };
     let r = u.role;
+    let any = |roles: &[Role]| roles.contains(&r);
     // Home is the plan at a glance for these, and every other role's work queue.
-    let mut out = if matches!(r, Role::CityAdmin | Role::Department | Role::Auditor) {
-        vec![("/".to_owned(), "计划进度", "Plan")]
+    let home = if any(&[Role::CityAdmin, Role::Department, Role::Auditor]) {
+        ("/".to_owned(), "计划进度", "Plan")
     } else {
-        vec![("/".to_owned(), "工作台", "My work")]
+        ("/".to_owned(), "工作台", "My work")
     };
-    if matches!(r, Role::Finance | Role::Provider | Role::AssessmentBody) {
-        out.push(("/plan".into(), "计划进度", "Plan"));
+    let (mut plan, mut training, mut subsidies, mut oversight) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    if any(&[Role::Finance, Role::Provider, Role::AssessmentBody]) {
+        plan.push(("/plan".into(), "计划进度", "Plan"));
     }
-    if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
-        out.push(("/people".into(), "劳动者", "People"));
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Finance, Role::Auditor]) {
+        plan.push(("/orgs/employers".into(), "用人单位", "Employers"));
+        plan.push(("/orgs/providers".into(), "培训机构", "Providers"));
+        plan.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
+    }
+    if any(&[Role::CityAdmin, Role::Auditor]) {
+        plan.push(("/registers".into(), "名单导入", "Registers"));
+    }
+    if any(&[Role::CityAdmin, Role::County, Role::Provider, Role::Auditor]) {
+        training.push(("/people".into(), "劳动者", "People"));
     }
     if r == Role::Worker {
-        out.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
+        training.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
     }
-    if matches!(
-        r,
-        Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor | Role::AssessmentBody
-    ) {
-        out.push(("/classes".into(), "培训班", "Classes"));
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Provider, Role::Auditor, Role::AssessmentBody]) {
+        training.push(("/classes".into(), "培训班", "Classes"));
     }
     if r == Role::Provider {
-        out.push(("/classes/new".into(), "开班申请", "Apply for a class"));
+        training.push(("/classes/new".into(), "开班申请", "Apply for a class"));
     }
-    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor) {
-        out.push(("/orgs/employers".into(), "用人单位", "Employers"));
-        out.push(("/orgs/providers".into(), "培训机构", "Providers"));
-        out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
-        out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
+    if any(&[Role::CityAdmin, Role::County, Role::Finance, Role::Employer]) {
+        training.push(("/facilities".into(), "基地工作室", "Facilities"));
     }
-    if matches!(r, Role::CityAdmin | Role::Auditor) {
-        out.push(("/registers".into(), "名单导入", "Registers"));
+    training.push(("/catalog".into(), "目录", "Catalogs"));
+    if any(&[Role::CityAdmin, Role::County, Role::Finance, Role::Auditor, Role::Worker, Role::Employer, Role::Provider])
+    {
+        subsidies.push(("/claims".into(), "补贴申请", "Claims"));
     }
-    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Employer) {
-        out.push(("/facilities".into(), "基地工作室", "Facilities"));
+    if any(&[Role::Employer, Role::Provider]) {
+        subsidies.push(("/claims/new".into(), "申请补贴", "File a claim"));
     }
-    if matches!(
-        r,
-        Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker | Role::Employer | Role::Provider
-    ) {
-        out.push(("/claims".into(), "补贴申请", "Claims"));
+    if any(&[Role::CityAdmin, Role::Finance, Role::Auditor]) {
+        subsidies.push(("/payments".into(), "资金拨付", "Payments"));
     }
-    if matches!(r, Role::Employer | Role::Provider) {
-        out.push(("/claims/new".into(), "申请补贴", "File a claim"));
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Finance, Role::Auditor]) {
+        subsidies.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
     }
-    if matches!(r, Role::CityAdmin | Role::Finance | Role::Auditor) {
-        out.push(("/payments".into(), "资金拨付", "Payments"));
+    if any(&[Role::CityAdmin, Role::County, Role::Finance, Role::Auditor]) {
+        subsidies.push(("/policy/explain".into(), "审核演算", "Decide a case"));
+        oversight.push(("/notice".into(), "补贴公示", "Public notice"));
     }
-    if matches!(r, Role::CityAdmin | Role::Auditor) {
-        out.push(("/audit".into(), "审计日志", "Audit log"));
+    if any(&[Role::CityAdmin, Role::Auditor]) {
+        oversight.push(("/audit".into(), "审计日志", "Audit log"));
     }
-    out.push(("/catalog".into(), "目录", "Catalogs"));
-    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
-        out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));
-    }
-    out
+    vec![
+        ("", "", vec![home]),
+        ("计划", "Plan", plan),
+        ("培训", "Training", training),
+        ("补贴", "Subsidies", subsidies),
+        ("监督", "Oversight", oversight),
+    ]
 }
 
 /// Renders a page with the layout's context (user, CSRF token, navigation) merged in.

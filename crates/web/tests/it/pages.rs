@@ -209,3 +209,60 @@ both_backends! {
         assert_eq!(first.body.matches("<tr><td>").count(), 100, "{backend}");
     }
 }
+
+/// The menu of a page: its groups' names and the entries marked as the page one is on.
+fn menu(html: &str) -> (Vec<String>, Vec<String>) {
+    let nav = &html[html.find("<nav class=\"main\"").expect("a menu")..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    let groups = nav
+        .split("<span class=\"nav-label\"")
+        .skip(1)
+        .map(|g| g[g.find('>').unwrap() + 1..g.find("</span>").unwrap()].to_owned())
+        .collect();
+    let current = nav
+        .split("<a ")
+        .skip(1)
+        .filter(|a| a[..a.find('>').unwrap()].contains(r#"aria-current="page""#))
+        .map(|a| a[a.find('>').unwrap() + 1..a.find("</a>").unwrap()].to_owned())
+        .collect();
+    (groups, current)
+}
+
+both_backends! {
+    async fn the_menu_is_grouped_and_marks_the_page_one_is_on(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let claim = claims[0]["claim_id"].as_i64().unwrap();
+        let admin = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await.body;
+        let (groups, current) = menu(&admin);
+        assert_eq!(groups, ["计划", "培训", "补贴", "监督"], "{backend}");
+        assert_eq!(current, ["计划进度"], "{backend}: home");
+        // A page under an entry marks that entry, and only the longest that fits.
+        for (role, path, marked) in [
+            (Role::County, format!("/claims/{claim}"), "补贴申请"),
+            (Role::County, "/claims".to_owned(), "补贴申请"),
+            (Role::Employer, "/claims/new".to_owned(), "申请补贴"),
+            (Role::CityAdmin, "/policy/parameters".to_owned(), "政策参数"),
+            (Role::Provider, "/classes/new".to_owned(), "开班申请"),
+        ] {
+            let r = app.page(Some(role), Method::GET, &path, &[], false).await;
+            assert_eq!(r.status, StatusCode::OK, "{backend}: {path}");
+            assert_eq!(menu(&r.body).1, [marked], "{backend}: {role:?} on {path}");
+        }
+        // A page no entry leads to marks none.
+        let r = app.page(Some(Role::County), Method::GET, "/programs/P1", &[], false).await;
+        assert!(menu(&r.body).1.is_empty(), "{backend}");
+        // Approve, reject and approve-and-publish-all look different: primary, danger, bulk.
+        let page = app.page(Some(Role::County), Method::GET, &format!("/claims/{claim}"), &[], false).await.body;
+        assert!(page.contains(r#"<button name="action" value="approve" id="approve">"#), "{backend}: approve is the primary button");
+        assert!(page.contains(r#"id="reject" class="danger""#), "{backend}");
+        let list = app.page(Some(Role::County), Method::GET, "/claims", &[], false).await.body;
+        assert!(list.contains(r#"id="publish-all" class="bulk""#), "{backend}");
+        let css = app.page(None, Method::GET, "/static/app.css", &[], false).await.body;
+        let rule = |sel: &str| css.lines().find(|l| l.starts_with(sel)).unwrap_or_else(|| panic!("{sel} in app.css")).to_owned();
+        let (danger, bulk) = (rule("button.danger"), rule("button.bulk,"));
+        assert!(danger.contains("background:#fff") && bulk.contains("background:#b91c1c"), "{danger} / {bulk}");
+        assert!(css.contains("--primary:#1d4ed8") && css.contains(r#"nav.main a[aria-current="page"]"#));
+    }
+}
