@@ -21,7 +21,7 @@ pub fn quote(clause: &str) -> Option<&'static str> {
 }
 
 /// `(rule, Chinese name, English name)` for every rule the engine checks, as people read them
-/// beside the clause id (the rule functions are in [`crate::engine::rules`]).
+/// beside the clause id (the rule functions are in the engine's `rules` module).
 pub const RULES: &[(&str, &str, &str)] = &[
     ("s2_own_training", "培训为申请人本人参加", "the training is the applicant's own"),
     ("s2_eligible_group", "属于享受生活费补贴的人员类别", "in a group entitled to the living allowance"),
