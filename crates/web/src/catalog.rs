@@ -4,7 +4,7 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::render::{form_result, render_page, Done, OrPage, PageError};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -323,10 +323,11 @@ pub async fn manage_form(
     }
     .await;
     // What the form names and the catalog lacks is a mistake in the form, shown on it.
-    let result = result.map(|()| "/catalog/manage".to_owned()).map_err(|e| match e {
-        AppError::NotFound => AppError::BadRequest("目录中没有该条目 / no such entry in the catalog".into()),
-        e => e,
-    });
+    let result =
+        result.map(|()| Done::new("/catalog/manage", "目录已更新 / the catalog is updated")).map_err(|e| match e {
+            AppError::NotFound => AppError::BadRequest("目录中没有该条目 / no such entry in the catalog".into()),
+            e => e,
+        });
     form_result(auth, result, |e, auth| async move {
         let occ = catalog::occupations(&st.db, false, "").await.page(&auth)?;
         let projects = catalog::projects(&st.db, false).await.page(&auth)?;

@@ -93,8 +93,23 @@ pub async fn authorize(
             return AppError::Forbidden.into_response();
         }
     }
+    // A confirmation carried across a redirect is shown by the page it leads to, then cleared.
+    auth.flash = crate::render::flash_of(req.headers());
+    let had_flash = auth.flash.is_some();
     req.extensions_mut().insert(auth);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    let page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"));
+    if had_flash && page && res.status().is_success() {
+        let (name, value) = crate::render::flash_cleared();
+        if let Ok(value) = value.parse() {
+            res.headers_mut().append(name, value);
+        }
+    }
+    res
 }
 
 /// A form whose `csrf` field must equal the session's CSRF token.

@@ -4,7 +4,7 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, DECIDERS, STAFF};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::render::{form_result, render_page, Done, OrPage, PageError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -252,7 +252,12 @@ pub async fn parameters_form(
         }
         Err(e) => Err(e),
     };
-    let result = result.map(|()| "/policy/parameters".to_owned());
+    let result = result.map(|()| {
+        Done::new(
+            "/policy/parameters",
+            format!("已设定新值，自 {} 起生效 / the new value takes effect on {}", f.from.trim(), f.from.trim()),
+        )
+    });
     form_result(auth, result, |e, auth| async move {
         let params = parameters::effective(&st.db).await.page(&auth)?;
         parameters_page(&st, &auth, &params, Some((&e, &f)), true)

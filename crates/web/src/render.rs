@@ -6,6 +6,7 @@
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::state::AppState;
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jineng_domain::Role;
 use minijinja::{context, Value};
@@ -181,9 +182,10 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
     ]
 }
 
-/// Renders a page with the layout's context (user, CSRF token, navigation) merged in.
+/// Renders a page with the layout's context (user, CSRF token, navigation, the confirmation of
+/// what the caller just did) merged in.
 pub fn render_page(st: &AppState, auth: &Auth, name: &str, ctx: Value) -> PageResult {
-    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
+    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), flash => auth.flash.clone(), ..ctx };
     st.templates
         .get_template(name)
         .and_then(|t| t.render(full))
@@ -206,15 +208,63 @@ impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
     }
 }
 
-/// How every form answers. `Ok(url)`: redirect there (303). An error the person can mend
+/// What a form did: the page to go to and the confirmation to show there (Chinese, then
+/// English), e.g. `Done::new("/classes/7", "已导入 40 行 / 40 rows imported")`.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// Where to go.
+    pub url: String,
+    /// What was done, in words.
+    pub message: String,
+}
+
+impl Done {
+    /// Go to `url` and say `message` there.
+    pub fn new(url: impl Into<String>, message: impl Into<String>) -> Self {
+        Done { url: url.into(), message: message.into() }
+    }
+}
+
+/// The cookie that carries a confirmation across the redirect after a form: set with the
+/// redirect, read by the guard into [`Auth::flash`] and cleared by the page that shows it.
+pub const FLASH_COOKIE: &str = "jn_flash";
+
+/// The longest confirmation carried (characters).
+const FLASH_MAX: usize = 300;
+
+/// The one way a confirmation is said after a successful action: a redirect (303) to the page,
+/// which shows the message once.
+impl IntoResponse for Done {
+    fn into_response(self) -> Response {
+        let message: String = self.message.chars().take(FLASH_MAX).collect();
+        let value = serde_urlencoded::to_string([("m", message.as_str())]).unwrap_or_default();
+        let cookie = format!("{FLASH_COOKIE}={value}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
+        ([(header::SET_COOKIE, cookie)], Redirect::to(&self.url)).into_response()
+    }
+}
+
+/// The confirmation a request carries, if any.
+pub fn flash_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = crate::auth::cookie(headers, FLASH_COOKIE)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&value).ok()?;
+    let message = pairs.into_iter().find(|(k, _)| k == "m")?.1;
+    (!message.trim().is_empty()).then(|| message.chars().take(FLASH_MAX).collect())
+}
+
+/// The header that clears the confirmation once a page has shown it.
+pub fn flash_cleared() -> (header::HeaderName, String) {
+    (header::SET_COOKIE, format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"))
+}
+
+/// How every form answers. `Ok(done)`: redirect to the page, which confirms what was done. An error the person can mend
 /// ([`AppError::is_input_mistake`]): `again(error, auth)` renders the form once more with what
 /// was typed and the errors, answered with the error's status. Any other error: an error page.
-pub async fn form_result<F, Fut>(auth: Auth, result: Result<String, AppError>, again: F) -> Result<Response, PageError>
+pub async fn form_result<F, Fut>(auth: Auth, result: Result<Done, AppError>, again: F) -> Result<Response, PageError>
 where
     F: FnOnce(AppError, Auth) -> Fut,
     Fut: Future<Output = PageResult>,
 {
-    form_answer(auth, result.map(|url| Redirect::to(&url).into_response()), again).await
+    form_answer(auth, result.map(IntoResponse::into_response), again).await
 }
 
 /// [`form_result`] for a form whose success is a page of its own rather than a redirect.

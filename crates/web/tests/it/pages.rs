@@ -266,3 +266,39 @@ both_backends! {
         assert!(css.contains("--primary:#1d4ed8") && css.contains(r#"nav.main a[aria-current="page"]"#));
     }
 }
+
+both_backends! {
+    async fn every_action_is_confirmed_on_the_page_it_leads_to(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let claim = claims[0]["claim_id"].as_i64().unwrap();
+        let flash = |r: &common::Resp| {
+            let at = r.body.find(r#"id="flash""#).unwrap_or_else(|| panic!("{backend}: no confirmation: {}", r.body));
+            r.body[at..at + r.body[at..].find("</div>").unwrap()].to_owned()
+        };
+        // Approve and publish all: how many.
+        let r = app.page(Some(Role::County), Method::POST, "/claims/publish-all", &[], true).await;
+        let said = flash(&app.follow(Some(Role::County), &r).await);
+        assert!(said.contains("已审核通过并公示 1 项申请"), "{backend}: {said}");
+        // Anyone objecting on the public notice is told it was received (no session).
+        let form = [("filer_name", "张某"), ("contact", "13900000000"), ("reason", "证书系代考")];
+        let r = app.page(None, Method::POST, &format!("/notice/{claim}/objections"), &form, false).await;
+        let shown = app.follow(None, &r).await;
+        assert_eq!(shown.status, StatusCode::OK, "{backend}");
+        assert!(flash(&shown).contains("异议已收到"), "{backend}");
+        // The county rejects: the claim's page says so and what it is now, in Chinese first.
+        let r = app.page(Some(Role::County), Method::POST, &format!("/claims/{claim}/actions"), &[("action", "reject"), ("reason", "证书系代考")], true).await;
+        let said = flash(&app.follow(Some(Role::County), &r).await);
+        assert!(said.contains("已不予补贴") && said.contains("rejected"), "{backend}: {said}");
+        assert!(said.find("已不予补贴") < said.find("rejected"), "{backend}: Chinese first");
+        // The city schedules a parameter value.
+        let form = [("key", "pre_job_subsidy_fen"), ("from", "2099-03-01"), ("value", "600"), ("source", "市人社局通知")];
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/policy/parameters", &form, true).await;
+        assert!(flash(&app.follow(Some(Role::CityAdmin), &r).await).contains("自 2099-03-01 起生效"), "{backend}");
+        // A refused form confirms nothing.
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/policy/parameters", &[("key", "pre_job_subsidy_fen"), ("from", "2099-04-01"), ("value", "x"), ("source", "s")], true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!r.body.contains(r#"id="flash""#), "{backend}");
+    }
+}
