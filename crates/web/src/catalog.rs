@@ -195,21 +195,40 @@ pub async fn update_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /catalog`: the published catalogs, for everyone.
+/// What the catalog page is asked: an occupation's code or name (fragment) and a page of the
+/// national occupations.
+#[derive(Deserialize)]
+pub struct CatalogPageQuery {
+    /// Code or name fragment.
+    pub q: Option<String>,
+    /// Page of the national occupations, from 1.
+    pub page: Option<i64>,
+}
+
+/// National occupations a page of the catalog lists.
+const OCCUPATIONS_PER_PAGE: i64 = 50;
+
+/// `GET /catalog`: the published catalogs, for everyone: subsidised projects and occupations
+/// found by code or name, the national occupations a page at a time.
 pub async fn catalog_page(
     State(st): State<AppState>,
     auth: Auth,
-    Query(q): Query<CatalogQuery>,
+    Query(q): Query<CatalogPageQuery>,
 ) -> Result<Html<String>, PageError> {
     let page = async {
-        let text = q.q.clone().unwrap_or_default();
-        let occupations = catalog::occupations(&st.db, true, &text).await?;
-        let city: Vec<&Occupation> = occupations.iter().filter(|o| o.catalog == "city").collect();
+        let text: String = q.q.clone().unwrap_or_default().trim().chars().take(50).collect();
+        let city: Vec<Occupation> =
+            catalog::occupations(&st.db, true, &text).await?.into_iter().filter(|o| o.catalog == "city").collect();
+        let page = q.page.unwrap_or(1).clamp(1, 10_000);
+        let (national, total) =
+            catalog::national_page(&st.db, &text, OCCUPATIONS_PER_PAGE, (page - 1) * OCCUPATIONS_PER_PAGE).await?;
+        let pages = ((total + OCCUPATIONS_PER_PAGE - 1) / OCCUPATIONS_PER_PAGE).max(1);
         Ok::<_, AppError>(context! {
             q => text,
             city => Value::from_serialize(&city),
-            occupations => Value::from_serialize(occupations.iter().filter(|o| o.catalog == "national").collect::<Vec<_>>()),
-            projects => Value::from_serialize(catalog::projects(&st.db, true).await?),
+            occupations => Value::from_serialize(&national),
+            total, page, pages,
+            projects => Value::from_serialize(catalog::listed_projects(&st.db, &text).await?),
             providers => Value::from_serialize(listed(&st, OrgKind::Provider).await?),
             bodies => Value::from_serialize(listed(&st, OrgKind::AssessmentBody).await?),
             is_admin => auth.user.as_ref().is_some_and(|u| u.role == jineng_domain::Role::CityAdmin),
