@@ -80,6 +80,7 @@ async fn dashboard(st: &AppState, auth: &Auth, u: &User, tasks: Option<Vec<Task>
         auth,
         "home.html",
         context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff,
+        bars => Value::from_serialize(views::progress_bars(&overview)),
         tasks => Value::from_serialize(&tasks) },
     )?
     .into_response())
