@@ -85,7 +85,16 @@ struct NavGroup {
 /// (the entry whose path is the longest that the current path is or lies under).
 fn nav(auth: &Auth) -> Vec<NavGroup> {
     let groups = nav_entries(auth);
-    let path = auth.path.as_str();
+    let has = |href: &str| groups.iter().flat_map(|g| &g.2).any(|l| l.0 == href);
+    // A program's or a county's page is a drill-down of the plan: its entry is the plan's
+    // (the home for those whose home is the plan), if the menu has one.
+    let drill = auth.path.starts_with("/programs/") || auth.path.starts_with("/counties/");
+    let plan_home = groups.first().and_then(|g| g.2.first()).is_some_and(|l| l.1 == "计划进度");
+    let path = match (drill, has("/plan"), plan_home) {
+        (true, true, _) => "/plan",
+        (true, false, true) => "/",
+        _ => auth.path.as_str(),
+    };
     let under = |href: &str| {
         let href = href.split('?').next().unwrap_or(href);
         path == href || (href != "/" && path.starts_with(href) && path[href.len()..].starts_with('/'))

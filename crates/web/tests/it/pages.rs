@@ -250,7 +250,12 @@ both_backends! {
             assert_eq!(r.status, StatusCode::OK, "{backend}: {path}");
             assert_eq!(menu(&r.body).1, [marked], "{backend}: {role:?} on {path}");
         }
-        // A page no entry leads to marks none.
+        // A program's page is a drill-down of the plan: the plan's entry, where the menu has one.
+        let r = app.page(Some(Role::CityAdmin), Method::GET, "/programs/P1", &[], false).await;
+        assert_eq!(menu(&r.body).1, ["计划进度"], "{backend}");
+        let r = app.page(Some(Role::Finance), Method::GET, "/programs/P1", &[], false).await;
+        assert_eq!(menu(&r.body).1, ["计划进度"], "{backend}: finance's /plan");
+        // A county's home is its work queue, not the plan: nothing is marked there.
         let r = app.page(Some(Role::County), Method::GET, "/programs/P1", &[], false).await;
         assert!(menu(&r.body).1.is_empty(), "{backend}");
         // Approve, reject and approve-and-publish-all look different: primary, danger, bulk.
