@@ -109,6 +109,24 @@ pub async fn authorize(
             res.headers_mut().append(name, value);
         }
     }
+    if st.app.secure_cookies {
+        // Behind HTTPS the confirmation's cookie is marked Secure like the session's.
+        let flashes: Vec<_> = res.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        if flashes.iter().any(|v| v.as_bytes().starts_with(crate::render::FLASH_COOKIE.as_bytes())) {
+            res.headers_mut().remove(header::SET_COOKIE);
+            for v in flashes {
+                let secure = v
+                    .to_str()
+                    .ok()
+                    .filter(|c| c.starts_with(crate::render::FLASH_COOKIE))
+                    .map(|c| format!("{c}; Secure"));
+                match secure.and_then(|c| c.parse().ok()) {
+                    Some(marked) => res.headers_mut().append(header::SET_COOKIE, marked),
+                    None => res.headers_mut().append(header::SET_COOKIE, v),
+                };
+            }
+        }
+    }
     res
 }
 
