@@ -19,3 +19,68 @@ pub const QUOTES: &[(&str, &str)] = &[
 pub fn quote(clause: &str) -> Option<&'static str> {
     QUOTES.iter().find(|(c, _)| *c == clause).map(|(_, q)| *q)
 }
+
+/// `(rule, Chinese name, English name)` for every rule the engine checks, as people read them
+/// beside the clause id (the rule functions are in the engine's `rules` module).
+pub const RULES: &[(&str, &str, &str)] = &[
+    ("s2_own_training", "培训为申请人本人参加", "the training is the applicant's own"),
+    ("s2_eligible_group", "属于享受生活费补贴的人员类别", "in a group entitled to the living allowance"),
+    ("s3_employee", "取证时为企业职工", "an enterprise employee when certified"),
+    ("s3_insured_long_enough", "参保缴费满规定月数", "insured for the minimum months"),
+    ("s3_has_level", "技能提升补贴须有职业技能等级", "the skill-upgrade subsidy needs a skill level"),
+    (
+        "s3_either_or",
+        "同一证书只享受职业培训补贴或技能提升补贴之一",
+        "one certificate earns the training or the skill-upgrade subsidy, not both",
+    ),
+    ("s3_new_hire", "本单位新录用人员的岗前培训", "pre-job training of the employer's new hire"),
+    ("s4_apprenticeship", "本企业职工的新型学徒制培训", "the employer's apprenticeship training of this person"),
+    (
+        "s5_eligible",
+        "吸纳贫困劳动力满规定月数，或参保企业吸纳就业困难人员、零就业家庭成员",
+        "employs a poor worker long enough, or an insured employer a hard-to-employ person",
+    ),
+    ("s5_no_conflict", "以工代训补贴与岗前培训补贴不重复享受", "never both the on-the-job and the pre-job subsidy"),
+    ("s5_months_cap", "以工代训补贴不超过最长月数", "on-the-job subsidy within the longest period"),
+    ("s7_place", "在户籍地、常住地或求职就业地参加培训", "trained where the person is registered, lives or works"),
+    ("s7_own_certificate", "证书为申请人本人所有", "the certificate is the applicant's"),
+    ("s7_yearly_cap", "每人每年享受次数不超过上限", "within the yearly number of certificate subsidies"),
+    ("s7_same_occupation_level", "同一职业同一等级不重复享受", "never the same occupation and level twice"),
+    ("s8_no_monthly_pension", "不具有按月领取养老金资格", "not entitled to a monthly pension"),
+    ("s9_not_settled", "项目尚未清算", "the project is not settled yet"),
+    ("s9_one_advance", "每个项目只先行拨付一次", "one advance per project"),
+    ("s9_settlement_covers_advance", "清算金额不低于已先行拨付的金额", "the settlement covers the advance"),
+    ("s12_in_system", "补贴培训进系统", "the training is in the system"),
+    ("e1b_accepted", "经财政、人社部门验收合格", "accepted by finance and HR"),
+    ("e1b_once_per_facility", "每个基地或工作室只补助一次", "one grant per facility"),
+    ("e1b_cap", "补助不超过最高限额", "within the grant's cap"),
+    ("p8_business_age", "开业年限在规定年数以内", "the business is young enough"),
+];
+
+/// The Chinese and English names of a rule.
+pub fn rule_words(rule: &str) -> Option<(&'static str, &'static str)> {
+    RULES.iter().find(|(r, ..)| *r == rule).map(|(_, zh, en)| (*zh, *en))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every rule the engine checks has words, and every word names a rule it checks.
+    #[test]
+    fn every_rule_checked_has_a_name_for_people() {
+        let source = include_str!("engine/kinds.rs");
+        let checked: std::collections::BTreeSet<&str> = source
+            .match_indices("check(\"")
+            .map(|(at, m)| {
+                let rest = &source[at + m.len()..];
+                &rest[..rest.find('"').expect("a closing quote")]
+            })
+            .collect();
+        assert!(checked.len() >= 20, "the rules were found: {checked:?}");
+        for rule in &checked {
+            assert!(super::rule_words(rule).is_some(), "{rule} has no name");
+        }
+        for (rule, ..) in super::RULES {
+            assert!(checked.contains(rule), "{rule} is named but never checked");
+        }
+    }
+}

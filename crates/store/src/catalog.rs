@@ -64,6 +64,62 @@ pub async fn occupations(db: &Db, only_listed: bool, q: &str) -> Result<Vec<Occu
     .await?))
 }
 
+/// A fragment typed to search, as a `LIKE` pattern that matches it anywhere, literally (`%`, `_`
+/// and `\` typed are themselves; the query says `ESCAPE '\'`).
+fn contains_pattern(q: &str) -> String {
+    let mut out = String::from("%");
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// One page of the listed national occupations whose code or name holds `q` (all when empty),
+/// in code order, and how many there are in all.
+pub async fn national_page(db: &Db, q: &str, limit: i64, offset: i64) -> Result<(Vec<Occupation>, i64)> {
+    let q = q.trim();
+    let pattern = contains_pattern(q);
+    const WHERE: &str = "WHERE status = 'listed' AND catalog = 'national' \
+         AND ($1 = '' OR name LIKE $2 ESCAPE '\\' OR occupation_code LIKE $2 ESCAPE '\\')";
+    let rows = with_pool!(db, |p| sqlx::query_as(&format!(
+        "SELECT occupation_code, name, has_levels, catalog, status, standard FROM occupation {WHERE} \
+         ORDER BY occupation_code LIMIT $3 OFFSET $4"
+    ))
+    .bind(q)
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(p)
+    .await?);
+    let total: i64 = with_pool!(db, |p| sqlx::query_scalar(&format!("SELECT COUNT(*) FROM occupation {WHERE}"))
+        .bind(q)
+        .bind(&pattern)
+        .fetch_one(p)
+        .await?);
+    Ok((rows, total))
+}
+
+/// The listed subsidised projects whose occupation's code or name holds `q` (all when empty).
+pub async fn listed_projects(db: &Db, q: &str) -> Result<Vec<Project>> {
+    let q = q.trim();
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+            "SELECT s.subsidy_project_id, s.occupation_code, o.name AS occupation_name, s.level, s.class_hours, s.subsidy_fen, s.status \
+         FROM subsidy_project s JOIN occupation o ON o.occupation_code = s.occupation_code \
+         WHERE s.status = 'listed' AND ($1 = '' OR o.name LIKE $2 ESCAPE '\\' OR s.occupation_code LIKE $2 ESCAPE '\\') \
+         ORDER BY s.occupation_code, s.level",
+        )
+        .bind(q)
+        .bind(contains_pattern(q))
+        .fetch_all(p)
+        .await?
+    }))
+}
+
 /// Adds an occupation to the city's supplementary list; the eleventh is refused.
 pub async fn add_city_occupation(
     db: &Db,

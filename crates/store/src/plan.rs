@@ -299,6 +299,29 @@ pub struct Counts {
     pub skill_upgrade: i64,
 }
 
+/// Counts by month (`YYYY-MM`) for every month from the month of `from` to the month of `to`,
+/// and on to any month outside them that has counts: a month without training is there with
+/// zeros (a chart of them shows the gap), in order.
+pub fn every_month(counts: Vec<Counts>, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Vec<Counts> {
+    use chrono::Datelike;
+    let month = |key: &str| -> Option<(i32, u32)> {
+        let (y, m) = key.split_once('-')?;
+        Some((y.parse().ok()?, m.parse().ok()?)).filter(|(_, m)| (1..=12).contains(m))
+    };
+    let mut by_key: std::collections::BTreeMap<String, Counts> =
+        counts.into_iter().map(|c| (c.key.clone(), c)).collect();
+    let known = by_key.keys().filter_map(|k| month(k));
+    let first = known.clone().min().map_or((from.year(), from.month()), |m| m.min((from.year(), from.month())));
+    let last = known.max().map_or((to.year(), to.month()), |m| m.max((to.year(), to.month())));
+    let (mut y, mut m) = first;
+    while (y, m) <= last {
+        let key = format!("{y:04}-{m:02}");
+        by_key.entry(key.clone()).or_insert_with(|| Counts { key, ..Counts::default() });
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    by_key.into_values().collect()
+}
+
 /// Which part of the progress aggregate to group by.
 #[derive(Debug, Clone, Copy)]
 pub enum GroupBy {
@@ -536,4 +559,28 @@ pub async fn ensure_areas(tx: &mut crate::Tx, codes: &[String]) -> Result<()> {
         .map(|_| ())?);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(key: &str, n: i64) -> Counts {
+        Counts { key: key.into(), person_times: n, subsidised: n, skill_upgrade: 0 }
+    }
+
+    #[test]
+    fn every_month_of_the_period_is_there_a_month_without_training_as_zero() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let months = every_month(vec![c("2020-03", 5), c("2019-12", 2)], d("2019-11-15"), d("2020-04-30"));
+        let keys: Vec<&str> = months.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(keys, ["2019-11", "2019-12", "2020-01", "2020-02", "2020-03", "2020-04"]);
+        assert_eq!(months.iter().map(|m| m.person_times).collect::<Vec<_>>(), [0, 2, 0, 0, 5, 0]);
+        // Training outside the period widens it; nothing is dropped.
+        let months = every_month(vec![c("2021-02", 1)], d("2020-11-01"), d("2020-12-31"));
+        assert_eq!(
+            months.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
+            ["2020-11", "2020-12", "2021-01", "2021-02"]
+        );
+    }
 }

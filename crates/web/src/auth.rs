@@ -22,6 +22,10 @@ pub struct Auth {
     pub user: Option<User>,
     /// CSRF token of the session (cookie sign-in only).
     pub csrf: Option<String>,
+    /// The path asked for (the menu marks the page it is on).
+    pub path: String,
+    /// The confirmation of what the caller just did, carried across the redirect (shown once).
+    pub flash: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Auth {
@@ -55,9 +59,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
 /// The session token in the request's cookies.
 pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
+}
+
+/// A cookie of the request by name.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (k, v) = c.trim().split_once('=')?;
-        (k == COOKIE).then(|| v.to_owned())
+        (k == name).then(|| v.to_owned())
     })
 }
 

@@ -4,7 +4,7 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::render::{form_result, render_page, Done, OrPage, PageError};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -195,21 +195,40 @@ pub async fn update_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /catalog`: the published catalogs, for everyone.
+/// What the catalog page is asked: an occupation's code or name (fragment) and a page of the
+/// national occupations.
+#[derive(Deserialize)]
+pub struct CatalogPageQuery {
+    /// Code or name fragment.
+    pub q: Option<String>,
+    /// Page of the national occupations, from 1.
+    pub page: Option<i64>,
+}
+
+/// National occupations a page of the catalog lists.
+const OCCUPATIONS_PER_PAGE: i64 = 50;
+
+/// `GET /catalog`: the published catalogs, for everyone: subsidised projects and occupations
+/// found by code or name, the national occupations a page at a time.
 pub async fn catalog_page(
     State(st): State<AppState>,
     auth: Auth,
-    Query(q): Query<CatalogQuery>,
+    Query(q): Query<CatalogPageQuery>,
 ) -> Result<Html<String>, PageError> {
     let page = async {
-        let text = q.q.clone().unwrap_or_default();
-        let occupations = catalog::occupations(&st.db, true, &text).await?;
-        let city: Vec<&Occupation> = occupations.iter().filter(|o| o.catalog == "city").collect();
+        let text: String = q.q.clone().unwrap_or_default().trim().chars().take(50).collect();
+        let city: Vec<Occupation> =
+            catalog::occupations(&st.db, true, &text).await?.into_iter().filter(|o| o.catalog == "city").collect();
+        let page = q.page.unwrap_or(1).clamp(1, 10_000);
+        let (national, total) =
+            catalog::national_page(&st.db, &text, OCCUPATIONS_PER_PAGE, (page - 1) * OCCUPATIONS_PER_PAGE).await?;
+        let pages = ((total + OCCUPATIONS_PER_PAGE - 1) / OCCUPATIONS_PER_PAGE).max(1);
         Ok::<_, AppError>(context! {
             q => text,
             city => Value::from_serialize(&city),
-            occupations => Value::from_serialize(occupations.iter().filter(|o| o.catalog == "national").collect::<Vec<_>>()),
-            projects => Value::from_serialize(catalog::projects(&st.db, true).await?),
+            occupations => Value::from_serialize(&national),
+            total, page, pages,
+            projects => Value::from_serialize(catalog::listed_projects(&st.db, &text).await?),
             providers => Value::from_serialize(listed(&st, OrgKind::Provider).await?),
             bodies => Value::from_serialize(listed(&st, OrgKind::AssessmentBody).await?),
             is_admin => auth.user.as_ref().is_some_and(|u| u.role == jineng_domain::Role::CityAdmin),
@@ -323,10 +342,11 @@ pub async fn manage_form(
     }
     .await;
     // What the form names and the catalog lacks is a mistake in the form, shown on it.
-    let result = result.map(|()| "/catalog/manage".to_owned()).map_err(|e| match e {
-        AppError::NotFound => AppError::BadRequest("目录中没有该条目 / no such entry in the catalog".into()),
-        e => e,
-    });
+    let result =
+        result.map(|()| Done::new("/catalog/manage", "目录已更新 / the catalog is updated")).map_err(|e| match e {
+            AppError::NotFound => AppError::BadRequest("目录中没有该条目 / no such entry in the catalog".into()),
+            e => e,
+        });
     form_result(auth, result, |e, auth| async move {
         let occ = catalog::occupations(&st.db, false, "").await.page(&auth)?;
         let projects = catalog::projects(&st.db, false).await.page(&auth)?;

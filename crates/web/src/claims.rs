@@ -6,13 +6,13 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, CLAIM_FILERS, CLAIM_READERS, REVIEWERS};
 use crate::error::AppError;
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, PageError};
+use crate::render::{form_result, render_page, Done, PageError};
 use crate::state::AppState;
 use crate::views::{claim_view, kind_zh};
 use crate::xlsx::{xerr, xlsx_download, yuan};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use jineng_domain::{ClaimAction, ClaimKind, ClaimStatus, Role};
@@ -301,6 +301,8 @@ async fn claim_page(
                 .collect()
         })
         .unwrap_or_default();
+    // The rules the engine checked, in order (the explanation page's trace of a stored claim).
+    let trace = claims::trace(&st.db, &d.claim).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let reviewer = matches!(u.role, Role::County | Role::CityAdmin);
     // Contacts of objectors are for reviewers only.
     let objections: Vec<Json_> = d
@@ -321,7 +323,7 @@ async fn claim_page(
         "claim.html",
         context! { c => Value::from_serialize(claim_view(&d.claim)), decision => Value::from_serialize(&decision),
         events => Value::from_serialize(&events), objections => Value::from_serialize(&objections),
-        reviewer => reviewer, errors, error, typed, quotes => quotes },
+        reviewer => reviewer, errors, error, typed, quotes => quotes, trace => Value::from_serialize(&trace) },
     )
 }
 
@@ -342,8 +344,15 @@ pub async fn action_form(
     CsrfForm(f): CsrfForm<ReviewForm>,
 ) -> Result<Response, PageError> {
     let typed = Value::from_serialize(json!({ "reason": f.reason }));
+    let action = ClaimAction::parse(&f.action);
     let result = act(&st, &u, id, &ClaimActionBody { action: f.action, reason: f.reason }).await;
-    let result = result.map(|_| format!("/claims/{id}"));
+    let result = result.map(|status| {
+        let (zh, en) = action.map_or(("办理", "done"), |a| (a.zh(), a.en()));
+        Done::new(
+            format!("/claims/{id}"),
+            format!("已{zh}：第 {id} 号申请现为“{}” / claim {id} {en}: now {}", status.zh(), status.en()),
+        )
+    });
     form_result(auth, result, |e, auth| async move { claim_page(&st, &auth, &u, id, Some((&e, typed))).await }).await
 }
 
@@ -379,7 +388,12 @@ pub async fn resolve_form(
     }
     .await;
     let typed = Value::from_serialize(json!({ "objection_id": f.objection_id, "resolution": f.resolution }));
-    let result = result.map(|()| format!("/claims/{id}"));
+    let said = if f.decision == "uphold" {
+        "异议成立，该申请不予补贴 / objection upheld: the claim is rejected"
+    } else {
+        "异议不成立，已记录处理意见 / objection dismissed, the resolution recorded"
+    };
+    let result = result.map(|()| Done::new(format!("/claims/{id}"), said));
     form_result(auth, result, |e, auth| async move { claim_page(&st, &auth, &u, id, Some((&e, typed))).await }).await
 }
 
@@ -396,7 +410,11 @@ pub async fn publish_all_form(
     }
     .await
     .map_err(|e| PageError::new(e, auth.clone()))?;
-    Ok(Redirect::to(&format!("/claims?status=on_notice&published={n}")).into_response())
+    Ok(Done::new(
+        "/claims?status=on_notice",
+        format!("已审核通过并公示 {n} 项申请 / {n} claims approved and put on the public notice"),
+    )
+    .into_response())
 }
 
 /// `GET /claims/new`: the filing form of employers and providers.
@@ -509,7 +527,14 @@ pub async fn file_form(
         file_request(&st, &u, &f.key, &r).await
     }
     .await;
-    let result = result.map(|(id, _)| format!("/claims/{id}"));
+    let result = result.map(|(id, new)| {
+        let said = if new {
+            format!("申请已提交：第 {id} 号，政策测算结果见下 / claim {id} filed; the policy result is below")
+        } else {
+            format!("该申请此前已提交（第 {id} 号），未重复提交 / claim {id} was filed before; nothing filed twice")
+        };
+        Done::new(format!("/claims/{id}"), said)
+    });
     form_result(auth, result, |e, auth| async move {
         let facilities = employer_facilities(&st, &u).await.unwrap_or_default();
         render_page(

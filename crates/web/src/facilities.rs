@@ -6,7 +6,7 @@ use crate::auth::{Access, Auth, CurrentUser, Route};
 use crate::common::Created;
 use crate::error::AppError;
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageResult};
+use crate::render::{form_result, render_page, Done, OrPage, PageResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -170,7 +170,9 @@ pub async fn register_form(
             equipment_value_fen: fen,
             invoices: f.invoices.clone(),
         };
-        register(&st, &u, &b).await.map(|_| "/facilities".to_owned())
+        register(&st, &u, &b).await.map(|_| {
+            Done::new("/facilities", "已登记，待财政、人社部门验收 / registered, for finance and HR to accept")
+        })
     }
     .await;
     form_result(auth, result, |e, auth| async move { facilities_page(&st, &auth, &u, Some((&f, e))).await }).await
@@ -191,7 +193,8 @@ pub async fn accept_form(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<AcceptForm>,
 ) -> Result<Response, crate::render::PageError> {
-    let result = accept(&st, &u, id, &f.reference).await.map(|_| "/facilities".to_owned());
+    let result =
+        accept(&st, &u, id, &f.reference).await.map(|_| Done::new("/facilities", "已登记验收 / acceptance recorded"));
     form_result(auth, result, |e, auth| async move {
         let form = RegisterForm::default();
         facilities_page(&st, &auth, &u, Some((&form, e))).await

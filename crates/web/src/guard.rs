@@ -36,7 +36,7 @@ pub async fn authorize(
 ) -> Response {
     let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
-    let mut auth = Auth::default();
+    let mut auth = Auth { path: path.clone(), ..Auth::default() };
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -93,8 +93,41 @@ pub async fn authorize(
             return AppError::Forbidden.into_response();
         }
     }
+    // A confirmation carried across a redirect is shown by the page it leads to, then cleared.
+    auth.flash = crate::render::flash_of(req.headers());
+    let had_flash = auth.flash.is_some();
     req.extensions_mut().insert(auth);
-    next.run(req).await
+    let mut res = next.run(req).await;
+    let page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"));
+    if had_flash && page && res.status().is_success() {
+        let (name, value) = crate::render::flash_cleared();
+        if let Ok(value) = value.parse() {
+            res.headers_mut().append(name, value);
+        }
+    }
+    if st.app.secure_cookies {
+        // Behind HTTPS the confirmation's cookie is marked Secure like the session's.
+        let flashes: Vec<_> = res.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        if flashes.iter().any(|v| v.as_bytes().starts_with(crate::render::FLASH_COOKIE.as_bytes())) {
+            res.headers_mut().remove(header::SET_COOKIE);
+            for v in flashes {
+                let secure = v
+                    .to_str()
+                    .ok()
+                    .filter(|c| c.starts_with(crate::render::FLASH_COOKIE))
+                    .map(|c| format!("{c}; Secure"));
+                match secure.and_then(|c| c.parse().ok()) {
+                    Some(marked) => res.headers_mut().append(header::SET_COOKIE, marked),
+                    None => res.headers_mut().append(header::SET_COOKIE, v),
+                };
+            }
+        }
+    }
+    res
 }
 
 /// A form whose `csrf` field must equal the session's CSRF token.

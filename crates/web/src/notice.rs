@@ -3,7 +3,7 @@
 
 use crate::auth::{Access, Auth, ClientAddr, Route, BODY_PUBLIC};
 use crate::error::AppError;
-use crate::render::{form_answer, render_page, OrPage, PageError, PageResult};
+use crate::render::{form_answer, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::kind_zh;
 use axum::extract::{Path, State};
@@ -33,17 +33,12 @@ pub struct Api;
 
 /// `GET /notice`: the public notice, with a form to object.
 pub async fn notice_page(State(st): State<AppState>, auth: Auth) -> PageResult {
-    notice_view(&st, &auth, false, None).await
+    notice_view(&st, &auth, None).await
 }
 
-/// The notice page: every claim on notice; after an objection, that it was received, or the
-/// objection's form again with what was typed and the errors beside the fields.
-async fn notice_view(
-    st: &AppState,
-    auth: &Auth,
-    done: bool,
-    failed: Option<(i64, &ObjectionForm, AppError)>,
-) -> PageResult {
+/// The notice page: every claim on notice, or after a refused objection the objection's form
+/// again with what was typed and the errors beside the fields.
+async fn notice_view(st: &AppState, auth: &Auth, failed: Option<(i64, &ObjectionForm, AppError)>) -> PageResult {
     let rows = notice::notice(&st.db, None, st.clock.today(), 1000).await.page(auth)?;
     let rows: Vec<Json_> = rows
         .iter()
@@ -67,7 +62,7 @@ async fn notice_view(
         st,
         auth,
         "notice.html",
-        context! { rows => Value::from_serialize(&rows), done, failed, typed => Value::from_serialize(&typed),
+        context! { rows => Value::from_serialize(&rows), failed, typed => Value::from_serialize(&typed),
         errors => Value::from_serialize(&errors), error },
     )
 }
@@ -93,10 +88,14 @@ pub async fn object_form(
     axum::Form(f): axum::Form<ObjectionForm>,
 ) -> Result<Response, PageError> {
     let result = match object(&st, &address, id, &f.filer_name, &f.contact, &f.reason).await {
-        Ok(_) => notice_view(&st, &auth, true, None).await.map(IntoResponse::into_response).map_err(|e| e.0),
+        Ok(_) => Ok(Done::new(
+            "/notice",
+            "异议已收到，县区人社部门将核实处理 / your objection was received; the county office will look into it",
+        )
+        .into_response()),
         Err(e) => Err(e),
     };
-    form_answer(auth, result, |e, auth| async move { notice_view(&st, &auth, false, Some((id, &f, e))).await }).await
+    form_answer(auth, result, |e, auth| async move { notice_view(&st, &auth, Some((id, &f, e))).await }).await
 }
 
 /// An objection.

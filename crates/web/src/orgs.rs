@@ -5,7 +5,7 @@ use crate::auth::{Access, Auth, CurrentUser, Route, ORG_READERS, PEOPLE_WRITERS}
 use crate::common::{Created, SearchQuery};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError, PageResult};
+use crate::render::{form_result, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::{self, check_county, form_choices};
 use axum::extract::{Path, Query, State};
@@ -178,7 +178,7 @@ async fn save_org(
         Some(id) => orgs::update(&st.db, Some(u.user_id), kind, id, county.as_deref(), &input).await.map(|_| id),
         None => orgs::create(&st.db, Some(u.user_id), kind, &input).await,
     }
-    .map(|id| format!("/orgs/{slug}/{id}"))
+    .map(|id| Done::new(format!("/orgs/{slug}/{id}"), "已保存 / saved"))
     .map_err(AppError::from);
     form_result(auth, result, |e, auth| async move {
         let counties = plan::counties(&st.db).await.page(&auth)?;

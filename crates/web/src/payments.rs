@@ -4,7 +4,7 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, FINANCE, MONEY_READERS};
 use crate::error::AppError;
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, PageError};
+use crate::render::{form_result, render_page, Done, PageError};
 use crate::state::AppState;
 use crate::xlsx::{xerr, xlsx_download, yuan};
 use axum::extract::{Path, State};
@@ -221,7 +221,14 @@ pub async fn payments_form(
         run(&st, &u, &op).await
     }
     .await;
-    let result = result.map(|_| "/payments".to_owned());
+    let said = match f.op.as_str() {
+        "allocate" => "资金已下达 / allocation recorded",
+        "create_batch" => "拨付批次已生成，待审批 / payment batch created, to be approved",
+        "approve_batch" => "拨付批次已审批，资金已拨付 / batch approved and paid",
+        "fail_payment" => "已登记拨付失败，款项退回资金 / failed payment recorded; the sum is back in the fund",
+        _ => "已登记追回 / recovery recorded",
+    };
+    let result = result.map(|_| Done::new("/payments", said));
     form_result(auth, result, |e, auth| async move { page(&st, &auth, &u, Some(e.message())).await }).await
 }
 

@@ -6,7 +6,7 @@ use crate::auth::{Access, Auth, CurrentUser, Route, PEOPLE_READERS, PEOPLE_WRITE
 use crate::common::{Created, SearchQuery, PAGE};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError, PageResult};
+use crate::render::{form_result, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::{self, check_county, form_choices};
 use crate::xlsx::{sheet, xerr, xlsx_download, yuan};
@@ -122,7 +122,7 @@ pub async fn create_person_form(
         let new = parse_person(&input)?;
         check_county(&u, &new.county_code)?;
         let id = people::create(&st.db, Some(u.user_id), &new).await?;
-        Ok::<_, AppError>(format!("/people/{id}"))
+        Ok::<_, AppError>(Done::new(format!("/people/{id}"), "已登记 / registered"))
     }
     .await;
     form_result(auth, result, |e, auth| async move {
@@ -241,7 +241,7 @@ pub async fn update_person_form(
             work_county: f.work_county.clone(),
         };
         people::update(&st.db, Some(u.user_id), &vis, id, &upd).await?;
-        Ok(format!("/people/{id}"))
+        Ok(Done::new(format!("/people/{id}"), "已保存 / saved"))
     }
     .await;
     form_result(auth, result, |e, auth| async move {

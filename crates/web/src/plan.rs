@@ -5,7 +5,7 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, PLAN_PAGE, PLAN_VIEWERS, STAFF};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError, PageResult};
+use crate::render::{form_result, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::{self, CountyDetail, PlanOverview, ProgramDetail};
 use axum::extract::{Path, State};
@@ -80,6 +80,7 @@ async fn dashboard(st: &AppState, auth: &Auth, u: &User, tasks: Option<Vec<Task>
         auth,
         "home.html",
         context! { o => Value::from_serialize(&overview), counties => Value::from_serialize(&counties), drill => staff,
+        bars => Value::from_serialize(views::progress_bars(&overview)),
         tasks => Value::from_serialize(&tasks) },
     )?
     .into_response())
@@ -362,7 +363,8 @@ pub async fn set_target_form(
         Ok(v) => plan::set_target(&st.db, u.user_id, &code, v, &f.reason).await.map_err(AppError::from),
         Err(_) => Err(AppError::field("target", "请输入整数 / enter a whole number")),
     };
-    let result = result.map(|()| format!("/programs/{code}"));
+    let result = result
+        .map(|()| Done::new(format!("/programs/{code}"), "目标已设定，变更已记录 / target set; the change is kept"));
     form_result(auth, result, |e, auth| async move {
         let d = views::program_detail(&st.db, &u, &code).await.page(&auth)?;
         render_page(

@@ -4,7 +4,7 @@
 use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, DECIDERS, STAFF};
 use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::render::{form_result, render_page, Done, OrPage, PageError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -149,6 +149,9 @@ async fn schedule(st: &AppState, actor: i64, i: &ScheduleInput) -> Result<(), Ap
         return Err(AppError::field("from", "新值只能从今后某日起生效，已作出的决定保留原值 / a new value starts after today; decisions made keep their values"));
     }
     let mut params = parameters::effective(&st.db).await?;
+    if params.get(key).unit == "fen" && i.value > jineng_domain::money::MAX_AMOUNT_FEN {
+        return Err(AppError::field("value", "金额不能超过100亿元 / at most 10 billion yuan"));
+    }
     params.schedule(key, from, i.value, &i.source).map_err(|e| {
         let zh = match e.message.as_str() {
             "the plan fixes this value" => "方案已规定此值，不能调整 / the plan fixes this value",
@@ -214,6 +217,27 @@ pub struct ScheduleForm {
     source: String,
 }
 
+/// A value as a person types it, in the parameter's unit: money in yuan (`1200`, `1,200.50`;
+/// stored in fen, parsed exactly), anything else a whole number of months, percent, times or
+/// years. The API takes the stored figure (fen) as it is.
+fn typed_value(key: &str, typed: &str) -> Result<i64, AppError> {
+    let money = Key::parse(key.trim()).is_some_and(|k| Params::shipped().get(k).unit == "fen");
+    if money {
+        return jineng_domain::Money::parse_yuan(typed).map(|m| m.fen()).map_err(|_| {
+            AppError::field(
+                "value",
+                "请按元填写金额，如 1200 或 1200.50（最多两位小数）/ an amount in yuan, e.g. 1200 or 1200.50",
+            )
+        });
+    }
+    typed.trim().replace(',', "").parse::<i64>().map_err(|_| {
+        AppError::field(
+            "value",
+            "请填写整数（月数、百分比、次数或年数）/ a whole number (months, percent, times or years)",
+        )
+    })
+}
+
 /// `POST /policy/parameters`
 pub async fn parameters_form(
     State(st): State<AppState>,
@@ -221,14 +245,19 @@ pub async fn parameters_form(
     CurrentUser(u): CurrentUser,
     CsrfForm(f): CsrfForm<ScheduleForm>,
 ) -> Result<Response, PageError> {
-    let result = match f.value.trim().replace(',', "").parse::<i64>() {
+    let result = match typed_value(&f.key, &f.value) {
         Ok(value) => {
             let input = ScheduleInput { key: f.key.clone(), from: f.from.clone(), value, source: f.source.clone() };
             schedule(&st, u.user_id, &input).await
         }
-        Err(_) => Err(AppError::field("value", "请输入整数（金额以分计）/ a whole number (money in fen)")),
+        Err(e) => Err(e),
     };
-    let result = result.map(|()| "/policy/parameters".to_owned());
+    let result = result.map(|()| {
+        Done::new(
+            "/policy/parameters",
+            format!("已设定新值，自 {} 起生效 / the new value takes effect on {}", f.from.trim(), f.from.trim()),
+        )
+    });
     form_result(auth, result, |e, auth| async move {
         let params = parameters::effective(&st.db).await.page(&auth)?;
         parameters_page(&st, &auth, &params, Some((&e, &f)), true)

@@ -4,12 +4,12 @@
 
 use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, AUDIT_READERS, BODY_UPLOAD};
 use crate::error::AppError;
-use crate::render::{form_answer, render_page, OrPage, PageError, PageResult};
+use crate::render::{form_answer, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jineng_store::registers::{self, Imported, Register};
 use jineng_store::roster::RowError;
@@ -97,13 +97,7 @@ pub async fn import_api(
     }
 }
 
-async fn registers_page(
-    st: &AppState,
-    auth: &Auth,
-    u: &User,
-    message: Option<String>,
-    error: Option<(String, Vec<RowError>)>,
-) -> PageResult {
+async fn registers_page(st: &AppState, auth: &Auth, u: &User, error: Option<(String, Vec<RowError>)>) -> PageResult {
     let imports = registers::list(&st.db, 50).await.page(auth)?;
     let kinds: Vec<serde_json::Value> = Register::ALL
         .iter()
@@ -121,36 +115,14 @@ async fn registers_page(
         auth,
         "registers.html",
         context! { kinds => Value::from_serialize(&kinds), names => names, imports => Value::from_serialize(&imports),
-        can_import => u.role == jineng_domain::Role::CityAdmin, message => message,
+        can_import => u.role == jineng_domain::Role::CityAdmin,
         error_kind => error_kind, errors => Value::from_serialize(errors.unwrap_or_default()) },
     )
 }
 
-/// The outcome shown after an import.
-#[derive(Deserialize)]
-pub struct PageQuery {
-    done: Option<i64>,
-    recorded: Option<i64>,
-    skipped: Option<i64>,
-}
-
 /// `GET /registers`
-pub async fn page(
-    State(st): State<AppState>,
-    auth: Auth,
-    CurrentUser(u): CurrentUser,
-    Query(q): Query<PageQuery>,
-) -> PageResult {
-    let message = q.done.map(|id| {
-        format!(
-            "第 {id} 次导入完成：记录 {} 行，{} 人未实名登记未导入 / import {id} done: {} rows recorded, {} not in the registry",
-            q.recorded.unwrap_or(0),
-            q.skipped.unwrap_or(0),
-            q.recorded.unwrap_or(0),
-            q.skipped.unwrap_or(0)
-        )
-    });
-    registers_page(&st, &auth, &u, message, None).await
+pub async fn page(State(st): State<AppState>, auth: Auth, CurrentUser(u): CurrentUser) -> PageResult {
+    registers_page(&st, &auth, &u, None).await
 }
 
 /// `POST /registers/{kind}`: the upload form (multipart, with the CSRF token).
@@ -184,10 +156,15 @@ pub async fn import_form(
     let result = match file.filter(|f| !f.is_empty()) {
         None => Err(AppError::field("file", "请选择要上传的 .xlsx 或 CSV 文件 / choose an .xlsx or CSV file")),
         Some(file) => match upload(&st, &u, reg, &name, file.to_vec()).await {
-            Ok(Ok(done)) => Ok(Redirect::to(&format!(
-                "/registers?done={}&recorded={}&skipped={}",
-                done.fact_import_id, done.recorded, done.not_registered
-            ))
+            Ok(Ok(done)) => Ok(Done::new(
+                "/registers",
+                format!(
+                    "第 {id} 次导入完成：记录 {r} 行，{s} 人未实名登记未导入 / import {id} done: {r} rows recorded, {s} not in the registry",
+                    id = done.fact_import_id,
+                    r = done.recorded,
+                    s = done.not_registered
+                ),
+            )
             .into_response()),
             Ok(Err(errors)) => {
                 let msg = format!(
@@ -196,14 +173,16 @@ pub async fn import_form(
                     errors.len(),
                     errors.len()
                 );
-                let page = registers_page(&st, &auth, &u, None, Some((msg, errors))).await?;
+                let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
             Err(e) => Err(e),
         },
     };
-    form_answer(auth, result, |e, auth| async move {
-        registers_page(&st, &auth, &u, None, Some((e.message(), Vec::new()))).await
-    })
+    form_answer(
+        auth,
+        result,
+        |e, auth| async move { registers_page(&st, &auth, &u, Some((e.message(), Vec::new()))).await },
+    )
     .await
 }

@@ -6,6 +6,7 @@
 use crate::auth::Auth;
 use crate::error::AppError;
 use crate::state::AppState;
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use jineng_domain::Role;
 use minijinja::{context, Value};
@@ -27,9 +28,20 @@ static ERROR_TEMPLATES: LazyLock<minijinja::Environment<'static>> = LazyLock::ne
 
 /// An error page for a caller, as HTML.
 pub fn error_page(err: &AppError, auth: &Auth) -> Html<String> {
+    not_found_or_error(err, auth, None)
+}
+
+/// The 404 page of a path no route serves, for a caller (their menu when signed in).
+pub fn not_found_page(auth: &Auth, path: &str) -> Html<String> {
+    not_found_or_error(&AppError::NotFound, auth, Some(path))
+}
+
+/// An error page: the 404 page of its own for what is not found, else the error page.
+fn not_found_or_error(err: &AppError, auth: &Auth, path: Option<&str>) -> Html<String> {
     let ctx = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), status => err.status().as_u16(),
-    message => err.message(), fields => err.fields(), nav => nav(auth) };
-    Html(ERROR_TEMPLATES.get_template("error.html").and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message()))
+    message => err.message(), fields => err.fields(), nav => nav(auth), path };
+    let name = if matches!(err, AppError::NotFound) { "not_found.html" } else { "error.html" };
+    Html(ERROR_TEMPLATES.get_template(name).and_then(|t| t.render(ctx)).unwrap_or_else(|_| err.message()))
 }
 
 impl IntoResponse for PageError {
@@ -51,76 +63,138 @@ fn user_ctx(auth: &Auth) -> Value {
     }
 }
 
-/// The menu of a caller: what their role may open.
-fn nav(auth: &Auth) -> Vec<(String, &'static str, &'static str)> {
-    let Some(u) = &auth.user else {
-        return vec![
-            ("/catalog".to_owned(), "公开目录", "Catalogs"),
-            ("/notice".to_owned(), "补贴公示", "Public notice"),
-        ];
-    };
-    let r = u.role;
-    // Home is the plan at a glance for these, and every other role's work queue.
-    let mut out = if matches!(r, Role::CityAdmin | Role::Department | Role::Auditor) {
-        vec![("/".to_owned(), "计划进度", "Plan")]
-    } else {
-        vec![("/".to_owned(), "工作台", "My work")]
-    };
-    if matches!(r, Role::Finance | Role::Provider | Role::AssessmentBody) {
-        out.push(("/plan".into(), "计划进度", "Plan"));
-    }
-    if matches!(r, Role::CityAdmin | Role::County | Role::Provider | Role::Auditor) {
-        out.push(("/people".into(), "劳动者", "People"));
-    }
-    if r == Role::Worker {
-        out.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
-    }
-    if matches!(
-        r,
-        Role::CityAdmin | Role::Department | Role::County | Role::Provider | Role::Auditor | Role::AssessmentBody
-    ) {
-        out.push(("/classes".into(), "培训班", "Classes"));
-    }
-    if r == Role::Provider {
-        out.push(("/classes/new".into(), "开班申请", "Apply for a class"));
-    }
-    if matches!(r, Role::CityAdmin | Role::Department | Role::County | Role::Finance | Role::Auditor) {
-        out.push(("/orgs/employers".into(), "用人单位", "Employers"));
-        out.push(("/orgs/providers".into(), "培训机构", "Providers"));
-        out.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
-        out.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
-    }
-    if matches!(r, Role::CityAdmin | Role::Auditor) {
-        out.push(("/registers".into(), "名单导入", "Registers"));
-    }
-    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Employer) {
-        out.push(("/facilities".into(), "基地工作室", "Facilities"));
-    }
-    if matches!(
-        r,
-        Role::CityAdmin | Role::County | Role::Finance | Role::Auditor | Role::Worker | Role::Employer | Role::Provider
-    ) {
-        out.push(("/claims".into(), "补贴申请", "Claims"));
-    }
-    if matches!(r, Role::Employer | Role::Provider) {
-        out.push(("/claims/new".into(), "申请补贴", "File a claim"));
-    }
-    if matches!(r, Role::CityAdmin | Role::Finance | Role::Auditor) {
-        out.push(("/payments".into(), "资金拨付", "Payments"));
-    }
-    if matches!(r, Role::CityAdmin | Role::Auditor) {
-        out.push(("/audit".into(), "审计日志", "Audit log"));
-    }
-    out.push(("/catalog".into(), "目录", "Catalogs"));
-    if matches!(r, Role::CityAdmin | Role::County | Role::Finance | Role::Auditor) {
-        out.push(("/policy/explain".into(), "补贴审核演算", "Decide a case"));
-    }
-    out
+/// One entry of the menu.
+#[derive(serde::Serialize)]
+struct NavLink {
+    href: String,
+    zh: &'static str,
+    en: &'static str,
+    /// The page the caller is on.
+    current: bool,
 }
 
-/// Renders a page with the layout's context (user, CSRF token, navigation) merged in.
+/// A group of the menu (计划 / 培训 / 补贴 / 监督); the first has no name (home).
+#[derive(serde::Serialize)]
+struct NavGroup {
+    zh: &'static str,
+    en: &'static str,
+    links: Vec<NavLink>,
+}
+
+/// The menu of a caller: what their role may open, in groups, with the page they are on marked
+/// (the entry whose path is the longest that the current path is or lies under).
+fn nav(auth: &Auth) -> Vec<NavGroup> {
+    let groups = nav_entries(auth);
+    let has = |href: &str| groups.iter().flat_map(|g| &g.2).any(|l| l.0 == href);
+    // A program's or a county's page is a drill-down of the plan: its entry is the plan's
+    // (the home for those whose home is the plan), if the menu has one.
+    let drill = auth.path.starts_with("/programs/") || auth.path.starts_with("/counties/");
+    let plan_home = groups.first().and_then(|g| g.2.first()).is_some_and(|l| l.1 == "计划进度");
+    let path = match (drill, has("/plan"), plan_home) {
+        (true, true, _) => "/plan",
+        (true, false, true) => "/",
+        _ => auth.path.as_str(),
+    };
+    let under = |href: &str| {
+        let href = href.split('?').next().unwrap_or(href);
+        path == href || (href != "/" && path.starts_with(href) && path[href.len()..].starts_with('/'))
+    };
+    let current = groups.iter().flat_map(|g| &g.2).map(|l| l.0.as_str()).filter(|h| under(h)).max_by_key(|h| h.len());
+    let current = current.map(str::to_owned);
+    groups
+        .into_iter()
+        .filter(|g| !g.2.is_empty())
+        .map(|(zh, en, links)| NavGroup {
+            zh,
+            en,
+            links: links
+                .into_iter()
+                .map(|(href, zh, en)| NavLink { current: current.as_deref() == Some(href.as_str()), href, zh, en })
+                .collect(),
+        })
+        .collect()
+}
+
+type Entries = Vec<(String, &'static str, &'static str)>;
+
+/// What each role may open, by group.
+fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
+    let Some(u) = &auth.user else {
+        return vec![(
+            "",
+            "",
+            vec![("/catalog".to_owned(), "公开目录", "Catalogs"), ("/notice".to_owned(), "补贴公示", "Public notice")],
+        )];
+    };
+    let r = u.role;
+    let any = |roles: &[Role]| roles.contains(&r);
+    // Home is the plan at a glance for these, and every other role's work queue.
+    let home = if any(&[Role::CityAdmin, Role::Department, Role::Auditor]) {
+        ("/".to_owned(), "计划进度", "Plan")
+    } else {
+        ("/".to_owned(), "工作台", "My work")
+    };
+    let (mut plan, mut training, mut subsidies, mut oversight) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    if any(&[Role::Finance, Role::Provider, Role::AssessmentBody]) {
+        plan.push(("/plan".into(), "计划进度", "Plan"));
+    }
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Finance, Role::Auditor]) {
+        plan.push(("/orgs/employers".into(), "用人单位", "Employers"));
+        plan.push(("/orgs/providers".into(), "培训机构", "Providers"));
+        plan.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
+    }
+    if any(&[Role::CityAdmin, Role::Auditor]) {
+        plan.push(("/registers".into(), "名单导入", "Registers"));
+    }
+    if any(&[Role::CityAdmin, Role::County, Role::Provider, Role::Auditor]) {
+        training.push(("/people".into(), "劳动者", "People"));
+    }
+    if r == Role::Worker {
+        training.push((format!("/people/{}", u.scope.clone().unwrap_or_default()), "我的培训档案", "My record"));
+    }
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Provider, Role::Auditor, Role::AssessmentBody]) {
+        training.push(("/classes".into(), "培训班", "Classes"));
+    }
+    if r == Role::Provider {
+        training.push(("/classes/new".into(), "开班申请", "Apply for a class"));
+    }
+    if any(&[Role::CityAdmin, Role::County, Role::Finance, Role::Employer]) {
+        training.push(("/facilities".into(), "基地工作室", "Facilities"));
+    }
+    training.push(("/catalog".into(), "目录", "Catalogs"));
+    if any(&[Role::CityAdmin, Role::County, Role::Finance, Role::Auditor, Role::Worker, Role::Employer, Role::Provider])
+    {
+        subsidies.push(("/claims".into(), "补贴申请", "Claims"));
+    }
+    if any(&[Role::Employer, Role::Provider]) {
+        subsidies.push(("/claims/new".into(), "申请补贴", "File a claim"));
+    }
+    if any(&[Role::CityAdmin, Role::Finance, Role::Auditor]) {
+        subsidies.push(("/payments".into(), "资金拨付", "Payments"));
+    }
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Finance, Role::Auditor]) {
+        subsidies.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
+    }
+    if any(&[Role::CityAdmin, Role::County, Role::Finance, Role::Auditor]) {
+        subsidies.push(("/policy/explain".into(), "审核演算", "Decide a case"));
+        oversight.push(("/notice".into(), "补贴公示", "Public notice"));
+    }
+    if any(&[Role::CityAdmin, Role::Auditor]) {
+        oversight.push(("/audit".into(), "审计日志", "Audit log"));
+    }
+    vec![
+        ("", "", vec![home]),
+        ("计划", "Plan", plan),
+        ("培训", "Training", training),
+        ("补贴", "Subsidies", subsidies),
+        ("监督", "Oversight", oversight),
+    ]
+}
+
+/// Renders a page with the layout's context (user, CSRF token, navigation, the confirmation of
+/// what the caller just did) merged in.
 pub fn render_page(st: &AppState, auth: &Auth, name: &str, ctx: Value) -> PageResult {
-    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), ..ctx };
+    let full = context! { user => user_ctx(auth), csrf => auth.csrf.clone(), nav => nav(auth), flash => auth.flash.clone(), ..ctx };
     st.templates
         .get_template(name)
         .and_then(|t| t.render(full))
@@ -143,15 +217,63 @@ impl<T, E: Into<AppError>> OrPage<T> for Result<T, E> {
     }
 }
 
-/// How every form answers. `Ok(url)`: redirect there (303). An error the person can mend
+/// What a form did: the page to go to and the confirmation to show there (Chinese, then
+/// English), e.g. `Done::new("/classes/7", "已导入 40 行 / 40 rows imported")`.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// Where to go.
+    pub url: String,
+    /// What was done, in words.
+    pub message: String,
+}
+
+impl Done {
+    /// Go to `url` and say `message` there.
+    pub fn new(url: impl Into<String>, message: impl Into<String>) -> Self {
+        Done { url: url.into(), message: message.into() }
+    }
+}
+
+/// The cookie that carries a confirmation across the redirect after a form: set with the
+/// redirect, read by the guard into [`Auth::flash`] and cleared by the page that shows it.
+pub const FLASH_COOKIE: &str = "jn_flash";
+
+/// The longest confirmation carried (characters).
+const FLASH_MAX: usize = 300;
+
+/// The one way a confirmation is said after a successful action: a redirect (303) to the page,
+/// which shows the message once.
+impl IntoResponse for Done {
+    fn into_response(self) -> Response {
+        let message: String = self.message.chars().take(FLASH_MAX).collect();
+        let value = serde_urlencoded::to_string([("m", message.as_str())]).unwrap_or_default();
+        let cookie = format!("{FLASH_COOKIE}={value}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
+        ([(header::SET_COOKIE, cookie)], Redirect::to(&self.url)).into_response()
+    }
+}
+
+/// The confirmation a request carries, if any.
+pub fn flash_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = crate::auth::cookie(headers, FLASH_COOKIE)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&value).ok()?;
+    let message = pairs.into_iter().find(|(k, _)| k == "m")?.1;
+    (!message.trim().is_empty()).then(|| message.chars().take(FLASH_MAX).collect())
+}
+
+/// The header that clears the confirmation once a page has shown it.
+pub fn flash_cleared() -> (header::HeaderName, String) {
+    (header::SET_COOKIE, format!("{FLASH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"))
+}
+
+/// How every form answers. `Ok(done)`: redirect to the page, which confirms what was done. An error the person can mend
 /// ([`AppError::is_input_mistake`]): `again(error, auth)` renders the form once more with what
 /// was typed and the errors, answered with the error's status. Any other error: an error page.
-pub async fn form_result<F, Fut>(auth: Auth, result: Result<String, AppError>, again: F) -> Result<Response, PageError>
+pub async fn form_result<F, Fut>(auth: Auth, result: Result<Done, AppError>, again: F) -> Result<Response, PageError>
 where
     F: FnOnce(AppError, Auth) -> Fut,
     Fut: Future<Output = PageResult>,
 {
-    form_answer(auth, result.map(|url| Redirect::to(&url).into_response()), again).await
+    form_answer(auth, result.map(IntoResponse::into_response), again).await
 }
 
 /// [`form_result`] for a form whose success is a page of its own rather than a redirect.

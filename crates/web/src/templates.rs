@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "classes.html",
     "class.html",
     "error.html",
+    "not_found.html",
     "parameters.html",
     "explain.html",
     "catalog.html",
@@ -39,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "claims.html",
     "audit.html",
     "_errors.html",
+    "_decision.html",
 ];
 
 /// The template environment.
@@ -64,10 +66,42 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("claim_kind", |code: String| -> String {
         jineng_domain::ClaimKind::parse(&code).map(|k| k.zh().to_owned()).unwrap_or(code)
     });
+    env.add_filter("rule_zh", |rule: String| {
+        jineng_policy::clauses::rule_words(&rule).map_or(rule, |w| w.0.to_owned())
+    });
+    env.add_filter("rule_en", |rule: String| {
+        jineng_policy::clauses::rule_words(&rule).map_or(String::new(), |w| w.1.to_owned())
+    });
+    env.add_filter("param_name", |key: String| param_words(&key).map_or(key, |(name, _)| name.to_owned()));
+    env.add_filter("param_value", |value: i64, key: String| param_value(value, &key));
     env.add_filter("outcome", |code: String| -> String { crate::views::outcome_zh(&code).to_owned() });
     env.add_filter("employer_kind", |code: String| -> String { label(jineng_store::orgs::EMPLOYER_KINDS, code) });
     env.add_filter("org_status", |code: String| -> String { label(jineng_store::orgs::STATUSES, code) });
     env
+}
+
+/// The shipped parameters: the names and units of the keys a decision cites.
+static SHIPPED: std::sync::LazyLock<jineng_policy::Params> = std::sync::LazyLock::new(jineng_policy::Params::shipped);
+
+/// A parameter key's Chinese name and unit (`fen`, `months`, `percent`, `count`, `years`).
+fn param_words(key: &str) -> Option<(&'static str, &'static str)> {
+    if key == jineng_policy::engine::CATALOG_STANDARD {
+        return Some(("目录公布的补贴项目标准", "fen"));
+    }
+    let p = SHIPPED.get(jineng_policy::Key::parse(key)?);
+    Some((p.name_zh.as_str(), p.unit.as_str()))
+}
+
+/// A parameter's value in its unit, as people read it: `¥600.00`, `6个月`, `20%`, `3次`, `5年`.
+pub fn param_value(value: i64, key: &str) -> String {
+    match param_words(key).map(|(_, unit)| unit) {
+        Some("fen") => jineng_domain::Money::from_fen(value).to_string(),
+        Some("months") => format!("{value}个月"),
+        Some("percent") => format!("{value}%"),
+        Some("count") => format!("{value}次"),
+        Some("years") => format!("{value}年"),
+        _ => value.to_string(),
+    }
 }
 
 fn label(table: &[(&str, &str, &str)], code: String) -> String {
@@ -244,6 +278,16 @@ fn field_errors(errors: Value, id: String, labels: Option<Value>, ids: Option<Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_read_in_their_units() {
+        assert_eq!(param_words("training_subsidy_fen.training_completion").unwrap().0, "职业培训补贴标准·培训合格证书");
+        assert_eq!(param_value(60_000, "training_subsidy_fen.training_completion"), "¥600.00");
+        assert_eq!(param_value(6, "on_the_job_max_months"), "6个月");
+        assert_eq!(param_value(20, "equipment_grant_percent"), "20%");
+        assert_eq!(param_value(150_000, "catalog.subsidy_project_fen"), "¥1,500.00");
+        assert_eq!(param_value(7, "no.such.key"), "7");
+    }
 
     #[test]
     fn keys_become_words() {

@@ -177,7 +177,8 @@ pub struct ProgramDetail {
     pub children: Vec<ProgramView>,
     /// By county (every county, zero where nothing is done).
     pub by_county: Vec<SliceView>,
-    /// By month.
+    /// By month: every month of the plan's period (and any other with completions), zero where
+    /// nothing was done.
     pub by_month: Vec<SliceView>,
     /// Changes of the target, newest first.
     pub target_changes: Vec<TargetChangeView>,
@@ -409,6 +410,39 @@ pub async fn plan_overview(db: &Db, user: &User) -> Result<PlanOverview, AppErro
     })
 }
 
+/// A bar of the home chart: a leaf program's progress toward its target.
+#[derive(Debug, Serialize)]
+pub struct ProgressBar {
+    /// Program code.
+    pub code: String,
+    /// Program name.
+    pub name_zh: String,
+    /// Done, in percent of the target (one decimal); None when the target is pending or absent.
+    pub percent: Option<f64>,
+    /// Done (person-times, or persons for a target in persons).
+    pub done: i64,
+    /// The target, if set.
+    pub target: Option<i64>,
+    /// `persons` or `person_times`.
+    pub unit: String,
+}
+
+/// The home chart's bars: every leaf program with a counted target, its progress in percent.
+pub fn progress_bars(o: &PlanOverview) -> Vec<ProgressBar> {
+    o.programs
+        .iter()
+        .filter(|p| p.leaf && p.unit != "none")
+        .map(|p| ProgressBar {
+            code: p.code.clone(),
+            name_zh: p.name_zh.clone(),
+            percent: p.done_permille.map(|m| m as f64 / 10.0),
+            done: p.done_persons.unwrap_or(p.done.person_times),
+            target: p.target,
+            unit: p.unit.clone(),
+        })
+        .collect()
+}
+
 /// One program with its counties and months.
 pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramDetail, AppError> {
     let c = ctx(db).await?;
@@ -433,8 +467,9 @@ pub async fn program_detail(db: &Db, user: &User, code: &str) -> Result<ProgramD
             label: k.name_zh,
         })
         .collect();
-    let by_month = plan::counts(db, GroupBy::Month, Some(&leaves), county_filter.as_deref())
-        .await?
+    let period = plan::current_plan(db).await?.plan;
+    let by_month = plan::counts(db, GroupBy::Month, Some(&leaves), county_filter.as_deref()).await?;
+    let by_month = plan::every_month(by_month, period.start, period.end)
         .into_iter()
         .map(|m| SliceView { label: month_label(&m.key), done: Done::from_counts(&m), key: m.key })
         .collect();

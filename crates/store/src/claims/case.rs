@@ -229,3 +229,22 @@ pub(crate) fn decide(case: Case, params: &Params, region: &str) -> Result<(Strin
     }
     Ok((snapshot, out))
 }
+
+/// The rules checked for the claim `claim` (its id in the case) of a stored snapshot, in the
+/// order the engine checked them: the snapshot decided again, explaining. Values of a parameter
+/// are only ever scheduled from a future date, so the dates of a stored case find the values
+/// it was decided with; `None` when the decision made again is not `outcome` and `amount_fen`
+/// (then no trace is shown rather than one that did not decide the claim).
+pub(crate) fn trace(
+    snapshot: &str,
+    claim: &str,
+    outcome: &str,
+    amount_fen: i64,
+    params: &Params,
+    region: &str,
+) -> Option<Vec<jineng_policy::decision::Check>> {
+    let checked = jineng_policy::parse(snapshot).ok()?;
+    let decisions = Engine::new(params, region).explaining().decide(&checked);
+    let d = decisions.into_iter().find(|d| d.claim == claim)?;
+    (outcome_code(d.outcome) == outcome && d.amount_fen.max(0) == amount_fen).then_some(d.checks)
+}

@@ -366,6 +366,18 @@ pub async fn snapshot(db: &Db, claim_id: i64) -> Result<String> {
     .ok_or(StoreError::NotFound)
 }
 
+/// The rules the engine checked for a stored claim, in order, each with its clause and whether
+/// it passed: the claim's snapshot decided again with the parameters it was decided with.
+/// `None` when that no longer gives the stored decision (see [`case::trace`]).
+pub async fn trace(db: &Db, row: &ClaimRow) -> Result<Option<Vec<jineng_policy::decision::Check>>> {
+    let decision: serde_json::Value = serde_json::from_str(&row.decision).unwrap_or_default();
+    let Some(claim) = decision["claim"].as_str() else { return Ok(None) };
+    let snapshot = snapshot(db, row.claim_id).await?;
+    let params = crate::parameters::effective(db).await?;
+    let region = crate::parameters::region(db).await?;
+    Ok(case::trace(&snapshot, claim, &row.outcome, row.amount_fen, &params, &region))
+}
+
 /// What the engine needs to know about one person: the rows of their history.
 #[derive(Debug, Clone, Default)]
 pub struct History {

@@ -5,7 +5,7 @@ use crate::auth::{Auth, CurrentUser};
 use crate::classes::page::back_to_class;
 use crate::error::AppError;
 use crate::guard::CsrfForm;
-use crate::render::{form_result, render_page, OrPage, PageError};
+use crate::render::{form_result, render_page, Done, OrPage, PageError};
 use crate::state::AppState;
 use crate::views;
 use axum::extract::{Path, State};
@@ -176,7 +176,7 @@ fn action_allowed(u: &User, action: ClassAction) -> bool {
     }
 }
 
-async fn act(st: &AppState, u: &User, id: i64, action: &str, reason: &str) -> Result<(), AppError> {
+async fn act(st: &AppState, u: &User, id: i64, action: &str, reason: &str) -> Result<ClassAction, AppError> {
     let action: ClassAction = serde_json::from_value(serde_json::Value::String(action.into()))
         .map_err(|_| AppError::field("action", "未知操作 / unknown action"))?;
     if !action_allowed(u, action) {
@@ -192,7 +192,7 @@ async fn act(st: &AppState, u: &User, id: i64, action: &str, reason: &str) -> Re
             tracing::error!(class.id = id, error = %e, "living allowances not prepared");
         }
     }
-    Ok(())
+    Ok(action)
 }
 
 /// Approve, return (with a reason), resubmit or close a class. The county office reviews its
@@ -384,7 +384,12 @@ pub async fn create_class_form(
         Ok::<_, AppError>(training::apply_class(&st.db, Some(u.user_id), &a).await?)
     }
     .await;
-    let result = result.map(|id| format!("/classes/{id}"));
+    let result = result.map(|id| {
+        Done::new(
+            format!("/classes/{id}"),
+            "开班申请已提交，等待县区审核 / the application is in, for the county to review",
+        )
+    });
     form_result(auth, result, |e, auth| async move {
         let ctx = form_ctx(&st).await.page(&auth)?;
         render_page(
@@ -415,5 +420,7 @@ pub async fn class_action_form(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ActionForm>,
 ) -> Result<Response, PageError> {
-    back_to_class(&st, auth, &u, id, act(&st, &u, id, &f.action, &f.reason).await).await
+    let result = act(&st, &u, id, &f.action, &f.reason).await;
+    let said = result.map(|a| format!("已{}：第 {id} 号培训班 / class {id} {}", a.zh(), a.en()));
+    back_to_class(&st, auth, &u, id, said).await
 }

@@ -159,7 +159,13 @@ pub async fn assess_form(
                 occupation_code: None,
                 level: None,
             };
-            record(&st, &u, id, Trainee::Enrolment(f.enrolment_id), &b).await.map(|_| ())
+            record(&st, &u, id, Trainee::Enrolment(f.enrolment_id), &b).await.map(|_| {
+                if passed {
+                    "已记录考核结果：合格，已发证 / result recorded: passed, certificate issued".to_owned()
+                } else {
+                    "已记录考核结果：不合格 / result recorded: failed".to_owned()
+                }
+            })
         }
         (Err(e), _) | (_, Err(e)) => Err(e),
     };

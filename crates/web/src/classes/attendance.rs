@@ -98,7 +98,7 @@ pub async fn check_in_form(
         let method = method_or_manual(&f.method);
         attendance::check_in_enrolment(&st.db, Some(u.user_id), id, provider, f.enrolment_id, st.clock.today(), method)
             .await?;
-        Ok(())
+        Ok("已签到 / checked in".to_owned())
     }
     .await;
     back_to_class_at(&st, auth, &u, id, &format!("#e{}", f.enrolment_id), result).await
@@ -123,9 +123,16 @@ pub async fn check_in_all_form(
 ) -> Result<Response, PageError> {
     let result = async {
         let provider = Some(provider_id(&u)?);
-        attendance::check_in_all(&st.db, Some(u.user_id), id, provider, st.clock.today(), method_or_manual(&f.method))
-            .await?;
-        Ok(())
+        let n = attendance::check_in_all(
+            &st.db,
+            Some(u.user_id),
+            id,
+            provider,
+            st.clock.today(),
+            method_or_manual(&f.method),
+        )
+        .await?;
+        Ok(format!("今日已签到 {n} 人（此前已签到的不变）/ {n} checked in today (those already in stay as they are)"))
     }
     .await;
     back_to_class_at(&st, auth, &u, id, "#roster", result).await

@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::AppError;
-use crate::render::{form_result, render_page, OrPage, PageError, PageResult};
+use crate::render::{form_result, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views;
 use axum::response::Response;
@@ -122,13 +122,14 @@ pub async fn attendance_views(st: &AppState, u: &User, class_id: i64) -> Result<
         .collect())
 }
 
-/// After a form on the class page: back to the page, or the page again with the refusal.
+/// After a form on the class page: back to the page saying what was done (`result`'s words),
+/// or the page again with the refusal.
 pub async fn back_to_class(
     st: &AppState,
     auth: Auth,
     u: &User,
     id: i64,
-    result: Result<(), AppError>,
+    result: Result<String, AppError>,
 ) -> Result<Response, PageError> {
     back_to_class_at(st, auth, u, id, "", result).await
 }
@@ -141,8 +142,8 @@ pub async fn back_to_class_at(
     u: &User,
     id: i64,
     anchor: &str,
-    result: Result<(), AppError>,
+    result: Result<String, AppError>,
 ) -> Result<Response, PageError> {
-    let result = result.map(|()| format!("/classes/{id}{anchor}"));
+    let result = result.map(|said| Done::new(format!("/classes/{id}{anchor}"), said));
     form_result(auth, result, |e, auth| async move { class_page(st, &auth, u, id, Some(&e)).await }).await
 }

@@ -3,13 +3,13 @@
 use crate::auth::{Auth, CurrentUser};
 use crate::classes::page::class_page_with;
 use crate::error::AppError;
-use crate::render::{form_answer, PageError};
+use crate::render::{form_answer, Done, PageError};
 use crate::state::AppState;
 use crate::views;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jineng_domain::Role;
 use jineng_store::roster::{self, Imported};
@@ -109,7 +109,14 @@ pub async fn import_form(
     let result = match file.filter(|f| !f.is_empty()) {
         None => Err(AppError::field("file", "请选择要上传的 .xlsx 文件 / choose an .xlsx file")),
         Some(file) => match upload(&st, &u, id, &file).await {
-            Ok(Upload::Imported(_)) => Ok(Redirect::to(&format!("/classes/{id}")).into_response()),
+            Ok(Upload::Imported(done)) => Ok(Done::new(
+                format!("/classes/{id}#roster"),
+                format!(
+                    "已导入 {} 行（其中新登记 {} 人）/ {} rows imported ({} newly registered)",
+                    done.enrolled, done.registered, done.enrolled, done.registered
+                ),
+            )
+            .into_response()),
             Ok(Upload::Refused(errors, report)) => {
                 // The refused rows are listed on the class page, with the report to download.
                 let msg = format!(

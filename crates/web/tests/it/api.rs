@@ -227,7 +227,12 @@ both_backends! {
         let p = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P2a", None).await.json();
         let c = p["by_county"].as_array().unwrap().iter().find(|c| c["key"] == MY_COUNTY).unwrap().clone();
         assert_eq!(c["done"]["person_times"], 1);
-        assert_eq!(p["by_month"][0]["key"], "2020-03");
+        // Every month of the plan's period (2019–2021), a month without training as zero.
+        let months = p["by_month"].as_array().unwrap();
+        let keys: Vec<&str> = months.iter().map(|m| m["key"].as_str().unwrap()).collect();
+        assert_eq!((keys.len(), keys[0], keys[35]), (36, "2019-01", "2021-12"), "{keys:?}");
+        let done = |key: &str| months.iter().find(|m| m["key"] == key).unwrap()["done"]["person_times"].clone();
+        assert_eq!((done("2020-02"), done("2020-03"), done("2020-04")), (json!(0), json!(1), json!(0)));
         let county =
             app.api(Some(Role::County), Method::GET, &format!("/api/v1/counties/{MY_COUNTY}"), None).await.json();
         assert_eq!(county["total"]["person_times"], 1);

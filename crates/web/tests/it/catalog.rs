@@ -1,6 +1,6 @@
 //! Published catalogs (M2) on both backends.
 
-use crate::common::spawn_app;
+use crate::common::{self, spawn_app};
 use axum::http::{Method, StatusCode};
 use jineng_domain::Role;
 use jineng_store::testing::both_backends;
@@ -150,4 +150,50 @@ both_backends! {
         let r = app.page(None, Method::GET, "/catalog", &[], false).await;
         assert!(r.body.contains("芝麻种植加工工"));
     }
+}
+
+/// The occupation codes a catalog page lists in its national table.
+fn national_codes(body: &str) -> Vec<String> {
+    let table = &body[body.find(r#"id="occupations""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table.split("<td><code>").skip(1).map(|c| c[..c.find("</code>").unwrap()].to_owned()).collect()
+}
+
+both_backends! {
+    async fn the_public_catalog_is_searched_by_code_or_name_and_paged(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::catalog_project(&app).await;
+        // Unsearched: fifty national occupations a page, in code order, with a way on.
+        let first = app.page(None, Method::GET, "/catalog", &[], false).await.body;
+        let codes = national_codes(&first);
+        assert_eq!(codes.len(), 50, "{backend}");
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(codes, sorted, "{backend}: in code order");
+        assert!(first.contains(r#"id="occupations-pager""#) && first.contains("page=2"), "{backend}");
+        let second = app.page(None, Method::GET, "/catalog?page=2", &[], false).await.body;
+        let next = national_codes(&second);
+        assert_eq!(next.len(), 50, "{backend}");
+        assert!(next[0] > codes[49], "{backend}: page 2 goes on where page 1 ended");
+        assert!(second.contains("第 2/"), "{backend}");
+        // By name and by code: the occupation and its subsidised project.
+        for q in ["家政", "4-10-01-06"] {
+            let r = app.page(None, Method::GET, &format!("/catalog?q={}", urlencoding(q)), &[], false).await;
+            assert_eq!(r.status, StatusCode::OK, "{backend}: {q}");
+            assert_eq!(national_codes(&r.body), ["4-10-01-06"], "{backend}: {q}");
+            let projects = &r.body[r.body.find(r#"id="projects""#).unwrap()..];
+            assert!(projects[..projects.find("</table>").unwrap()].contains("家政服务员"), "{backend}: {q}: the project");
+            assert!(!r.body.contains(r#"id="occupations-pager""#), "{backend}: one page");
+        }
+        // What is typed is matched as it is: a % is no wildcard.
+        let r = app.page(None, Method::GET, "/catalog?q=%25", &[], false).await;
+        assert!(national_codes(&r.body).is_empty() && r.body.contains("没有相符的职业"), "{backend}");
+        // A search that finds nothing keeps the projects' table honest too.
+        let r = app.page(None, Method::GET, "/catalog?q=4-10-01-06x", &[], false).await;
+        assert!(r.body.contains("没有相符的项目"), "{backend}");
+    }
+}
+
+fn urlencoding(s: &str) -> String {
+    serde_urlencoded::to_string([("q", s)]).unwrap()[2..].to_owned()
 }

@@ -78,6 +78,48 @@ both_backends! {
         // The provider's advance for the same project is the second one: refused.
         let r = app.api_keyed(Role::Provider, "/api/v1/claims", "p-adv", advance).await;
         assert_eq!(r.json()["claim"]["outcome"], "rejected", "{}", r.body);
+        // Its page says which rule refused it, in words, with the clause.
+        let id = r.json()["claim"]["claim_id"].as_i64().unwrap();
+        let page = app.page(Some(Role::CityAdmin), Method::GET, &format!("/claims/{id}"), &[], false).await.body;
+        let refused = &page[page.find(r#"data-rule="s9_one_advance" data-passed="false""#).expect("the refusing rule is listed")..];
+        assert!(refused[..refused.find("</tr>").unwrap()].contains("每个项目只先行拨付一次"), "{backend}: {refused}");
+        assert!(refused.contains("S9") && refused.contains("未通过"), "{backend}");
+    }
+}
+
+both_backends! {
+    async fn a_claims_page_traces_each_rule_and_names_each_parameter_in_words(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let id = claims[0]["claim_id"].as_i64().unwrap();
+        for role in [Role::County, Role::Worker] {
+            let page = app.page(Some(role), Method::GET, &format!("/claims/{id}"), &[], false).await;
+            assert_eq!(page.status, axum::http::StatusCode::OK, "{backend}: {role:?}");
+            let body = &page.body;
+            let trace = &body[body.find(r#"id="trace""#).expect("a trace")..body.find(r#"id="parameters""#).unwrap()];
+            // Every rule of a training subsidy, each passed, in words with its clause.
+            for (rule, words, clause) in [
+                ("s12_in_system", "补贴培训进系统", "S12"),
+                ("s8_no_monthly_pension", "不具有按月领取养老金资格", "S8"),
+                ("s7_yearly_cap", "每人每年享受次数不超过上限", "S7"),
+                ("s7_same_occupation_level", "同一职业同一等级不重复享受", "S7"),
+            ] {
+                let at = trace.find(&format!(r#"data-rule="{rule}" data-passed="true""#)).unwrap_or_else(|| panic!("{backend}: {rule} in {trace}"));
+                let row = &trace[at..];
+                let row = &row[..row.find("</tr>").unwrap()];
+                assert!(row.contains(words) && row.contains(&format!("<b>{clause}</b>")) && row.contains("通过"), "{backend}: {row}");
+            }
+            assert!(!trace.contains("未通过"), "{backend}: nothing failed");
+            // Parameters by name, in yuan, with the date or the catalog as their origin; no keys.
+            let params = &body[body.find(r#"id="parameters""#).unwrap()..];
+            let params = &params[..params.find("</table>").unwrap()];
+            assert!(params.contains("目录公布的补贴项目标准") && params.contains("¥1,000.00"), "{backend}: {params}");
+            assert!(params.contains("每人每年证书类培训补贴次数上限") && params.contains("3次"), "{backend}: {params}");
+            for raw in ["subsidy_project_fen", "certificate_subsidies_per_year", "100000"] {
+                assert!(!body.contains(raw), "{backend}: {role:?} sees {raw}");
+            }
+        }
     }
 }
 

@@ -111,7 +111,7 @@ async fn a_refused_page_request_is_an_error_page_and_every_answer_has_a_request_
     assert!(r.body.contains("请求格式有误"), "{}", r.body);
     let r = app.page(Some(Role::CityAdmin), Method::GET, "/no/such/page", &[], false).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert!(r.body.contains("未找到"), "{}", r.body);
+    assert!(r.body.contains("页面不存在"), "{}", r.body);
     let id = r.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(id.len(), 36, "a UUID request id: {:?}", r.headers);
     let again = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await;
@@ -198,4 +198,48 @@ async fn text_with_hidden_characters_and_unbounded_figures_are_refused_by_field(
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.json()["error"]["fields"]["amount_fen"].is_string());
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_a_404_page_of_its_own_and_the_api_answers_in_its_envelope() {
+    let app = spawn_app("sqlite").await;
+    // Anonymous: the 404 page, in Chinese first, leading to the public pages.
+    let r = app.page(None, Method::GET, "/no/such/page", &[], false).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    let zh = r.body.find("页面不存在").expect("a Chinese title");
+    assert!(zh < r.body.find("Page not found").unwrap(), "Chinese first");
+    assert!(
+        r.body.contains(r#"id="not-found""#)
+            && r.body.contains(r#"href="/catalog""#)
+            && r.body.contains("such&#x2f;page"),
+        "{}",
+        r.body
+    );
+    // Signed in: the same page with the caller's own menu.
+    let r = app.page(Some(Role::County), Method::GET, "/no/such/page", &[], false).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains(r#"id="not-found""#) && r.body.contains("退出 Sign out"), "{}", r.body);
+    // A record that does not exist is the same page.
+    let r = app.page(Some(Role::CityAdmin), Method::GET, "/claims/999999", &[], false).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains(r#"id="not-found""#), "{}", r.body);
+    // The API: JSON.
+    let r = app.api(None, Method::GET, "/api/v1/no-such-thing", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"]["code"], "not_found");
+    // A known path with a wrong method is still 405.
+    let r = app.api(Some(Role::CityAdmin), Method::DELETE, "/api/v1/claims", None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[tokio::test]
+async fn every_page_names_the_favicon_the_server_serves() {
+    let app = spawn_app("sqlite").await;
+    let r = app.page(None, Method::GET, "/catalog", &[], false).await;
+    assert!(r.body.contains(r#"<link rel="icon" href="/static/favicon.svg""#), "{}", r.body);
+    let r = app.page(None, Method::GET, "/static/favicon.svg", &[], false).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(r.body.starts_with("<svg") && r.body.len() < 2_000, "a small SVG");
 }

@@ -218,3 +218,35 @@ both_backends! {
         expect(&app, backend, "failed", Role::Worker, &[("claims_pending", pending), ("paid", Some(0))]).await;
     }
 }
+
+both_backends! {
+    async fn the_home_chart_draws_each_programs_progress_in_percent_of_its_target(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        // The class's program had its target pending; the city sets it: 200 person-times.
+        let r = app.api(Some(Role::CityAdmin), Method::PUT, "/api/v1/programs/P4a/target", Some(json!({"target": 200, "reason": "民政局意见"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        let page = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await.body;
+        let at = page.find("var bars = ").expect("the chart's data") + "var bars = ".len();
+        let bars: serde_json::Value = serde_json::from_str(page[at..].split(";\n").next().unwrap()).unwrap();
+        let plan = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.json();
+        let programs = plan["programs"].as_array().unwrap();
+        let bar = |code: &str| bars.as_array().unwrap().iter().find(|b| b["code"] == code).unwrap_or_else(|| panic!("{code}")).clone();
+        let api = |code: &str| programs.iter().find(|p| p["code"] == code).unwrap().clone();
+        // The class's program: its one completion as a share of its own target, not a count.
+        let p4a = api("P4a");
+        assert_eq!(bar("P4a")["done"], 1, "{backend}");
+        assert_eq!(bar("P4a")["target"], p4a["target"], "{backend}");
+        let permille = p4a["done_permille"].as_i64().unwrap();
+        assert_eq!(bar("P4a")["percent"].as_f64().unwrap(), permille as f64 / 10.0, "{backend}");
+        assert_eq!(bar("P4a")["percent"].as_f64(), Some(0.5), "{backend}: 1 of 200 is 0.5 %");
+        // A pending target has no bar; a program with nothing done is at zero.
+        assert!(bar("P1")["percent"].is_null(), "{backend}");
+        let idle = bars.as_array().unwrap().iter().find(|b| b["done"] == 0 && !b["percent"].is_null()).expect("an idle program");
+        assert_eq!(idle["percent"].as_f64(), Some(0.0), "{backend}");
+        // Only leaf programs are drawn, each once; the dashed line is 100 %.
+        let leaves = programs.iter().filter(|p| p["leaf"] == true && p["unit"] != "none").count();
+        assert_eq!(bars.as_array().unwrap().len(), leaves, "{backend}");
+        assert!(page.contains(r#"label: "目标 100% Target""#), "{backend}");
+    }
+}

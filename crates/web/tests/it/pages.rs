@@ -209,3 +209,101 @@ both_backends! {
         assert_eq!(first.body.matches("<tr><td>").count(), 100, "{backend}");
     }
 }
+
+/// The menu of a page: its groups' names and the entries marked as the page one is on.
+fn menu(html: &str) -> (Vec<String>, Vec<String>) {
+    let nav = &html[html.find("<nav class=\"main\"").expect("a menu")..];
+    let nav = &nav[..nav.find("</nav>").unwrap()];
+    let groups = nav
+        .split("<span class=\"nav-label\"")
+        .skip(1)
+        .map(|g| g[g.find('>').unwrap() + 1..g.find("</span>").unwrap()].to_owned())
+        .collect();
+    let current = nav
+        .split("<a ")
+        .skip(1)
+        .filter(|a| a[..a.find('>').unwrap()].contains(r#"aria-current="page""#))
+        .map(|a| a[a.find('>').unwrap() + 1..a.find("</a>").unwrap()].to_owned())
+        .collect();
+    (groups, current)
+}
+
+both_backends! {
+    async fn the_menu_is_grouped_and_marks_the_page_one_is_on(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let claim = claims[0]["claim_id"].as_i64().unwrap();
+        let admin = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await.body;
+        let (groups, current) = menu(&admin);
+        assert_eq!(groups, ["计划", "培训", "补贴", "监督"], "{backend}");
+        assert_eq!(current, ["计划进度"], "{backend}: home");
+        // A page under an entry marks that entry, and only the longest that fits.
+        for (role, path, marked) in [
+            (Role::County, format!("/claims/{claim}"), "补贴申请"),
+            (Role::County, "/claims".to_owned(), "补贴申请"),
+            (Role::Employer, "/claims/new".to_owned(), "申请补贴"),
+            (Role::CityAdmin, "/policy/parameters".to_owned(), "政策参数"),
+            (Role::Provider, "/classes/new".to_owned(), "开班申请"),
+        ] {
+            let r = app.page(Some(role), Method::GET, &path, &[], false).await;
+            assert_eq!(r.status, StatusCode::OK, "{backend}: {path}");
+            assert_eq!(menu(&r.body).1, [marked], "{backend}: {role:?} on {path}");
+        }
+        // A program's page is a drill-down of the plan: the plan's entry, where the menu has one.
+        let r = app.page(Some(Role::CityAdmin), Method::GET, "/programs/P1", &[], false).await;
+        assert_eq!(menu(&r.body).1, ["计划进度"], "{backend}");
+        let r = app.page(Some(Role::Finance), Method::GET, "/programs/P1", &[], false).await;
+        assert_eq!(menu(&r.body).1, ["计划进度"], "{backend}: finance's /plan");
+        // A county's home is its work queue, not the plan: nothing is marked there.
+        let r = app.page(Some(Role::County), Method::GET, "/programs/P1", &[], false).await;
+        assert!(menu(&r.body).1.is_empty(), "{backend}");
+        // Approve, reject and approve-and-publish-all look different: primary, danger, bulk.
+        let page = app.page(Some(Role::County), Method::GET, &format!("/claims/{claim}"), &[], false).await.body;
+        assert!(page.contains(r#"<button name="action" value="approve" id="approve">"#), "{backend}: approve is the primary button");
+        assert!(page.contains(r#"id="reject" class="danger""#), "{backend}");
+        let list = app.page(Some(Role::County), Method::GET, "/claims", &[], false).await.body;
+        assert!(list.contains(r#"id="publish-all" class="bulk""#), "{backend}");
+        let css = app.page(None, Method::GET, "/static/app.css", &[], false).await.body;
+        let rule = |sel: &str| css.lines().find(|l| l.starts_with(sel)).unwrap_or_else(|| panic!("{sel} in app.css")).to_owned();
+        let (danger, bulk) = (rule("button.danger"), rule("button.bulk,"));
+        assert!(danger.contains("background:#fff") && bulk.contains("background:#b91c1c"), "{danger} / {bulk}");
+        assert!(css.contains("--primary:#1d4ed8") && css.contains(r#"nav.main a[aria-current="page"]"#));
+    }
+}
+
+both_backends! {
+    async fn every_action_is_confirmed_on_the_page_it_leads_to(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let claim = claims[0]["claim_id"].as_i64().unwrap();
+        let flash = |r: &common::Resp| {
+            let at = r.body.find(r#"id="flash""#).unwrap_or_else(|| panic!("{backend}: no confirmation: {}", r.body));
+            r.body[at..at + r.body[at..].find("</div>").unwrap()].to_owned()
+        };
+        // Approve and publish all: how many.
+        let r = app.page(Some(Role::County), Method::POST, "/claims/publish-all", &[], true).await;
+        let said = flash(&app.follow(Some(Role::County), &r).await);
+        assert!(said.contains("已审核通过并公示 1 项申请"), "{backend}: {said}");
+        // Anyone objecting on the public notice is told it was received (no session).
+        let form = [("filer_name", "张某"), ("contact", "13900000000"), ("reason", "证书系代考")];
+        let r = app.page(None, Method::POST, &format!("/notice/{claim}/objections"), &form, false).await;
+        let shown = app.follow(None, &r).await;
+        assert_eq!(shown.status, StatusCode::OK, "{backend}");
+        assert!(flash(&shown).contains("异议已收到"), "{backend}");
+        // The county rejects: the claim's page says so and what it is now, in Chinese first.
+        let r = app.page(Some(Role::County), Method::POST, &format!("/claims/{claim}/actions"), &[("action", "reject"), ("reason", "证书系代考")], true).await;
+        let said = flash(&app.follow(Some(Role::County), &r).await);
+        assert!(said.contains("已不予补贴") && said.contains("rejected"), "{backend}: {said}");
+        assert!(said.find("已不予补贴") < said.find("rejected"), "{backend}: Chinese first");
+        // The city schedules a parameter value.
+        let form = [("key", "pre_job_subsidy_fen"), ("from", "2099-03-01"), ("value", "600"), ("source", "市人社局通知")];
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/policy/parameters", &form, true).await;
+        assert!(flash(&app.follow(Some(Role::CityAdmin), &r).await).contains("自 2099-03-01 起生效"), "{backend}");
+        // A refused form confirms nothing.
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/policy/parameters", &[("key", "pre_job_subsidy_fen"), ("from", "2099-04-01"), ("value", "x"), ("source", "s")], true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(!r.body.contains(r#"id="flash""#), "{backend}");
+    }
+}

@@ -116,7 +116,7 @@ both_backends! {
                 &[
                     ("key", "pre_job_subsidy_fen"),
                     ("from", "2099-03-01"),
-                    ("value", "60000"),
+                    ("value", "600"),
                     ("source", "市人社局通知"),
                 ],
                 true,
@@ -128,13 +128,66 @@ both_backends! {
         let r = app.page(Some(Role::County), Method::POST, "/policy/explain", &[("case", EXAMPLE)], true).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(
-            r.body.contains("s7_yearly_cap") && r.body.contains("原则上每人每年可享受不超过3次"),
-            "rule and the plan's words"
+            r.body.contains("每人每年享受次数不超过上限") && r.body.contains("原则上每人每年可享受不超过3次"),
+            "rule in words and the plan's words"
         );
+        assert!(!r.body.contains(">s7_yearly_cap<") && !r.body.contains(">training_subsidy_fen."), "no rule or parameter keys shown");
+        assert!(r.body.contains("职业培训补贴标准·"), "parameters by name");
         assert!(r.body.contains("S7.yearly_cap") && r.body.contains("¥1,200.00"));
         let r =
             app.page(Some(Role::County), Method::POST, "/policy/explain", &[("case", "{\"format\": 1}")], true).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("format"));
+    }
+}
+
+both_backends! {
+    async fn a_new_amount_is_typed_in_yuan_stored_in_fen_and_shown_in_yuan(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let admin = Some(Role::CityAdmin);
+        let schedule = |key: &'static str, from: &'static str, value: &'static str| {
+            [("key", key), ("from", from), ("value", value), ("source", "驻人社〔2099〕1号")]
+        };
+        // Yuan with fen, and with a thousands separator.
+        let form = schedule("training_subsidy_fen.level5", "2099-03-01", "1,200.50");
+        let r = app.page(admin, Method::POST, "/policy/parameters", &form, true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let form = schedule("living_allowance_fen_per_day", "2099-03-01", "45");
+        let r = app.page(admin, Method::POST, "/policy/parameters", &form, true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        // A value that is no money is a whole number as it is typed.
+        let form = schedule("skill_upgrade_min_insured_months", "2099-03-01", "24");
+        let r = app.page(admin, Method::POST, "/policy/parameters", &form, true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let listed = app.api(admin, Method::GET, "/api/v1/parameters", None).await.json();
+        let last = |key: &str| {
+            let p = listed.as_array().unwrap().iter().find(|p| p["key"] == key).unwrap();
+            p["versions"].as_array().unwrap().last().unwrap()["value"].clone()
+        };
+        assert_eq!(last("training_subsidy_fen.level5"), json!(120_050), "{backend}: stored in fen");
+        assert_eq!(last("living_allowance_fen_per_day"), json!(4_500), "{backend}");
+        assert_eq!(last("skill_upgrade_min_insured_months"), json!(24), "{backend}");
+        let page = app.page(admin, Method::GET, "/policy/parameters", &[], false).await.body;
+        let row = &page[page.find(r#"data-key="training_subsidy_fen.level5""#).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(row.contains("2099-03-01 起：¥1,200.50"), "{backend}: shown in yuan: {row}");
+        // More than two decimals, a negative amount, words: refused at the value, in Chinese first.
+        for bad in ["12.345", "-5", "一千", "1e3"] {
+            let form = schedule("training_subsidy_fen.level4", "2099-04-01", bad);
+            let r = app.page(admin, Method::POST, "/policy/parameters", &form, true).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {bad}");
+            assert!(r.body.contains("请按元填写金额"), "{backend}: {bad}: {}", r.body);
+            assert!(r.body.contains(&format!(r#"value="{bad}""#)), "{backend}: {bad} is kept");
+        }
+        // Months are whole months; no amount above 10 billion yuan.
+        let form = schedule("skill_upgrade_min_insured_months", "2099-05-01", "6.5");
+        let r = app.page(admin, Method::POST, "/policy/parameters", &form, true).await;
+        assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("请填写整数"), "{backend}: {}", r.body);
+        let form = schedule("training_subsidy_fen.level4", "2099-05-01", "10000000000.01");
+        let r = app.page(admin, Method::POST, "/policy/parameters", &form, true).await;
+        assert!(r.status == StatusCode::UNPROCESSABLE_ENTITY && r.body.contains("100亿元"), "{backend}: {}", r.body);
+        let listed = app.api(admin, Method::GET, "/api/v1/parameters", None).await.json();
+        let level4 = listed.as_array().unwrap().iter().find(|p| p["key"] == "training_subsidy_fen.level4").unwrap();
+        assert_eq!(level4["versions"].as_array().unwrap().len(), 1, "{backend}: nothing refused was stored");
     }
 }

@@ -207,10 +207,16 @@ both_backends! {
             .unwrap();
         let r = app.send(req).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        // The class page it leads to says what was done, once.
+        let shown = app.follow(Some(Role::Provider), &r).await;
+        assert!(shown.body.contains(r#"id="flash""#) && shown.body.contains("已导入 1 行"), "{backend}: {}", shown.body);
+        let cleared = shown.headers.get_all(header::SET_COOKIE).iter().any(|c| c.to_str().unwrap().starts_with("jn_flash=;"));
+        assert!(cleared, "{backend}: the confirmation is cleared once shown");
         let c = app.api(Some(Role::Provider), Method::GET, &format!("/api/v1/classes/{class}"), None).await.json();
         assert_eq!(c["enrolled"], 2);
         let page = app.page(Some(Role::Provider), Method::GET, &format!("/classes/{class}"), &[], false).await;
         assert!(page.body.contains("roster-upload") && page.body.contains("/roster-template.xlsx"));
+        assert!(!page.body.contains(r#"id="flash""#), "{backend}: no confirmation without an action");
     }
 }
 

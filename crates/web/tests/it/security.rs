@@ -260,3 +260,51 @@ async fn an_employer_filing_for_an_id_number_does_not_learn_the_registered_name(
     let county = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await;
     assert!(county.body.contains("李娜"));
 }
+
+#[tokio::test]
+async fn the_confirmation_cookie_is_httponly_and_secure_behind_https() {
+    let app = spawn_app("sqlite").await;
+    let (cookie, csrf) = app.sessions[&Role::CityAdmin].clone();
+    let post = |from: &str| {
+        let form = serde_urlencoded::to_string([
+            ("key", "pre_job_subsidy_fen"),
+            ("from", from),
+            ("value", "600"),
+            ("source", "市人社局通知"),
+            ("csrf", csrf.as_str()),
+        ])
+        .unwrap();
+        Request::builder()
+            .method(Method::POST)
+            .uri("/policy/parameters")
+            .header(header::COOKIE, format!("jn_session={cookie}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap()
+    };
+    let flash = |r: &common::Resp| {
+        r.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("jn_flash="))
+            .unwrap_or_else(|| panic!("no confirmation cookie: {:?}", r.headers))
+    };
+    // Plain HTTP: HttpOnly, SameSite, short-lived.
+    let r = app.send(post("2099-03-01")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let c = flash(&r);
+    assert!(
+        c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Max-Age=60") && !c.contains("Secure"),
+        "{c}"
+    );
+    // Behind HTTPS: Secure too.
+    let mut state = jineng_web::AppState::new(app.db.clone());
+    state.secure_cookies = true;
+    let secure = jineng_web::app(state);
+    let res = tower::ServiceExt::oneshot(secure, post("2099-04-01")).await.unwrap();
+    let c: Vec<String> =
+        res.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let c = c.iter().find(|c| c.starts_with("jn_flash=")).expect("a confirmation");
+    assert!(c.ends_with("; Secure"), "{c}");
+}

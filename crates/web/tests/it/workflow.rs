@@ -241,7 +241,7 @@ both_backends! {
                 false,
             )
             .await;
-        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: the notice again, saying it was received: {}", r.body);
         let d = app.api(Some(Role::County), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
         let objection = d["objections"][0]["objection_id"].as_i64().unwrap();
         assert_eq!(d["objections"][0]["filer_name"], "张某");

@@ -221,6 +221,24 @@ impl TestApp {
         self.send(req.unwrap()).await
     }
 
+    /// Follows a redirect as a browser would: GET its location with the role's session and the
+    /// cookies the redirect set (the confirmation it carries).
+    pub async fn follow(&self, role: Option<Role>, r: &Resp) -> Resp {
+        assert!(r.status.is_redirection(), "not a redirect: {} {}", r.status, r.body);
+        let location = r.headers[header::LOCATION].to_str().unwrap();
+        let mut cookies: Vec<String> = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+            .collect();
+        if let Some(r) = role {
+            cookies.push(format!("jn_session={}", self.sessions[&r].0));
+        }
+        let req = Request::builder().uri(location).header(header::COOKIE, cookies.join("; ")).body(Body::empty());
+        self.send(req.unwrap()).await
+    }
+
     pub async fn people_count(&self) -> i64 {
         let (_, total) = people::search(&self.db, &Default::default(), "", 1, 0).await.unwrap();
         total
