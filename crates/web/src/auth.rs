@@ -113,8 +113,11 @@ pub const CLASS_READERS: &[Role] = &[CityAdmin, Department, County, Provider, Au
 pub const CLASS_ACTORS: &[Role] = &[CityAdmin, County, Provider];
 /// Who reads claims (each in their scope).
 pub const CLAIM_READERS: &[Role] = &[CityAdmin, County, Finance, Auditor, Worker, Employer, Provider];
-/// Who files claims.
+/// Who files claims on the claim form.
 pub const CLAIM_FILERS: &[Role] = &[Employer, Provider];
+/// Who files claims through the API: employers and providers, and workers for themselves
+/// (training and skill-upgrade subsidies for their certificates, living allowances).
+pub const API_CLAIM_FILERS: &[Role] = &[Employer, Provider, Worker];
 /// Who reviews claims.
 pub const REVIEWERS: &[Role] = &[CityAdmin, County];
 /// Who reads funds and payments.

@@ -3,7 +3,7 @@
 //! and API of employers and providers, and the .xlsx export. Preparing and deciding claims is the
 //! store's (`jineng_store::claims`): handlers parse, call it, render.
 
-use crate::auth::{Access, Auth, CurrentUser, Route, CLAIM_FILERS, CLAIM_READERS, REVIEWERS};
+use crate::auth::{Access, Auth, CurrentUser, Route, ADMIN, API_CLAIM_FILERS, CLAIM_FILERS, CLAIM_READERS, REVIEWERS};
 use crate::error::AppError;
 use crate::guard::CsrfForm;
 use crate::render::{form_result, render_page, Done, PageError};
@@ -40,7 +40,8 @@ pub fn routes() -> Vec<Route> {
         Route::post("/claims/{id}/actions", Roles(REVIEWERS), action_form),
         Route::post("/claims/{id}/objections", Roles(REVIEWERS), resolve_form),
         Route::get("/api/v1/claims", Roles(CLAIM_READERS), list_api),
-        Route::post("/api/v1/claims", Roles(CLAIM_FILERS), file_api),
+        Route::post("/api/v1/claims", Roles(API_CLAIM_FILERS), file_api),
+        Route::post("/api/v1/claims/granted-before", Roles(ADMIN), granted_before_api),
         Route::get("/api/v1/claims/{id}", Roles(CLAIM_READERS), get_api),
         Route::post("/api/v1/claims/{id}/actions", Roles(REVIEWERS), action_api),
         Route::post("/api/v1/objections/{id}", Roles(REVIEWERS), resolve_api),
@@ -49,7 +50,7 @@ pub fn routes() -> Vec<Route> {
 
 /// The API of this module.
 #[derive(OpenApi)]
-#[openapi(paths(list_api, file_api, get_api, action_api, resolve_api))]
+#[openapi(paths(list_api, file_api, granted_before_api, get_api, action_api, resolve_api))]
 pub struct Api;
 
 /// What the caller may see.
@@ -91,6 +92,31 @@ pub async fn file_api(
     Ok((status, Json(Filed { claim, created })).into_response())
 }
 
+/// Record a subsidy granted before the system (历史补贴发放记录, city admin): paid from the
+/// bureau's earlier records, stored as a paid claim marked imported, counted by every cap, never
+/// paid again. The `Idempotency-Key` header names the record (a repeat returns the same claim).
+#[utoipa::path(post, path = "/api/v1/claims/granted-before", request_body = jineng_store::claims::past::PastGrant,
+    responses((status = 201, body = Filed), (status = 200, body = Filed), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn granted_before_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    headers: HeaderMap,
+    Json(g): Json<jineng_store::claims::past::PastGrant>,
+) -> Result<Response, AppError> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+    if key.is_empty() || key.chars().count() > 100 {
+        return Err(AppError::BadRequest(
+            "缺少幂等键（Idempotency-Key，1–100字符）/ an Idempotency-Key header of 1 to 100 characters is required"
+                .into(),
+        ));
+    }
+    let before = claims::by_key_db(&st.db, &format!("granted:{key}")).await?;
+    let id = claims::past::record(&st.db, Some(u.user_id), key, &g).await?;
+    let claim = claims::get(&st.db, &scope_of(&u)?, id).await?;
+    let status = if before.is_none() { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(Filed { claim, created: before.is_none() })).into_response())
+}
+
 /// Files a claim for the employer or provider the caller acts for (see
 /// [`jineng_store::claims::file_request`]); the idempotency key comes from the client.
 async fn file_request(st: &AppState, u: &User, key: &str, r: &ClaimRequest) -> Result<(i64, bool), AppError> {
@@ -105,6 +131,7 @@ async fn file_request(st: &AppState, u: &User, key: &str, r: &ClaimRequest) -> R
     let filer = match u.role {
         Role::Employer => Filer::Employer(id),
         Role::Provider => Filer::Provider(id),
+        Role::Worker => Filer::Person(id),
         _ => return Err(AppError::Forbidden),
     };
     Ok(claims::file_request(&st.db, u.user_id, filer, key, r, st.clock.today()).await?)

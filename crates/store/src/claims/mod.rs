@@ -731,6 +731,14 @@ pub async fn employer_code(db: &Db, employer_id: i64) -> Result<(String, String)
     .ok_or(StoreError::NotFound)
 }
 
+/// The claim stored under an idempotency key, if any (outside a transaction).
+pub async fn by_key_db(db: &Db, key: &str) -> Result<Option<i64>> {
+    Ok(with_pool!(db, |p| sqlx::query_scalar("SELECT claim_id FROM claim WHERE idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(p)
+        .await?))
+}
+
 /// A provider's credit code.
 pub async fn provider_code(db: &Db, provider_id: i64) -> Result<String> {
     with_pool!(db, |p| sqlx::query_scalar("SELECT credit_code FROM provider WHERE provider_id = $1")

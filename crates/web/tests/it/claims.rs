@@ -151,3 +151,46 @@ both_backends! {
         assert!(c["decision"].as_str().unwrap().contains("catalog.subsidy_project_fen"), "{c}");
     }
 }
+
+both_backends! {
+    /// Subsidies granted before the system count like any other: six on-the-job months recorded
+    /// from the bureau's records leave none for a new filing. Only the city admin records them.
+    /// A worker files for a certificate of her own, and for no one else's.
+    async fn grants_from_before_count_and_workers_file_for_themselves(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        common::certified_class(&app).await;
+        let employer = jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(common::MY_COUNTY).unwrap(), 79).to_string();
+        let grant = json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "employer_code": employer,
+                           "months": 6, "granted_on": "2020-06-30", "amount_fen": 120_000});
+        let r = app.api_keyed(Role::County, "/api/v1/claims/granted-before", "g1", grant.clone()).await;
+        assert_eq!(r.status, axum::http::StatusCode::FORBIDDEN, "{}", r.body);
+        let r = app.api_keyed(Role::CityAdmin, "/api/v1/claims/granted-before", "g1", grant.clone()).await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{backend}: {}", r.body);
+        let first = r.json()["claim"].clone();
+        assert_eq!(first["status"], "paid", "{first}");
+        assert!(first["decision"].as_str().unwrap().contains("imported"), "{first}");
+        let r = app.api_keyed(Role::CityAdmin, "/api/v1/claims/granted-before", "g1", grant).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "a repeat is the same record: {}", r.body);
+        assert_eq!(r.json()["claim"]["claim_id"], first["claim_id"]);
+        // The six months were paid: a new filing gets nothing.
+        let filing = json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "otj", filing).await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["claim"]["amount_fen"], 0, "{backend}: {}", r.body);
+        // The worker's own certificate: filed by her (already paid with the certificate: nothing
+        // more); another's certificate: refused at the field.
+        let me = app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await.json();
+        let cert = me["certificates"][0]["certificate_id"].as_i64().expect("her certificate");
+        let r = app.api_keyed(Role::Worker, "/api/v1/claims", "mine", json!({"kind": "training_subsidy", "certificate_id": cert})).await;
+        assert_eq!(r.status, axum::http::StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["claim"]["amount_fen"], 0, "paid once only: {}", r.body);
+        let r = app.api_keyed(Role::Worker, "/api/v1/claims", "other", json!({"kind": "training_subsidy", "certificate_id": cert + 1000})).await;
+        assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("certificate_id"), "{}", r.body);
+        let r = app.api_keyed(Role::Worker, "/api/v1/claims", "otj", json!({"kind": "on_the_job", "months": 6})).await;
+        assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "a worker files her own subsidies only: {}", r.body);
+    }
+}
