@@ -262,8 +262,8 @@ pub async fn record(db: &Db, actor: Actor, body_id: i64, class_id: i64, r: &Resu
 pub async fn certificates_of(db: &Db, person_id: i64, provider: Option<i64>) -> Result<Vec<CertificateRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT c.certificate_id, c.person_id, c.kind, c.occupation_code, o.name AS occupation_name, c.level, c.serial, c.issued_on, b.name AS body_name \
-         FROM certificate c JOIN occupation o ON o.occupation_code = c.occupation_code JOIN assessment_body b ON b.assessment_body_id = c.assessment_body_id \
+        "SELECT c.certificate_id, c.person_id, c.kind, c.occupation_code, o.name AS occupation_name, c.level, c.serial, c.issued_on, COALESCE(b.name, c.issuer) AS body_name \
+         FROM certificate c JOIN occupation o ON o.occupation_code = c.occupation_code LEFT JOIN assessment_body b ON b.assessment_body_id = c.assessment_body_id \
          WHERE c.person_id = $1 AND ($2 = 0 OR EXISTS (SELECT 1 FROM assessment s JOIN enrolment e ON e.enrolment_id = s.enrolment_id \
          JOIN training_class k ON k.class_id = e.class_id WHERE s.assessment_id = c.assessment_id AND k.provider_id = $2)) \
          ORDER BY c.issued_on DESC"
@@ -273,4 +273,141 @@ pub async fn certificates_of(db: &Db, person_id: i64, provider: Option<i64>) -> 
     .fetch_all(p)
     .await?
     }))
+}
+
+/// A certificate as the appraisal register lists it (职业技能等级认定、职业资格 results issued
+/// outside the system's classes).
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize, utoipa::ToSchema)]
+pub struct RegisteredCertificate {
+    /// The holder's ID number.
+    pub id_number: String,
+    /// The holder's name (checked against the real-name registry).
+    pub name: String,
+    /// `qualification`, `skill_level`, `special_ability`, `special_operation`, `training_completion`.
+    pub kind: String,
+    /// Occupation code (in the catalog).
+    pub occupation_code: String,
+    /// Level 1–5 (required for qualifications and skill levels).
+    #[serde(default)]
+    pub level: Option<u8>,
+    /// Serial printed on it (unique per issuer).
+    pub serial: String,
+    /// Issue date.
+    pub issued_on: NaiveDate,
+    /// The issuing body as the register names it.
+    pub issuer: String,
+}
+
+/// A wrong row of a register import: its number (1 = the first row), the field and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterRowError {
+    pub row: usize,
+    pub field: String,
+    /// Chinese first, then English.
+    pub reason: String,
+}
+
+/// Records certificates from the appraisal register, all or none: every wrong row is named and
+/// nothing is written then. A certificate already recorded (same issuer and serial) is left as
+/// it is. Returns the new certificates as (person, certificate).
+pub async fn record_from_register(
+    db: &Db,
+    actor: Actor,
+    rows: &[RegisteredCertificate],
+) -> Result<std::result::Result<Vec<(i64, i64)>, Vec<RegisterRowError>>> {
+    let mut errors = Vec::new();
+    let mut checked = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let row = i + 1;
+        let mut bad = |field: &str, zh: &str, en: &str| {
+            errors.push(RegisterRowError { row, field: field.into(), reason: format!("{zh} / {en}") });
+        };
+        let id = match IdNumber::parse(&r.id_number) {
+            Ok(id) => id,
+            Err(e) => {
+                bad("id_number", &e.zh, &e.en);
+                continue;
+            }
+        };
+        if !CERT_KINDS.iter().any(|(k, _)| *k == r.kind) {
+            bad("kind", "证书类型无效", "unknown certificate kind");
+            continue;
+        }
+        if r.level.is_some_and(|l| !(1..=5).contains(&l)) {
+            bad("level", "等级应为1至5", "a level is 1 to 5");
+            continue;
+        }
+        if matches!(r.kind.as_str(), "qualification" | "skill_level") && r.level.is_none() {
+            bad("level", "职业资格和技能等级证书须有等级", "qualifications and skill levels have a level");
+            continue;
+        }
+        let (serial, issuer) = (r.serial.trim(), r.issuer.trim());
+        if serial.is_empty() || serial.chars().count() > 100 {
+            bad("serial", "证书编号不能为空且不超过100字", "a serial of 1 to 100 characters");
+            continue;
+        }
+        if issuer.is_empty() || issuer.chars().count() > 100 {
+            bad("issuer", "发证机构不能为空且不超过100字", "the issuing body, 1 to 100 characters");
+            continue;
+        }
+        let person: Option<(i64, String)> =
+            with_pool!(db, |p| sqlx::query_as("SELECT person_id, name FROM person WHERE id_number = $1")
+                .bind(id.as_str())
+                .fetch_optional(p)
+                .await?);
+        // One answer whether the number is unknown or the name differs: the import tells no one
+        // which ID numbers the registry holds.
+        let Some(person_id) = person.filter(|(_, name)| name == r.name.trim()).map(|p| p.0) else {
+            bad("name", "身份证号与姓名不在实名登记中", "the ID number and name are not in the real-name registry");
+            continue;
+        };
+        let occupation: Option<String> =
+            with_pool!(db, |p| sqlx::query_scalar("SELECT occupation_code FROM occupation WHERE occupation_code = $1")
+                .bind(r.occupation_code.trim())
+                .fetch_optional(p)
+                .await?);
+        if occupation.is_none() {
+            bad("occupation_code", "职业编码不在目录中", "no such occupation in the catalog");
+            continue;
+        }
+        checked.push((person_id, r));
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    let t = now();
+    let out = in_tx!(db, |tx| {
+        let mut out = Vec::new();
+        for (person_id, r) in &checked {
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO certificate (person_id, kind, occupation_code, level, serial, issued_on, created_at, issuer, recorded_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (issuer, serial) DO NOTHING RETURNING certificate_id",
+            )
+            .bind(person_id)
+            .bind(&r.kind)
+            .bind(r.occupation_code.trim())
+            .bind(r.level.map(i64::from))
+            .bind(r.serial.trim())
+            .bind(r.issued_on)
+            .bind(t)
+            .bind(r.issuer.trim())
+            .bind(actor)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = id {
+                out.push((*person_id, id));
+            }
+        }
+        audit::record(
+            &mut *tx,
+            actor,
+            "import",
+            "certificate",
+            "register",
+            &serde_json::json!({"rows": checked.len(), "new": out.len()}),
+        )
+        .await?;
+        out
+    });
+    Ok(Ok(out))
 }

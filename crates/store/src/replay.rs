@@ -18,8 +18,8 @@
 //! - claims: workers file certificate subsidies and living allowances, employers and providers
 //!   their claims, each on its filing date.
 //!
-//! A case the live system cannot hold (a certificate of no training, a period of work county,
-//! …) is refused with what and why: [`ReplayError::Unsupported`].
+//! A case the live system cannot hold (a value the plan fixes, one person in two classes at
+//! once, …) is refused with what and why: [`ReplayError::Unsupported`].
 
 use crate::audit::Actor;
 use crate::claims::{file_request, ClaimRequest, Filer};
@@ -399,7 +399,17 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
     let mut classes: Vec<Vec<usize>> = Vec::new();
     let mut keyed: HashMap<(String, String), usize> = HashMap::new();
     let mut persons_in: Vec<BTreeSet<String>> = Vec::new();
-    for (ti, t) in case.trainings.iter().enumerate() {
+    // The trainings a project claim lists, in its order (the live settlement pays a project's
+    // trainees by class, then enrolment), then the others.
+    let mut in_order: Vec<usize> = Vec::with_capacity(case.trainings.len());
+    for (claim, refs) in case.claims.iter().zip(&checked.claim_refs) {
+        if claim.kind == ClaimKind::ProjectTraining {
+            in_order.extend(refs.trainings.iter().copied().filter(|t| !in_order.contains(t)).collect::<Vec<_>>());
+        }
+    }
+    in_order.extend((0..case.trainings.len()).filter(|t| !in_order.contains(t)).collect::<Vec<_>>());
+    for ti in in_order {
+        let t = &case.trainings[ti];
         // Trainings outside a project are a class each; a project's share classes by terms
         // (one person once per class).
         let person = t.person.to_ascii_uppercase();
@@ -545,17 +555,34 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
     // Certificates: the assessment body's results.
     let mut certificate_id: Vec<i64> = vec![0; case.certificates.len()];
     for (ci, c) in case.certificates.iter().enumerate() {
-        let Some(ti) = checked.cert_training[ci] else {
-            return unsupported(format!(
-                "certificate {}: a certificate of no training (no certificate register yet)",
-                c.id
-            ));
+        let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        // A certificate of no training of the case, or of a training outside the system (whose
+        // class no body of ours assesses): from the appraisal register.
+        let in_system = |ti: usize| case.trainings[ti].in_system;
+        let Some(ti) = checked.cert_training[ci].filter(|&ti| in_system(ti)) else {
+            let row = assessment::RegisteredCertificate {
+                id_number: c.person.to_ascii_uppercase(),
+                name: name_of(&c.person),
+                kind,
+                occupation_code: c.occupation.clone(),
+                level: c.level,
+                serial: c.serial.clone(),
+                issued_on: c.issued,
+                issuer: "回放 职业技能等级认定".into(),
+            };
+            match at(format!("certificate {}", c.id), assessment::record_from_register(db, actor, &[row]).await)? {
+                Ok(new) => certificate_id[ci] = new.first().map(|n| n.1).unwrap_or(0),
+                Err(rows) => {
+                    let list: Vec<String> = rows.iter().map(|r| format!("{}: {}", r.field, r.reason)).collect();
+                    return unsupported(format!("certificate {}: {}", c.id, list.join("; ")));
+                }
+            }
+            continue;
         };
         let t = &case.trainings[ti];
         if !c.person.eq_ignore_ascii_case(&t.person) {
             return unsupported(format!("certificate {}: held by someone other than the trainee", c.id));
         }
-        let kind = serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let r = assessment::Result_ {
             trainee: assessment::Trainee::Enrolment(enrolment[ti]),
             assessed_on: c.issued,

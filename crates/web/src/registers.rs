@@ -26,12 +26,13 @@ pub fn routes() -> Vec<Route> {
         Route::get("/registers/{kind}/template.xlsx", Roles(AUDIT_READERS), template),
         Route::post("/registers/{kind}", Roles(ADMIN), import_form).limit(BODY_UPLOAD),
         Route::post("/api/v1/registers/{kind}", Roles(ADMIN), import_api).limit(BODY_UPLOAD),
+        Route::post("/api/v1/certificates/register", Roles(ADMIN), certificates_api).limit(BODY_UPLOAD),
     ]
 }
 
 /// The API of this module.
 #[derive(OpenApi)]
-#[openapi(paths(import_api), components(schemas(Imported, RowError)))]
+#[openapi(paths(import_api, certificates_api), components(schemas(Imported, RowError)))]
 pub struct Api;
 
 fn register(kind: &str) -> Result<Register, AppError> {
@@ -43,6 +44,41 @@ pub async fn template(Path(kind): Path<String>) -> Result<Response, AppError> {
     let reg = register(&kind)?;
     let bytes = registers::template(reg).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(crate::xlsx::xlsx_download(bytes, &format!("{}模板.xlsx", reg.zh()), &format!("{}.xlsx", reg.code())))
+}
+
+/// What a certificate import landed.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CertificatesImported {
+    /// Certificates new to the registry (a certificate recorded before is left as it is).
+    pub recorded: usize,
+    /// Claims the new certificates brought (e.g. skill-upgrade subsidies of insured employees).
+    pub claims: usize,
+}
+
+/// Certificates from the appraisal register (职业技能等级认定、职业资格 results issued outside
+/// the system's classes), city admin: all rows or none, every wrong row named. Each new
+/// certificate brings the claims the policy allows, decided at once (S3 for an insured employee).
+#[utoipa::path(post, path = "/api/v1/certificates/register", request_body = Vec<jineng_store::assessment::RegisteredCertificate>,
+    responses((status = 201, body = CertificatesImported), (status = 422, description = "every wrong row: row, field, reason")))]
+pub async fn certificates_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Json(rows): Json<Vec<jineng_store::assessment::RegisteredCertificate>>,
+) -> Result<Response, AppError> {
+    if rows.len() > 100_000 {
+        return Err(AppError::BadRequest("一次最多导入100,000行 / at most 100,000 rows at once".into()));
+    }
+    match jineng_store::assessment::record_from_register(&st.db, Some(u.user_id), &rows).await? {
+        Ok(new) => {
+            let claims = jineng_store::claims::prepare::for_certificates(&st.db, Some(u.user_id), &new).await?;
+            Ok((StatusCode::CREATED, Json(CertificatesImported { recorded: new.len(), claims })).into_response())
+        }
+        Err(rows) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({"error": {"code": "rows", "message": "导入未完成，以下各行有误 / nothing imported: these rows are wrong", "rows": rows}})),
+        )
+            .into_response()),
+    }
 }
 
 /// An upload's outcome: what landed, or every wrong row.

@@ -11,6 +11,16 @@ ALTER TABLE training_class ADD COLUMN training_days BIGINT CHECK (training_days 
 -- a project's claims are bounded by what its approved classes are worth.
 ALTER TABLE training_class ADD COLUMN project_code TEXT;
 ALTER TABLE training_class ADD COLUMN contract_fen BIGINT CHECK (contract_fen IS NULL OR contract_fen > 0);
+-- Certificates from outside the system's classes (社会化评价、职业技能等级认定 results the bureau
+-- imports from the appraisal register): no assessment of a class of ours, the issuing body named
+-- as the register names it.
+ALTER TABLE certificate ALTER COLUMN assessment_id DROP NOT NULL;
+ALTER TABLE certificate ALTER COLUMN assessment_body_id DROP NOT NULL;
+ALTER TABLE certificate ADD COLUMN issuer TEXT;
+ALTER TABLE certificate ADD COLUMN recorded_by BIGINT REFERENCES app_user (user_id);
+ALTER TABLE certificate ADD CONSTRAINT certificate_outside_named CHECK (assessment_id IS NOT NULL OR issuer IS NOT NULL);
+CREATE UNIQUE INDEX certificate_issuer_serial ON certificate (issuer, serial);
+
 -- The certificates a project settlement paid (S9): each counts in its holder's history as a
 -- training subsidy, so that the same certificate is not paid again to the person (S7).
 CREATE TABLE claim_cover (

@@ -97,7 +97,7 @@ pub(crate) fn case_of(
             certificates.push(Certificate {
                 id: certificate_ref(c.certificate_id),
                 person: p.id_number.clone(),
-                training: Some(training_ref(c.enrolment_id)),
+                training: c.enrolment_id.map(training_ref),
                 kind: code("certificate.kind", &c.kind)?,
                 occupation: c.occupation_code.clone(),
                 level: c.level.and_then(|l| u8::try_from(l).ok()),

@@ -340,7 +340,7 @@ async fn decide_person_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Resul
             refuse("certificate_id", "claim.not_own_certificate", "不是本人的证书", "not a certificate of this worker")
         })?;
         claim.certificate = Some(certificate_ref(c.certificate_id));
-        training = Some(training_ref(c.enrolment_id));
+        training = c.enrolment_id.map(training_ref);
         certificate = Some(id);
     }
     let kind = claim.kind;

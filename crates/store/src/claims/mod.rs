@@ -466,8 +466,9 @@ pub struct TrainingFact {
 pub struct CertificateFact {
     pub person_id: i64,
     pub certificate_id: i64,
-    /// The enrolment (training) it came from.
-    pub enrolment_id: i64,
+    /// The enrolment (training) it came from; None: a certificate from the appraisal register,
+    /// of no class of the system.
+    pub enrolment_id: Option<i64>,
     pub kind: String,
     pub occupation_code: String,
     pub level: Option<i64>,
@@ -572,7 +573,7 @@ pub async fn histories(tx: &mut Tx, person_ids: &[i64]) -> Result<Vec<History>> 
             .await?;
             let certificates = sqlx::query_as(&format!(
                 "SELECT c.person_id, c.certificate_id, a.enrolment_id, c.kind, c.occupation_code, c.level, c.issued_on, c.serial \
-                 FROM certificate c JOIN assessment a ON a.assessment_id = c.assessment_id WHERE c.person_id IN ({list})"
+                 FROM certificate c LEFT JOIN assessment a ON a.assessment_id = c.assessment_id WHERE c.person_id IN ({list})"
             ))
             .fetch_all(&mut **c)
             .await?;

@@ -2,6 +2,7 @@
 //! their source, all rows or none, people not in the registry counted and left out; claims that
 //! rest on those facts are not held. On both backends.
 
+use crate::common;
 use crate::common::{id_number, spawn_app, TestApp, MY_COUNTY, OTHER_COUNTY};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -123,5 +124,55 @@ both_backends! {
         let snap: Value = serde_json::from_str(&snap).unwrap();
         assert_eq!(snap["people"][0]["hukou"], OTHER_COUNTY, "{snap}");
         assert_eq!(snap["people"][0]["business_started"], "2018-05-01", "{snap}");
+    }
+}
+
+both_backends! {
+    /// A certificate from the appraisal register (issued outside the system's classes) joins the
+    /// person's record; the claim it brings is decided like any other, and refused: no subsidy for
+    /// training outside the system (S12). A file with a wrong row lands nothing, and a certificate
+    /// imported twice is recorded once.
+    async fn certificates_from_the_appraisal_register_join_the_record(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        jineng_store::people::add_group(&app.db, None, app.my_person, "employee", "2015-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        let path = format!("/api/v1/people/{}", app.my_person);
+        let p = app.api(Some(Role::CityAdmin), Method::GET, &path, None).await.json()["person"].clone();
+        let r = app
+            .api(
+                Some(Role::CityAdmin),
+                Method::PUT,
+                &path,
+                Some(json!({"name": p["name"], "county_code": p["county_code"], "rural": p["rural"], "insured_since": "2015-01-01"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let row = |name: &str, serial: &str| {
+            json!({"id_number": common::id_number(common::MY_COUNTY, 11), "name": name, "kind": "skill_level", "occupation_code": "4-10-01-06",
+                   "level": 4, "serial": serial, "issued_on": "2021-06-01", "issuer": "河南省职业技能鉴定指导中心"})
+        };
+        let admin = Some(Role::CityAdmin);
+        // A wrong name in row 2: nothing lands, the row and field are named.
+        let r = app.api(admin, Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1"), row("王五", "Z-2")]))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert_eq!(r.json()["error"]["rows"][0]["row"], 2, "{}", r.body);
+        assert_eq!(r.json()["error"]["rows"][0]["field"], "name", "{}", r.body);
+        let r = app.api(Some(Role::County), Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1")]))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = app.api(admin, Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1")]))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        assert_eq!(r.json()["recorded"], 1, "{}", r.body);
+        let claims = app.api(admin, Method::GET, "/api/v1/claims", None).await.json();
+        let brought = claims.as_array().unwrap();
+        assert_eq!(brought.len(), 1, "{backend}: {claims}");
+        assert_eq!(brought[0]["outcome"], "rejected", "{}", brought[0]);
+        assert!(brought[0]["decision"].as_str().unwrap().contains("S12.not_in_system"), "{}", brought[0]);
+        // The same file again: nothing new.
+        let r = app.api(admin, Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1")]))).await;
+        assert_eq!(r.json()["recorded"], 0, "{}", r.body);
+        // The person's record lists it with its issuer.
+        let me = app.api(Some(Role::Worker), Method::GET, &path, None).await.json();
+        assert!(me["certificates"].to_string().contains("河南省职业技能鉴定指导中心"), "{me}");
     }
 }
