@@ -48,7 +48,27 @@ pub fn is_contact(contact: &str) -> bool {
     phone || email
 }
 
-/// Files an objection to a claim on notice (anyone may, during the notice period).
+/// The contact as objections are told apart by: spaces, dashes, dots between digits and
+/// brackets dropped, letters lower case, a `+86`/`0086` prefix of a mobile number dropped.
+pub fn contact_key(contact: &str) -> String {
+    let mut k: String = contact
+        .trim()
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '(' | ')' | '（' | '）'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    if !k.contains('@') {
+        for prefix in ["+86", "0086"] {
+            if let Some(rest) = k.strip_prefix(prefix) {
+                k = rest.to_owned();
+            }
+        }
+    }
+    k
+}
+
+/// Files an objection to a claim on notice (anyone may, during the notice period). A second
+/// objection from the same contact while the first is open is the first (its id is returned).
 pub async fn object(
     db: &Db,
     claim_id: i64,
@@ -94,16 +114,29 @@ pub async fn object(
     }
     let t = now();
     Ok(in_tx!(db, |tx| {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO objection (claim_id, filer_name, contact, reason, status, filed_at) VALUES ($1, $2, $3, $4, 'open', $5) RETURNING objection_id",
+        let key = contact_key(contact);
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO objection (claim_id, filer_name, contact, reason, status, filed_at, contact_key) VALUES ($1, $2, $3, $4, 'open', $5, $6) \
+             ON CONFLICT (claim_id, contact_key) WHERE status = 'open' DO NOTHING RETURNING objection_id",
         )
         .bind(claim_id)
         .bind(filer_name.trim())
         .bind(contact.trim())
         .bind(reason.trim())
         .bind(t)
-        .fetch_one(&mut *tx)
+        .bind(&key)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(id) = id else {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT objection_id FROM objection WHERE claim_id = $1 AND contact_key = $2 AND status = 'open'",
+            )
+            .bind(claim_id)
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
+            return Ok(open);
+        };
         audit::record(
             &mut *tx,
             None,

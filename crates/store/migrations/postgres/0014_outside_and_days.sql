@@ -30,3 +30,9 @@ CREATE TABLE claim_cover (
     PRIMARY KEY (claim_id, certificate_id)
 );
 CREATE INDEX claim_cover_person ON claim_cover (person_id);
+
+-- One open objection per claim and contact (the contact as typed, normalised: spaces, dashes and
+-- brackets dropped, letters lower case, a +86 prefix dropped): a second one from the same contact
+-- is the same objection, however often it is sent.
+ALTER TABLE objection ADD COLUMN contact_key TEXT;
+CREATE UNIQUE INDEX objection_open_contact ON objection (claim_id, contact_key) WHERE status = 'open';

@@ -227,6 +227,43 @@ both_backends! {
 }
 
 both_backends! {
+    /// One open objection per claim and contact, however the number is written: the same contact
+    /// sent again (with spaces, a dash, +86) is the same objection, not another that blocks payment.
+    async fn the_same_contact_objects_once_per_claim(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let claim = certified(&app).await;
+        act(&app, Role::County, claim, "approve", "").await;
+        act(&app, Role::County, claim, "publish", "").await;
+        for contact in ["13700000000", "137 0000 0000", "+86 137-0000-0000"] {
+            let r = app
+                .page(
+                    None,
+                    Method::POST,
+                    &format!("/notice/{claim}/objections"),
+                    &[("filer_name", "张某"), ("contact", contact), ("reason", "证书系代考")],
+                    false,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        }
+        let r = app
+            .page(
+                None,
+                Method::POST,
+                &format!("/notice/{claim}/objections"),
+                &[("filer_name", "李某"), ("contact", "li@example.cn"), ("reason", "未参加培训")],
+                false,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let d = app.api(Some(Role::County), Method::GET, &format!("/api/v1/claims/{claim}"), None).await.json();
+        assert_eq!(d["objections"].as_array().unwrap().len(), 2, "{backend}: {}", d["objections"]);
+        assert_eq!(jineng_store::notice::contact_key("+86 137-0000-0000"), "13700000000");
+        assert_eq!(jineng_store::notice::contact_key(" Li@Example.CN "), "li@example.cn");
+    }
+}
+
+both_backends! {
     async fn an_upheld_objection_rejects_the_claim(backend: &'static str) {
         let app = spawn_app(backend).await;
         let claim = certified(&app).await;
