@@ -573,26 +573,18 @@ pub async fn apply_class(db: &Db, actor: Actor, a: &Application) -> Result<i64> 
                 .bind(parsed.as_str())
                 .fetch_optional(p)
                 .await?);
-        let Some((person_id, registered)) = person else {
+        // One answer whether the number is unknown or the name differs: an application tells no
+        // provider which ID numbers the registry holds, or under which name.
+        let Some(person_id) = person.filter(|(_, registered)| registered == name.trim()).map(|p| p.0) else {
             row_err(
                 &mut errors,
                 path,
                 "roster.not_registered",
-                format!("第{row}行：{} 未实名登记", parsed.masked()),
-                format!("row {row}: {} is not registered", parsed.masked()),
+                format!("第{row}行：身份证号与姓名不在实名登记中，请核对（未登记的请先实名登记）"),
+                format!("row {row}: this ID number and name are not in the real-name registry together: check them (register the person first)"),
             );
             continue;
         };
-        if registered != name.trim() {
-            row_err(
-                &mut errors,
-                path,
-                "roster.name_mismatch",
-                format!("第{row}行：姓名“{}”与登记姓名不符", name.trim()),
-                format!("row {row}: the name does not match the registry"),
-            );
-            continue;
-        }
         let overlap: Option<(String,)> = with_pool!(db, |p| {
             sqlx::query_as(
             "SELECT k.name FROM enrolment e JOIN training_class k ON k.class_id = e.class_id WHERE e.person_id = $1 \
