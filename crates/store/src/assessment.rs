@@ -411,3 +411,117 @@ pub async fn record_from_register(
     });
     Ok(Ok(out))
 }
+
+/// The appraisal register's columns (its template's header row), Chinese first.
+pub const REGISTER_HEADERS: [&str; 8] = [
+    "身份证号 ID number",
+    "姓名 Name",
+    "证书类型 Kind (职业技能等级证书 / skill_level …)",
+    "职业编码 Occupation code",
+    "等级 Level (1–5, 可空 optional)",
+    "证书编号 Serial",
+    "发证日期 Issued on (YYYY-MM-DD)",
+    "发证机构 Issuer",
+];
+
+/// The column (letter and header) of a field of the appraisal register.
+pub fn register_column(field: &str) -> String {
+    let i = ["id_number", "name", "kind", "occupation_code", "level", "serial", "issued_on", "issuer"]
+        .iter()
+        .position(|f| *f == field)
+        .unwrap_or(0);
+    let header = REGISTER_HEADERS[i].split(' ').next().unwrap_or("");
+    format!("{} {header}", (b'A' + i as u8) as char)
+}
+
+/// The appraisal register's template: its header row, the ID and serial columns as text.
+pub fn register_template() -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let ws = wb.add_worksheet();
+    ws.set_name("职业技能评价证书登记")?;
+    for (i, h) in REGISTER_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, *h, &bold)?;
+        ws.set_column_width(i as u16, 22)?;
+    }
+    ws.set_column_format(0, &text)?;
+    ws.set_column_format(5, &text)?;
+    wb.save_to_buffer()
+}
+
+/// Reads the appraisal register from `.xlsx` or CSV (first row the template's header): the rows
+/// with their sheet row numbers, and the rows that cannot be read (row, column, reason).
+pub fn parse_register(
+    bytes: &[u8],
+) -> std::result::Result<(Vec<(usize, RegisteredCertificate)>, Vec<crate::roster::RowError>), Invalid> {
+    use crate::roster::RowError;
+    let mut rows = crate::sheet::read_any::<8>(bytes)?.into_iter();
+    let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
+    if !header[0].clone().and_then(|r| r.ok()).unwrap_or_default().starts_with("身份证号") {
+        return Err(Invalid::new(
+            "register.header",
+            "第1行应为模板表头（身份证号、姓名……），请使用下载的模板",
+            "row 1 must be the template's header: use the template",
+        ));
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (row, cells) in rows {
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        let mut text = |i: usize, field: &str| -> String {
+            match &cells[i] {
+                Some(Ok(s)) => s.trim().to_owned(),
+                Some(Err(e)) => {
+                    errors.push(RowError { row, column: register_column(field), reason: (*e).to_owned() });
+                    String::new()
+                }
+                None => String::new(),
+            }
+        };
+        let (id_number, name, kind, occupation_code, level, serial, issued, issuer) = (
+            text(0, "id_number"),
+            text(1, "name"),
+            text(2, "kind"),
+            text(3, "occupation_code"),
+            text(4, "level"),
+            text(5, "serial"),
+            text(6, "issued_on"),
+            text(7, "issuer"),
+        );
+        // The kind by its code or its Chinese name.
+        let kind =
+            CERT_KINDS.iter().find(|(c, zh)| *c == kind || *zh == kind).map(|(c, _)| (*c).to_owned()).unwrap_or(kind);
+        let level = if level.is_empty() {
+            None
+        } else {
+            match level.parse::<u8>() {
+                Ok(l) => Some(l),
+                Err(_) => {
+                    errors.push(RowError {
+                        row,
+                        column: register_column("level"),
+                        reason: "等级应为1至5 / a level is 1 to 5".into(),
+                    });
+                    continue;
+                }
+            }
+        };
+        let Ok(issued_on) = issued.replace('/', "-").parse::<NaiveDate>() else {
+            errors.push(RowError {
+                row,
+                column: register_column("issued_on"),
+                reason: format!("日期“{issued}”无效，应为 YYYY-MM-DD / bad date"),
+            });
+            continue;
+        };
+        out.push((
+            row,
+            RegisteredCertificate { id_number, name, kind, occupation_code, level, serial, issued_on, issuer },
+        ));
+    }
+    Ok((out, errors))
+}

@@ -41,6 +41,10 @@ fn register(kind: &str) -> Result<Register, AppError> {
 
 /// `GET /registers/{kind}/template.xlsx`
 pub async fn template(Path(kind): Path<String>) -> Result<Response, AppError> {
+    if kind == CERTIFICATES {
+        let bytes = jineng_store::assessment::register_template().map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok(crate::xlsx::xlsx_download(bytes, "职业技能评价证书登记模板.xlsx", "certificates.xlsx"));
+    }
     let reg = register(&kind)?;
     let bytes = registers::template(reg).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(crate::xlsx::xlsx_download(bytes, &format!("{}模板.xlsx", reg.zh()), &format!("{}.xlsx", reg.code())))
@@ -55,29 +59,93 @@ pub struct CertificatesImported {
     pub claims: usize,
 }
 
-/// Certificates from the appraisal register (职业技能等级认定、职业资格 results issued outside
-/// the system's classes), city admin: all rows or none, every wrong row named. Each new
-/// certificate brings the claims the policy allows, decided at once (S3 for an insured employee).
-#[utoipa::path(post, path = "/api/v1/certificates/register", request_body = Vec<jineng_store::assessment::RegisteredCertificate>,
-    responses((status = 201, body = CertificatesImported), (status = 422, description = "every wrong row: row, field, reason")))]
-pub async fn certificates_api(
-    State(st): State<AppState>,
-    CurrentUser(u): CurrentUser,
-    Json(rows): Json<Vec<jineng_store::assessment::RegisteredCertificate>>,
-) -> Result<Response, AppError> {
+/// The pseudo-kind of the appraisal register on the registers page and its addresses.
+const CERTIFICATES: &str = "certificates";
+
+/// Certificates from the appraisal register, checked and recorded (all rows or none); each new
+/// certificate brings the claims the policy allows. `rows` carry the row number a refusal names;
+/// `column` names a field's column.
+async fn record_certificates(
+    st: &AppState,
+    u: &User,
+    rows: Vec<(usize, jineng_store::assessment::RegisteredCertificate)>,
+    column: fn(&str) -> String,
+) -> Result<Result<CertificatesImported, Vec<RowError>>, AppError> {
     if rows.len() > 100_000 {
         return Err(AppError::BadRequest("一次最多导入100,000行 / at most 100,000 rows at once".into()));
     }
-    match jineng_store::assessment::record_from_register(&st.db, Some(u.user_id), &rows).await? {
+    let (numbers, certs): (Vec<usize>, Vec<_>) = rows.into_iter().unzip();
+    match jineng_store::assessment::record_from_register(&st.db, Some(u.user_id), &certs).await? {
         Ok(new) => {
             let claims = jineng_store::claims::prepare::for_certificates(&st.db, Some(u.user_id), &new).await?;
-            Ok((StatusCode::CREATED, Json(CertificatesImported { recorded: new.len(), claims })).into_response())
+            Ok(Ok(CertificatesImported { recorded: new.len(), claims }))
         }
-        Err(rows) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(serde_json::json!({"error": {"code": "rows", "message": "导入未完成，以下各行有误 / nothing imported: these rows are wrong", "rows": rows}})),
-        )
-            .into_response()),
+        Err(bad) => Ok(Err(bad
+            .into_iter()
+            .map(|e| RowError {
+                row: numbers.get(e.row.saturating_sub(1)).copied().unwrap_or(e.row),
+                column: column(&e.field),
+                reason: e.reason,
+            })
+            .collect())),
+    }
+}
+
+/// The appraisal register as uploaded (`.xlsx` or CSV in the template's layout).
+async fn upload_certificates(
+    st: &AppState,
+    u: &User,
+    bytes: Vec<u8>,
+) -> Result<Result<CertificatesImported, Vec<RowError>>, AppError> {
+    let (rows, errors) = tokio::task::spawn_blocking(move || jineng_store::assessment::parse_register(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("register parser: {e}")))?
+        .map_err(|e| AppError::field("file", e))?;
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    record_certificates(st, u, rows, jineng_store::assessment::register_column).await
+}
+
+/// A refused import: the one error body, every wrong row named.
+fn rows_refused(errors: &[RowError]) -> Response {
+    let fields: serde_json::Map<String, serde_json::Value> = errors
+        .iter()
+        .map(|e| (format!("row {} {}", e.row, e.column), serde_json::Value::String(e.reason.clone())))
+        .collect();
+    let body = serde_json::json!({
+        "error": {"code": "invalid", "message": format!("名单有{}处错误，未导入 / {} errors: nothing imported", errors.len(), errors.len()), "fields": fields},
+        "errors": errors,
+    });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// Certificates from the appraisal register (职业技能等级认定、职业资格 results issued outside the
+/// system's classes), city admin: a JSON list of rows, or the register as `.xlsx` or CSV in the
+/// template's layout (`/registers/certificates/template.xlsx`). All rows or none, every wrong
+/// row named; a certificate recorded before (same issuer and serial) is left as it is. Each new
+/// certificate brings the claims the policy allows, decided at once.
+#[utoipa::path(post, path = "/api/v1/certificates/register", request_body = Vec<jineng_store::assessment::RegisteredCertificate>,
+    responses((status = 201, body = CertificatesImported), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn certificates_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+    let result = if json {
+        let rows: Vec<jineng_store::assessment::RegisteredCertificate> =
+            serde_json::from_slice(&body).map_err(|e| {
+                AppError::BadRequest(format!("请求体不是证书列表 / the body is not a list of certificates: {e}"))
+            })?;
+        record_certificates(&st, &u, rows.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect(), str::to_owned)
+            .await?
+    } else {
+        upload_certificates(&st, &u, body.to_vec()).await?
+    };
+    match result {
+        Ok(done) => Ok((StatusCode::CREATED, Json(done)).into_response()),
+        Err(errors) => Ok(rows_refused(&errors)),
     }
 }
 
@@ -135,10 +203,12 @@ pub async fn import_api(
 
 async fn registers_page(st: &AppState, auth: &Auth, u: &User, error: Option<(String, Vec<RowError>)>) -> PageResult {
     let imports = registers::list(&st.db, 50).await.page(auth)?;
-    let kinds: Vec<serde_json::Value> = Register::ALL
+    let mut kinds: Vec<serde_json::Value> = Register::ALL
         .iter()
         .map(|r| serde_json::json!({"code": r.code(), "zh": r.zh(), "en": r.en(), "headers": r.headers()}))
         .collect();
+    kinds.push(serde_json::json!({"code": CERTIFICATES, "zh": "职业技能评价证书登记（系统外评价）",
+        "en": "certificates from the appraisal register", "headers": jineng_store::assessment::REGISTER_HEADERS}));
     let names: Vec<(&str, &str)> = Register::ALL.iter().map(|r| (r.code(), r.zh())).collect();
     let imports: Vec<serde_json::Value> = imports
         .iter()
@@ -169,7 +239,8 @@ pub async fn import_form(
     Path(kind): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
-    let reg = register(&kind).map_err(|e| PageError::new(e, auth.clone()))?;
+    let reg =
+        if kind == CERTIFICATES { None } else { Some(register(&kind).map_err(|e| PageError::new(e, auth.clone()))?) };
     let mut csrf = None;
     let mut file = None;
     let mut name = String::new();
@@ -191,7 +262,28 @@ pub async fn import_form(
     }
     let result = match file.filter(|f| !f.is_empty()) {
         None => Err(AppError::field("file", "请选择要上传的 .xlsx 或 CSV 文件 / choose an .xlsx or CSV file")),
-        Some(file) => match upload(&st, &u, reg, &name, file.to_vec()).await {
+        Some(file) if reg.is_none() => match upload_certificates(&st, &u, file.to_vec()).await {
+            Ok(Ok(done)) => Ok(Done::new(
+                "/registers",
+                format!(
+                    "已登记 {r} 张证书，带来 {c} 项补贴申请 / {r} certificates recorded, {c} claims decided",
+                    r = done.recorded,
+                    c = done.claims
+                ),
+            )
+            .into_response()),
+            Ok(Err(errors)) => {
+                let msg = format!(
+                    "职业技能评价证书登记有{}处错误，未导入任何一行 / {} errors: nothing was imported",
+                    errors.len(),
+                    errors.len()
+                );
+                let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+            Err(e) => Err(e),
+        },
+        Some(file) => match upload(&st, &u, reg.unwrap_or(Register::PovertyRoster), &name, file.to_vec()).await {
             Ok(Ok(done)) => Ok(Done::new(
                 "/registers",
                 format!(
@@ -205,7 +297,7 @@ pub async fn import_form(
             Ok(Err(errors)) => {
                 let msg = format!(
                     "{}有{}处错误，未导入任何一行 / {} errors: nothing was imported",
-                    reg.zh(),
+                    reg.map(Register::zh).unwrap_or_default(),
                     errors.len(),
                     errors.len()
                 );

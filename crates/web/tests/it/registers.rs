@@ -156,8 +156,9 @@ both_backends! {
         // A wrong name in row 2: nothing lands, the row and field are named.
         let r = app.api(admin, Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1"), row("王五", "Z-2")]))).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
-        assert_eq!(r.json()["error"]["rows"][0]["row"], 2, "{}", r.body);
-        assert_eq!(r.json()["error"]["rows"][0]["field"], "name", "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["row"], 2, "{}", r.body);
+        assert_eq!(r.json()["errors"][0]["column"], "name", "{}", r.body);
+        assert!(r.json()["error"]["fields"].to_string().contains("不在实名登记中"), "{}", r.body);
         let r = app.api(Some(Role::County), Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1")]))).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         let r = app.api(admin, Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1")]))).await;
@@ -171,6 +172,32 @@ both_backends! {
         // The same file again: nothing new.
         let r = app.api(admin, Method::POST, "/api/v1/certificates/register", Some(json!([row("李娜", "Z-1")]))).await;
         assert_eq!(r.json()["recorded"], 0, "{}", r.body);
+        // The register as CSV in the template's layout (the kind by its Chinese name); a bad date
+        // is named by row and column.
+        let csv = |date: &str| {
+            format!(
+                "{}\n{},李娜,职业技能等级证书,4-10-01-06,4,Z-9,{date},河南省职业技能鉴定指导中心\n",
+                jineng_store::assessment::REGISTER_HEADERS.join(","),
+                common::id_number(common::MY_COUNTY, 11)
+            )
+        };
+        let send = |text: String| {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/certificates/register")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens[&Role::CityAdmin]))
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from(text))
+                .unwrap();
+            app.send(req)
+        };
+        let r = send(csv("2021-13-01")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("row 2 G 发证日期"), "{}", r.body);
+        let r = send(csv("2021-07-01")).await;
+        let (status, body): (StatusCode, Value) = (r.status, serde_json::from_str(&r.body).unwrap_or(Value::Null));
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["recorded"], 1, "{body}");
         // The person's record lists it with its issuer.
         let me = app.api(Some(Role::Worker), Method::GET, &path, None).await.json();
         assert!(me["certificates"].to_string().contains("河南省职业技能鉴定指导中心"), "{me}");
