@@ -451,11 +451,12 @@ pub fn register_template() -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
     wb.save_to_buffer()
 }
 
+/// The appraisal register as read: rows with their sheet row numbers, and the unreadable rows.
+pub type RegisterRead = (Vec<(usize, RegisteredCertificate)>, Vec<crate::roster::RowError>);
+
 /// Reads the appraisal register from `.xlsx` or CSV (first row the template's header): the rows
 /// with their sheet row numbers, and the rows that cannot be read (row, column, reason).
-pub fn parse_register(
-    bytes: &[u8],
-) -> std::result::Result<(Vec<(usize, RegisteredCertificate)>, Vec<crate::roster::RowError>), Invalid> {
+pub fn parse_register(bytes: &[u8]) -> std::result::Result<RegisterRead, Invalid> {
     use crate::roster::RowError;
     let mut rows = crate::sheet::read_any::<8>(bytes)?.into_iter();
     let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
