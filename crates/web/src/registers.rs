@@ -45,6 +45,10 @@ pub async fn template(Path(kind): Path<String>) -> Result<Response, AppError> {
         let bytes = jineng_store::assessment::register_template().map_err(|e| AppError::Internal(e.to_string()))?;
         return Ok(crate::xlsx::xlsx_download(bytes, "职业技能评价证书登记模板.xlsx", "certificates.xlsx"));
     }
+    if kind == GRANTED {
+        let bytes = jineng_store::claims::past::sheet_template().map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok(crate::xlsx::xlsx_download(bytes, "历史补贴发放记录模板.xlsx", "granted.xlsx"));
+    }
     let reg = register(&kind)?;
     let bytes = registers::template(reg).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(crate::xlsx::xlsx_download(bytes, &format!("{}模板.xlsx", reg.zh()), &format!("{}.xlsx", reg.code())))
@@ -61,6 +65,25 @@ pub struct CertificatesImported {
 
 /// The pseudo-kind of the appraisal register on the registers page and its addresses.
 const CERTIFICATES: &str = "certificates";
+/// The pseudo-kind of the record of subsidies granted before the system.
+const GRANTED: &str = "granted";
+
+/// The record of subsidies granted before, as uploaded (`.xlsx` or CSV in the template's
+/// layout): how many rows were recorded, or every wrong row.
+async fn upload_granted(st: &AppState, u: &User, bytes: Vec<u8>) -> Result<Result<usize, Vec<RowError>>, AppError> {
+    use jineng_store::claims::past;
+    let (rows, errors) = tokio::task::spawn_blocking(move || past::parse_sheet(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("register parser: {e}")))?
+        .map_err(|e| AppError::field("file", e))?;
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    if rows.len() > 100_000 {
+        return Err(AppError::BadRequest("一次最多导入100,000行 / at most 100,000 rows at once".into()));
+    }
+    Ok(past::record_sheet(&st.db, Some(u.user_id), &rows).await?)
+}
 
 /// Certificates from the appraisal register, checked and recorded (all rows or none); each new
 /// certificate brings the claims the policy allows. `rows` carry the row number a refusal names;
@@ -183,6 +206,19 @@ pub async fn import_api(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    if kind == CERTIFICATES || kind == GRANTED {
+        let result = if kind == GRANTED {
+            upload_granted(&st, &u, body.to_vec()).await?.map(|n| serde_json::json!({"recorded": n}))
+        } else {
+            upload_certificates(&st, &u, body.to_vec())
+                .await?
+                .map(|d| serde_json::json!({"recorded": d.recorded, "claims": d.claims}))
+        };
+        return Ok(match result {
+            Ok(done) => (StatusCode::CREATED, Json(done)).into_response(),
+            Err(errors) => rows_refused(&errors),
+        });
+    }
     let reg = register(&kind)?;
     let name = q.file_name.unwrap_or_else(|| format!("{}.xlsx", reg.code()));
     match upload(&st, &u, reg, &name, body.to_vec()).await? {
@@ -207,6 +243,8 @@ async fn registers_page(st: &AppState, auth: &Auth, u: &User, error: Option<(Str
         .iter()
         .map(|r| serde_json::json!({"code": r.code(), "zh": r.zh(), "en": r.en(), "headers": r.headers()}))
         .collect();
+    kinds.push(serde_json::json!({"code": GRANTED, "zh": "历史补贴发放记录（系统上线前）",
+        "en": "subsidies granted before the system", "headers": jineng_store::claims::past::SHEET_HEADERS}));
     kinds.push(serde_json::json!({"code": CERTIFICATES, "zh": "职业技能评价证书登记（系统外评价）",
         "en": "certificates from the appraisal register", "headers": jineng_store::assessment::REGISTER_HEADERS}));
     let names: Vec<(&str, &str)> = Register::ALL.iter().map(|r| (r.code(), r.zh())).collect();
@@ -239,8 +277,11 @@ pub async fn import_form(
     Path(kind): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
-    let reg =
-        if kind == CERTIFICATES { None } else { Some(register(&kind).map_err(|e| PageError::new(e, auth.clone()))?) };
+    let reg = if kind == CERTIFICATES || kind == GRANTED {
+        None
+    } else {
+        Some(register(&kind).map_err(|e| PageError::new(e, auth.clone()))?)
+    };
     let mut csrf = None;
     let mut file = None;
     let mut name = String::new();
@@ -262,6 +303,23 @@ pub async fn import_form(
     }
     let result = match file.filter(|f| !f.is_empty()) {
         None => Err(AppError::field("file", "请选择要上传的 .xlsx 或 CSV 文件 / choose an .xlsx or CSV file")),
+        Some(file) if kind == GRANTED => match upload_granted(&st, &u, file.to_vec()).await {
+            Ok(Ok(n)) => Ok(Done::new(
+                "/registers",
+                format!("已登记 {n} 条历史补贴发放记录 / {n} subsidies granted before the system recorded"),
+            )
+            .into_response()),
+            Ok(Err(errors)) => {
+                let msg = format!(
+                    "历史补贴发放记录有{}处错误，未导入任何一行 / {} errors: nothing was imported",
+                    errors.len(),
+                    errors.len()
+                );
+                let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            }
+            Err(e) => Err(e),
+        },
         Some(file) if reg.is_none() => match upload_certificates(&st, &u, file.to_vec()).await {
             Ok(Ok(done)) => Ok(Done::new(
                 "/registers",

@@ -60,6 +60,29 @@ pub(crate) fn project_ref(organiser: char, id: i64, code: &str) -> String {
 /// Records a subsidy granted before the system; `key` makes a repeated import a no-op.
 /// Returns the claim's id.
 pub async fn record(db: &Db, actor: Actor, key: &str, g: &PastGrant) -> Result<i64> {
+    let c = build(db, actor, key, g).await?;
+    let mut tx = db.begin().await?;
+    let id = store(&mut tx, actor, &c).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Stores a checked grant as a paid claim marked imported (a key stored before: left as it is).
+async fn store(tx: &mut crate::Tx, actor: Actor, c: &NewClaim) -> Result<i64> {
+    let (id, new) = file(tx, actor, c).await?;
+    if new {
+        // Paid before the system: no payment of this system's funds is made for it.
+        crate::on_tx!(tx, |x| sqlx::query("UPDATE claim SET status = 'paid' WHERE claim_id = $1")
+            .bind(id)
+            .execute(&mut **x)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(id)
+}
+
+/// A grant checked against the registry, as the claim it is stored as.
+async fn build(db: &Db, actor: Actor, key: &str, g: &PastGrant) -> Result<NewClaim> {
     let kind = ClaimKind::parse(&g.kind).map_err(|e| StoreError::invalid("kind", e))?;
     if !(0..=jineng_domain::money::MAX_AMOUNT_FEN).contains(&g.amount_fen) {
         return Err(refuse("amount_fen", "amount.range", "金额须在0至100亿元之间", "0 to 10 billion yuan"));
@@ -204,7 +227,7 @@ pub async fn record(db: &Db, actor: Actor, key: &str, g: &PastGrant) -> Result<i
         "clauses": [], "reasons": [], "parameters": [], "imported": true,
         "note": "系统上线前已发放，据历史记录登记 / granted before the system, recorded from the bureau's records",
     });
-    let c = NewClaim {
+    Ok(NewClaim {
         idempotency_key: format!("granted:{}", key.trim()),
         kind: kind.code().into(),
         person_id: person.as_ref().map(|p| p.0),
@@ -225,17 +248,187 @@ pub async fn record(db: &Db, actor: Actor, key: &str, g: &PastGrant) -> Result<i
         held_for: None,
         facility_id: g.facility_id,
         covers: Vec::new(),
-    };
+    })
+}
+
+/// The columns of the record of subsidies granted before (its template's header row).
+pub const SHEET_HEADERS: [&str; 12] = [
+    "记录号 Record no. (不重复 unique)",
+    "补贴类型 Kind (职业培训补贴 / training_subsidy …)",
+    "身份证号 ID number",
+    "用人单位信用代码 Employer credit code",
+    "培训机构信用代码 Provider credit code",
+    "证书编号 Certificate serial",
+    "项目编号 Project number",
+    "阶段 Stage (预拨 advance / 清算 settlement)",
+    "月数 Months",
+    "基地或工作室编号 Facility no.",
+    "发放日期 Granted on (YYYY-MM-DD)",
+    "金额（元）Amount (yuan)",
+];
+
+const FIELDS: [&str; 12] = [
+    "key",
+    "kind",
+    "id_number",
+    "employer_code",
+    "provider_code",
+    "certificate_serial",
+    "project_code",
+    "stage",
+    "months",
+    "facility_id",
+    "granted_on",
+    "amount_fen",
+];
+
+/// The column (letter and header) of a field of the sheet.
+pub fn sheet_column(field: &str) -> String {
+    let i = FIELDS.iter().position(|f| *f == field).unwrap_or(0);
+    let header = SHEET_HEADERS[i].split(' ').next().unwrap_or("");
+    format!("{} {header}", (b'A' + i as u8) as char)
+}
+
+/// The template of the sheet: its header row, the number columns as text.
+pub fn sheet_template() -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let text = Format::new().set_num_format("@");
+    let ws = wb.add_worksheet();
+    ws.set_name("历史补贴发放记录")?;
+    for (i, h) in SHEET_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, *h, &bold)?;
+        ws.set_column_width(i as u16, 20)?;
+    }
+    for c in [0, 2, 3, 4, 5, 6] {
+        ws.set_column_format(c, &text)?;
+    }
+    wb.save_to_buffer()
+}
+
+/// A sheet as read: (row number, record no., grant) per row, and the unreadable rows.
+pub type SheetRead = (Vec<(usize, String, PastGrant)>, Vec<crate::roster::RowError>);
+
+/// Reads the record of subsidies granted before from `.xlsx` or CSV (first row the template's
+/// header): the kind by its code or Chinese name, the amount in yuan.
+pub fn parse_sheet(bytes: &[u8]) -> std::result::Result<SheetRead, Invalid> {
+    use crate::roster::RowError;
+    let mut rows = crate::sheet::read_any::<12>(bytes)?.into_iter();
+    let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
+    if !header[0].clone().and_then(|r| r.ok()).unwrap_or_default().starts_with("记录号") {
+        return Err(Invalid::new(
+            "register.header",
+            "第1行应为模板表头（记录号、补贴类型……），请使用下载的模板",
+            "row 1 must be the template's header: use the template",
+        ));
+    }
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (row, cells) in rows {
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        let before = errors.len();
+        let mut text = |i: usize| -> Option<String> {
+            match &cells[i] {
+                Some(Ok(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                Some(Err(e)) => {
+                    errors.push(RowError { row, column: sheet_column(FIELDS[i]), reason: (*e).to_owned() });
+                    None
+                }
+                _ => None,
+            }
+        };
+        let cols: Vec<Option<String>> = (0..12).map(&mut text).collect();
+        let mut bad = |i: usize, reason: &str| {
+            errors.push(RowError { row, column: sheet_column(FIELDS[i]), reason: reason.into() })
+        };
+        let key = cols[0].clone().unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 100 {
+            bad(0, "记录号必填且不超过100字 / a record no. of 1 to 100 characters");
+        }
+        let kind = cols[1].clone().unwrap_or_default();
+        let kind = ClaimKind::ALL.iter().find(|k| k.code() == kind || k.zh() == kind).map(|k| k.code().to_owned());
+        if kind.is_none() {
+            bad(1, "补贴类型无效 / unknown kind");
+        }
+        let stage = match cols[7].as_deref() {
+            None => None,
+            Some("预拨" | "先行拨付" | "advance") => Some("advance".to_owned()),
+            Some("清算" | "结算" | "settlement") => Some("settlement".to_owned()),
+            Some(_) => {
+                bad(7, "应为预拨或清算 / advance or settlement");
+                None
+            }
+        };
+        let months = cols[8].as_deref().map(|m| m.parse::<i64>());
+        if matches!(months, Some(Err(_))) {
+            bad(8, "月数应为整数 / a whole number of months");
+        }
+        let facility = cols[9].as_deref().map(|m| m.parse::<i64>());
+        if matches!(facility, Some(Err(_))) {
+            bad(9, "编号应为整数 / a number");
+        }
+        let granted_on = cols[10].as_deref().map(|d| d.replace('/', "-").parse::<NaiveDate>());
+        if !matches!(granted_on, Some(Ok(_))) {
+            bad(10, "日期应为 YYYY-MM-DD / a date as YYYY-MM-DD");
+        }
+        let amount = cols[11].as_deref().map(jineng_domain::Money::parse_yuan);
+        if !matches!(amount, Some(Ok(_))) {
+            bad(11, "金额应为元，如 1200 或 1200.50 / an amount in yuan, e.g. 1200.50");
+        }
+        if errors.len() > before {
+            continue;
+        }
+        let grant = PastGrant {
+            kind: kind.unwrap_or_default(),
+            id_number: cols[2].clone(),
+            employer_code: cols[3].clone(),
+            provider_code: cols[4].clone(),
+            certificate_serial: cols[5].clone(),
+            project_code: cols[6].clone(),
+            stage,
+            months: months.and_then(|m| m.ok()),
+            facility_id: facility.and_then(|f| f.ok()),
+            granted_on: granted_on.and_then(|d| d.ok()).unwrap_or_default(),
+            amount_fen: amount.and_then(|a| a.ok()).map(|m| m.fen()).unwrap_or(0),
+        };
+        out.push((row, key, grant));
+    }
+    Ok((out, errors))
+}
+
+/// Records a sheet of subsidies granted before, all rows or none: every row is checked first
+/// (each wrong row named with its column), then all are recorded in one transaction (a record
+/// no. recorded before is left as it is). Returns how many rows were recorded.
+pub async fn record_sheet(
+    db: &Db,
+    actor: Actor,
+    rows: &[(usize, String, PastGrant)],
+) -> Result<std::result::Result<usize, Vec<crate::roster::RowError>>> {
+    let mut errors = Vec::new();
+    let mut built = Vec::with_capacity(rows.len());
+    for (row, key, g) in rows {
+        match build(db, actor, key, g).await {
+            Ok(c) => built.push(c),
+            Err(e) => match e {
+                StoreError::Invalid { field, reason } => errors.push(crate::roster::RowError {
+                    row: *row,
+                    column: sheet_column(&field),
+                    reason: format!("{} / {}", reason.zh, reason.en),
+                }),
+                other => return Err(other),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
     let mut tx = db.begin().await?;
-    let (id, new) = file(&mut tx, actor, &c).await?;
-    if new {
-        // Paid before the system: no payment of this system's funds is made for it.
-        crate::on_tx!(&mut tx, |x| sqlx::query("UPDATE claim SET status = 'paid' WHERE claim_id = $1")
-            .bind(id)
-            .execute(&mut **x)
-            .await
-            .map(|_| ())?);
+    for c in &built {
+        store(&mut tx, actor, c).await?;
     }
     tx.commit().await?;
-    Ok(id)
+    Ok(Ok(built.len()))
 }

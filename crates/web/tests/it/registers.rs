@@ -203,3 +203,38 @@ both_backends! {
         assert!(me["certificates"].to_string().contains("河南省职业技能鉴定指导中心"), "{me}");
     }
 }
+
+both_backends! {
+    /// The record of subsidies granted before the system, as a sheet in its template's layout:
+    /// the kind by its Chinese name, the amount in yuan; a wrong row is named by row and column
+    /// and nothing lands; what lands is paid and counts (a new filing for the same months gets
+    /// nothing).
+    async fn subsidies_granted_before_are_imported_from_a_sheet(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
+            .await
+            .unwrap();
+        let employer = CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 79).to_string();
+        let sheet = |kind: &str| {
+            format!(
+                "{}\n H-1,{kind},{},{employer},,,,,6,,2020-06-30,\"1,200\"\n",
+                jineng_store::claims::past::SHEET_HEADERS.join(","),
+                id_number(MY_COUNTY, 11)
+            )
+        };
+        let (status, body) = upload(&app, Role::CityAdmin, "granted", sheet("奖金").into_bytes()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {body}");
+        assert!(body.to_string().contains("row 2 B 补贴类型"), "{body}");
+        let (status, _) = upload(&app, Role::County, "granted", sheet(jineng_domain::ClaimKind::OnTheJob.zh()).into_bytes()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = upload(&app, Role::CityAdmin, "granted", sheet(jineng_domain::ClaimKind::OnTheJob.zh()).into_bytes()).await;
+        assert_eq!(status, StatusCode::CREATED, "{backend}: {body}");
+        let claims = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/claims", None).await.json();
+        let paid: Vec<_> = claims.as_array().unwrap().iter().filter(|c| c["status"] == "paid").collect();
+        assert_eq!(paid.len(), 1, "{claims}");
+        assert_eq!(paid[0]["amount_fen"], 120_000, "{}", paid[0]);
+        let filing = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", "otj", filing).await;
+        assert_eq!(r.json()["claim"]["amount_fen"], 0, "{backend}: {}", r.body);
+    }
+}
