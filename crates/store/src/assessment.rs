@@ -458,15 +458,7 @@ pub type RegisterRead = (Vec<(usize, RegisteredCertificate)>, Vec<crate::roster:
 /// with their sheet row numbers, and the rows that cannot be read (row, column, reason).
 pub fn parse_register(bytes: &[u8]) -> std::result::Result<RegisterRead, Invalid> {
     use crate::roster::RowError;
-    let mut rows = crate::sheet::read_any::<8>(bytes)?.into_iter();
-    let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
-    if !header[0].clone().and_then(|r| r.ok()).unwrap_or_default().starts_with("身份证号") {
-        return Err(Invalid::new(
-            "register.header",
-            "第1行应为模板表头（身份证号、姓名……），请使用下载的模板",
-            "row 1 must be the template's header: use the template",
-        ));
-    }
+    let rows = crate::sheet::read_template::<8>(bytes, &REGISTER_HEADERS)?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (row, cells) in rows {

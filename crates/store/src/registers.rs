@@ -8,7 +8,7 @@
 
 use crate::audit::{self, Actor};
 use crate::roster::RowError;
-use crate::sheet::{read_any, Cell};
+use crate::sheet::Cell;
 use crate::{now, on_tx, with_pool, Db, Result, Tx};
 use chrono::NaiveDate;
 use jineng_domain::{CreditCode, IdNumber, Invalid, PriorityGroup};
@@ -201,16 +201,7 @@ fn yes_no(reg: Register, row: usize, col: usize, c: &Option<Cell>, errors: &mut 
 /// Parses an uploaded register (`.xlsx` or CSV): file-level problems are an `Err`; row problems
 /// are returned with the rows that parsed. Pure: call it off the async threads.
 pub fn parse(reg: Register, bytes: &[u8]) -> std::result::Result<(Vec<RegisterRow>, Vec<RowError>), Invalid> {
-    let mut rows = read_any::<WIDTH>(bytes)?.into_iter();
-    let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
-    let first = header[0].clone().and_then(|r| r.ok()).unwrap_or_default();
-    if !first.starts_with("身份证号") {
-        return Err(Invalid::new(
-            "register.header",
-            "第1行应为模板表头（身份证号、姓名……），请使用下载的模板",
-            "row 1 must be the template's header: use the template",
-        ));
-    }
+    let rows = crate::sheet::read_template::<WIDTH>(bytes, reg.headers())?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut seen: HashMap<(String, String), usize> = HashMap::new();

@@ -217,3 +217,25 @@ pub fn read_any<const N: usize>(bytes: &[u8]) -> std::result::Result<Vec<SheetRo
         Err(Invalid::new("sheet.file", "不是有效的 .xlsx 或 CSV 文件", "not a valid .xlsx or CSV file"))
     })
 }
+
+/// The data rows of an uploaded `.xlsx` or CSV file made from a template: the first row must be
+/// the template's header, whose first column starts with `headers[0]`'s Chinese name; an empty
+/// file or another first row is refused, naming the template's first columns.
+pub fn read_template<const N: usize>(
+    bytes: &[u8],
+    headers: &[&str],
+) -> std::result::Result<std::vec::IntoIter<SheetRow<N>>, Invalid> {
+    let mut rows = read_any::<N>(bytes)?.into_iter();
+    let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
+    let name = |h: &str| h.split(' ').next().unwrap_or(h).to_owned();
+    let first = headers.first().map(|h| name(h)).unwrap_or_default();
+    if !header[0].clone().and_then(|r| r.ok()).unwrap_or_default().starts_with(&first) {
+        let names: Vec<String> = headers.iter().take(2).map(|h| name(h)).collect();
+        return Err(Invalid::new(
+            "register.header",
+            format!("第1行应为模板表头（{}……），请使用下载的模板", names.join("、")),
+            "row 1 must be the template's header: use the template",
+        ));
+    }
+    Ok(rows)
+}

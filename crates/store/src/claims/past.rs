@@ -314,15 +314,7 @@ pub type SheetRead = (Vec<(usize, String, PastGrant)>, Vec<crate::roster::RowErr
 /// header): the kind by its code or Chinese name, the amount in yuan.
 pub fn parse_sheet(bytes: &[u8]) -> std::result::Result<SheetRead, Invalid> {
     use crate::roster::RowError;
-    let mut rows = crate::sheet::read_any::<12>(bytes)?.into_iter();
-    let (_, header) = rows.next().ok_or_else(|| Invalid::new("register.empty", "文件为空", "the file is empty"))?;
-    if !header[0].clone().and_then(|r| r.ok()).unwrap_or_default().starts_with("记录号") {
-        return Err(Invalid::new(
-            "register.header",
-            "第1行应为模板表头（记录号、补贴类型……），请使用下载的模板",
-            "row 1 must be the template's header: use the template",
-        ));
-    }
+    let rows = crate::sheet::read_template::<12>(bytes, &SHEET_HEADERS)?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (row, cells) in rows {
