@@ -298,3 +298,55 @@ both_backends! {
         assert_eq!(twice[0].check.clause(), "S7");
     }
 }
+
+both_backends! {
+    async fn the_city_admin_runs_the_checks_and_decides_each_finding_with_a_reason(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", app.my_person);
+        let r = app.api(Some(Role::Auditor), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: an auditor reads, never runs");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert_eq!(r.json()["recorded"], 1, "{backend}: {}", r.body);
+        let again = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!((again.json()["recorded"].as_i64(), again.json()["found"].as_i64()), (Some(0), Some(1)), "{backend}: no duplicate");
+        let list = app.api(Some(Role::Auditor), Method::GET, "/api/v1/findings?status=open&check=pensioner_trainee", None).await.json();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{backend}: {list}");
+        let id = list[0]["finding_id"].as_i64().unwrap();
+        assert_eq!(list[0]["clause"], "S8");
+        let path = format!("/api/v1/findings/{id}/decision");
+        let r = app.api(Some(Role::Auditor), Method::POST, &path, Some(json!({"decision": "confirm", "reason": "核实属实"}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: an auditor cannot decide");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"decision": "confirm", "reason": "  "}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: a reason is required: {}", r.body);
+        assert!(r.json()["error"]["fields"]["reason"].is_string(), "{}", r.body);
+
+        // The page: the auditor reads the evidence and clause, without the buttons.
+        let page = app.page(Some(Role::Auditor), Method::GET, "/findings", &[], false).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}");
+        assert!(page.body.contains(&format!("id=\"finding-{id}\"")) && page.body.contains("S8"), "{backend}");
+        assert!(page.body.contains(&format!("href=\"/people/{}\"", app.my_person)), "{backend}: the evidence links to the person: {}", page.body);
+        assert!(!page.body.contains("run-checks") && !page.body.contains("/decision"), "{backend}: an auditor has no buttons");
+        assert!(page.body.contains("疑点线索"), "{backend}: the menu names the page");
+        // The form: no reason, the error beside the field; a reason, done and said so.
+        let form = format!("/findings/{id}/decision");
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &form, &[("decision", "dismiss"), ("reason", "")], true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("id=\"form-errors\"") && r.body.contains(&format!("data-field=\"reason-{id}\"")), "{backend}: {}", r.body);
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &form, &[("decision", "dismiss"), ("reason", "养老金为误报，已核实")], true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let shown = app.follow(Some(Role::CityAdmin), &r).await;
+        assert!(shown.body.contains(&format!("已排除第 {id} 号线索")), "{backend}: {}", shown.body);
+        assert!(shown.body.contains("养老金为误报，已核实"), "{backend}: the reason shown");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"decision": "confirm", "reason": "再次"}))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}: decided once");
+        let audited = scalar(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'finding' AND entity_id = '{id}' AND action = 'dismissed'")).await;
+        assert_eq!(audited, 1, "{backend}: the decision is audited");
+        // A dismissed finding stays dismissed while its evidence is the same.
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/findings/run", &[], true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let shown = app.follow(Some(Role::CityAdmin), &r).await;
+        assert!(shown.body.contains("新增线索 0 条"), "{backend}: {}", shown.body);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 1, "{backend}");
+    }
+}
