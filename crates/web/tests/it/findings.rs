@@ -327,7 +327,19 @@ both_backends! {
         assert!(page.body.contains(&format!("id=\"finding-{id}\"")) && page.body.contains("S8"), "{backend}");
         assert!(page.body.contains(&format!("href=\"/people/{}\"", app.my_person)), "{backend}: the evidence links to the person: {}", page.body);
         assert!(!page.body.contains("run-checks") && !page.body.contains("/decision"), "{backend}: an auditor has no buttons");
-        assert!(page.body.contains("疑点线索"), "{backend}: the menu names the page");
+        for (role, listed) in [(Role::Auditor, true), (Role::CityAdmin, true), (Role::County, false), (Role::Provider, false)] {
+            let home = app.page(Some(role), Method::GET, "/", &[], false).await;
+            assert_eq!(home.body.contains("疑点线索"), listed, "{backend}: {role:?}'s menu under 监督");
+        }
+        let r = app.page(Some(Role::County), Method::GET, "/findings", &[], false).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: a county office does not read findings yet");
+        // Filters: by status and check; an unknown check is named.
+        let none = app.page(Some(Role::Auditor), Method::GET, "/findings?status=confirmed", &[], false).await;
+        assert!(!none.body.contains(&format!("id=\"finding-{id}\"")) && none.body.contains("id=\"no-findings\""), "{backend}");
+        let other = app.page(Some(Role::Auditor), Method::GET, "/findings?check=shared_phone", &[], false).await;
+        assert!(!other.body.contains(&format!("id=\"finding-{id}\"")), "{backend}");
+        let r = app.api(Some(Role::Auditor), Method::GET, "/api/v1/findings?check=nonsense", None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
         // The form: no reason, the error beside the field; a reason, done and said so.
         let form = format!("/findings/{id}/decision");
         let r = app.page(Some(Role::CityAdmin), Method::POST, &form, &[("decision", "dismiss"), ("reason", "")], true).await;
