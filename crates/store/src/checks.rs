@@ -625,9 +625,9 @@ pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
         if known > 0 {
             continue;
         }
-        on_tx!(&mut tx, |c| sqlx::query(
+        let added = on_tx!(&mut tx, |c| sqlx::query(
             "INSERT INTO finding (check_code, clause, subject, evidence, money_fen, status, found_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6)"
+             VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING"
         )
         .bind(f.check.code())
         .bind(f.check.clause())
@@ -637,8 +637,9 @@ pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
         .bind(t)
         .execute(&mut **c)
         .await
-        .map(|_| ())?);
-        recorded += 1;
+        .map(|r| r.rows_affected())?);
+        // A run at the same moment may have recorded it first: then it is not new.
+        recorded += added as usize;
     }
     let detail = json!({"recorded": recorded, "found": all.len()});
     on_tx!(&mut tx, |c| audit::record(&mut **c, actor, "run_checks", "finding", "all", &detail).await?);
@@ -718,7 +719,7 @@ pub async fn decide(db: &Db, actor: Actor, finding_id: i64, confirm: bool, reaso
             ))
         }
     }
-    on_tx!(&mut tx, |c| sqlx::query(
+    let changed = on_tx!(&mut tx, |c| sqlx::query(
         "UPDATE finding SET status = $1, reason = $2, decided_by = $3, decided_at = $4 \
          WHERE finding_id = $5 AND status = 'open'"
     )
@@ -729,7 +730,11 @@ pub async fn decide(db: &Db, actor: Actor, finding_id: i64, confirm: bool, reaso
     .bind(finding_id)
     .execute(&mut **c)
     .await
-    .map(|_| ())?);
+    .map(|r| r.rows_affected())?);
+    // Another decision may have come first (PostgreSQL reads the status without a lock).
+    if changed == 0 {
+        return Err(StoreError::conflict("finding.decided", None, "该线索已处理", "the finding was decided already"));
+    }
     let detail = json!({"status": status, "reason": reason});
     on_tx!(&mut tx, |c| audit::record(&mut **c, actor, status, "finding", &finding_id.to_string(), &detail).await?);
     let f: Finding = on_tx!(&mut tx, |c| {

@@ -362,3 +362,21 @@ both_backends! {
         assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 1, "{backend}");
     }
 }
+
+both_backends! {
+    async fn two_runs_at_once_record_each_finding_once_and_two_decisions_at_once_one(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", app.my_person);
+        let (a, b) = tokio::join!(checks::run_all(&app.db, None), checks::run_all(&app.db, None));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.recorded + b.recorded, 1, "{backend}: {a:?} {b:?}");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 1, "{backend}");
+        let id = scalar(&app, "SELECT finding_id FROM finding").await;
+        let (a, b) = tokio::join!(
+            checks::decide(&app.db, None, id, true, "属实"),
+            checks::decide(&app.db, None, id, false, "不实")
+        );
+        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{backend}: one decision: {a:?} {b:?}");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE entity = 'finding' AND entity_id <> 'all'").await, 1, "{backend}");
+    }
+}
