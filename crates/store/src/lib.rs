@@ -7,6 +7,7 @@ pub mod assessment;
 pub mod attendance;
 pub mod audit;
 pub mod catalog;
+pub mod checks;
 pub mod claims;
 pub mod demo;
 mod error;

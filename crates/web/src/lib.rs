@@ -24,6 +24,7 @@ pub mod catalog;
 pub mod claims;
 pub mod classes;
 pub mod facilities;
+pub mod findings;
 pub mod notice;
 pub mod orgs;
 pub mod payments;

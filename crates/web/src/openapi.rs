@@ -3,7 +3,9 @@
 
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{catalog, claims, classes, facilities, notice, orgs, payments, people, plan, policy, registers, session};
+use crate::{
+    catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers, session,
+};
 use axum::Json;
 use utoipa::OpenApi;
 
@@ -41,6 +43,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         policy::Api::openapi(),
         registers::Api::openapi(),
         facilities::Api::openapi(),
+        findings::Api::openapi(),
     ] {
         doc.merge(part);
     }

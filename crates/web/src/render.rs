@@ -180,6 +180,7 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         oversight.push(("/notice".into(), "补贴公示", "Public notice"));
     }
     if any(&[Role::CityAdmin, Role::Auditor]) {
+        oversight.push(("/findings".into(), "疑点线索", "Findings"));
         oversight.push(("/audit".into(), "审计日志", "Audit log"));
     }
     vec![

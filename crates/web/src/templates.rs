@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "county.html",
     "people.html",
     "registers.html",
+    "findings.html",
     "facilities.html",
     "person.html",
     "person_form.html",

@@ -15,6 +15,7 @@ mod concurrency;
 mod errors;
 mod export;
 mod facts;
+mod findings;
 mod form_errors;
 mod held;
 mod home;

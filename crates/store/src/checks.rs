@@ -1,0 +1,751 @@
+//! Checks that find fraud before money moves (S12: 虚假培训、套取骗取资金): each check is a named
+//! function over the stored rows, citing the clause it protects, and returns findings with their
+//! evidence (the row ids involved, an explanation in Chinese then English, the money at stake).
+//! [`run_all`] records what is new as `finding` rows (one open finding per check and subject);
+//! an investigator confirms or dismisses each with a reason ([`decide`], audited).
+//!
+//! Every check is one SQL query, the same text on SQLite and PostgreSQL; Rust only groups the
+//! rows a query returns into findings.
+
+use crate::audit::{self, Actor};
+use crate::{now, on_tx, with_pool, Db, Result, StoreError};
+use chrono::NaiveDate;
+use jineng_domain::Invalid;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// A check: what it looks for and the clause it protects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// One person checked in to two classes on the same day (S12).
+    TwoClassesOneDay,
+    /// Check-ins on days outside the class's dates (S12).
+    OutsideClassDates,
+    /// More trainees checked in on one day than the class's capacity (S12).
+    OverCapacity,
+    /// A certificate issued before its class started (S12).
+    CertificateBeforeClass,
+    /// A certificate issued by a body other than the one the class named (S12).
+    CertificateOtherBody,
+    /// Two classes of one provider whose rosters are at least 80 % the same people (S12, S1).
+    RecycledCohort,
+    /// More than 3 training subsidies for one person in one calendar year (S7).
+    OverYearlyCap,
+    /// Paid twice for the same occupation and level (S7).
+    PaidTwice,
+    /// A trainee with a monthly pension on a subsidised class (S8).
+    PensionerTrainee,
+    /// One phone number shared by people of different providers or employers (S12).
+    SharedPhone,
+}
+
+impl Check {
+    /// Every check, in the order they run and are listed.
+    pub const ALL: [Check; 10] = [
+        Check::TwoClassesOneDay,
+        Check::OutsideClassDates,
+        Check::OverCapacity,
+        Check::CertificateBeforeClass,
+        Check::CertificateOtherBody,
+        Check::RecycledCohort,
+        Check::OverYearlyCap,
+        Check::PaidTwice,
+        Check::PensionerTrainee,
+        Check::SharedPhone,
+    ];
+
+    /// Stable code, stored in `finding.check_code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Check::TwoClassesOneDay => "two_classes_one_day",
+            Check::OutsideClassDates => "outside_class_dates",
+            Check::OverCapacity => "over_capacity",
+            Check::CertificateBeforeClass => "certificate_before_class",
+            Check::CertificateOtherBody => "certificate_other_body",
+            Check::RecycledCohort => "recycled_cohort",
+            Check::OverYearlyCap => "over_yearly_cap",
+            Check::PaidTwice => "paid_twice",
+            Check::PensionerTrainee => "pensioner_trainee",
+            Check::SharedPhone => "shared_phone",
+        }
+    }
+
+    /// The check of a code.
+    pub fn parse(code: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// The clause it protects.
+    pub fn clause(self) -> &'static str {
+        match self {
+            Check::RecycledCohort => "S12/S1",
+            Check::OverYearlyCap | Check::PaidTwice => "S7",
+            Check::PensionerTrainee => "S8",
+            _ => "S12",
+        }
+    }
+
+    /// Its name in Chinese.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Check::TwoClassesOneDay => "同日两班签到",
+            Check::OutsideClassDates => "培训期外签到",
+            Check::OverCapacity => "签到人数超过班额",
+            Check::CertificateBeforeClass => "开班前发证",
+            Check::CertificateOtherBody => "非指定评价机构发证",
+            Check::RecycledCohort => "同一机构学员重复参训",
+            Check::OverYearlyCap => "超过年度补贴次数",
+            Check::PaidTwice => "同职业同等级重复补贴",
+            Check::PensionerTrainee => "领取养老金人员参加补贴培训",
+            Check::SharedPhone => "多人共用手机号",
+        }
+    }
+
+    /// Its name in English.
+    pub fn en(self) -> &'static str {
+        match self {
+            Check::TwoClassesOneDay => "Checked in to two classes on one day",
+            Check::OutsideClassDates => "Check-ins outside the class's dates",
+            Check::OverCapacity => "More check-ins than the class's capacity",
+            Check::CertificateBeforeClass => "Certificate issued before the class started",
+            Check::CertificateOtherBody => "Certificate by a body the class did not name",
+            Check::RecycledCohort => "Same trainees recycled through one provider's classes",
+            Check::OverYearlyCap => "Over the yearly subsidy cap",
+            Check::PaidTwice => "Paid twice for one occupation and level",
+            Check::PensionerTrainee => "Pensioner on a subsidised class",
+            Check::SharedPhone => "One phone shared across providers or employers",
+        }
+    }
+}
+
+/// What a check found: the subject (e.g. `person:12`), the evidence and the money at stake.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub check: Check,
+    /// What the finding is about, e.g. `person:12`, `class:3`, `classes:3,5`.
+    pub subject: String,
+    /// `{"zh", "en", "rows": {"attendance": [...], ...}, ...}`.
+    pub evidence: Value,
+    /// Money at stake in fen, where there is some.
+    pub money_fen: Option<i64>,
+}
+
+/// A finding: `rows` maps tables to the ids involved; any other key (days, shares) is a detail
+/// kept beside them at the top of the evidence.
+fn found(check: Check, subject: String, zh: String, en: String, rows: Value, money_fen: Option<i64>) -> Found {
+    let mut evidence = json!({"zh": zh, "en": en});
+    let mut ids = serde_json::Map::new();
+    if let Value::Object(all) = rows {
+        for (key, value) in all {
+            let is_ids = value.as_array().is_some_and(|a| a.iter().all(Value::is_i64));
+            if is_ids {
+                ids.insert(key, value);
+            } else {
+                evidence[key] = value;
+            }
+        }
+    }
+    evidence["rows"] = Value::Object(ids);
+    Found { check, subject, evidence, money_fen }
+}
+
+fn ids(v: &[i64]) -> String {
+    v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+fn sorted(mut v: Vec<i64>) -> Vec<i64> {
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Claims that count as money granted: decided to pay (approved or reduced), not rejected since.
+const PAYING: &str = "c.outcome IN ('approved', 'reduced') AND c.status <> 'rejected'";
+
+/// A day, and each class with its check-in that day.
+type DayPair = (NaiveDate, i64, i64, i64, i64);
+
+/// S12: one person checked in to two classes on the same day (one finding per person).
+pub async fn two_classes_one_day(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<(i64, NaiveDate, i64, i64, i64, i64)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT e1.person_id, a1.day, e1.class_id, a1.attendance_id, e2.class_id, a2.attendance_id \
+         FROM attendance a1 JOIN enrolment e1 ON e1.enrolment_id = a1.enrolment_id \
+         JOIN enrolment e2 ON e2.person_id = e1.person_id AND e2.class_id > e1.class_id \
+         JOIN attendance a2 ON a2.enrolment_id = e2.enrolment_id AND a2.day = a1.day \
+         ORDER BY e1.person_id, a1.day, e1.class_id, e2.class_id"
+    )
+    .fetch_all(p)
+    .await?);
+    let mut by_person: BTreeMap<i64, Vec<DayPair>> = BTreeMap::new();
+    for (person, day, c1, a1, c2, a2) in rows {
+        by_person.entry(person).or_default().push((day, c1, a1, c2, a2));
+    }
+    Ok(by_person
+        .into_iter()
+        .map(|(person, pairs)| {
+            let days: Vec<String> = pairs.iter().map(|p| p.0.to_string()).collect();
+            let classes = sorted(pairs.iter().flat_map(|p| [p.1, p.3]).collect());
+            let attendance = sorted(pairs.iter().flat_map(|p| [p.2, p.4]).collect());
+            found(
+                Check::TwoClassesOneDay,
+                format!("person:{person}"),
+                format!("第 {person} 号人员同一天在两个培训班签到（{}；培训班 {}）", days.join("、"), ids(&classes)),
+                format!(
+                    "person {person} checked in to two classes on one day ({}; classes {})",
+                    days.join(", "),
+                    ids(&classes)
+                ),
+                json!({"person": [person], "class": classes, "attendance": attendance, "days": days}),
+                None,
+            )
+        })
+        .collect())
+}
+
+/// S12: check-ins on days before the class started or after it ended (one finding per class).
+pub async fn outside_class_dates(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<(i64, NaiveDate, NaiveDate, i64, NaiveDate)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT t.class_id, t.start_date, t.end_date, a.attendance_id, a.day \
+         FROM attendance a JOIN enrolment e ON e.enrolment_id = a.enrolment_id \
+         JOIN training_class t ON t.class_id = e.class_id \
+         WHERE a.day < t.start_date OR a.day > t.end_date ORDER BY t.class_id, a.attendance_id"
+    )
+    .fetch_all(p)
+    .await?);
+    let mut by_class: BTreeMap<i64, (NaiveDate, NaiveDate, Vec<i64>, Vec<String>)> = BTreeMap::new();
+    for (class, start, end, att, day) in rows {
+        let e = by_class.entry(class).or_insert((start, end, Vec::new(), Vec::new()));
+        e.2.push(att);
+        e.3.push(day.to_string());
+    }
+    Ok(by_class
+        .into_iter()
+        .map(|(class, (start, end, att, days))| {
+            let days = {
+                let mut d = days;
+                d.sort();
+                d.dedup();
+                d
+            };
+            found(
+                Check::OutsideClassDates,
+                format!("class:{class}"),
+                format!(
+                    "第 {class} 号培训班（{start} 至 {end}）在培训期外有 {} 次签到：{}",
+                    att.len(),
+                    days.join("、")
+                ),
+                format!(
+                    "class {class} ({start} to {end}) has {} check-ins outside its dates: {}",
+                    att.len(),
+                    days.join(", ")
+                ),
+                json!({"class": [class], "attendance": att, "days": days}),
+                None,
+            )
+        })
+        .collect())
+}
+
+/// S12: more trainees checked in on one day than the class's capacity (one finding per class).
+pub async fn over_capacity(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<(i64, i64, NaiveDate, i64)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT t.class_id, t.capacity, a.day, COUNT(*) \
+         FROM attendance a JOIN enrolment e ON e.enrolment_id = a.enrolment_id \
+         JOIN training_class t ON t.class_id = e.class_id \
+         WHERE t.capacity IS NOT NULL GROUP BY t.class_id, t.capacity, a.day \
+         HAVING COUNT(*) > t.capacity ORDER BY t.class_id, a.day"
+    )
+    .fetch_all(p)
+    .await?);
+    let mut by_class: BTreeMap<i64, (i64, Vec<(String, i64)>)> = BTreeMap::new();
+    for (class, capacity, day, n) in rows {
+        by_class.entry(class).or_insert((capacity, Vec::new())).1.push((day.to_string(), n));
+    }
+    Ok(by_class
+        .into_iter()
+        .map(|(class, (capacity, days))| {
+            let text: Vec<String> = days.iter().map(|(d, n)| format!("{d}: {n}")).collect();
+            found(
+                Check::OverCapacity,
+                format!("class:{class}"),
+                format!("第 {class} 号培训班班额 {capacity} 人，签到人数超过班额（{}）", text.join("；")),
+                format!("class {class} has room for {capacity}, more checked in ({})", text.join("; ")),
+                json!({"class": [class], "capacity": capacity,
+                       "days": days.iter().map(|(d, n)| json!({"day": d, "checked_in": n})).collect::<Vec<_>>()}),
+                None,
+            )
+        })
+        .collect())
+}
+
+/// Certificates with their class, body named, and the money their claims grant.
+type CertRow = (i64, i64, i64, NaiveDate, NaiveDate, i64, Option<i64>, Option<i64>, Option<i64>);
+
+async fn certificates_where(db: &Db, condition: &str) -> Result<Vec<CertRow>> {
+    let sql = format!(
+        "SELECT ce.certificate_id, ce.person_id, t.class_id, ce.issued_on, t.start_date, ce.assessment_body_id, \
+         t.assessment_body_id, c.claim_id, c.amount_fen \
+         FROM certificate ce JOIN assessment a ON a.assessment_id = ce.assessment_id \
+         JOIN enrolment e ON e.enrolment_id = a.enrolment_id JOIN training_class t ON t.class_id = e.class_id \
+         LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
+         WHERE {condition} ORDER BY ce.certificate_id, c.claim_id"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?))
+}
+
+/// One finding per certificate, with the claims it brought as money at stake.
+fn per_certificate(check: Check, rows: Vec<CertRow>, say: impl Fn(&CertRow) -> (String, String)) -> Vec<Found> {
+    let mut by_cert: BTreeMap<i64, (CertRow, Vec<i64>, i64)> = BTreeMap::new();
+    for r in rows {
+        let e = by_cert.entry(r.0).or_insert((r, Vec::new(), 0));
+        if let (Some(claim), Some(fen)) = (r.7, r.8) {
+            e.1.push(claim);
+            e.2 += fen;
+        }
+    }
+    by_cert
+        .into_values()
+        .map(|(r, claims, fen)| {
+            let (zh, en) = say(&r);
+            found(
+                check,
+                format!("certificate:{}", r.0),
+                zh,
+                en,
+                json!({"certificate": [r.0], "person": [r.1], "class": [r.2], "claim": claims,
+                       "assessment_body": sorted([Some(r.5), r.6].into_iter().flatten().collect())}),
+                (!claims.is_empty()).then_some(fen),
+            )
+        })
+        .collect()
+}
+
+/// S12: a certificate dated before its class started.
+pub async fn certificate_before_class(db: &Db) -> Result<Vec<Found>> {
+    let rows = certificates_where(db, "ce.issued_on < t.start_date").await?;
+    Ok(per_certificate(Check::CertificateBeforeClass, rows, |r| {
+        (
+            format!("第 {} 号证书发证日期 {} 早于第 {} 号培训班开班日期 {}", r.0, r.3, r.2, r.4),
+            format!("certificate {} was issued on {}, before class {} started on {}", r.0, r.3, r.2, r.4),
+        )
+    }))
+}
+
+/// S12: a certificate issued by a body other than the one its class named.
+pub async fn certificate_other_body(db: &Db) -> Result<Vec<Found>> {
+    let rows = certificates_where(
+        db,
+        "t.assessment_body_id IS NOT NULL AND ce.assessment_body_id IS NOT NULL \
+         AND ce.assessment_body_id <> t.assessment_body_id",
+    )
+    .await?;
+    Ok(per_certificate(Check::CertificateOtherBody, rows, |r| {
+        let named = r.6.unwrap_or_default();
+        (
+            format!("第 {} 号证书由第 {} 号评价机构颁发，而第 {} 号培训班指定的是第 {named} 号评价机构", r.0, r.5, r.2),
+            format!("certificate {} was issued by assessment body {}, class {} named body {named}", r.0, r.5, r.2),
+        )
+    }))
+}
+
+/// A cohort: this many of the same people at least, so that one person retraining is no finding.
+const COHORT_MIN: i64 = 3;
+
+/// S12/S1: two classes of one provider whose rosters are at least 80 % the same people (of the
+/// larger roster): the same trainees recycled to draw the subsidy twice.
+pub async fn recycled_cohort(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<(i64, i64, i64, i64, i64, i64)> = with_pool!(db, |p| sqlx::query_as(
+        "WITH size AS (SELECT class_id, COUNT(*) AS n FROM enrolment GROUP BY class_id) \
+         SELECT t1.provider_id, e1.class_id, e2.class_id, COUNT(*), s1.n, s2.n \
+         FROM enrolment e1 JOIN enrolment e2 ON e2.person_id = e1.person_id AND e2.class_id > e1.class_id \
+         JOIN training_class t1 ON t1.class_id = e1.class_id \
+         JOIN training_class t2 ON t2.class_id = e2.class_id AND t2.provider_id = t1.provider_id \
+         JOIN size s1 ON s1.class_id = e1.class_id JOIN size s2 ON s2.class_id = e2.class_id \
+         GROUP BY t1.provider_id, e1.class_id, e2.class_id, s1.n, s2.n \
+         HAVING COUNT(*) >= $1 AND COUNT(*) * 5 >= s1.n * 4 AND COUNT(*) * 5 >= s2.n * 4 \
+         ORDER BY e1.class_id, e2.class_id"
+    )
+    .bind(COHORT_MIN)
+    .fetch_all(p)
+    .await?);
+    Ok(rows
+        .into_iter()
+        .map(|(provider, a, b, shared, na, nb)| {
+            let pct = shared * 100 / na.max(nb);
+            found(
+                Check::RecycledCohort,
+                format!("classes:{a},{b}"),
+                format!("第 {provider} 号培训机构的第 {a} 号（{na} 人）与第 {b} 号（{nb} 人）培训班有 {shared} 名相同学员（{pct}%，阈值 80%）"),
+                format!("provider {provider}'s classes {a} ({na}) and {b} ({nb}) share {shared} trainees ({pct} %, threshold 80 %)"),
+                json!({"provider": [provider], "class": [a, b], "shared": shared, "percent": pct}),
+                None,
+            )
+        })
+        .collect())
+}
+
+/// S7: training subsidies a person is granted per calendar year, at most.
+const YEARLY_CAP: usize = 3;
+
+/// Person, kind, claim, occupation, level, year, fen.
+type Grant = (i64, String, i64, String, Option<i64>, String, i64);
+/// Person, occupation, level.
+type Skill = (i64, String, Option<i64>);
+
+/// Training and skill-upgrade subsidies granted, with the certificate's occupation, level and year.
+async fn granted_subsidies(db: &Db) -> Result<Vec<Grant>> {
+    let sql = format!(
+        "SELECT c.person_id, c.kind, c.claim_id, ce.occupation_code, ce.level, \
+         SUBSTR(CAST(ce.issued_on AS TEXT), 1, 4), c.amount_fen \
+         FROM claim c JOIN certificate ce ON ce.certificate_id = c.certificate_id \
+         WHERE c.kind IN ('training_subsidy', 'skill_upgrade_subsidy') AND c.person_id IS NOT NULL AND {PAYING} \
+         ORDER BY c.person_id, ce.issued_on, c.claim_id"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?))
+}
+
+/// S7: more than 3 training subsidies for one person in one calendar year (the engine's cap; a
+/// second line of defence). The money at stake is what the claims beyond the third grant.
+pub async fn over_yearly_cap(db: &Db) -> Result<Vec<Found>> {
+    let mut by_year: BTreeMap<(i64, String), Vec<(i64, i64)>> = BTreeMap::new();
+    for (person, kind, claim, _, _, year, fen) in granted_subsidies(db).await? {
+        if kind == "training_subsidy" {
+            by_year.entry((person, year)).or_default().push((claim, fen));
+        }
+    }
+    Ok(by_year
+        .into_iter()
+        .filter(|(_, claims)| claims.len() > YEARLY_CAP)
+        .map(|((person, year), claims)| {
+            let over: i64 = claims[YEARLY_CAP..].iter().map(|c| c.1).sum();
+            let ids_: Vec<i64> = claims.iter().map(|c| c.0).collect();
+            found(
+                Check::OverYearlyCap,
+                format!("person:{person}/{year}"),
+                format!(
+                    "第 {person} 号人员 {year} 年获批培训补贴 {} 次（上限 {YEARLY_CAP} 次）：申请 {}",
+                    claims.len(),
+                    ids(&ids_)
+                ),
+                format!(
+                    "person {person} was granted {} training subsidies in {year} (cap {YEARLY_CAP}): claims {}",
+                    claims.len(),
+                    ids(&ids_)
+                ),
+                json!({"person": [person], "claim": ids_, "year": year}),
+                Some(over),
+            )
+        })
+        .collect())
+}
+
+/// S7: the same occupation at the same level paid twice (training or skill-upgrade subsidy, S3:
+/// one of the two). The money at stake is what the claims after the first grant.
+pub async fn paid_twice(db: &Db) -> Result<Vec<Found>> {
+    let mut by_skill: BTreeMap<Skill, Vec<(i64, i64)>> = BTreeMap::new();
+    for (person, _, claim, occupation, level, _, fen) in granted_subsidies(db).await? {
+        by_skill.entry((person, occupation, level)).or_default().push((claim, fen));
+    }
+    Ok(by_skill
+        .into_iter()
+        .filter(|(_, claims)| claims.len() > 1)
+        .map(|((person, occupation, level), claims)| {
+            let again: i64 = claims[1..].iter().map(|c| c.1).sum();
+            let ids_: Vec<i64> = claims.iter().map(|c| c.0).collect();
+            let lv = level.map(|l| l.to_string()).unwrap_or_else(|| "—".into());
+            found(
+                Check::PaidTwice,
+                format!("person:{person}/{occupation}/{lv}"),
+                format!(
+                    "第 {person} 号人员同一职业（{occupation}）同一等级（{lv}）获批补贴 {} 次：申请 {}",
+                    claims.len(),
+                    ids(&ids_)
+                ),
+                format!(
+                    "person {person} was granted {} subsidies for occupation {occupation} level {lv}: claims {}",
+                    claims.len(),
+                    ids(&ids_)
+                ),
+                json!({"person": [person], "claim": ids_, "occupation": occupation, "level": level}),
+                Some(again),
+            )
+        })
+        .collect())
+}
+
+/// Person, class, enrolment, claim, fen.
+type PensionRow = (i64, i64, i64, Option<i64>, Option<i64>);
+/// Classes, enrolments, claims, fen.
+type Enrolled = (Vec<i64>, Vec<i64>, Vec<i64>, i64);
+
+/// S8: a person with a monthly pension enrolled on a subsidised class; the money at stake is
+/// what the claims from that class's certificates grant.
+pub async fn pensioner_trainee(db: &Db) -> Result<Vec<Found>> {
+    let sql = format!(
+        "SELECT p.person_id, e.class_id, e.enrolment_id, c.claim_id, c.amount_fen \
+         FROM person p JOIN enrolment e ON e.person_id = p.person_id \
+         JOIN training_class t ON t.class_id = e.class_id \
+         LEFT JOIN assessment a ON a.enrolment_id = e.enrolment_id \
+         LEFT JOIN certificate ce ON ce.assessment_id = a.assessment_id \
+         LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
+         WHERE p.monthly_pension = TRUE AND t.subsidised = TRUE ORDER BY p.person_id, e.class_id, c.claim_id"
+    );
+    let rows: Vec<PensionRow> = with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+    let mut by_person: BTreeMap<i64, Enrolled> = BTreeMap::new();
+    for (person, class, enrolment, claim, fen) in rows {
+        let e = by_person.entry(person).or_default();
+        e.0.push(class);
+        e.1.push(enrolment);
+        if let (Some(claim), Some(fen)) = (claim, fen) {
+            e.2.push(claim);
+            e.3 += fen;
+        }
+    }
+    Ok(by_person
+        .into_iter()
+        .map(|(person, (classes, enrolments, claims, fen))| {
+            let classes = sorted(classes);
+            found(
+                Check::PensionerTrainee,
+                format!("person:{person}"),
+                format!("第 {person} 号人员按月领取养老金，却参加了补贴培训班 {}", ids(&classes)),
+                format!("person {person} draws a monthly pension and is on subsidised classes {}", ids(&classes)),
+                json!({"person": [person], "class": classes, "enrolment": sorted(enrolments), "claim": claims}),
+                (!claims.is_empty()).then_some(fen),
+            )
+        })
+        .collect())
+}
+
+/// The last 4 digits of a phone, the rest hidden.
+fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().collect();
+    let keep = digits.len().min(4);
+    format!("{}{}", "*".repeat(digits.len() - keep), digits[digits.len() - keep..].iter().collect::<String>())
+}
+
+/// S12: one phone number shared by people whom different providers enrolled or different
+/// employers employ (one finding per phone; the phone is masked in the evidence).
+pub async fn shared_phone(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<(String, i64, i64)> = with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT p1.phone, p1.person_id, p2.person_id FROM person p1 \
+         JOIN person p2 ON p2.phone = p1.phone AND p2.person_id > p1.person_id \
+         WHERE p1.phone IS NOT NULL AND p1.phone <> '' AND ( \
+           EXISTS (SELECT 1 FROM enrolment e1 JOIN training_class t1 ON t1.class_id = e1.class_id \
+                   JOIN enrolment e2 ON e2.person_id = p2.person_id JOIN training_class t2 ON t2.class_id = e2.class_id \
+                   WHERE e1.person_id = p1.person_id AND t1.provider_id <> t2.provider_id) \
+           OR EXISTS (SELECT 1 FROM employment m1 JOIN employment m2 ON m2.person_id = p2.person_id \
+                   WHERE m1.person_id = p1.person_id AND m1.employer_id <> m2.employer_id)) \
+         ORDER BY p1.phone, p1.person_id, p2.person_id"
+    )
+    .fetch_all(p)
+    .await?
+    });
+    let mut by_phone: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (phone, a, b) in rows {
+        by_phone.entry(phone).or_default().extend([a, b]);
+    }
+    Ok(by_phone
+        .into_iter()
+        .map(|(phone, people)| {
+            let people = sorted(people);
+            let masked = mask_phone(&phone);
+            found(
+                Check::SharedPhone,
+                format!("people:{}", people.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
+                format!(
+                    "手机号 {masked} 由 {} 人共用（人员 {}），他们属于不同的培训机构或用人单位",
+                    people.len(),
+                    ids(&people)
+                ),
+                format!(
+                    "phone {masked} is shared by {} people ({}) of different providers or employers",
+                    people.len(),
+                    ids(&people)
+                ),
+                json!({"person": people, "phone": masked}),
+                None,
+            )
+        })
+        .collect())
+}
+
+/// Runs one check.
+pub async fn run(db: &Db, check: Check) -> Result<Vec<Found>> {
+    match check {
+        Check::TwoClassesOneDay => two_classes_one_day(db).await,
+        Check::OutsideClassDates => outside_class_dates(db).await,
+        Check::OverCapacity => over_capacity(db).await,
+        Check::CertificateBeforeClass => certificate_before_class(db).await,
+        Check::CertificateOtherBody => certificate_other_body(db).await,
+        Check::RecycledCohort => recycled_cohort(db).await,
+        Check::OverYearlyCap => over_yearly_cap(db).await,
+        Check::PaidTwice => paid_twice(db).await,
+        Check::PensionerTrainee => pensioner_trainee(db).await,
+        Check::SharedPhone => shared_phone(db).await,
+    }
+}
+
+/// What a run of every check recorded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RunSummary {
+    /// Findings new to the table.
+    pub recorded: usize,
+    /// What the checks found in all, new or known.
+    pub found: usize,
+}
+
+/// Runs every check and records what is new: a finding is new unless its check and subject
+/// have an open finding, or a decided one with the same evidence (a dismissed finding comes
+/// back only when its evidence changes).
+pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
+    let mut all = Vec::new();
+    for check in Check::ALL {
+        all.extend(run(db, check).await?);
+    }
+    let t = now();
+    let mut recorded = 0;
+    let mut tx = db.begin().await?;
+    for f in &all {
+        let evidence = f.evidence.to_string();
+        let known: i64 = on_tx!(&mut tx, |c| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM finding WHERE check_code = $1 AND subject = $2 AND (status = 'open' OR evidence = $3)"
+        )
+        .bind(f.check.code())
+        .bind(&f.subject)
+        .bind(&evidence)
+        .fetch_one(&mut **c)
+        .await?
+        });
+        if known > 0 {
+            continue;
+        }
+        let added = on_tx!(&mut tx, |c| sqlx::query(
+            "INSERT INTO finding (check_code, clause, subject, evidence, money_fen, status, found_at) \
+             VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING"
+        )
+        .bind(f.check.code())
+        .bind(f.check.clause())
+        .bind(&f.subject)
+        .bind(&evidence)
+        .bind(f.money_fen)
+        .bind(t)
+        .execute(&mut **c)
+        .await
+        .map(|r| r.rows_affected())?);
+        // A run at the same moment may have recorded it first: then it is not new.
+        recorded += added as usize;
+    }
+    let detail = json!({"recorded": recorded, "found": all.len()});
+    on_tx!(&mut tx, |c| audit::record(&mut **c, actor, "run_checks", "finding", "all", &detail).await?);
+    tx.commit().await?;
+    Ok(RunSummary { recorded, found: all.len() })
+}
+
+/// A recorded finding.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Finding {
+    pub finding_id: i64,
+    /// The check's code, e.g. `two_classes_one_day`.
+    pub check_code: String,
+    /// The clause it protects, e.g. `S12`.
+    pub clause: String,
+    pub subject: String,
+    /// JSON: `{"zh", "en", "rows": {table: [ids]}, ...}`.
+    pub evidence: String,
+    /// Money at stake in fen, where there is some.
+    pub money_fen: Option<i64>,
+    /// `open`, `confirmed` or `dismissed`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub found_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Findings, newest first, by status and check if given (at most `limit`).
+pub async fn list(db: &Db, status: Option<&str>, check: Option<&str>, limit: i64) -> Result<Vec<Finding>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at \
+         FROM finding WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR check_code = $2) \
+         ORDER BY finding_id DESC LIMIT $3"
+    )
+    .bind(status)
+    .bind(check)
+    .bind(limit)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// An investigator's decision on an open finding: confirmed or dismissed, with a reason (audited).
+pub async fn decide(db: &Db, actor: Actor, finding_id: i64, confirm: bool, reason: &str) -> Result<Finding> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new("finding.reason_required", "请填写确认或排除的理由", "a reason is required"),
+        ));
+    }
+    if reason.chars().count() > 2000 {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new("finding.reason_long", "理由最多2000字", "a reason is at most 2,000 characters"),
+        ));
+    }
+    let status = if confirm { "confirmed" } else { "dismissed" };
+    let t = now();
+    let mut tx = db.begin().await?;
+    let current: Option<String> =
+        on_tx!(&mut tx, |c| sqlx::query_scalar("SELECT status FROM finding WHERE finding_id = $1")
+            .bind(finding_id)
+            .fetch_optional(&mut **c)
+            .await?);
+    match current.as_deref() {
+        None => return Err(StoreError::NotFound),
+        Some("open") => {}
+        Some(_) => {
+            return Err(StoreError::conflict(
+                "finding.decided",
+                None,
+                "该线索已处理",
+                "the finding was decided already",
+            ))
+        }
+    }
+    let changed = on_tx!(&mut tx, |c| sqlx::query(
+        "UPDATE finding SET status = $1, reason = $2, decided_by = $3, decided_at = $4 \
+         WHERE finding_id = $5 AND status = 'open'"
+    )
+    .bind(status)
+    .bind(reason)
+    .bind(actor)
+    .bind(t)
+    .bind(finding_id)
+    .execute(&mut **c)
+    .await
+    .map(|r| r.rows_affected())?);
+    // Another decision may have come first (PostgreSQL reads the status without a lock).
+    if changed == 0 {
+        return Err(StoreError::conflict("finding.decided", None, "该线索已处理", "the finding was decided already"));
+    }
+    let detail = json!({"status": status, "reason": reason});
+    on_tx!(&mut tx, |c| audit::record(&mut **c, actor, status, "finding", &finding_id.to_string(), &detail).await?);
+    let f: Finding = on_tx!(&mut tx, |c| {
+        sqlx::query_as(
+        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at \
+         FROM finding WHERE finding_id = $1"
+    )
+    .bind(finding_id)
+    .fetch_one(&mut **c)
+    .await?
+    });
+    tx.commit().await?;
+    Ok(f)
+}

@@ -1,0 +1,382 @@
+//! The fraud and anomaly checks (issue 13, part 1) on both backends: each anomaly is planted
+//! through the live write paths where they allow it (rosters, check-ins, classes, enrolments),
+//! by direct SQL where they refuse it (two check-ins on one day in two classes, a certificate
+//! before its class, claims the engine would never grant); each is found with its rows, clean
+//! data gives no finding of its kind, and the city admin alone decides each with a reason.
+
+use crate::common::{self, id_number, spawn_app, TestApp, MY_COUNTY};
+use axum::http::{Method, StatusCode};
+use chrono::NaiveDate;
+use jineng_domain::{AreaCode, CreditCode, IdNumber, Role, TrainingKind};
+use jineng_store::checks::{self, Check, Found};
+use jineng_store::orgs::{self, OrgInput, OrgKind};
+use jineng_store::people::{self, NewPerson};
+use jineng_store::testing::both_backends;
+use jineng_store::training::{self, NewClass};
+use serde_json::{json, Value};
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Runs one statement with its date/number arguments on either backend.
+macro_rules! exec {
+    ($app:expr, $sql:expr $(, $arg:expr)*) => {
+        jineng_store::with_pool!(&$app.db, |p| {
+            sqlx::query($sql)$(.bind($arg))*.execute(p).await.unwrap();
+        })
+    };
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await.unwrap())
+}
+
+/// A registered person in MY_COUNTY (number `seq`), with a phone if given.
+async fn person(app: &TestApp, seq: u16, phone: Option<&str>) -> (i64, Value) {
+    let id = id_number(MY_COUNTY, seq);
+    let name = format!("学员{seq}");
+    let person_id = people::create(
+        &app.db,
+        None,
+        &NewPerson {
+            id_number: IdNumber::parse(&id).unwrap(),
+            name: name.clone(),
+            county_code: MY_COUNTY.into(),
+            phone: phone.map(str::to_owned),
+            rural: false,
+            groups: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    (person_id, json!({"id_number": id, "name": name}))
+}
+
+/// The provider applies for a class with this roster and these dates; the county approves it.
+async fn approved(app: &TestApp, project: i64, roster: Value, start: &str, end: &str) -> i64 {
+    let r = app
+        .api(
+            Some(Role::Provider),
+            Method::POST,
+            "/api/v1/classes",
+            Some(common::application(project, roster, start, end)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = r.json()["id"].as_i64().unwrap();
+    let r = app
+        .api(
+            Some(Role::County),
+            Method::POST,
+            &format!("/api/v1/classes/{id}/actions"),
+            Some(json!({"action": "approve"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    id
+}
+
+async fn check_in(app: &TestApp, class: i64, id: &Value, day: &str) {
+    let r = app
+        .api(
+            Some(Role::Provider),
+            Method::POST,
+            &format!("/api/v1/classes/{class}/attendance"),
+            Some(json!({"id_number": id["id_number"], "day": day, "method": "face"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+async fn found(app: &TestApp, check: Check) -> Vec<Found> {
+    checks::run(&app.db, check).await.unwrap()
+}
+
+fn rows(f: &Found, table: &str) -> Vec<i64> {
+    f.evidence["rows"][table].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect()
+}
+
+async fn other_provider(app: &TestApp) -> i64 {
+    orgs::create(
+        &app.db,
+        None,
+        OrgKind::Provider,
+        &OrgInput {
+            credit_code: CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 90).to_string(),
+            legacy: false,
+            name: "上蔡县另一职业培训学校".into(),
+            county_code: MY_COUNTY.into(),
+            kind: None,
+            insured: false,
+            status: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+async fn plain_class(app: &TestApp, provider_id: i64, start: &str, end: &str) -> i64 {
+    training::create_class(
+        &app.db,
+        None,
+        &NewClass {
+            name: "另一培训班".into(),
+            program_code: "P2a".into(),
+            occupation_code: "6-31-01-03".into(),
+            level: None,
+            kind: TrainingKind::SkillUpgrade,
+            county_code: MY_COUNTY.into(),
+            provider_id,
+            start_date: d(start),
+            end_date: d(end),
+            subsidised: true,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+both_backends! {
+    async fn attendance_anomalies_are_found_with_their_rows(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let project = common::catalog_project(&app).await;
+        let (p1, r1) = person(&app, 101, None).await;
+        let (_, r2) = person(&app, 102, None).await;
+        let class = approved(&app, project, json!([r1, r2]), "2021-05-10", "2021-05-14").await;
+        check_in(&app, class, &r1, "2021-05-10").await;
+        check_in(&app, class, &r2, "2021-05-10").await;
+        for c in [Check::TwoClassesOneDay, Check::OutsideClassDates, Check::OverCapacity] {
+            assert!(found(&app, c).await.is_empty(), "{backend}: clean check-ins give no {c:?}");
+        }
+        // The same person checked in to another class the same day (the write path refuses it).
+        let other = plain_class(&app, app.provider_id, "2021-05-01", "2021-05-31").await;
+        let e = training::enrol(&app.db, None, other, p1, d("2021-05-01")).await.unwrap();
+        exec!(app, "INSERT INTO attendance (enrolment_id, day, checked_at, method) VALUES ($1, $2, $3, 'manual')",
+            e, d("2021-05-10"), chrono::Utc::now());
+        let two = found(&app, Check::TwoClassesOneDay).await;
+        assert_eq!(two.len(), 1, "{backend}: {two:?}");
+        assert_eq!(two[0].subject, format!("person:{p1}"));
+        assert_eq!(rows(&two[0], "class"), { let mut v = vec![class, other]; v.sort(); v });
+        assert_eq!(rows(&two[0], "attendance").len(), 2, "{backend}: both check-ins named");
+        assert!(two[0].evidence["zh"].as_str().unwrap().contains("2021-05-10"), "{backend}: Chinese first, with the day");
+        // A check-in after the class ended.
+        exec!(app, "INSERT INTO attendance (enrolment_id, day, checked_at, method) \
+                    SELECT enrolment_id, $1, $2, 'manual' FROM enrolment WHERE class_id = $3 AND person_id = $4",
+            d("2021-05-20"), chrono::Utc::now(), class, p1);
+        let outside = found(&app, Check::OutsideClassDates).await;
+        assert_eq!(outside.len(), 1, "{backend}: {outside:?}");
+        assert_eq!((outside[0].subject.as_str(), rows(&outside[0], "class")), (format!("class:{class}").as_str(), vec![class]));
+        assert_eq!(outside[0].evidence["days"], json!(["2021-05-20"]));
+        // Two checked in on a day of a class whose capacity is one.
+        exec!(app, "UPDATE training_class SET capacity = 1 WHERE class_id = $1", class);
+        let over = found(&app, Check::OverCapacity).await;
+        assert_eq!(over.len(), 1, "{backend}: {over:?}");
+        assert_eq!(over[0].evidence["days"], json!([{"day": "2021-05-10", "checked_in": 2}]));
+    }
+}
+
+both_backends! {
+    async fn certificate_anomalies_are_found_with_their_rows(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let class = common::certified_class(&app).await;
+        for c in [Check::CertificateBeforeClass, Check::CertificateOtherBody] {
+            assert!(found(&app, c).await.is_empty(), "{backend}: a certificate after its class, by its body, gives no {c:?}");
+        }
+        let cert = scalar(&app, "SELECT MAX(certificate_id) FROM certificate").await;
+        exec!(app, "UPDATE certificate SET issued_on = $1 WHERE certificate_id = $2", d("2021-05-01"), cert);
+        let before = found(&app, Check::CertificateBeforeClass).await;
+        assert_eq!(before.len(), 1, "{backend}: {before:?}");
+        assert_eq!((rows(&before[0], "certificate"), rows(&before[0], "class")), (vec![cert], vec![class]));
+        assert!(before[0].evidence["zh"].as_str().unwrap().contains("2021-05-01"));
+        // Money at stake: what the certificate's granted claims pay.
+        let granted = scalar(&app, &format!("SELECT COUNT(*) FROM claim WHERE certificate_id = {cert} AND outcome IN ('approved', 'reduced') AND status <> 'rejected'")).await;
+        assert_eq!(before[0].money_fen.is_some(), granted > 0, "{backend}");
+        let body = orgs::create(&app.db, None, OrgKind::AssessmentBody, &OrgInput {
+            credit_code: CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 91).to_string(),
+            legacy: false, name: "另一评价机构".into(), county_code: MY_COUNTY.into(), kind: None, insured: false, status: None,
+        }).await.unwrap();
+        exec!(app, "UPDATE certificate SET assessment_body_id = $1 WHERE certificate_id = $2", body, cert);
+        let other = found(&app, Check::CertificateOtherBody).await;
+        assert_eq!(other.len(), 1, "{backend}: {other:?}");
+        assert!(rows(&other[0], "assessment_body").contains(&body), "{backend}: the issuing body named");
+    }
+}
+
+both_backends! {
+    async fn recycled_trainees_shared_phones_and_pensioners_are_found(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let project = common::catalog_project(&app).await;
+        let mut roster = Vec::new();
+        for seq in 201..208 {
+            roster.push(person(&app, seq, None).await.1);
+        }
+        let a = approved(&app, project, json!(roster[0..5]), "2021-05-10", "2021-05-14").await;
+        approved(&app, project, json!([roster[0], roster[1], roster[5], roster[6], roster[2]]), "2021-07-05", "2021-07-09").await;
+        assert!(found(&app, Check::RecycledCohort).await.is_empty(), "{backend}: 3 of 5 the same is no recycled cohort");
+        let b = approved(&app, project, json!(roster[0..4]), "2021-06-07", "2021-06-11").await;
+        let recycled = found(&app, Check::RecycledCohort).await;
+        assert_eq!(recycled.len(), 1, "{backend}: {recycled:?}");
+        assert_eq!(rows(&recycled[0], "class"), vec![a, b]);
+        assert_eq!((recycled[0].evidence["shared"].as_i64(), recycled[0].evidence["percent"].as_i64()), (Some(4), Some(80)));
+
+        // The worker (enrolled with the provider) and another person share a phone; the other
+        // is enrolled nowhere yet.
+        assert!(found(&app, Check::SharedPhone).await.is_empty(), "{backend}: one provider's people only");
+        let class = plain_class(&app, other_provider(&app).await, "2021-08-02", "2021-08-06").await;
+        training::enrol(&app.db, None, class, app.other_person, d("2021-08-01")).await.unwrap();
+        let shared = found(&app, Check::SharedPhone).await;
+        assert_eq!(shared.len(), 1, "{backend}: {shared:?}");
+        assert_eq!(rows(&shared[0], "person"), vec![app.my_person, app.other_person]);
+        assert_eq!(shared[0].evidence["phone"], "*******5678", "{backend}: the phone masked");
+
+        assert!(found(&app, Check::PensionerTrainee).await.is_empty(), "{backend}");
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", app.my_person);
+        let pension = found(&app, Check::PensionerTrainee).await;
+        assert_eq!(pension.len(), 1, "{backend}: {pension:?}");
+        assert_eq!(pension[0].subject, format!("person:{}", app.my_person));
+        assert_eq!(pension[0].check.clause(), "S8");
+    }
+}
+
+/// A certificate (from the appraisal register) and a claim on it with this outcome and amount.
+async fn granted(app: &TestApp, person: i64, occupation: &str, level: i64, issued: &str, outcome: &str, fen: i64) {
+    let serial = format!("R-{person}-{occupation}-{issued}-{outcome}-{fen}");
+    exec!(
+        app,
+        "INSERT INTO certificate (person_id, kind, occupation_code, level, serial, issued_on, created_at, issuer) \
+                VALUES ($1, 'skill_level', $2, $3, $4, $5, $6, '评价登记')",
+        person,
+        occupation,
+        level,
+        serial.clone(),
+        d(issued),
+        chrono::Utc::now()
+    );
+    let cert = scalar(app, "SELECT MAX(certificate_id) FROM certificate").await;
+    let status = if outcome == "rejected" { "rejected" } else { "paid" };
+    exec!(
+        app,
+        "INSERT INTO claim (idempotency_key, kind, person_id, certificate_id, county_code, filed_on, status, outcome, \
+                amount_fen, payee, fund, decision, snapshot, created_at) \
+                VALUES ($1, 'training_subsidy', $2, $3, $4, $5, $6, $7, $8, 'payee', 'employment', '{}', '{}', $9)",
+        serial,
+        person,
+        cert,
+        MY_COUNTY,
+        d(issued),
+        status,
+        outcome,
+        fen,
+        chrono::Utc::now()
+    );
+}
+
+both_backends! {
+    async fn subsidies_over_the_yearly_cap_or_paid_twice_are_found(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let occupations: Vec<String> = jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar(
+            "SELECT occupation_code FROM occupation ORDER BY occupation_code LIMIT 4").fetch_all(p).await.unwrap());
+        let me = app.my_person;
+        for (i, occ) in occupations[0..3].iter().enumerate() {
+            granted(&app, me, occ, 5, &format!("2021-0{}-01", i + 3), "approved", 100_000).await;
+        }
+        granted(&app, me, &occupations[3], 5, "2021-07-01", "rejected", 0).await;
+        granted(&app, app.other_person, &occupations[0], 4, "2020-06-01", "approved", 150_000).await;
+        granted(&app, app.other_person, &occupations[0], 3, "2021-06-01", "reduced", 80_000).await;
+        for c in [Check::OverYearlyCap, Check::PaidTwice] {
+            assert!(found(&app, c).await.is_empty(), "{backend}: three a year, a rejected fourth, other levels give no {c:?}");
+        }
+        granted(&app, me, &occupations[3], 4, "2021-09-01", "approved", 120_000).await;
+        let cap = found(&app, Check::OverYearlyCap).await;
+        assert_eq!(cap.len(), 1, "{backend}: {cap:?}");
+        assert_eq!((cap[0].subject.clone(), rows(&cap[0], "claim").len(), cap[0].money_fen), (format!("person:{me}/2021"), 4, Some(120_000)));
+        granted(&app, app.other_person, &occupations[0], 4, "2021-08-01", "approved", 150_000).await;
+        let twice = found(&app, Check::PaidTwice).await;
+        assert_eq!(twice.len(), 1, "{backend}: {twice:?}");
+        assert_eq!((rows(&twice[0], "person"), rows(&twice[0], "claim").len(), twice[0].money_fen), (vec![app.other_person], 2, Some(150_000)));
+        assert_eq!(twice[0].check.clause(), "S7");
+    }
+}
+
+both_backends! {
+    async fn the_city_admin_runs_the_checks_and_decides_each_finding_with_a_reason(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", app.my_person);
+        let r = app.api(Some(Role::Auditor), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: an auditor reads, never runs");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert_eq!(r.json()["recorded"], 1, "{backend}: {}", r.body);
+        let again = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!((again.json()["recorded"].as_i64(), again.json()["found"].as_i64()), (Some(0), Some(1)), "{backend}: no duplicate");
+        let list = app.api(Some(Role::Auditor), Method::GET, "/api/v1/findings?status=open&check=pensioner_trainee", None).await.json();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{backend}: {list}");
+        let id = list[0]["finding_id"].as_i64().unwrap();
+        assert_eq!(list[0]["clause"], "S8");
+        let path = format!("/api/v1/findings/{id}/decision");
+        let r = app.api(Some(Role::Auditor), Method::POST, &path, Some(json!({"decision": "confirm", "reason": "核实属实"}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: an auditor cannot decide");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"decision": "confirm", "reason": "  "}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: a reason is required: {}", r.body);
+        assert!(r.json()["error"]["fields"]["reason"].is_string(), "{}", r.body);
+
+        // The page: the auditor reads the evidence and clause, without the buttons.
+        let page = app.page(Some(Role::Auditor), Method::GET, "/findings", &[], false).await;
+        assert_eq!(page.status, StatusCode::OK, "{backend}");
+        assert!(page.body.contains(&format!("id=\"finding-{id}\"")) && page.body.contains("S8"), "{backend}");
+        assert!(page.body.contains(&format!("href=\"/people/{}\"", app.my_person)), "{backend}: the evidence links to the person: {}", page.body);
+        assert!(!page.body.contains("run-checks") && !page.body.contains("/decision"), "{backend}: an auditor has no buttons");
+        for (role, listed) in [(Role::Auditor, true), (Role::CityAdmin, true), (Role::County, false), (Role::Provider, false)] {
+            let home = app.page(Some(role), Method::GET, "/", &[], false).await;
+            assert_eq!(home.body.contains("疑点线索"), listed, "{backend}: {role:?}'s menu under 监督");
+        }
+        let r = app.page(Some(Role::County), Method::GET, "/findings", &[], false).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: a county office does not read findings yet");
+        // Filters: by status and check; an unknown check is named.
+        let none = app.page(Some(Role::Auditor), Method::GET, "/findings?status=confirmed", &[], false).await;
+        assert!(!none.body.contains(&format!("id=\"finding-{id}\"")) && none.body.contains("id=\"no-findings\""), "{backend}");
+        let other = app.page(Some(Role::Auditor), Method::GET, "/findings?check=shared_phone", &[], false).await;
+        assert!(!other.body.contains(&format!("id=\"finding-{id}\"")), "{backend}");
+        let r = app.api(Some(Role::Auditor), Method::GET, "/api/v1/findings?check=nonsense", None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        // The form: no reason, the error beside the field; a reason, done and said so.
+        let form = format!("/findings/{id}/decision");
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &form, &[("decision", "dismiss"), ("reason", "")], true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains("id=\"form-errors\"") && r.body.contains(&format!("data-field=\"reason-{id}\"")), "{backend}: {}", r.body);
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &form, &[("decision", "dismiss"), ("reason", "养老金为误报，已核实")], true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let shown = app.follow(Some(Role::CityAdmin), &r).await;
+        assert!(shown.body.contains(&format!("已排除第 {id} 号线索")), "{backend}: {}", shown.body);
+        assert!(shown.body.contains("养老金为误报，已核实"), "{backend}: the reason shown");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"decision": "confirm", "reason": "再次"}))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}: decided once");
+        let audited = scalar(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE entity = 'finding' AND entity_id = '{id}' AND action = 'dismissed'")).await;
+        assert_eq!(audited, 1, "{backend}: the decision is audited");
+        // A dismissed finding stays dismissed while its evidence is the same.
+        let r = app.page(Some(Role::CityAdmin), Method::POST, "/findings/run", &[], true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let shown = app.follow(Some(Role::CityAdmin), &r).await;
+        assert!(shown.body.contains("新增线索 0 条"), "{backend}: {}", shown.body);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 1, "{backend}");
+    }
+}
+
+both_backends! {
+    async fn two_runs_at_once_record_each_finding_once_and_two_decisions_at_once_one(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", app.my_person);
+        let (a, b) = tokio::join!(checks::run_all(&app.db, None), checks::run_all(&app.db, None));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.recorded + b.recorded, 1, "{backend}: {a:?} {b:?}");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 1, "{backend}");
+        let id = scalar(&app, "SELECT finding_id FROM finding").await;
+        let (a, b) = tokio::join!(
+            checks::decide(&app.db, None, id, true, "属实"),
+            checks::decide(&app.db, None, id, false, "不实")
+        );
+        assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{backend}: one decision: {a:?} {b:?}");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE entity = 'finding' AND entity_id <> 'all'").await, 1, "{backend}");
+    }
+}
