@@ -214,6 +214,24 @@ fn load_params(path: Option<&std::path::Path>) -> Result<jineng_policy::Params> 
     }
 }
 
+/// A case from a file or standard input (`-`), checked; bad input exits 2 naming its path.
+fn read_case(file: &str) -> Result<jineng_policy::Checked> {
+    use std::io::Read;
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+    } else {
+        text = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+    }
+    match jineng_policy::parse(&text) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            eprintln!("bad input: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
 fn region() -> Result<String> {
     Ok(read_plan(None)?.0.plan.region_code.to_string())
 }
@@ -445,23 +463,10 @@ async fn main() -> Result<()> {
             bench::roster_import(&file, &database).await
         }
         Command::Adjudicate { file, pretty, explain, parameters, stats } => {
-            use std::io::{Read, Write};
+            use std::io::Write;
             let started = Instant::now();
             let params = load_params(parameters.as_deref())?;
-            let mut text = String::new();
-            if file == "-" {
-                std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
-            } else {
-                text = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
-            }
-            let checked = match jineng_policy::parse(&text) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("bad input: {e}");
-                    std::process::exit(2);
-                }
-            };
-            drop(text);
+            let checked = read_case(&file)?;
             let region = region()?;
             let mut engine = jineng_policy::Engine::new(&params, &region);
             if explain {
@@ -493,20 +498,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Replay { file, database, pretty, compare } => {
-            use std::io::Read;
-            let mut text = String::new();
-            if file == "-" {
-                std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
-            } else {
-                text = std::fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
-            }
-            let checked = match jineng_policy::parse(&text) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("bad input: {e}");
-                    std::process::exit(2);
-                }
-            };
+            let checked = read_case(&file)?;
             let db = open(database.as_deref().unwrap_or("sqlite::memory:"), None).await?;
             let live = match jineng_store::replay::replay(&db, &checked).await {
                 Ok(d) => d,

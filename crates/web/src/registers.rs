@@ -303,67 +303,55 @@ pub async fn import_form(
     }
     let result = match file.filter(|f| !f.is_empty()) {
         None => Err(AppError::field("file", "请选择要上传的 .xlsx 或 CSV 文件 / choose an .xlsx or CSV file")),
-        Some(file) if kind == GRANTED => match upload_granted(&st, &u, file.to_vec()).await {
-            Ok(Ok(n)) => Ok(Done::new(
-                "/registers",
-                format!("已登记 {n} 条历史补贴发放记录 / {n} subsidies granted before the system recorded"),
-            )
-            .into_response()),
-            Ok(Err(errors)) => {
-                let msg = format!(
-                    "历史补贴发放记录有{}处错误，未导入任何一行 / {} errors: nothing was imported",
-                    errors.len(),
-                    errors.len()
-                );
-                let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-            }
-            Err(e) => Err(e),
-        },
-        Some(file) if reg.is_none() => match upload_certificates(&st, &u, file.to_vec()).await {
-            Ok(Ok(done)) => Ok(Done::new(
-                "/registers",
-                format!(
-                    "已登记 {r} 张证书，带来 {c} 项补贴申请 / {r} certificates recorded, {c} claims decided",
-                    r = done.recorded,
-                    c = done.claims
+        Some(file) => {
+            // What landed, in words, or every wrong row; the title names the file in a refusal.
+            let (title, landed) = match reg {
+                None if kind == GRANTED => (
+                    "历史补贴发放记录",
+                    upload_granted(&st, &u, file.to_vec()).await.map(|r| {
+                        r.map(|n| format!("已登记 {n} 条历史补贴发放记录 / {n} subsidies granted before the system recorded"))
+                    }),
                 ),
-            )
-            .into_response()),
-            Ok(Err(errors)) => {
-                let msg = format!(
-                    "职业技能评价证书登记有{}处错误，未导入任何一行 / {} errors: nothing was imported",
-                    errors.len(),
-                    errors.len()
-                );
-                let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-            }
-            Err(e) => Err(e),
-        },
-        Some(file) => match upload(&st, &u, reg.unwrap_or(Register::PovertyRoster), &name, file.to_vec()).await {
-            Ok(Ok(done)) => Ok(Done::new(
-                "/registers",
-                format!(
-                    "第 {id} 次导入完成：记录 {r} 行，{s} 人未实名登记未导入 / import {id} done: {r} rows recorded, {s} not in the registry",
-                    id = done.fact_import_id,
-                    r = done.recorded,
-                    s = done.not_registered
+                None => (
+                    "职业技能评价证书登记",
+                    upload_certificates(&st, &u, file.to_vec()).await.map(|r| {
+                        r.map(|d| {
+                            format!(
+                                "已登记 {r} 张证书，带来 {c} 项补贴申请 / {r} certificates recorded, {c} claims decided",
+                                r = d.recorded,
+                                c = d.claims
+                            )
+                        })
+                    }),
                 ),
-            )
-            .into_response()),
-            Ok(Err(errors)) => {
-                let msg = format!(
-                    "{}有{}处错误，未导入任何一行 / {} errors: nothing was imported",
-                    reg.map(Register::zh).unwrap_or_default(),
-                    errors.len(),
-                    errors.len()
-                );
-                let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                Some(reg) => (
+                    reg.zh(),
+                    upload(&st, &u, reg, &name, file.to_vec()).await.map(|r| {
+                        r.map(|done| {
+                            format!(
+                                "第 {id} 次导入完成：记录 {r} 行，{s} 人未实名登记未导入 / import {id} done: {r} rows recorded, {s} not in the registry",
+                                id = done.fact_import_id,
+                                r = done.recorded,
+                                s = done.not_registered
+                            )
+                        })
+                    }),
+                ),
+            };
+            match landed {
+                Ok(Ok(msg)) => Ok(Done::new("/registers", msg).into_response()),
+                Ok(Err(errors)) => {
+                    let msg = format!(
+                        "{title}有{}处错误，未导入任何一行 / {} errors: nothing was imported",
+                        errors.len(),
+                        errors.len()
+                    );
+                    let page = registers_page(&st, &auth, &u, Some((msg, errors))).await?;
+                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        },
+        }
     };
     form_answer(
         auth,
