@@ -138,6 +138,14 @@ const UNIQUE: &[UniqueRule] = &[
         "this employment is recorded already",
     ),
     ("payment", "claim_id", "payment.duplicate", None, "该申请已在拨付中", "the claim is being paid already"),
+    (
+        "target_proposal",
+        "target_proposal",
+        "proposal.open",
+        Some("program"),
+        "本单位对此目标已有待审的建议，请等待市人社局采纳或退回",
+        "this department already has a proposal for this target awaiting the city's decision",
+    ),
 ];
 
 /// The typed refusal of a constraint error. `table` and `detail` come from the backend: on

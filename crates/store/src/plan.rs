@@ -392,21 +392,29 @@ pub async fn counts(db: &Db, by: GroupBy, programs: Option<&[String]>, county: O
     }))
 }
 
-/// Rebuilds the progress aggregate from completion rows (after bulk loads).
+/// Rebuilds the progress aggregate (and the first completion of each person in each program
+/// and year, which counts the persons) from completion rows (after bulk loads).
 pub async fn rebuild_progress(db: &Db) -> Result<()> {
-    let month = match db {
-        Db::Sqlite(_) => "substr(completed_on, 1, 7)",
-        Db::Postgres(_) => "to_char(completed_on, 'YYYY-MM')",
+    let (month, year) = match db {
+        Db::Sqlite(_) => ("substr(completed_on, 1, 7)", "CAST(substr(completed_on, 1, 4) AS INTEGER)"),
+        Db::Postgres(_) => ("to_char(completed_on, 'YYYY-MM')", "CAST(EXTRACT(YEAR FROM completed_on) AS BIGINT)"),
     };
     let sql = format!(
-        "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade) \
+        "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade, persons) \
          SELECT program_code, county_code, {month}, COUNT(*), \
-         SUM(CASE WHEN subsidised THEN 1 ELSE 0 END), SUM(CASE WHEN skill_upgrade THEN 1 ELSE 0 END) \
-         FROM completion GROUP BY program_code, county_code, {month}"
+         SUM(CASE WHEN subsidised THEN 1 ELSE 0 END), SUM(CASE WHEN skill_upgrade THEN 1 ELSE 0 END), SUM(first) \
+         FROM (SELECT program_code, county_code, completed_on, subsidised, skill_upgrade, \
+         CASE WHEN ROW_NUMBER() OVER (PARTITION BY person_id, program_code, {year} ORDER BY completed_on, completion_id) = 1 \
+         THEN 1 ELSE 0 END AS first FROM completion) c GROUP BY program_code, county_code, {month}"
+    );
+    let firsts = format!(
+        "INSERT INTO program_person_year (program_code, year, person_id) SELECT DISTINCT program_code, {year}, person_id FROM completion"
     );
     in_tx!(db, |tx| {
         sqlx::query("DELETE FROM progress").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM program_person_year").execute(&mut *tx).await?;
         sqlx::query(&sql).execute(&mut *tx).await?;
+        sqlx::query(&firsts).execute(&mut *tx).await?;
     });
     Ok(())
 }
@@ -438,26 +446,14 @@ pub struct TargetChange {
     pub changed_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Sets a program target (typically a pending one, once the department has proposed it),
-/// keeping the change with who and when.
-pub async fn set_target(db: &Db, actor: i64, program_code: &str, value: i64, reason: &str) -> Result<()> {
-    if value < 0 {
-        return Err(StoreError::invalid(
-            "target",
-            Invalid::new("target.negative", "目标值不能为负数", "a target cannot be negative"),
-        ));
-    }
-    if reason.trim().is_empty() {
-        return Err(StoreError::invalid(
-            "reason",
-            Invalid::new("reason.empty", "请填写调整依据", "give the reason (e.g. the proposal document)"),
-        ));
-    }
-    in_tx!(db, |tx| {
+/// Sets a pending target inside a transaction `$tx` (the body of [`set_target`] and of adopting a
+/// proposal): refuses what the plan fixes, keeps the change and audits it.
+macro_rules! set_target_body {
+    ($tx:expr, $actor:expr, $program_code:expr, $value:expr, $reason:expr) => {{
         let row: Option<(Option<i64>, String, Option<String>)> =
             sqlx::query_as("SELECT target, unit, pending_asked FROM program WHERE program_code = $1")
-                .bind(program_code)
-                .fetch_optional(&mut *tx)
+                .bind($program_code)
+                .fetch_optional(&mut *$tx)
                 .await?;
         let Some((old, unit, pending)) = row else {
             return Err(StoreError::NotFound);
@@ -480,31 +476,63 @@ pub async fn set_target(db: &Db, actor: i64, program_code: &str, value: i64, rea
             ));
         }
         sqlx::query("UPDATE program SET target = $1 WHERE program_code = $2")
-            .bind(value)
-            .bind(program_code)
-            .execute(&mut *tx)
+            .bind($value)
+            .bind($program_code)
+            .execute(&mut *$tx)
             .await?;
         sqlx::query(
             "INSERT INTO target_change (program_code, old_target, new_target, reason, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(program_code)
+        .bind($program_code)
         .bind(old)
-        .bind(value)
-        .bind(reason.trim())
-        .bind(actor)
+        .bind($value)
+        .bind($reason.trim())
+        .bind($actor)
         .bind(now())
-        .execute(&mut *tx)
+        .execute(&mut *$tx)
         .await?;
         audit::record(
-            &mut *tx,
-            Some(actor),
+            &mut *$tx,
+            Some($actor),
             "set_target",
             "program",
-            program_code,
-            &serde_json::json!({"old": old, "new": value, "reason": reason.trim()}),
+            $program_code,
+            &serde_json::json!({"old": old, "new": $value, "reason": $reason.trim()}),
         )
         .await?;
+    }};
+}
+
+/// Sets a program target (typically a pending one, once the department has proposed it),
+/// keeping the change with who and when.
+pub async fn set_target(db: &Db, actor: i64, program_code: &str, value: i64, reason: &str) -> Result<()> {
+    check_target(value, reason)?;
+    in_tx!(db, |tx| {
+        set_target_body!(tx, actor, program_code, value, reason);
     });
+    Ok(())
+}
+
+/// The largest target a program may be given (persons or person-times).
+pub const TARGET_MAX: i64 = 1_000_000_000;
+
+fn check_target(value: i64, reason: &str) -> Result<()> {
+    if !(0..=TARGET_MAX).contains(&value) {
+        return Err(StoreError::invalid(
+            "target",
+            Invalid::new(
+                "target.range",
+                format!("目标值应在 0 到 {TARGET_MAX} 之间"),
+                format!("a target is between 0 and {TARGET_MAX}"),
+            ),
+        ));
+    }
+    if reason.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new("reason.empty", "请填写调整依据", "give the reason (e.g. the proposal document)"),
+        ));
+    }
     Ok(())
 }
 
@@ -520,6 +548,160 @@ pub async fn target_changes(db: &Db, program_code: &str) -> Result<Vec<TargetCha
         .fetch_all(p)
         .await?
     }))
+}
+
+/// A department's proposal for a target the plan left pending.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Proposal {
+    /// Id.
+    pub proposal_id: i64,
+    /// Program.
+    pub program_code: String,
+    /// The proposing department.
+    pub department_code: String,
+    /// Proposed value.
+    pub value: i64,
+    /// The department's reasoning.
+    pub reasoning: String,
+    /// `proposed`, `adopted` or `returned`.
+    pub status: String,
+    /// Who proposed (username).
+    pub proposed_by: String,
+    pub proposed_at: chrono::DateTime<chrono::Utc>,
+    /// Who decided (username).
+    pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why adopted or returned.
+    pub decision_reason: Option<String>,
+}
+
+/// Proposals for one program, newest first.
+pub async fn proposals(db: &Db, program_code: &str) -> Result<Vec<Proposal>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT t.proposal_id, t.program_code, t.department_code, t.value, t.reasoning, t.status, u.username AS proposed_by, \
+         t.proposed_at, d.username AS decided_by, t.decided_at, t.decision_reason FROM target_proposal t \
+         JOIN app_user u ON u.user_id = t.proposed_by LEFT JOIN app_user d ON d.user_id = t.decided_by \
+         WHERE t.program_code = $1 ORDER BY t.proposal_id DESC"
+    )
+    .bind(program_code)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// A department asked by the plan proposes a value for a pending target, with its reasoning.
+/// One open proposal per department and program; the city admin adopts or returns it.
+pub async fn propose(
+    db: &Db,
+    actor: i64,
+    department: &str,
+    program_code: &str,
+    value: i64,
+    reasoning: &str,
+) -> Result<i64> {
+    check_target(value, reasoning).map_err(|e| match e {
+        StoreError::Invalid { field, reason } if field == "reason" => StoreError::invalid(
+            "reasoning",
+            Invalid::new(reason.code, "请写明测算依据", "give the reasoning behind the value"),
+        ),
+        e => e,
+    })?;
+    let program =
+        programs(db).await?.into_iter().find(|p| p.program_code == program_code).ok_or(StoreError::NotFound)?;
+    if !program.asked_codes().contains(&department) {
+        return Err(StoreError::invalid(
+            "program",
+            Invalid::new(
+                "proposal.not_asked",
+                "方案未请本单位提出此目标（仅对待定目标“X”由方案指定的单位提出）",
+                "the plan does not ask this department to propose this target (only pending X targets, by the units the plan names)",
+            ),
+        ));
+    }
+    let reasoning: String = reasoning.trim().chars().take(2000).collect();
+    let id = in_tx!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO target_proposal (program_code, department_code, value, reasoning, status, proposed_by, proposed_at) \
+             VALUES ($1, $2, $3, $4, 'proposed', $5, $6) RETURNING proposal_id",
+        )
+        .bind(program_code)
+        .bind(department)
+        .bind(value)
+        .bind(&reasoning)
+        .bind(actor)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            "propose_target",
+            "program",
+            program_code,
+            &serde_json::json!({"proposal": id, "department": department, "value": value, "reasoning": reasoning}),
+        )
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// The city admin adopts a proposal (the target takes its value, a new version) or returns it
+/// with a reason. A proposal is decided once: of two decisions at once, one wins.
+pub async fn decide_proposal(db: &Db, actor: i64, proposal_id: i64, adopt: bool, reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new("reason.empty", "请填写采纳或退回的理由", "give the reason for adopting or returning it"),
+        ));
+    }
+    let reason: String = reason.trim().chars().take(2000).collect();
+    in_tx!(db, |tx| {
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT program_code, department_code, value, reasoning FROM target_proposal WHERE proposal_id = $1",
+        )
+        .bind(proposal_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((program_code, department, value, reasoning)) = row else {
+            return Err(StoreError::NotFound);
+        };
+        let n = sqlx::query(
+            "UPDATE target_proposal SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
+             WHERE proposal_id = $5 AND status = 'proposed'",
+        )
+        .bind(if adopt { "adopted" } else { "returned" })
+        .bind(actor)
+        .bind(now())
+        .bind(&reason)
+        .bind(proposal_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::conflict(
+                "proposal.decided",
+                None,
+                "该建议已处理",
+                "this proposal has already been decided",
+            ));
+        }
+        if adopt {
+            let why = format!("采纳{department}建议（第{proposal_id}号）：{reasoning}；{reason}");
+            set_target_body!(tx, actor, program_code.as_str(), value, why);
+        }
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            if adopt { "adopt_proposal" } else { "return_proposal" },
+            "target_proposal",
+            &proposal_id.to_string(),
+            &serde_json::json!({"program": program_code, "value": value, "reason": reason}),
+        )
+        .await?;
+    });
+    Ok(())
 }
 
 /// An occupation of the catalog.

@@ -220,16 +220,29 @@ macro_rules! complete_in {
         .bind(skill_upgrade)
         .fetch_one(&mut *$tx)
         .await?;
+        // The person's first completion of the program this year counts one person (M1 reports
+        // count persons where a target is stated in persons); the key decides it under concurrency.
+        let first = sqlx::query(
+            "INSERT INTO program_person_year (program_code, year, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(&program)
+        .bind(i64::from(chrono::Datelike::year(&on)))
+        .bind(person_id)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
         sqlx::query(
-            "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade) VALUES ($1, $2, $3, 1, $4, $5) \
+            "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade, persons) VALUES ($1, $2, $3, 1, $4, $5, $6) \
              ON CONFLICT (program_code, county_code, month) DO UPDATE SET person_times = progress.person_times + 1, \
-             subsidised = progress.subsidised + excluded.subsidised, skill_upgrade = progress.skill_upgrade + excluded.skill_upgrade",
+             subsidised = progress.subsidised + excluded.subsidised, skill_upgrade = progress.skill_upgrade + excluded.skill_upgrade, \
+             persons = progress.persons + excluded.persons",
         )
         .bind(&program)
         .bind(&county)
         .bind(on.format("%Y-%m").to_string())
         .bind(i64::from(subsidised))
         .bind(i64::from(skill_upgrade))
+        .bind(i64::try_from(first).unwrap_or(0))
         .execute(&mut *$tx)
         .await?;
         $crate::audit::record(

@@ -7,7 +7,7 @@ use jineng_store::people::{self, NewPerson, Visibility};
 use jineng_store::plan::{self, GroupBy};
 use jineng_store::testing::{both_backends, fresh};
 use jineng_store::training::{self, NewClass};
-use jineng_store::{demo, StoreError};
+use jineng_store::{demo, Db, StoreError};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -117,6 +117,68 @@ both_backends! {
 }
 
 both_backends! {
+    async fn a_person_counts_once_per_program_and_year_even_when_completions_arrive_at_once(backend: &'static str) {
+        let db = fresh(backend).await;
+        let code = jineng_domain::CreditCode::generate(AreaCode::parse("411722").unwrap(), 43);
+        let provider = orgs::create(
+            &db,
+            None,
+            OrgKind::Provider,
+            &OrgInput {
+                credit_code: code.to_string(),
+                legacy: false,
+                name: "上蔡县测试职业培训学校".into(),
+                county_code: "411722".into(),
+                kind: None,
+                insured: false,
+                status: None,
+            },
+        )
+        .await
+        .unwrap();
+        let p = people::create(&db, None, &person("411722", 1)).await.unwrap();
+        // Eight classes of one program in 2020 (one a month) and one in 2021, the same trainee.
+        let mut enrolments = Vec::new();
+        for (i, start) in ["2020-01-06", "2020-02-03", "2020-03-02", "2020-04-06", "2020-05-04", "2020-06-01", "2020-07-06", "2020-08-03", "2021-03-01"].iter().enumerate() {
+            let class = training::create_class(
+                &db,
+                None,
+                &NewClass {
+                    name: format!("电工班{i}"),
+                    program_code: "P2a".into(),
+                    occupation_code: "6-31-01-03".into(),
+                    level: None,
+                    kind: TrainingKind::SkillUpgrade,
+                    county_code: "411722".into(),
+                    provider_id: provider,
+                    start_date: d(start),
+                    end_date: d(start) + chrono::Duration::days(10),
+                    subsidised: true,
+                },
+            )
+            .await
+            .unwrap();
+            enrolments.push((training::enrol(&db, None, class, p, d(start)).await.unwrap(), d(start) + chrono::Duration::days(10)));
+        }
+        let runs: Vec<_> = enrolments
+            .into_iter()
+            .map(|(e, on)| {
+                let db = db.clone();
+                tokio::spawn(async move { training::complete(&db, None, e, on).await })
+            })
+            .collect();
+        for r in runs {
+            r.await.unwrap().unwrap();
+        }
+        let want = vec![("P2a".to_owned(), "2020".to_owned(), 1), ("P2a".to_owned(), "2021".to_owned(), 1)];
+        assert_eq!(persons_by_year(&db).await, want, "{backend}");
+        assert_eq!(persons_recount(&db).await, want);
+        plan::rebuild_progress(&db).await.unwrap();
+        assert_eq!(persons_by_year(&db).await, want, "{backend}: rebuilt");
+    }
+}
+
+both_backends! {
     async fn completions_count_toward_progress_and_the_aggregate_equals_a_recount(backend: &'static str) {
         let db = fresh(backend).await;
         let code = jineng_domain::CreditCode::generate(AreaCode::parse("411722").unwrap(), 42);
@@ -196,12 +258,36 @@ both_backends! {
 
 /// The small demo on one backend: its progress equals a recount, its ID numbers are valid, and
 /// rows added after the bulk load get fresh ids. Returns (people, classes, completions).
+/// Persons per program and year as the progress aggregate keeps them.
+async fn persons_by_year(db: &Db) -> Vec<(String, String, i64)> {
+    jineng_store::with_pool!(db, |p| sqlx::query_as(
+        "SELECT program_code, substr(month, 1, 4), CAST(SUM(persons) AS BIGINT) FROM progress \
+         GROUP BY program_code, substr(month, 1, 4) HAVING SUM(persons) > 0 ORDER BY 1, 2"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap())
+}
+
+/// Distinct persons per program and year, counted from the completions.
+async fn persons_recount(db: &Db) -> Vec<(String, String, i64)> {
+    let year = match db {
+        Db::Sqlite(_) => "substr(completed_on, 1, 4)",
+        Db::Postgres(_) => "to_char(completed_on, 'YYYY')",
+    };
+    let sql = format!(
+        "SELECT program_code, {year}, COUNT(DISTINCT person_id) FROM completion GROUP BY program_code, {year} ORDER BY 1, 2"
+    );
+    jineng_store::with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await.unwrap())
+}
+
 async fn small_demo(backend: &str) -> (usize, usize, usize) {
     let db = fresh(backend).await;
     let s = demo::generate(&db, demo::Scale::Small, 7, &|_, _| {}).await.unwrap();
     assert!(s.completions > 2_000 && s.completions < 5_000, "{}", s.completions);
     let agg = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
     assert_eq!(agg, plan::recount(&db).await.unwrap(), "{backend}");
+    assert_eq!(persons_by_year(&db).await, persons_recount(&db).await, "{backend}: persons");
     // The ID numbers generated are valid.
     let (rows, total) = people::search(&db, &Visibility::default(), "", 50, 0).await.unwrap();
     assert_eq!(total as usize, s.people);

@@ -32,6 +32,7 @@ pub mod people;
 pub mod plan;
 pub mod policy;
 pub mod registers;
+pub mod reports;
 pub mod session;
 
 pub mod openapi;

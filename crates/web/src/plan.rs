@@ -19,6 +19,9 @@ use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
+/// Who proposes pending targets: the departments the plan names.
+const DEPARTMENT: &[Role] = &[Role::Department];
+
 /// Routes of this module.
 pub fn routes() -> Vec<Route> {
     use Access::*;
@@ -32,12 +35,19 @@ pub fn routes() -> Vec<Route> {
         Route::get("/api/v1/programs/{code}", Roles(STAFF), program_detail),
         Route::put("/api/v1/programs/{code}/target", Roles(ADMIN), set_target),
         Route::get("/api/v1/counties/{code}", Roles(STAFF), county_detail),
+        Route::post("/programs/{code}/proposals", Roles(DEPARTMENT), propose_form),
+        Route::post("/api/v1/programs/{code}/proposals", Roles(DEPARTMENT), propose_api),
+        Route::post("/proposals/{id}/decision", Roles(ADMIN), decide_form),
+        Route::post("/api/v1/proposals/{id}/decision", Roles(ADMIN), decide_api),
     ]
 }
 
 /// The API of this module.
 #[derive(OpenApi)]
-#[openapi(paths(plan_overview, program_detail, set_target, county_detail))]
+#[openapi(
+    paths(plan_overview, program_detail, set_target, county_detail, propose_api, decide_api),
+    components(schemas(ProposalBody, ProposalDecision))
+)]
 pub struct Api;
 
 /// `GET /`: the caller's home. The city admin, departments and auditors see the plan at a
@@ -335,12 +345,41 @@ pub async fn program_page(
     CurrentUser(u): CurrentUser,
     Path(code): Path<String>,
 ) -> PageResult {
-    let d = views::program_detail(&st.db, &u, &code).await.page(&auth)?;
+    program_view(&st, &auth, &u, &code, None).await
+}
+
+/// A refused form on the program page: which form (`target`, `proposal`, `decision`), what was
+/// typed and why.
+pub type ProgramFailure = (&'static str, serde_json::Value, AppError);
+
+/// The program page: its target and the versions of it, the departments' proposals (a form for
+/// the asked department, adopt or return for the city admin), progress by county and month.
+pub async fn program_view(
+    st: &AppState,
+    auth: &Auth,
+    u: &User,
+    code: &str,
+    failed: Option<ProgramFailure>,
+) -> PageResult {
+    let d = views::program_detail(&st.db, u, code).await.page(auth)?;
+    let proposals = plan::proposals(&st.db, code).await.page(auth)?;
+    let asked = u.role == Role::Department
+        && plan::programs(&st.db)
+            .await
+            .page(auth)?
+            .iter()
+            .any(|p| p.program_code == code && u.scope.as_deref().is_some_and(|s| p.asked_codes().contains(&s)));
+    let (form, typed, errors, error) = match failed {
+        Some((form, typed, e)) => (Some(form), typed, e.fields(), e.general()),
+        None => (None, serde_json::Value::Null, Default::default(), None),
+    };
     render_page(
-        &st,
-        &auth,
+        st,
+        auth,
         "program.html",
-        context! { d => Value::from_serialize(&d), can_set => u.role == Role::CityAdmin, error => None::<String> },
+        context! { d => Value::from_serialize(&d), can_set => u.role == Role::CityAdmin, can_propose => asked,
+        proposals => Value::from_serialize(&proposals), form, typed => Value::from_serialize(&typed),
+        errors => Value::from_serialize(&errors), error },
     )
 }
 
@@ -366,13 +405,8 @@ pub async fn set_target_form(
     let result = result
         .map(|()| Done::new(format!("/programs/{code}"), "目标已设定，变更已记录 / target set; the change is kept"));
     form_result(auth, result, |e, auth| async move {
-        let d = views::program_detail(&st.db, &u, &code).await.page(&auth)?;
-        render_page(
-            &st,
-            &auth,
-            "program.html",
-            context! { d => Value::from_serialize(&d), can_set => true, error => e.general(), errors => Value::from_serialize(e.fields()), typed => Value::from_serialize(&f) },
-        )
+        let typed = serde_json::to_value(&f).unwrap_or_default();
+        program_view(&st, &auth, &u, &code, Some(("target", typed, e))).await
     })
     .await
 }
@@ -438,4 +472,134 @@ pub async fn county_detail(
     Path(code): Path<String>,
 ) -> Result<Json<CountyDetail>, AppError> {
     Ok(Json(views::county_detail(&st.db, &u, &code).await?))
+}
+
+/// A department's proposal for a pending target.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct ProposalBody {
+    /// The proposed value (person-times or persons, as the program counts).
+    pub value: i64,
+    /// The reasoning behind it.
+    pub reasoning: String,
+}
+
+/// A department asked by the plan proposes a pending target's value (one open proposal each).
+#[utoipa::path(post, path = "/api/v1/programs/{code}/proposals", request_body = ProposalBody, params(("code" = String, Path)),
+    responses((status = 201, description = "proposed; the id"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn propose_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+    Json(b): Json<ProposalBody>,
+) -> Result<Response, AppError> {
+    let department = u.scope.clone().ok_or(AppError::Forbidden)?;
+    let id = plan::propose(&st.db, u.user_id, &department, &code, b.value, &b.reasoning).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(serde_json::json!({"proposal_id": id}))).into_response())
+}
+
+/// The proposal form.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct ProposalForm {
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    reasoning: String,
+}
+
+/// `POST /programs/{code}/proposals`
+pub async fn propose_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(code): Path<String>,
+    CsrfForm(f): CsrfForm<ProposalForm>,
+) -> Result<Response, PageError> {
+    let value = f
+        .value
+        .trim()
+        .replace([',', '，'], "")
+        .parse::<i64>()
+        .map_err(|_| AppError::field("value", "请输入不小于 0 的整数 / enter a whole number, 0 or more"));
+    let result = match (value, u.scope.clone()) {
+        (Ok(v), Some(d)) => plan::propose(&st.db, u.user_id, &d, &code, v, &f.reasoning).await.map_err(AppError::from),
+        (Err(e), _) => Err(e),
+        (_, None) => Err(AppError::Forbidden),
+    }
+    .map(|id| {
+        Done::new(
+            format!("/programs/{code}#proposals"),
+            format!("建议已提交（第 {id} 号），待市人社局采纳 / proposal {id} submitted for the city's decision"),
+        )
+    });
+    form_result(auth, result, |e, auth| async move {
+        program_view(&st, &auth, &u, &code, Some(("proposal", serde_json::to_value(&f).unwrap_or_default(), e))).await
+    })
+    .await
+}
+
+/// The city's decision on a proposal.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct ProposalDecision {
+    /// `adopt` or `return`.
+    pub decision: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+fn adopt_of(d: &str) -> Result<bool, AppError> {
+    match d {
+        "adopt" => Ok(true),
+        "return" => Ok(false),
+        _ => Err(AppError::field("decision", "请选择采纳或退回 / choose adopt or return")),
+    }
+}
+
+/// The city admin adopts a proposal (the target takes its value) or returns it, with a reason.
+#[utoipa::path(post, path = "/api/v1/proposals/{id}/decision", request_body = ProposalDecision, params(("id" = i64, Path)),
+    responses((status = 204, description = "decided"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_api(
+    State(st): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    Json(b): Json<ProposalDecision>,
+) -> Result<Response, AppError> {
+    plan::decide_proposal(&st.db, u.user_id, id, adopt_of(&b.decision)?, &b.reason).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+/// The decision form (on the program page).
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    program: String,
+}
+
+/// `POST /proposals/{id}/decision`
+pub async fn decide_form(
+    State(st): State<AppState>,
+    auth: Auth,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<DecisionForm>,
+) -> Result<Response, PageError> {
+    let code: String = f.program.chars().filter(|c| c.is_ascii_alphanumeric()).take(8).collect();
+    let result = match adopt_of(&f.decision) {
+        Ok(adopt) => {
+            plan::decide_proposal(&st.db, u.user_id, id, adopt, &f.reason).await.map_err(AppError::from).map(|()| {
+                let (zh, en) = if adopt { ("已采纳", "adopted") } else { ("已退回", "returned") };
+                Done::new(format!("/programs/{code}#proposals"), format!("第 {id} 号建议{zh} / proposal {id} {en}"))
+            })
+        }
+        Err(e) => Err(e),
+    };
+    form_result(auth, result, |e, auth| async move {
+        program_view(&st, &auth, &u, &code, Some(("decision", serde_json::json!({"id": id, "reason": f.reason}), e)))
+            .await
+    })
+    .await
 }

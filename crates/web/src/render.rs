@@ -143,6 +143,10 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         plan.push(("/orgs/providers".into(), "培训机构", "Providers"));
         plan.push(("/orgs/assessment-bodies".into(), "评价机构", "Assessment bodies"));
     }
+    if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Finance, Role::Auditor]) {
+        plan.push(("/reports".into(), "月报季报", "Reports"));
+        plan.push(("/skills".into(), "技能人才占比", "Skilled shares (T2, T3)"));
+    }
     if any(&[Role::CityAdmin, Role::Auditor]) {
         plan.push(("/registers".into(), "名单导入", "Registers"));
     }

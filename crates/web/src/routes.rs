@@ -8,7 +8,7 @@ use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
 use crate::{
     assets, audit, catalog, claims, classes, facilities, findings, notice, openapi, orgs, payments, people, plan,
-    policy, registers, session,
+    policy, registers, reports, session,
 };
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -50,6 +50,7 @@ fn table() -> Vec<Route> {
         audit::routes(),
         registers::routes(),
         findings::routes(),
+        reports::routes(),
         facilities::routes(),
         openapi::routes(),
     ]

@@ -341,6 +341,15 @@ fn done_map(rows: Vec<Counts>) -> HashMap<String, Done> {
     rows.iter().map(|c| (c.key.clone(), Done::from_counts(c))).collect()
 }
 
+/// The programs whose page the user may open (none: all of them).
+pub async fn visible_programs(db: &Db, user: &User) -> Result<Option<Vec<String>>, AppError> {
+    if user.role != Role::Department {
+        return Ok(None);
+    }
+    let c = ctx(db).await?;
+    Ok(Some(c.programs.iter().filter(|p| c.visible(user, &p.program_code)).map(|p| p.program_code.clone()).collect()))
+}
+
 /// The programs a user may see, as leaf codes (None = all).
 pub async fn visible_leaf_programs(db: &Db, user: &User) -> Result<Option<Vec<String>>, AppError> {
     if user.role != Role::Department {

@@ -24,6 +24,7 @@ mod links;
 mod pages;
 mod policy;
 mod registers;
+mod reports;
 mod roster;
 mod security;
 mod workflow;
