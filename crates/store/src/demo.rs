@@ -609,11 +609,19 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
             employer.map(|e| e.name.clone()).unwrap_or_default(),
         ),
     ];
+    let mut admin = None;
     for (role, username, scope, label) in specs {
         let password = format!("{}-{}", username, &users::random_token()[..12]);
-        users::create(db, None, username, &format!("{} {}", role.zh(), label), &password, role, scope.as_deref())
-            .await?;
+        let id =
+            users::create(db, None, username, &format!("{} {}", role.zh(), label), &password, role, scope.as_deref())
+                .await?;
+        if role == Role::CityAdmin {
+            admin = Some(id);
+        }
         logins.push(DemoLogin { role, username: username.into(), password, scope_label: label });
+    }
+    if let Some(admin) = admin {
+        yearly_plans(db, admin, &the_plan, &programs).await?;
     }
     Ok(DemoSummary {
         people: people.len(),
@@ -623,6 +631,61 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         logins,
         certificates,
     })
+}
+
+/// The demo's yearly plans (M1): each program's target spread over the plan's years (30 %, then
+/// the rest evenly) and each year's task over the counties by population (largest remainder),
+/// and the statistics bureau's figures for T2 and T3, marked as demonstration data.
+async fn yearly_plans(
+    db: &Db,
+    admin: i64,
+    the_plan: &jineng_domain::plan::Plan,
+    programs: &[plan::ProgramRow],
+) -> Result<()> {
+    let counties = &the_plan.counties;
+    let years: Vec<i32> = (the_plan.plan.start.year()..=the_plan.plan.end.year()).collect();
+    let split = |whole: i64, weights: &[i64]| -> Vec<i64> {
+        let total: i64 = weights.iter().sum::<i64>().max(1);
+        let mut parts: Vec<i64> = weights.iter().map(|w| whole * w / total).collect();
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(whole * weights[i] % total), i));
+        let short = whole - parts.iter().sum::<i64>();
+        for &i in order.iter().take(short.max(0) as usize) {
+            parts[i] += 1;
+        }
+        parts
+    };
+    let year_weights: Vec<i64> =
+        (0..years.len()).map(|i| if i == 0 { 30 } else { 70 / (years.len() as i64 - 1).max(1) }).collect();
+    let weights: Vec<i64> = counties.iter().map(|c| c.population).collect();
+    for p in programs.iter().filter(|p| p.unit != "none") {
+        let Some(target) = p.target else { continue };
+        let responsible = format!("{}及各县区人民政府", p.responsible.replace(',', "、"));
+        for (year, value) in years.iter().zip(split(target, &year_weights)) {
+            let shares: Vec<(String, i64)> =
+                counties.iter().map(|c| c.code.to_string()).zip(split(value, &weights)).collect();
+            crate::reports::set_yearly_task(db, admin, *year, &p.program_code, value, &responsible, &shares).await?;
+        }
+    }
+    for (i, c) in counties.iter().enumerate() {
+        for (k, year) in std::iter::once(years[0] - 1).chain(years.iter().copied()).enumerate() {
+            let employed = c.population * 55 / 100;
+            let skilled = employed * (18 + (i as i64 % 4) + k as i64) / 100;
+            let high = skilled * (24 + (i as i64 % 3) + k as i64) / 100;
+            crate::labour::record(
+                db,
+                admin,
+                c.code.as_str(),
+                year,
+                employed.max(1),
+                skilled,
+                high,
+                "演示数据（非真实统计）demo figures, not real statistics",
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 fn new_person(rng: &mut StdRng, county: &str, id: i64, used: &mut HashSet<String>, at: NaiveDate) -> Person {

@@ -195,6 +195,18 @@ async fn queue_page(st: &AppState, auth: &Auth, u: &User) -> PageResult {
                 q.open_objections,
                 Some("#objections".into()),
             ));
+            // Last month's report, until the county has submitted it (M1).
+            let last = chrono::Datelike::with_day(&today, 1).and_then(|d| d.pred_opt()).unwrap_or(today);
+            if let Ok(period) = jineng_store::reports::Period::parse(&last.format("%Y-%m").to_string()) {
+                let done = jineng_store::reports::submission(db, &period.code, &county).await.page(auth)?.is_some();
+                tasks.push(task(
+                    "report_due",
+                    &format!("{}月报待报送（截止{}）", period.zh(), period.due_on().format("%-m月%-d日")),
+                    &format!("report for {} to submit (due {})", period.en(), period.due_on()),
+                    i64::from(!done),
+                    Some(format!("/reports/{}", period.code)),
+                ));
+            }
             let mut p = task(
                 "progress",
                 &format!("{}完成培训（人次）", progress.name_zh),
