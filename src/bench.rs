@@ -507,3 +507,67 @@ pub async fn register_import(path: &std::path::Path, database: &str) -> Result<(
     );
     Ok(())
 }
+
+/// `jineng bench reports`: on an existing database (a demo city or province), the size of what
+/// is reported on, and the time to build a quarter's and a month's report for the city and for
+/// one county, the month's `.xlsx`, T2/T3, and closing the month (freezing the city's and every
+/// county's report). Each timing is the median of five runs.
+pub async fn reports(database: &str, quarter: &str, month: &str) -> Result<()> {
+    use jineng_store::{reports, Db};
+    let db = Db::connect(database).await?;
+    let sizes = reports::sizes(&db).await?;
+    println!("{}: {}", db.backend(), sizes.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", "));
+    let county = jineng_store::plan::counties(&db).await?.first().map(|c| c.county_code.clone()).unwrap_or_default();
+    let now = jineng_store::now();
+    async fn median<F, Fut>(mut f: F) -> Result<f64>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<()>>,
+    {
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            f().await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[2])
+    }
+    let mut rows: Vec<(String, f64)> = Vec::new();
+    for (what, period, c) in [
+        ("quarterly report, city", quarter, None),
+        ("quarterly report, one county", quarter, Some(county.as_str())),
+        ("monthly report, city", month, None),
+    ] {
+        let ms =
+            median(|| async { reports::report(&db, period, c, now).await.map(|_| ()).map_err(Into::into) }).await?;
+        rows.push((format!("{what} ({period})"), ms));
+    }
+    let ms = median(|| async {
+        let r = reports::report(&db, month, None, now).await?;
+        reports::to_xlsx(&r).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    })
+    .await?;
+    rows.push((format!("monthly report as .xlsx, city ({month})"), ms));
+    let year: i32 = quarter.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2020);
+    let ms = median(|| async { jineng_store::labour::ratios(&db, year).await.map(|_| ()).map_err(Into::into) }).await?;
+    rows.push((format!("T2 and T3 ({year})"), ms));
+    let admin = jineng_store::users::first_city_admin(&db).await?;
+    if let Some(admin) = admin {
+        let t = Instant::now();
+        match reports::close(&db, admin, month, now).await {
+            Ok(_) => rows
+                .push((format!("closing {month} (city and every county frozen)"), t.elapsed().as_secs_f64() * 1000.0)),
+            Err(e) => println!("closing {month}: {e} (already closed by an earlier run?)"),
+        }
+        let ms =
+            median(|| async { reports::report(&db, month, None, now).await.map(|_| ()).map_err(Into::into) }).await?;
+        rows.push((format!("closed month's report, from its snapshot ({month})"), ms));
+    }
+    println!("{:<60} {:>10}", "what", "ms");
+    for (what, ms) in rows {
+        println!("{what:<60} {ms:>10.1}");
+    }
+    Ok(())
+}

@@ -175,6 +175,19 @@ enum BenchCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// On an existing database (e.g. a demo city or province), time the monthly and quarterly
+    /// reports, their .xlsx, T2/T3 and closing a month.
+    Reports {
+        /// Database URL.
+        #[arg(long)]
+        database: String,
+        /// The quarter to report.
+        #[arg(long, default_value = "2020-Q4")]
+        quarter: String,
+        /// The month to report, export and close.
+        #[arg(long, default_value = "2020-11")]
+        month: String,
+    },
     /// Generate a large case and time the policy engine in-process and end to end.
     Policy {
         /// People in the case.
@@ -430,6 +443,9 @@ async fn main() -> Result<()> {
                 .status()?;
             anyhow::ensure!(status.success(), "roster import failed");
             Ok(())
+        }
+        Command::Bench { command: BenchCommand::Reports { database, quarter, month } } => {
+            bench::reports(&database, &quarter, &month).await
         }
         Command::Bench { command: BenchCommand::Claims { certificates, database } } => {
             let database = database.unwrap_or_else(|| {

@@ -1102,6 +1102,17 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
     wb.save_to_buffer()
 }
 
+/// How many rows the reports read from (for the benchmark's heading).
+pub async fn sizes(db: &Db) -> Result<Vec<(&'static str, i64)>> {
+    let mut out = Vec::new();
+    for table in ["person", "completion", "certificate", "claim", "claim_event"] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let n: i64 = with_pool!(db, |x| sqlx::query_scalar(&sql).fetch_one(x).await?);
+        out.push((table, n));
+    }
+    Ok(out)
+}
+
 /// A program's year task and its decomposition to counties.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct YearlyTask {

@@ -342,3 +342,12 @@ pub async fn revoke_token(db: &Db, user_id: i64, api_token_id: i64) -> Result<()
     });
     Ok(())
 }
+
+/// The first city admin's id, if there is one (for benchmarks and the demo).
+pub async fn first_city_admin(db: &crate::Db) -> crate::Result<Option<i64>> {
+    Ok(crate::with_pool!(db, |p| sqlx::query_scalar(
+        "SELECT user_id FROM app_user WHERE role = 'city_admin' ORDER BY user_id LIMIT 1"
+    )
+    .fetch_optional(p)
+    .await?))
+}
