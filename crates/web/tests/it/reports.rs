@@ -296,3 +296,36 @@ both_backends! {
         assert_eq!(app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/skills/2040", None).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 }
+
+both_backends! {
+    async fn money_is_reported_per_fund_when_granted_published_and_paid(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        crate::common::certified_class(&app).await;
+        let claims = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await.json();
+        let claim = claims[0]["claim_id"].as_i64().unwrap();
+        let month = jineng_store::reports::china_date(chrono::Utc::now()).format("%Y-%m").to_string();
+        let fund = |r: &Value| r["funds"].as_array().unwrap().iter().find(|f| f["fund"] == "employment_subsidy_fund").unwrap().clone();
+        let f = fund(&report(&app, Role::CityAdmin, &format!("/api/v1/reports/{month}")).await);
+        assert_eq!((f["decided_claims"].as_i64(), f["decided_fen"].as_i64(), f["published_fen"].as_i64(), f["paid_fen"].as_i64()), (Some(1), Some(100_000), Some(0), Some(0)), "{f}");
+        for action in ["approve", "publish"] {
+            let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/claims/{claim}/actions"), Some(json!({"action": action, "reason": ""}))).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        app.clock.set(app.clock.today() + chrono::Days::new(8));
+        let finance = |op: Value| app.api(Some(Role::Finance), Method::POST, "/api/v1/payments", Some(op));
+        assert_eq!(finance(json!({"op": "allocate", "fund": "employment_subsidy_fund", "amount_fen": 150_000, "note": "驻财社〔2021〕12号"})).await.status, StatusCode::OK);
+        let batch = finance(json!({"op": "create_batch", "fund": "employment_subsidy_fund"})).await.json()["batch"]["batch_id"].clone();
+        assert_eq!(finance(json!({"op": "approve_batch", "batch_id": batch})).await.status, StatusCode::OK);
+        let f = fund(&report(&app, Role::CityAdmin, &format!("/api/v1/reports/{month}")).await);
+        assert_eq!((f["published_claims"].as_i64(), f["published_fen"].as_i64(), f["paid_claims"].as_i64(), f["paid_fen"].as_i64()), (Some(1), Some(100_000), Some(1), Some(100_000)), "{f}");
+        // The county's report holds its own claims; another county's holds none.
+        let own = fund(&report(&app, Role::County, &format!("/api/v1/reports/{month}")).await);
+        assert_eq!(own["paid_fen"], 100_000);
+        let other = fund(&report(&app, Role::CityAdmin, &format!("/api/v1/reports/{month}?county={OTHER_COUNTY}")).await);
+        assert_eq!((other["decided_fen"].as_i64(), other["paid_fen"].as_i64()), (Some(0), Some(0)));
+        // Certificates issued in May 2021 by kind and level.
+        let may = report(&app, Role::CityAdmin, "/api/v1/reports/2021-05").await;
+        let issued: i64 = may["certificates"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+        assert_eq!(issued, 1, "{}", may["certificates"]);
+    }
+}
