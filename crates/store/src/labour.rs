@@ -187,6 +187,190 @@ pub async fn record(
     Ok(())
 }
 
+/// The columns of the statistics sheet (`.xlsx` or CSV), Chinese then English.
+pub const SHEET_HEADERS: [&str; 6] = [
+    "县区代码 county code",
+    "年度 year",
+    "就业人员 employed",
+    "技能劳动者 skilled workers",
+    "高技能人才 high-skilled workers",
+    "数据来源 source",
+];
+
+/// One county's figures for a year, as read from a sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatisticRow {
+    /// County code.
+    pub county: String,
+    /// Year.
+    pub year: i32,
+    /// Employed persons.
+    pub employed: i64,
+    /// Skilled workers.
+    pub skilled: i64,
+    /// High-skilled workers.
+    pub high_skilled: i64,
+    /// Source.
+    pub source: String,
+}
+
+/// An empty statistics sheet with its header (text columns for the codes).
+pub fn sheet_template() -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let bold = Format::new().set_bold();
+    let ws = wb.add_worksheet();
+    ws.set_name("统计数据")?;
+    for (i, h) in SHEET_HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, i as u16, *h, &bold)?;
+        ws.set_column_width(i as u16, 22)?;
+    }
+    ws.set_column_format(0, &Format::new().set_num_format("@"))?;
+    wb.save_to_buffer()
+}
+
+fn column(i: usize) -> String {
+    format!("{} {}", (b'A' + i as u8) as char, SHEET_HEADERS[i])
+}
+
+/// Reads a statistics sheet: every row's numbers, or the rows and columns that are wrong.
+pub fn parse_sheet(
+    bytes: &[u8],
+) -> std::result::Result<(Vec<(usize, StatisticRow)>, Vec<crate::roster::RowError>), Invalid> {
+    use crate::roster::RowError;
+    let rows = crate::sheet::read_template::<6>(bytes, &SHEET_HEADERS)?;
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    for (row, cells) in rows {
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        let before = errors.len();
+        let mut text = |i: usize| -> String {
+            match &cells[i] {
+                Some(Ok(s)) => s.trim().to_owned(),
+                Some(Err(e)) => {
+                    errors.push(RowError { row, column: column(i), reason: (*e).to_owned() });
+                    String::new()
+                }
+                None => String::new(),
+            }
+        };
+        let cols: Vec<String> = (0..6).map(&mut text).collect();
+        let mut number = |i: usize| -> i64 {
+            let t = cols[i].replace([',', '，'], "");
+            let t = t.strip_suffix(".0").unwrap_or(&t);
+            t.parse::<i64>().unwrap_or_else(|_| {
+                errors.push(RowError { row, column: column(i), reason: "应为整数 / a whole number".into() });
+                0
+            })
+        };
+        let (year, employed, skilled, high_skilled) = (number(1), number(2), number(3), number(4));
+        if cols[0].is_empty() {
+            errors.push(RowError { row, column: column(0), reason: "必填 / required".into() });
+        }
+        if cols[5].is_empty() {
+            errors.push(RowError { row, column: column(5), reason: "请写明数据来源 / give the source".into() });
+        }
+        if errors.len() == before {
+            out.push((
+                row,
+                StatisticRow {
+                    county: cols[0].clone(),
+                    year: i32::try_from(year).unwrap_or(0),
+                    employed,
+                    skilled,
+                    high_skilled,
+                    source: cols[5].clone(),
+                },
+            ));
+        }
+    }
+    Ok((out, errors))
+}
+
+/// Records a sheet of statistics: every row is checked as [`record`] checks one (a wrong row is
+/// named with its column and why), then all land in one transaction, or none.
+pub async fn record_sheet(
+    db: &Db,
+    actor: i64,
+    rows: &[(usize, StatisticRow)],
+) -> Result<std::result::Result<usize, Vec<crate::roster::RowError>>> {
+    use crate::roster::RowError;
+    let plan = crate::plan::current_plan(db).await?.plan;
+    let counties = crate::plan::counties(db).await?;
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (row, r) in rows {
+        let field = |i: usize, reason: String| RowError { row: *row, column: column(i), reason };
+        if let Err(StoreError::Invalid { reason, .. }) = year_range(&plan, r.year) {
+            errors.push(field(1, format!("{} / {}", reason.zh, reason.en)));
+        }
+        if !counties.iter().any(|c| c.county_code == r.county) {
+            errors.push(field(0, "未知县区 / no such county in the plan".into()));
+        }
+        if !seen.insert((r.county.clone(), r.year)) {
+            errors.push(field(0, "同一县区同一年度出现两次 / the same county and year twice".into()));
+        }
+        for (i, v, min) in [(2, r.employed, 1), (3, r.skilled, 0), (4, r.high_skilled, 0)] {
+            if !(min..=COUNT_MAX).contains(&v) {
+                errors.push(field(
+                    i,
+                    format!("人数应在 {min} 到 {COUNT_MAX} 之间 / a count between {min} and {COUNT_MAX}"),
+                ));
+            }
+        }
+        if r.skilled > r.employed {
+            errors.push(field(3, "技能劳动者人数不能多于就业人员 / skilled workers cannot exceed the employed".into()));
+        }
+        if r.high_skilled > r.skilled {
+            errors.push(field(
+                4,
+                "高技能人才人数不能多于技能劳动者 / high-skilled workers cannot exceed skilled workers".into(),
+            ));
+        }
+        if r.source.chars().count() > 500 {
+            errors.push(field(5, "来源不超过500字 / at most 500 characters".into()));
+        }
+    }
+    if rows.len() > 10_000 {
+        errors
+            .push(RowError { row: 1, column: column(0), reason: "一次最多10,000行 / at most 10,000 rows".into() });
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    in_tx!(db, |tx| {
+        for (_, r) in rows {
+            sqlx::query(
+                "INSERT INTO labour_statistic (county_code, year, employed, skilled, high_skilled, source, entered_by, entered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (county_code, year) DO UPDATE SET employed = excluded.employed, \
+                 skilled = excluded.skilled, high_skilled = excluded.high_skilled, source = excluded.source, \
+                 entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+            )
+            .bind(&r.county)
+            .bind(i64::from(r.year))
+            .bind(r.employed)
+            .bind(r.skilled)
+            .bind(r.high_skilled)
+            .bind(&r.source)
+            .bind(actor)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            "import_statistics",
+            "labour_statistic",
+            &format!("{} rows", rows.len()),
+            &serde_json::json!({"rows": rows.iter().map(|(_, r)| format!("{}/{}", r.county, r.year)).collect::<Vec<_>>()}),
+        )
+        .await?;
+    });
+    Ok(Ok(rows.len()))
+}
+
 fn shares(l: &mut RatioLine, t2: i64, t3: i64) {
     if let (Some(e), Some(s), Some(h)) = (l.employed, l.skilled_stat, l.high_stat) {
         let skilled = s + l.certified;

@@ -49,6 +49,10 @@ pub async fn template(Path(kind): Path<String>) -> Result<Response, AppError> {
         let bytes = jineng_store::claims::past::sheet_template().map_err(|e| AppError::Internal(e.to_string()))?;
         return Ok(crate::xlsx::xlsx_download(bytes, "历史补贴发放记录模板.xlsx", "granted.xlsx"));
     }
+    if kind == STATISTICS {
+        let bytes = jineng_store::labour::sheet_template().map_err(|e| AppError::Internal(e.to_string()))?;
+        return Ok(crate::xlsx::xlsx_download(bytes, "技能人才统计数据模板.xlsx", "statistics.xlsx"));
+    }
     let reg = register(&kind)?;
     let bytes = registers::template(reg).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(crate::xlsx::xlsx_download(bytes, &format!("{}模板.xlsx", reg.zh()), &format!("{}.xlsx", reg.code())))
@@ -67,6 +71,21 @@ pub struct CertificatesImported {
 const CERTIFICATES: &str = "certificates";
 /// The pseudo-kind of the record of subsidies granted before the system.
 const GRANTED: &str = "granted";
+/// The pseudo-kind of the statistics bureau's figures for T2 and T3.
+const STATISTICS: &str = "statistics";
+
+/// The statistics bureau's figures as uploaded: how many rows were recorded, or every wrong row.
+async fn upload_statistics(st: &AppState, u: &User, bytes: Vec<u8>) -> Result<Result<usize, Vec<RowError>>, AppError> {
+    use jineng_store::labour;
+    let (rows, errors) = tokio::task::spawn_blocking(move || labour::parse_sheet(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("register parser: {e}")))?
+        .map_err(|e| AppError::field("file", e))?;
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    Ok(labour::record_sheet(&st.db, u.user_id, &rows).await?)
+}
 
 /// The record of subsidies granted before, as uploaded (`.xlsx` or CSV in the template's
 /// layout): how many rows were recorded, or every wrong row.
@@ -206,9 +225,11 @@ pub async fn import_api(
     Query(q): Query<ImportQuery>,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    if kind == CERTIFICATES || kind == GRANTED {
+    if kind == CERTIFICATES || kind == GRANTED || kind == STATISTICS {
         let result = if kind == GRANTED {
             upload_granted(&st, &u, body.to_vec()).await?.map(|n| serde_json::json!({"recorded": n}))
+        } else if kind == STATISTICS {
+            upload_statistics(&st, &u, body.to_vec()).await?.map(|n| serde_json::json!({"recorded": n}))
         } else {
             upload_certificates(&st, &u, body.to_vec())
                 .await?
@@ -247,6 +268,8 @@ async fn registers_page(st: &AppState, auth: &Auth, u: &User, error: Option<(Str
         "en": "subsidies granted before the system", "headers": jineng_store::claims::past::SHEET_HEADERS}));
     kinds.push(serde_json::json!({"code": CERTIFICATES, "zh": "职业技能评价证书登记（系统外评价）",
         "en": "certificates from the appraisal register", "headers": jineng_store::assessment::REGISTER_HEADERS}));
+    kinds.push(serde_json::json!({"code": STATISTICS, "zh": "技能人才统计数据（统计部门，T2、T3）",
+        "en": "the statistics bureau's figures for T2 and T3", "headers": jineng_store::labour::SHEET_HEADERS}));
     let names: Vec<(&str, &str)> = Register::ALL.iter().map(|r| (r.code(), r.zh())).collect();
     let imports: Vec<serde_json::Value> = imports
         .iter()
@@ -277,7 +300,7 @@ pub async fn import_form(
     Path(kind): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
-    let reg = if kind == CERTIFICATES || kind == GRANTED {
+    let reg = if kind == CERTIFICATES || kind == GRANTED || kind == STATISTICS {
         None
     } else {
         Some(register(&kind).map_err(|e| PageError::new(e, auth.clone()))?)
@@ -306,6 +329,12 @@ pub async fn import_form(
         Some(file) => {
             // What landed, in words, or every wrong row; the title names the file in a refusal.
             let (title, landed) = match reg {
+                None if kind == STATISTICS => (
+                    "技能人才统计数据",
+                    upload_statistics(&st, &u, file.to_vec()).await.map(|r| {
+                        r.map(|n| format!("已导入 {n} 行统计数据 / {n} rows of statistics recorded"))
+                    }),
+                ),
                 None if kind == GRANTED => (
                     "历史补贴发放记录",
                     upload_granted(&st, &u, file.to_vec()).await.map(|r| {

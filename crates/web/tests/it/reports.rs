@@ -329,3 +329,39 @@ both_backends! {
         assert_eq!(issued, 1, "{}", may["certificates"]);
     }
 }
+
+both_backends! {
+    async fn the_statistics_are_imported_from_a_sheet_all_rows_or_none(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let header = "县区代码 county code,年度 year,就业人员 employed,技能劳动者 skilled workers,高技能人才 high-skilled workers,数据来源 source\n";
+        let send = |body: String| {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/registers/statistics")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.tokens[&Role::CityAdmin]))
+                .header(header::CONTENT_TYPE, "text/csv")
+                .body(Body::from(body))
+                .unwrap();
+            app.send(req)
+        };
+        // One wrong row (more skilled than employed; an unknown county): nothing lands.
+        let bad = format!("{header}{MY_COUNTY},2020,1000,200,50,统计年鉴\n{OTHER_COUNTY},2020,1000,2000,50,统计年鉴\n999999,2020,10,1,0,统计年鉴\n");
+        let r = send(bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let errors = r.json()["errors"].clone();
+        assert!(errors.as_array().unwrap().iter().any(|e| e["row"] == 3 && e["column"].as_str().unwrap().starts_with('D')), "{errors}");
+        assert!(errors.as_array().unwrap().iter().any(|e| e["row"] == 4 && e["column"].as_str().unwrap().starts_with('A')), "{errors}");
+        let x = report(&app, Role::CityAdmin, "/api/v1/skills/2020").await;
+        assert!(x["counties"].as_array().unwrap().iter().all(|c| c["employed"].is_null()), "nothing landed");
+        let good = format!("{header}{MY_COUNTY},2020,1000,200,50,统计年鉴表3-1\n{OTHER_COUNTY},2020,\"2,000\",600,200,统计年鉴表3-1\n");
+        let r = send(good).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["recorded"], 2);
+        let x = report(&app, Role::CityAdmin, "/api/v1/skills/2020").await;
+        let other = x["counties"].as_array().unwrap().iter().find(|c| c["county_code"] == OTHER_COUNTY).unwrap();
+        assert_eq!((other["t2_pct"].as_str(), other["t3_pct"].as_str()), (Some("30.0"), Some("33.3")), "{other}");
+        let (status, _, template) = bytes(&app, Role::CityAdmin, "/registers/statistics/template.xlsx").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(template.starts_with(b"PK"));
+    }
+}
