@@ -233,10 +233,11 @@ fn column(i: usize) -> String {
     format!("{} {}", (b'A' + i as u8) as char, SHEET_HEADERS[i])
 }
 
+/// A statistics sheet as read: (row number, figures) per row, and the unreadable rows.
+pub type SheetRead = (Vec<(usize, StatisticRow)>, Vec<crate::roster::RowError>);
+
 /// Reads a statistics sheet: every row's numbers, or the rows and columns that are wrong.
-pub fn parse_sheet(
-    bytes: &[u8],
-) -> std::result::Result<(Vec<(usize, StatisticRow)>, Vec<crate::roster::RowError>), Invalid> {
+pub fn parse_sheet(bytes: &[u8]) -> std::result::Result<SheetRead, Invalid> {
     use crate::roster::RowError;
     let rows = crate::sheet::read_template::<6>(bytes, &SHEET_HEADERS)?;
     let (mut out, mut errors) = (Vec::new(), Vec::new());
