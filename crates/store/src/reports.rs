@@ -379,47 +379,138 @@ fn certificate_kind_zh(kind: &str) -> &'static str {
     }
 }
 
-/// The figures of a period as they stand now (no corrections), for the city or one county.
-async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<Utc>) -> Result<Report> {
+/// What a period's reports are built from, read once for the city and every county: each
+/// query groups by county, so that closing a period (the city and every county) reads each
+/// table once.
+struct Data {
+    plan: jineng_domain::plan::PlanHeader,
+    programs: Vec<crate::plan::ProgramRow>,
+    counties: Vec<crate::plan::CountyRow>,
+    /// Progress from January to the end of the period: program, county, month, person-times,
+    /// subsidised, skill upgrade, persons.
+    rows: Vec<(String, String, String, i64, i64, i64, i64)>,
+    city_tasks: Vec<(String, i64)>,
+    county_tasks: Vec<(String, String, i64)>,
+    submissions: Vec<(String, DateTime<Utc>)>,
+    /// County, kind, level, count.
+    certificates: Vec<(String, String, Option<i64>, i64)>,
+    funds: Vec<(String, String)>,
+    /// Fund, county, claims, fen — for claims granted, published, paid, recovered.
+    decided: Vec<(String, String, i64, i64)>,
+    published: Vec<(String, String, i64, i64)>,
+    paid: Vec<(String, String, i64, i64)>,
+    recovered: Vec<(String, String, i64, i64)>,
+}
+
+async fn load(db: &Db, p: &Period) -> Result<Data> {
     let plan = crate::plan::current_plan(db).await?.plan;
-    let programs: Vec<_> = crate::plan::programs(db).await?;
+    let programs = crate::plan::programs(db).await?;
     let counties = crate::plan::counties(db).await?;
-    let (scope_zh, scope_en) = match county {
-        None => (plan.region_name_zh.clone(), plan.region_name_en.clone()),
-        Some(c) => {
-            let row = counties.iter().find(|x| x.county_code == c).ok_or(StoreError::NotFound)?;
-            (row.name_zh.clone(), row.name_en.clone())
-        }
-    };
     let year = i64::from(p.year());
-    let (first_month, last_month) = p.months();
+    let (_, last_month) = p.months();
     let year_start = format!("{:04}-01", p.year());
-    // Progress from January to the end of the period: a few hundred rows at any scale.
-    type Row = (String, String, String, i64, i64, i64, i64);
-    let rows: Vec<Row> = with_pool!(db, |x| sqlx::query_as(
+    let rows = with_pool!(db, |x| sqlx::query_as(
         "SELECT program_code, county_code, month, person_times, subsidised, skill_upgrade, persons FROM progress \
-         WHERE month >= $1 AND month <= $2 AND ($3 = '' OR county_code = $3)"
+         WHERE month >= $1 AND month <= $2"
     )
     .bind(&year_start)
     .bind(&last_month)
-    .bind(county.unwrap_or(""))
     .fetch_all(x)
     .await?);
-    // Tasks of the year: the city's per program, and each county's share.
-    let city_tasks: Vec<(String, i64)> =
-        with_pool!(db, |x| sqlx::query_as("SELECT program_code, value FROM yearly_task WHERE year = $1")
-            .bind(year)
-            .fetch_all(x)
-            .await?);
-    let county_tasks: Vec<(String, String, i64)> =
+    let city_tasks = with_pool!(db, |x| sqlx::query_as("SELECT program_code, value FROM yearly_task WHERE year = $1")
+        .bind(year)
+        .fetch_all(x)
+        .await?);
+    let county_tasks =
         with_pool!(db, |x| sqlx::query_as("SELECT program_code, county_code, value FROM county_task WHERE year = $1")
             .bind(year)
             .fetch_all(x)
             .await?);
+    let submissions =
+        with_pool!(db, |x| sqlx::query_as("SELECT county_code, submitted_at FROM report_submission WHERE period = $1")
+            .bind(&p.code)
+            .fetch_all(x)
+            .await?);
+    // Certificates issued in the period, by the holder's county, kind and level.
+    let certificates = with_pool!(db, |x| {
+        sqlx::query_as(
+        "SELECT p.county_code, c.kind, c.level, COUNT(*) FROM certificate c JOIN person p ON p.person_id = c.person_id \
+         WHERE c.issued_on >= $1 AND c.issued_on <= $2 GROUP BY p.county_code, c.kind, c.level ORDER BY c.kind, c.level"
+    )
+    .bind(p.from)
+    .bind(p.to)
+    .fetch_all(x)
+    .await?
+    });
+    let funds = with_pool!(db, |x| sqlx::query_as("SELECT fund_code, name_zh FROM fund ORDER BY fund_code")
+        .fetch_all(x)
+        .await?);
+    let (from_at, until_at) = p.moments();
+    // Granted when decided (subsidies granted before the system are not decided here).
+    let decided = with_pool!(db, |x| sqlx::query_as(
+        "SELECT fund, county_code, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM claim \
+         WHERE created_at >= $1 AND created_at < $2 AND outcome IN ('approved', 'reduced') AND amount_fen > 0 \
+         AND (request IS NULL OR request NOT LIKE '%\"imported\":true%') GROUP BY fund, county_code"
+    )
+    .bind(from_at)
+    .bind(until_at)
+    .fetch_all(x)
+    .await?);
+    let step = |to: &'static str| async move {
+        let r: Vec<(String, String, i64, i64)> = with_pool!(db, |x| {
+            sqlx::query_as(
+            "SELECT c.fund, c.county_code, COUNT(DISTINCT c.claim_id), CAST(COALESCE(SUM(c.amount_fen), 0) AS BIGINT) \
+             FROM claim_event e JOIN claim c ON c.claim_id = e.claim_id WHERE e.to_status = $1 AND e.at >= $2 AND e.at < $3 \
+             GROUP BY c.fund, c.county_code"
+        )
+        .bind(to)
+        .bind(from_at)
+        .bind(until_at)
+        .fetch_all(x)
+        .await?
+        });
+        Ok::<_, StoreError>(r)
+    };
+    let (published, paid, recovered) = (step("on_notice").await?, step("paid").await?, step("recovered").await?);
+    Ok(Data {
+        plan,
+        programs,
+        counties,
+        rows,
+        city_tasks,
+        county_tasks,
+        submissions,
+        certificates,
+        funds,
+        decided,
+        published,
+        paid,
+        recovered,
+    })
+}
+
+/// The figures of a period as they stand now (no corrections), for the city or one county.
+async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<Utc>) -> Result<Report> {
+    build(&load(db, p).await?, p, county, today_at)
+}
+
+/// A report for the city (`county` none) or one county from what was read.
+fn build(d: &Data, p: &Period, county: Option<&str>, today_at: DateTime<Utc>) -> Result<Report> {
+    let (scope_zh, scope_en) = match county {
+        None => (d.plan.region_name_zh.clone(), d.plan.region_name_en.clone()),
+        Some(c) => {
+            let row = d.counties.iter().find(|x| x.county_code == c).ok_or(StoreError::NotFound)?;
+            (row.name_zh.clone(), row.name_en.clone())
+        }
+    };
+    let mine = |c: &str| county.is_none_or(|k| k == c);
+    let (first_month, _) = p.months();
+    let rows: Vec<_> = d.rows.iter().filter(|r| mine(&r.1)).collect();
+    let programs = &d.programs;
     let task_of = |program: &str, c: Option<&str>| -> Option<i64> {
         match c {
-            None => city_tasks.iter().find(|t| t.0 == program).map(|t| t.1),
-            Some(c) => county_tasks.iter().find(|t| t.0 == program && t.1 == c).map(|t| t.2),
+            None => d.city_tasks.iter().find(|t| t.0 == program).map(|t| t.1),
+            Some(c) => d.county_tasks.iter().find(|t| t.0 == program && t.1 == c).map(|t| t.2),
         }
     };
     let counted: Vec<_> = programs.iter().filter(|r| r.unit != "none").collect();
@@ -472,17 +563,11 @@ async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<U
     total.skill_upgrade_pct = percent(total.ytd_skill_upgrade, total.ytd_person_times);
 
     // Counties (the city's report), with their submissions.
-    let (from_at, until_at) = p.moments();
-    let submissions: Vec<(String, DateTime<Utc>)> =
-        with_pool!(db, |x| sqlx::query_as("SELECT county_code, submitted_at FROM report_submission WHERE period = $1")
-            .bind(&p.code)
-            .fetch_all(x)
-            .await?);
     let due = p.due_on();
     let today = china_date(today_at);
     let mut county_lines = Vec::new();
     if county.is_none() {
-        for c in &counties {
+        for c in &d.counties {
             let mut l = CountyLine {
                 county_code: c.county_code.clone(),
                 name_zh: c.name_zh.clone(),
@@ -495,7 +580,8 @@ async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<U
                 }
                 l.ytd_person_times += row.3;
             }
-            let tasks: Vec<i64> = county_tasks
+            let tasks: Vec<i64> = d
+                .county_tasks
                 .iter()
                 .filter(|t| {
                     t.1 == c.county_code && counted.iter().any(|r| r.program_code == t.0 && r.unit == "person_times")
@@ -504,7 +590,7 @@ async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<U
                 .collect();
             l.year_task = (!tasks.is_empty()).then(|| tasks.iter().sum());
             l.task_pct = l.year_task.and_then(|t| percent(l.ytd_person_times, t));
-            let sub = submissions.iter().find(|s| s.0 == c.county_code).map(|s| s.1);
+            let sub = d.submissions.iter().find(|s| s.0 == c.county_code).map(|s| s.1);
             l.submitted_at = sub.map(china_time);
             l.late = match sub {
                 Some(at) => china_date(at) > due,
@@ -514,20 +600,16 @@ async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<U
         }
     }
 
-    // Certificates issued in the period, by kind and level (holders registered in the county).
-    let certs: Vec<(String, Option<i64>, i64)> = with_pool!(db, |x| sqlx::query_as(
-        "SELECT c.kind, c.level, COUNT(*) FROM certificate c JOIN person p ON p.person_id = c.person_id \
-         WHERE c.issued_on >= $1 AND c.issued_on <= $2 AND ($3 = '' OR p.county_code = $3) \
-         GROUP BY c.kind, c.level ORDER BY c.kind, c.level"
-    )
-    .bind(p.from)
-    .bind(p.to)
-    .bind(county.unwrap_or(""))
-    .fetch_all(x)
-    .await?);
-    let certificates = certs
+    // Certificates by kind and level (holders registered in the county).
+    let mut by_kind: BTreeMap<(String, Option<i64>), i64> = BTreeMap::new();
+    for (c, kind, level, n) in &d.certificates {
+        if mine(c) {
+            *by_kind.entry((kind.clone(), *level)).or_default() += n;
+        }
+    }
+    let certificates = by_kind
         .into_iter()
-        .map(|(kind, level, count)| CertificateLine {
+        .map(|((kind, level), count)| CertificateLine {
             kind_zh: certificate_kind_zh(&kind).into(),
             level_zh: level
                 .and_then(|l| u8::try_from(l).ok())
@@ -539,54 +621,21 @@ async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<U
         })
         .collect();
 
-    // Money per fund: granted when decided, published and paid by their steps, recovered.
-    let funds_rows: Vec<(String, String)> =
-        with_pool!(db, |x| sqlx::query_as("SELECT fund_code, name_zh FROM fund ORDER BY fund_code")
-            .fetch_all(x)
-            .await?);
-    let decided: Vec<(String, i64, i64)> = with_pool!(db, |x| {
-        sqlx::query_as(
-        "SELECT fund, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM claim \
-         WHERE created_at >= $1 AND created_at < $2 AND outcome IN ('approved', 'reduced') AND amount_fen > 0 \
-         AND (request IS NULL OR request NOT LIKE '%\"imported\":true%') AND ($3 = '' OR county_code = $3) GROUP BY fund"
-    )
-    .bind(from_at)
-    .bind(until_at)
-    .bind(county.unwrap_or(""))
-    .fetch_all(x)
-    .await?
-    });
-    let step = |to: &'static str| {
-        let county = county.unwrap_or("").to_owned();
-        async move {
-            let r: Vec<(String, i64, i64)> = with_pool!(db, |x| {
-                sqlx::query_as(
-                "SELECT c.fund, COUNT(DISTINCT c.claim_id), CAST(COALESCE(SUM(c.amount_fen), 0) AS BIGINT) FROM claim_event e \
-                 JOIN claim c ON c.claim_id = e.claim_id WHERE e.to_status = $1 AND e.at >= $2 AND e.at < $3 \
-                 AND ($4 = '' OR c.county_code = $4) GROUP BY c.fund"
-            )
-            .bind(to)
-            .bind(from_at)
-            .bind(until_at)
-            .bind(&county)
-            .fetch_all(x)
-            .await?
-            });
-            Ok::<_, StoreError>(r)
-        }
+    // Money per fund.
+    let pick = |v: &[(String, String, i64, i64)], f: &str| {
+        v.iter().filter(|x| x.0 == f && mine(&x.1)).fold((0, 0), |(n, fen), x| (n + x.2, fen + x.3))
     };
-    let (published, paid, recovered) = (step("on_notice").await?, step("paid").await?, step("recovered").await?);
-    let pick = |v: &[(String, i64, i64)], f: &str| v.iter().find(|x| x.0 == f).map_or((0, 0), |x| (x.1, x.2));
-    let funds = funds_rows
-        .into_iter()
+    let funds = d
+        .funds
+        .iter()
         .map(|(fund, name_zh)| {
-            let (dc, df) = pick(&decided, &fund);
-            let (pc, pf) = pick(&published, &fund);
-            let (yc, yf) = pick(&paid, &fund);
-            let (_, rf) = pick(&recovered, &fund);
+            let (dc, df) = pick(&d.decided, fund);
+            let (pc, pf) = pick(&d.published, fund);
+            let (yc, yf) = pick(&d.paid, fund);
+            let (_, rf) = pick(&d.recovered, fund);
             FundLine {
-                fund,
-                name_zh,
+                fund: fund.clone(),
+                name_zh: name_zh.clone(),
                 decided_claims: dc,
                 decided_fen: df,
                 published_claims: pc,
@@ -605,7 +654,7 @@ async fn figures(db: &Db, p: &Period, county: Option<&str>, today_at: DateTime<U
         county: county.map(str::to_owned),
         scope_zh,
         scope_en,
-        plan_zh: plan.name_zh,
+        plan_zh: d.plan.name_zh.clone(),
         programs: lines,
         total,
         counties: county_lines,
@@ -696,24 +745,28 @@ pub async fn report(db: &Db, period: &str, county: Option<&str>, at: DateTime<Ut
     Ok(r)
 }
 
-/// Differences between each closed earlier period of the year (same kind) and its figures now.
-async fn corrections(db: &Db, p: &Period, county: Option<&str>, at: DateTime<Utc>) -> Result<Vec<Correction>> {
+/// The closed periods of the same kind earlier in the year: (code, snapshot), oldest first.
+async fn closed_before(db: &Db, p: &Period) -> Result<Vec<(String, String)>> {
     let earlier = p.earlier_this_year();
-    if earlier.is_empty() {
+    let Some(first) = earlier.first() else {
         return Ok(Vec::new());
-    }
-    let closed: Vec<(String, String)> = with_pool!(db, |x| {
+    };
+    Ok(with_pool!(db, |x| {
         sqlx::query_as(
         "SELECT period, snapshot FROM report_period WHERE status = 'closed' AND kind = $1 AND period >= $2 AND period < $3 ORDER BY period"
     )
     .bind(&p.kind)
-    .bind(&earlier[0].code)
+    .bind(&first.code)
     .bind(&p.code)
     .fetch_all(x)
     .await?
-    });
+    }))
+}
+
+/// Differences between each closed earlier period of the year (same kind) and its figures now.
+async fn corrections(db: &Db, p: &Period, county: Option<&str>, at: DateTime<Utc>) -> Result<Vec<Correction>> {
     let mut out = Vec::new();
-    for (code, text) in closed {
+    for (code, text) in closed_before(db, p).await? {
         let s = snapshot_of(&text)?;
         let reported = match county {
             None => s.city,
@@ -852,13 +905,25 @@ pub async fn close(db: &Db, actor: i64, period: &str, at: DateTime<Utc>) -> Resu
     if china_date(at) <= p.to {
         return Err(not_ended(&p));
     }
-    let mut city = figures(db, &p, None, at).await?;
-    city.corrections = corrections(db, &p, None, at).await?;
+    let data = load(db, &p).await?;
+    let mut city = build(&data, &p, None, at)?;
     let mut counties = Vec::new();
-    for c in crate::plan::counties(db).await? {
-        let mut r = figures(db, &p, Some(&c.county_code), at).await?;
-        r.corrections = corrections(db, &p, Some(&c.county_code), at).await?;
-        counties.push(r);
+    for c in &data.counties {
+        counties.push(build(&data, &p, Some(&c.county_code), at)?);
+    }
+    // Corrections to the year's closed periods: each read once, for the city and every county.
+    let mut earlier = Vec::new();
+    for (code, snapshot) in closed_before(db, &p).await? {
+        let q = Period::parse(&code)?;
+        earlier.push((snapshot_of(&snapshot)?, load(db, &q).await?, q));
+    }
+    for (s, now_data, q) in &earlier {
+        city.corrections.extend(differences(&s.city, &build(now_data, q, None, at)?));
+        for r in counties.iter_mut() {
+            if let Some(reported) = s.counties.iter().find(|x| x.county == r.county) {
+                r.corrections.extend(differences(reported, &build(now_data, q, r.county.as_deref(), at)?));
+            }
+        }
     }
     let text = serde_json::to_string(&Snapshot { city, counties })
         .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))?;
