@@ -48,6 +48,9 @@ const ENTITIES: &[(&str, &str)] = &[
     ("app_user", "用户"),
     ("api_token", "接口令牌"),
     ("plan", "计划"),
+    ("report_period", "报告期"),
+    ("target_proposal", "目标建议"),
+    ("labour_statistic", "技能人才统计"),
 ];
 
 /// What each action is called (codes not listed are shown as they are).
@@ -78,6 +81,14 @@ fn action_zh(code: &str) -> &str {
         "check_in" => "签到",
         "set_target" => "调整目标",
         "schedule" => "设定参数",
+        "set_yearly_task" => "设定年度任务",
+        "propose_target" => "提出目标建议",
+        "adopt_proposal" => "采纳目标建议",
+        "return_proposal" => "退回目标建议",
+        "submit_report" => "报送报告",
+        "close_report" => "关账冻结报告",
+        "record_statistic" => "录入统计数据",
+        "import_statistics" => "导入统计数据",
         _ => code,
     }
 }
