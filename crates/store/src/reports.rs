@@ -431,17 +431,21 @@ async fn load(db: &Db, p: &Period) -> Result<Data> {
             .bind(&p.code)
             .fetch_all(x)
             .await?);
-    // Certificates issued in the period, by the holder's county, kind and level.
-    let certificates = with_pool!(db, |x| {
+    // Certificates issued in the period, by the holder's county, kind and level: the tally the
+    // triggers on `certificate` keep (level 0 is none), never the certificates themselves.
+    let (first_month, _) = p.months();
+    let tally: Vec<(String, String, i64, i64)> = with_pool!(db, |x| {
         sqlx::query_as(
-        "SELECT p.county_code, c.kind, c.level, COUNT(*) FROM certificate c JOIN person p ON p.person_id = c.person_id \
-         WHERE c.issued_on >= $1 AND c.issued_on <= $2 GROUP BY p.county_code, c.kind, c.level ORDER BY c.kind, c.level"
+        "SELECT county_code, kind, level, CAST(SUM(certificates) AS BIGINT) FROM certificate_tally \
+         WHERE issued_month >= $1 AND issued_month <= $2 GROUP BY county_code, kind, level HAVING SUM(certificates) > 0"
     )
-    .bind(p.from)
-    .bind(p.to)
+    .bind(&first_month)
+    .bind(&last_month)
     .fetch_all(x)
     .await?
     });
+    let certificates =
+        tally.into_iter().map(|(c, kind, level, n)| (c, kind, (level > 0).then_some(level), n)).collect();
     let funds = with_pool!(db, |x| sqlx::query_as("SELECT fund_code, name_zh FROM fund ORDER BY fund_code")
         .fetch_all(x)
         .await?);

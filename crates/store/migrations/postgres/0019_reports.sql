@@ -100,3 +100,35 @@ CREATE TABLE labour_statistic (
 CREATE INDEX certificate_issued ON certificate (issued_on);
 CREATE INDEX claim_created ON claim (created_at);
 CREATE INDEX claim_event_step ON claim_event (to_status, at);
+
+-- Certificates issued per holder's county, month, kind and level (level 0: none), kept by a
+-- trigger on every write path, so that a report never scans the certificates.
+CREATE TABLE certificate_tally (
+    county_code TEXT NOT NULL,
+    issued_month TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    level BIGINT NOT NULL,
+    certificates BIGINT NOT NULL,
+    PRIMARY KEY (county_code, issued_month, kind, level)
+);
+INSERT INTO certificate_tally (county_code, issued_month, kind, level, certificates)
+    SELECT p.county_code, to_char(c.issued_on, 'YYYY-MM'), c.kind, COALESCE(c.level, 0), COUNT(*)
+    FROM certificate c JOIN person p ON p.person_id = c.person_id
+    GROUP BY p.county_code, to_char(c.issued_on, 'YYYY-MM'), c.kind, COALESCE(c.level, 0);
+CREATE FUNCTION certificate_tally_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE certificate_tally t SET certificates = t.certificates - 1 FROM person p
+            WHERE p.person_id = OLD.person_id AND t.county_code = p.county_code
+            AND t.issued_month = to_char(OLD.issued_on, 'YYYY-MM') AND t.kind = OLD.kind AND t.level = COALESCE(OLD.level, 0);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO certificate_tally (county_code, issued_month, kind, level, certificates)
+            SELECT p.county_code, to_char(NEW.issued_on, 'YYYY-MM'), NEW.kind, COALESCE(NEW.level, 0), 1 FROM person p WHERE p.person_id = NEW.person_id
+            ON CONFLICT (county_code, issued_month, kind, level) DO UPDATE SET certificates = certificate_tally.certificates + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER certificate_tally AFTER INSERT OR UPDATE OF person_id, issued_on, kind, level OR DELETE ON certificate
+    FOR EACH ROW EXECUTE FUNCTION certificate_tally_change();

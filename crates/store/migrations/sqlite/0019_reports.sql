@@ -100,3 +100,36 @@ CREATE TABLE labour_statistic (
 CREATE INDEX certificate_issued ON certificate (issued_on);
 CREATE INDEX claim_created ON claim (created_at);
 CREATE INDEX claim_event_step ON claim_event (to_status, at);
+
+-- Certificates issued per holder's county, month, kind and level (level 0: none), kept by
+-- triggers on every write path, so that a report never scans the certificates.
+CREATE TABLE certificate_tally (
+    county_code TEXT NOT NULL,
+    issued_month TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    level BIGINT NOT NULL,
+    certificates BIGINT NOT NULL,
+    PRIMARY KEY (county_code, issued_month, kind, level)
+);
+INSERT INTO certificate_tally (county_code, issued_month, kind, level, certificates)
+    SELECT p.county_code, substr(c.issued_on, 1, 7), c.kind, COALESCE(c.level, 0), COUNT(*)
+    FROM certificate c JOIN person p ON p.person_id = c.person_id
+    GROUP BY p.county_code, substr(c.issued_on, 1, 7), c.kind, COALESCE(c.level, 0);
+CREATE TRIGGER certificate_tally_insert AFTER INSERT ON certificate BEGIN
+    INSERT INTO certificate_tally (county_code, issued_month, kind, level, certificates)
+        SELECT p.county_code, substr(NEW.issued_on, 1, 7), NEW.kind, COALESCE(NEW.level, 0), 1 FROM person p WHERE p.person_id = NEW.person_id
+        ON CONFLICT (county_code, issued_month, kind, level) DO UPDATE SET certificates = certificates + 1;
+END;
+CREATE TRIGGER certificate_tally_delete AFTER DELETE ON certificate BEGIN
+    UPDATE certificate_tally SET certificates = certificates - 1
+        WHERE county_code = (SELECT p.county_code FROM person p WHERE p.person_id = OLD.person_id)
+        AND issued_month = substr(OLD.issued_on, 1, 7) AND kind = OLD.kind AND level = COALESCE(OLD.level, 0);
+END;
+CREATE TRIGGER certificate_tally_update AFTER UPDATE OF person_id, issued_on, kind, level ON certificate BEGIN
+    UPDATE certificate_tally SET certificates = certificates - 1
+        WHERE county_code = (SELECT p.county_code FROM person p WHERE p.person_id = OLD.person_id)
+        AND issued_month = substr(OLD.issued_on, 1, 7) AND kind = OLD.kind AND level = COALESCE(OLD.level, 0);
+    INSERT INTO certificate_tally (county_code, issued_month, kind, level, certificates)
+        SELECT p.county_code, substr(NEW.issued_on, 1, 7), NEW.kind, COALESCE(NEW.level, 0), 1 FROM person p WHERE p.person_id = NEW.person_id
+        ON CONFLICT (county_code, issued_month, kind, level) DO UPDATE SET certificates = certificates + 1;
+END;
