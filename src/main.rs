@@ -113,6 +113,11 @@ enum Command {
         #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
         database: String,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Create a user.
     User {
         /// Database URL.
@@ -131,7 +136,26 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log and report the first entry altered, removed or
+    /// inserted (exit 1 if any).
+    Verify {
+        /// Database URL.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
+        database: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
+    /// Append N audit entries through the live write path, then time `audit verify` over them.
+    Audit {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Write a roster .xlsx of N new people, then import it in a child process and report.
     Roster {
         #[arg(long, default_value_t = 100_000)]
@@ -430,6 +454,59 @@ async fn main() -> Result<()> {
                 .status()?;
             anyhow::ensure!(status.success(), "roster import failed");
             Ok(())
+        }
+        Command::Bench { command: BenchCommand::Audit { rows, database } } => {
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-audit-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            let db = Db::connect(&database).await?;
+            let t = Instant::now();
+            jineng_store::audit::fill(&db, rows).await?;
+            println!("appended {rows} audit entries in {:.1} s ({})", t.elapsed().as_secs_f64(), redact(&database));
+            let t = Instant::now();
+            let v = jineng_store::audit::verify(&db).await?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "audit verify: {} entries in {secs:.2} s ({:.0} entries/s), breaks: {}",
+                v.rows,
+                v.rows as f64 / secs.max(1e-9),
+                v.breaks
+            );
+            if let Some(kb) = peak_memory_kb() {
+                println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
+            }
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { database } } => {
+            let db = Db::connect(&database).await?;
+            let t = Instant::now();
+            let v = jineng_store::audit::verify(&db).await?;
+            println!(
+                "审计日志 audit log: {} 条 entries read in {:.2} s; 链头 head: seq {} hash {}",
+                v.rows,
+                t.elapsed().as_secs_f64(),
+                v.head_seq,
+                v.head_hash
+            );
+            match &v.first {
+                None => {
+                    println!("完好 intact: every entry links to the one before and hashes as written");
+                    Ok(())
+                }
+                Some(p) => {
+                    println!(
+                        "已被篡改 TAMPERED: {} break(s); first: {:?} at seq {} (audit_id {}): {}",
+                        v.breaks,
+                        p.kind,
+                        p.seq.map_or("-".to_owned(), |s| s.to_string()),
+                        p.audit_id.map_or("-".to_owned(), |s| s.to_string()),
+                        p.message
+                    );
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Bench { command: BenchCommand::Claims { certificates, database } } => {
             let database = database.unwrap_or_else(|| {
