@@ -130,6 +130,15 @@ pub async fn authorize(
     res
 }
 
+/// Runs the request with its client address known to the audit log: every entry written while
+/// it is served records the peer address of the connection (`X-Forwarded-For` is not trusted:
+/// any client can send it).
+pub async fn client_address(req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    let address = peer.map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string());
+    jineng_store::audit::with_address(address, next.run(req)).await
+}
+
 /// A form whose `csrf` field must equal the session's CSRF token.
 pub struct CsrfForm<T>(pub T);
 

@@ -4,7 +4,8 @@
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{
-    catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers, session,
+    accounts, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers,
+    session,
 };
 use axum::Json;
 use utoipa::OpenApi;
@@ -44,6 +45,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         registers::Api::openapi(),
         facilities::Api::openapi(),
         findings::Api::openapi(),
+        accounts::Api::openapi(),
     ] {
         doc.merge(part);
     }
