@@ -21,7 +21,7 @@
 //! by [`seal_legacy`] when the database is opened.
 //!
 //! **Verifying.** [`verify`] walks the chain in seq order, 10,000 rows a query (memory stays
-//! flat for any length), recomputes every hash and names the first entry that was altered
+//! flat for any length; the next page is read while the last is hashed), recomputes every hash and names the first entry that was altered
 //! (its hash no longer matches its fields), removed (a gap in seq, or the head is further on
 //! than the last entry) or inserted (an entry outside the chain, or beyond the head). The head
 //! itself can be rewritten by whoever can rewrite the table: print it (`jineng audit verify`)
@@ -97,6 +97,11 @@ pub struct Link<'a> {
 /// byte, its length (8 bytes, big-endian) and its bytes, so no two different entries serialize
 /// alike.
 pub fn link_hash(l: &Link<'_>) -> String {
+    hex::encode(link_digest(l))
+}
+
+/// The SHA-256 of a link, as bytes (see [`link_hash`]).
+fn link_digest(l: &Link<'_>) -> [u8; 32] {
     fn put(h: &mut Sha256, v: Option<&[u8]>) {
         match v {
             None => h.update([0u8]),
@@ -118,7 +123,7 @@ pub fn link_hash(l: &Link<'_>) -> String {
     put(&mut h, Some(l.entity.as_bytes()));
     put(&mut h, Some(l.entity_id.as_bytes()));
     put(&mut h, Some(l.detail.as_bytes()));
-    hex::encode(h.finalize())
+    h.finalize().into()
 }
 
 /// Masks personal data in a text: an ID number (17 digits and a digit or X, with a birth date
@@ -395,8 +400,8 @@ struct Stored {
 }
 
 impl Stored {
-    fn link_hash(&self, seq: i64, prev_hash: &str) -> String {
-        link_hash(&Link {
+    fn link(&self, seq: i64, prev_hash: &'_ str) -> [u8; 32] {
+        link_digest(&Link {
             seq,
             at_micros: self.at.timestamp_micros(),
             user_id: self.user_id,
@@ -407,6 +412,17 @@ impl Stored {
             detail: &self.detail,
             prev_hash,
         })
+    }
+
+    fn link_hash(&self, seq: i64, prev_hash: &str) -> String {
+        hex::encode(self.link(seq, prev_hash))
+    }
+
+    /// Whether the stored hash is the hash of the entry's fields.
+    fn hash_holds(&self, seq: i64, prev_hash: &str) -> bool {
+        let mut stored = [0u8; 32];
+        self.hash.as_deref().is_some_and(|h| hex::decode_to_slice(h, &mut stored).is_ok())
+            && stored == self.link(seq, prev_hash)
     }
 }
 
@@ -528,17 +544,38 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
             format!("第 {id} 号记录不在链中 / entry {id} is outside the chain"),
         );
     }
+    // One task reads the next page while this one hashes the last (two cores at work).
+    let (send, mut pages) = tokio::sync::mpsc::channel::<Result<Vec<Stored>>>(2);
+    let reader = db.clone();
+    tokio::spawn(async move {
+        let mut from = 1i64;
+        loop {
+            let rows: Result<Vec<Stored>> = async {
+                Ok(crate::with_pool!(&reader, |p| sqlx::query_as(&format!(
+                    "SELECT {STORED} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(from)
+                .bind(PAGE)
+                .fetch_all(p)
+                .await?))
+            }
+            .await;
+            let done = match &rows {
+                Ok(r) => {
+                    from = r.last().and_then(|r| r.seq).map_or(from, |s| s + 1);
+                    (r.len() as i64) < PAGE
+                }
+                Err(_) => true,
+            };
+            if send.send(rows).await.is_err() || done {
+                break;
+            }
+        }
+    });
     let mut expected = 1i64;
     let mut prev = GENESIS.to_owned();
-    loop {
-        let rows: Vec<Stored> = crate::with_pool!(db, |p| sqlx::query_as(&format!(
-            "SELECT {STORED} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"
-        ))
-        .bind(expected)
-        .bind(PAGE)
-        .fetch_all(p)
-        .await?);
-        let last_page = (rows.len() as i64) < PAGE;
+    while let Some(rows) = pages.recv().await {
+        let rows = rows?;
         for r in &rows {
             v.rows += 1;
             let seq = r.seq.unwrap_or_default();
@@ -566,7 +603,7 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
                     Some(r.audit_id),
                     format!("序号 {seq} 与前一条记录的链接不符 / entry {seq} does not link to the one before"),
                 );
-            } else if r.hash.as_deref() != Some(r.link_hash(seq, &prev).as_str()) {
+            } else if !r.hash_holds(seq, &prev) {
                 found(
                     &mut v,
                     Break::Altered,
@@ -576,10 +613,8 @@ pub async fn verify(db: &Db) -> Result<Verdict> {
                 );
             }
             expected = seq + 1;
-            prev = r.hash.clone().unwrap_or_default();
-        }
-        if last_page {
-            break;
+            prev.clear();
+            prev.push_str(r.hash.as_deref().unwrap_or_default());
         }
     }
     if expected <= head_seq {
