@@ -32,6 +32,10 @@ enum Command {
         /// Mark cookies Secure (when served behind HTTPS).
         #[arg(long, env = "JINENG_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Reverse proxies (IP addresses, comma-separated) whose `X-Forwarded-For` names the
+        /// client for throttles and the audit log; by default the header is ignored.
+        #[arg(long, env = "JINENG_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create a fresh database with the plan and a synthetic city, then serve it.
     Demo {
@@ -354,9 +358,10 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool, trusted_proxies: Vec<std::net::IpAddr>) -> Result<()> {
     let mut state = jineng_web::AppState::new(db);
     state.secure_cookies = secure_cookies;
+    state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
     println!("jineng 正在运行 running at http://{listen}/  (Ctrl-C 停止 to stop)");
     jineng_web::serve(state, listen).await?;
     Ok(())
@@ -370,9 +375,9 @@ async fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { database, listen, plan, secure_cookies } => {
+        Command::Serve { database, listen, plan, secure_cookies, trusted_proxies } => {
             let db = open(&database, plan.as_deref()).await?;
-            serve(db, listen, secure_cookies).await
+            serve(db, listen, secure_cookies, trusted_proxies).await
         }
         Command::Demo { scale, seed, database, listen, plan, no_serve } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
@@ -431,7 +436,7 @@ async fn main() -> Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(db, listen, false).await
+            serve(db, listen, false, Vec::new()).await
         }
         Command::Bench { command: BenchCommand::Policy { people, claims, out, seed } } => {
             bench::run(people, claims, &out, seed)

@@ -80,7 +80,7 @@ pub fn build(state: AppState) -> Router {
         // Inner first: the access rule, then the text check, then the handler.
         .route_layer(from_fn(plain_text))
         .route_layer(from_fn_with_state(auth_state, authorize))
-        .route_layer(from_fn(crate::guard::client_address))
+        .route_layer(from_fn_with_state(state.clone(), crate::guard::client_address))
         .fallback(assets::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_DEFAULT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_UPLOAD))

@@ -300,3 +300,30 @@ both_backends! {
         assert!(v.first.is_none(), "{backend}: {:?}", v.first);
     }
 }
+
+both_backends! {
+    async fn the_audit_log_records_the_peer_and_believes_forwarded_for_only_from_a_trusted_proxy(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let mut state = jineng_web::AppState::new(app.db.clone());
+        state.trusted_proxies = std::sync::Arc::new(vec!["10.0.0.1".parse().unwrap()]);
+        let router = jineng_web::app(state);
+        for (peer, forwarded, user) in [
+            ("10.0.0.1", "203.0.113.9, 10.0.0.1", "via-proxy"),
+            ("198.51.100.7", "203.0.113.50", "direct"),
+        ] {
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/tokens")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", forwarded)
+                .body(Body::from(json!({"username": user, "password": "wrong password"}).to_string()))
+                .unwrap();
+            let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+            req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+            let r = tower::ServiceExt::oneshot(router.clone(), req).await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{backend}");
+        }
+        let seen = strings(&app, "SELECT entity_id || ' ' || COALESCE(address, '') FROM audit_log WHERE action = 'sign_in_refused' ORDER BY seq").await;
+        assert_eq!(seen, ["via-proxy 203.0.113.9", "direct 198.51.100.7"], "{backend}");
+    }
+}
