@@ -32,6 +32,10 @@ enum Command {
         /// Mark cookies Secure (when served behind HTTPS).
         #[arg(long, env = "JINENG_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Reverse proxies (IP addresses, comma-separated) whose `X-Forwarded-For` names the
+        /// client for throttles and the audit log; by default the header is ignored.
+        #[arg(long, env = "JINENG_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create a fresh database with the plan and a synthetic city, then serve it.
     Demo {
@@ -113,6 +117,11 @@ enum Command {
         #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
         database: String,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Create a user.
     User {
         /// Database URL.
@@ -131,7 +140,26 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log and report the first entry altered, removed or
+    /// inserted (exit 1 if any).
+    Verify {
+        /// Database URL.
+        #[arg(long, env = "JINENG_DATABASE", default_value = "sqlite:jineng.db")]
+        database: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
+    /// Append N audit entries through the live write path, then time `audit verify` over them.
+    Audit {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Write a roster .xlsx of N new people, then import it in a child process and report.
     Roster {
         #[arg(long, default_value_t = 100_000)]
@@ -343,9 +371,10 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool, trusted_proxies: Vec<std::net::IpAddr>) -> Result<()> {
     let mut state = jineng_web::AppState::new(db);
     state.secure_cookies = secure_cookies;
+    state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
     println!("jineng 正在运行 running at http://{listen}/  (Ctrl-C 停止 to stop)");
     jineng_web::serve(state, listen).await?;
     Ok(())
@@ -359,9 +388,9 @@ async fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { database, listen, plan, secure_cookies } => {
+        Command::Serve { database, listen, plan, secure_cookies, trusted_proxies } => {
             let db = open(&database, plan.as_deref()).await?;
-            serve(db, listen, secure_cookies).await
+            serve(db, listen, secure_cookies, trusted_proxies).await
         }
         Command::Demo { scale, seed, database, listen, plan, no_serve } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
@@ -420,7 +449,7 @@ async fn main() -> Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(db, listen, false).await
+            serve(db, listen, false, Vec::new()).await
         }
         Command::Bench { command: BenchCommand::Policy { people, claims, out, seed } } => {
             bench::run(people, claims, &out, seed)
@@ -446,6 +475,59 @@ async fn main() -> Result<()> {
         }
         Command::Bench { command: BenchCommand::Reports { database, quarter, month } } => {
             bench::reports(&database, &quarter, &month).await
+        }
+        Command::Bench { command: BenchCommand::Audit { rows, database } } => {
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-audit-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            let db = Db::connect(&database).await?;
+            let t = Instant::now();
+            jineng_store::audit::fill(&db, rows).await?;
+            println!("appended {rows} audit entries in {:.1} s ({})", t.elapsed().as_secs_f64(), redact(&database));
+            let t = Instant::now();
+            let v = jineng_store::audit::verify(&db).await?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "audit verify: {} entries in {secs:.2} s ({:.0} entries/s), breaks: {}",
+                v.rows,
+                v.rows as f64 / secs.max(1e-9),
+                v.breaks
+            );
+            if let Some(kb) = peak_memory_kb() {
+                println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
+            }
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { database } } => {
+            let db = Db::connect(&database).await?;
+            let t = Instant::now();
+            let v = jineng_store::audit::verify(&db).await?;
+            println!(
+                "审计日志 audit log: {} 条 entries read in {:.2} s; 链头 head: seq {} hash {}",
+                v.rows,
+                t.elapsed().as_secs_f64(),
+                v.head_seq,
+                v.head_hash
+            );
+            match &v.first {
+                None => {
+                    println!("完好 intact: every entry links to the one before and hashes as written");
+                    Ok(())
+                }
+                Some(p) => {
+                    println!(
+                        "已被篡改 TAMPERED: {} break(s); first: {:?} at seq {} (audit_id {}): {}",
+                        v.breaks,
+                        p.kind,
+                        p.seq.map_or("-".to_owned(), |s| s.to_string()),
+                        p.audit_id.map_or("-".to_owned(), |s| s.to_string()),
+                        p.message
+                    );
+                    std::process::exit(1);
+                }
+            }
         }
         Command::Bench { command: BenchCommand::Claims { certificates, database } } => {
             let database = database.unwrap_or_else(|| {

@@ -16,6 +16,7 @@ pub mod kind;
 pub mod level;
 pub mod money;
 pub mod name;
+pub mod password;
 pub mod phone;
 pub mod plan;
 pub mod role;

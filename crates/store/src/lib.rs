@@ -167,6 +167,8 @@ impl Db {
             Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
+        // Audit entries written before the chain existed are chained once.
+        audit::seal_legacy(self).await?;
         Ok(())
     }
 

@@ -128,6 +128,20 @@ pub async fn create(
 /// Checks a username and password; `None` if either is wrong or the user is inactive.
 /// The hash is verified even for unknown users, so timing does not reveal which names exist.
 pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
+    let user = authenticate_quietly(db, username, password).await?;
+    if let Some(u) = &user {
+        with_pool!(db, |p| sqlx::query("UPDATE app_user SET last_sign_in_at = $1 WHERE user_id = $2")
+            .bind(now())
+            .bind(u.user_id)
+            .execute(p)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(user)
+}
+
+/// [`authenticate`] without recording a sign-in (checking the current password).
+async fn authenticate_quietly(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
     let row: Option<UserRow> = with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT user_id, username, display_name, password_hash, role, scope, active FROM app_user WHERE username = $1"
@@ -350,4 +364,426 @@ pub async fn first_city_admin(db: &crate::Db) -> crate::Result<Option<i64>> {
     )
     .fetch_optional(p)
     .await?))
+}
+// ---------------------------------------------------------------------------------------------
+// Accounts the bureau runs (issue 13, part 4).
+
+/// A one-time setup code lasts this long.
+pub const SETUP_CODE_HOURS: i64 = 72;
+
+/// A password hash that no password matches (an account waiting for its setup code).
+const NO_PASSWORD: &str = "!";
+
+/// One account as the admins see it (never a password or code).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Account {
+    pub user_id: i64,
+    /// Login name.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role code.
+    pub role: String,
+    /// Scope value.
+    pub scope: Option<String>,
+    /// False: suspended (cannot sign in; its sessions and tokens ended).
+    pub active: bool,
+    /// Created at.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last successful sign-in.
+    pub last_sign_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the password was last set (none: never, or a setup code is waiting).
+    pub password_set_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Until when a setup code (not shown again) can be redeemed.
+    pub setup_code_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Who manages accounts, and which: the city admin every account, a county office the county
+/// office accounts of its own county (never an admin above itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Manager {
+    /// The city admin.
+    City,
+    /// A county office: its county code.
+    County(String),
+}
+
+impl Manager {
+    /// The manager a user is, if any.
+    pub fn of(u: &User) -> Option<Manager> {
+        match (u.role, &u.scope) {
+            (Role::CityAdmin, _) => Some(Manager::City),
+            (Role::County, Some(c)) if !c.is_empty() => Some(Manager::County(c.clone())),
+            _ => None,
+        }
+    }
+
+    /// Whether an account of `role` and `scope` is this manager's to hold.
+    pub fn may_hold(&self, role: Role, scope: Option<&str>) -> bool {
+        match self {
+            Manager::City => true,
+            Manager::County(c) => role == Role::County && scope == Some(c.as_str()),
+        }
+    }
+
+    /// The `(role, scope)` filter of this manager's accounts in SQL (`''` = any).
+    fn filter(&self) -> (&str, &str) {
+        match self {
+            Manager::City => ("", ""),
+            Manager::County(c) => ("county", c.as_str()),
+        }
+    }
+}
+
+const ACCOUNT: &str = "user_id, username, display_name, role, scope, active, created_at, last_sign_in_at, password_set_at, setup_code_expires_at";
+
+/// The accounts a manager manages, by username.
+pub async fn accounts(db: &Db, m: &Manager) -> Result<Vec<Account>> {
+    let (role, scope) = m.filter();
+    Ok(with_pool!(db, |p| sqlx::query_as(&format!(
+        "SELECT {ACCOUNT} FROM app_user WHERE ($1 = '' OR role = $1) AND ($2 = '' OR scope = $2) ORDER BY username"
+    ))
+    .bind(role)
+    .bind(scope)
+    .fetch_all(p)
+    .await?))
+}
+
+/// One account of a manager's (another's is not found).
+pub async fn account(db: &Db, m: &Manager, user_id: i64) -> Result<Account> {
+    let (role, scope) = m.filter();
+    with_pool!(db, |p| sqlx::query_as(&format!(
+        "SELECT {ACCOUNT} FROM app_user WHERE user_id = $1 AND ($2 = '' OR role = $2) AND ($3 = '' OR scope = $3)"
+    ))
+    .bind(user_id)
+    .bind(role)
+    .bind(scope)
+    .fetch_optional(p)
+    .await?)
+    .ok_or(StoreError::NotFound)
+}
+
+/// A new account as a manager asks for it.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NewAccount {
+    /// Login name: 3–50 letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    /// Display name.
+    pub display_name: String,
+    /// Role code.
+    pub role: String,
+    /// Scope value (county code, department code, provider id, body id, person id, employer id).
+    pub scope: Option<String>,
+}
+
+/// A one-time setup code: shown once to the manager who made it, kept only as its SHA-256.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SetupCode {
+    /// The account.
+    pub user_id: i64,
+    /// The code (the user redeems it once at `/account/setup` to choose a password).
+    pub code: String,
+    /// Valid until.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn new_setup_code(user_id: i64) -> (SetupCode, String) {
+    // 16 characters without look-alikes (0/O, 1/I/L): about 80 bits.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    let raw: String = b.iter().map(|x| ALPHABET[*x as usize % ALPHABET.len()] as char).collect();
+    let code = format!("{}-{}-{}-{}", &raw[..4], &raw[4..8], &raw[8..12], &raw[12..]);
+    let hash = sha256(&code);
+    (SetupCode { user_id, code, expires_at: now() + chrono::Duration::hours(SETUP_CODE_HOURS) }, hash)
+}
+
+fn refuse(field: &str, code: &'static str, zh: &str, en: &str) -> StoreError {
+    StoreError::invalid(field, Invalid::new(code, zh, en))
+}
+
+/// A role and scope as a manager asks for them, checked: a known role, a scope when the role
+/// needs one, none when it does not, and within the manager's reach.
+fn role_and_scope(m: &Manager, role: &str, scope: Option<&str>) -> Result<(Role, Option<String>)> {
+    let role = Role::parse(role.trim()).ok_or_else(|| refuse("role", "user.role", "角色不存在", "no such role"))?;
+    let scope = scope.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    if role.needs_scope() && scope.is_none() {
+        return Err(refuse("scope", "user.scope", "该角色需要指定范围", "this role needs a scope"));
+    }
+    let scope = if role.needs_scope() { scope } else { None };
+    if scope.as_deref().is_some_and(|s| s.chars().count() > 50) {
+        return Err(refuse("scope", "user.scope", "范围过长", "the scope is too long"));
+    }
+    if !m.may_hold(role, scope.as_deref()) {
+        return Err(refuse(
+            "role",
+            "user.out_of_reach",
+            "只能为本县区创建县区人社局账号",
+            "a county office manages only its own county's office accounts",
+        ));
+    }
+    Ok((role, scope))
+}
+
+/// Ends every session and API token of a user at once, inside the transaction `$tx` (a macro:
+/// the body of [`in_tx!`] is compiled once per backend).
+macro_rules! revoke_all {
+    ($tx:ident, $user_id:expr) => {{
+        sqlx::query("DELETE FROM session WHERE user_id = $1").bind($user_id).execute(&mut *$tx).await?;
+        sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind($user_id)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// The account `user_id` as the manager may act on it: in reach, and not the manager's own
+/// (nobody suspends or demotes themselves out of the system).
+async fn target(db: &Db, actor: &User, m: &Manager, user_id: i64) -> Result<Account> {
+    let a = account(db, m, user_id).await?;
+    if a.user_id == actor.user_id {
+        return Err(refuse(
+            "user_id",
+            "user.self",
+            "不能对自己的账号执行此操作",
+            "you cannot do this to your own account",
+        ));
+    }
+    Ok(a)
+}
+
+/// Creates an account with no password and a one-time setup code (returned once; only its
+/// hash is kept). Audited.
+pub async fn create_account(db: &Db, actor: &User, new: &NewAccount) -> Result<SetupCode> {
+    let m = Manager::of(actor).ok_or(StoreError::NotFound)?;
+    let username = new.username.trim();
+    let ok_name = (3..=50).contains(&username.chars().count())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !ok_name {
+        return Err(refuse(
+            "username",
+            "user.username",
+            "用户名为 3–50 位字母、数字或 . _ -",
+            "a username is 3–50 letters, digits, '.', '_' or '-'",
+        ));
+    }
+    let display = new.display_name.trim();
+    if display.is_empty() || display.chars().count() > 50 {
+        return Err(refuse(
+            "display_name",
+            "user.display_name",
+            "请填写姓名（最多 50 字）",
+            "a display name of at most 50 characters",
+        ));
+    }
+    let (role, scope) = role_and_scope(&m, &new.role, new.scope.as_deref())?;
+    let code = in_tx!(db, |tx| {
+        let t = now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO app_user (username, display_name, password_hash, role, scope, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING user_id",
+        )
+        .bind(username)
+        .bind(display)
+        .bind(NO_PASSWORD)
+        .bind(role.code())
+        .bind(&scope)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (code, hash) = new_setup_code(id);
+        sqlx::query("UPDATE app_user SET setup_code_hash = $1, setup_code_expires_at = $2 WHERE user_id = $3")
+            .bind(&hash)
+            .bind(code.expires_at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            Some(actor.user_id),
+            "create",
+            "app_user",
+            &id.to_string(),
+            &serde_json::json!({"after": {"username": username, "display_name": display, "role": role.code(), "scope": scope, "active": true}, "setup_code": "issued"}),
+        )
+        .await?;
+        code
+    });
+    Ok(code)
+}
+
+/// Resets an account's password: the old one stops working, every session and token of the
+/// account ends, and a new one-time setup code is returned (once). Audited.
+pub async fn reset_password(db: &Db, actor: &User, user_id: i64) -> Result<SetupCode> {
+    let m = Manager::of(actor).ok_or(StoreError::NotFound)?;
+    target(db, actor, &m, user_id).await?;
+    let (code, hash) = new_setup_code(user_id);
+    in_tx!(db, |tx| {
+        sqlx::query(
+            "UPDATE app_user SET password_hash = $1, password_set_at = NULL, setup_code_hash = $2, setup_code_expires_at = $3 WHERE user_id = $4",
+        )
+        .bind(NO_PASSWORD)
+        .bind(&hash)
+        .bind(code.expires_at)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        revoke_all!(tx, user_id);
+        audit::record(
+            &mut *tx,
+            Some(actor.user_id),
+            "reset_password",
+            "app_user",
+            &user_id.to_string(),
+            &serde_json::json!({"setup_code": "issued", "sessions": "ended"}),
+        )
+        .await?;
+    });
+    Ok(code)
+}
+
+/// Suspends (`active = false`) or restores an account; suspending ends its sessions and tokens
+/// at once. Audited with before and after.
+pub async fn set_active(db: &Db, actor: &User, user_id: i64, active: bool) -> Result<()> {
+    let m = Manager::of(actor).ok_or(StoreError::NotFound)?;
+    let before = target(db, actor, &m, user_id).await?;
+    in_tx!(db, |tx| {
+        sqlx::query("UPDATE app_user SET active = $1 WHERE user_id = $2")
+            .bind(active)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        revoke_all!(tx, user_id);
+        audit::record(
+            &mut *tx,
+            Some(actor.user_id),
+            if active { "unsuspend" } else { "suspend" },
+            "app_user",
+            &user_id.to_string(),
+            &serde_json::json!({"before": {"active": before.active}, "after": {"active": active}}),
+        )
+        .await?;
+    });
+    Ok(())
+}
+
+/// Changes an account's role and scope (both within the manager's reach); the account's
+/// sessions and tokens end at once. Audited with before and after.
+pub async fn change_role(db: &Db, actor: &User, user_id: i64, role: &str, scope: Option<&str>) -> Result<()> {
+    let m = Manager::of(actor).ok_or(StoreError::NotFound)?;
+    let before = target(db, actor, &m, user_id).await?;
+    let (role, scope) = role_and_scope(&m, role, scope)?;
+    in_tx!(db, |tx| {
+        sqlx::query("UPDATE app_user SET role = $1, scope = $2 WHERE user_id = $3")
+            .bind(role.code())
+            .bind(&scope)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        revoke_all!(tx, user_id);
+        audit::record(
+            &mut *tx,
+            Some(actor.user_id),
+            "change_role",
+            "app_user",
+            &user_id.to_string(),
+            &serde_json::json!({
+            "before": {"role": before.role, "scope": before.scope}, "after": {"role": role.code(), "scope": scope}}),
+        )
+        .await?;
+    });
+    Ok(())
+}
+
+/// Redeems a one-time setup code: the account's password becomes `password` (checked against
+/// the rules) and the code is gone. A wrong, used or expired code, an unknown or suspended user
+/// are one refusal. Audited.
+pub async fn redeem_setup_code(db: &Db, username: &str, code: &str, password: &str) -> Result<User> {
+    let wrong = || {
+        refuse(
+            "code",
+            "user.setup_code",
+            "用户名或一次性代码错误，或代码已失效",
+            "wrong username or one-time code, or the code expired",
+        )
+    };
+    let row: Option<UserRow> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT user_id, username, display_name, password_hash, role, scope, active FROM app_user \
+         WHERE username = $1 AND setup_code_hash = $2 AND setup_code_expires_at > $3 AND active"
+    )
+    .bind(username.trim())
+    .bind(sha256(&code.trim().to_ascii_uppercase()))
+    .bind(now())
+    .fetch_optional(p)
+    .await?);
+    let row = row.ok_or_else(wrong)?;
+    jineng_domain::password::check(password, &row.username).map_err(|r| StoreError::invalid("password", r))?;
+    let hash = hash_password(password);
+    in_tx!(db, |tx| {
+        // Used once: the code's hash must still be there when it is cleared.
+        let n = sqlx::query(
+            "UPDATE app_user SET password_hash = $1, password_set_at = $2, setup_code_hash = NULL, setup_code_expires_at = NULL \
+             WHERE user_id = $3 AND setup_code_hash = $4",
+        )
+        .bind(&hash)
+        .bind(now())
+        .bind(row.user_id)
+        .bind(sha256(&code.trim().to_ascii_uppercase()))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(wrong());
+        }
+        audit::record(
+            &mut *tx,
+            Some(row.user_id),
+            "set_password",
+            "app_user",
+            &row.user_id.to_string(),
+            &serde_json::json!({"by": "setup_code"}),
+        )
+        .await?;
+    });
+    row.into_user().ok_or(StoreError::NotFound)
+}
+
+/// A user changes their own password: the current one must be right and the new one pass the
+/// rules. Every other session and every API token of the user ends. Audited.
+pub async fn change_password(db: &Db, user: &User, current: &str, new: &str, keep_session: Option<&str>) -> Result<()> {
+    if authenticate_quietly(db, &user.username, current).await?.is_none() {
+        return Err(refuse("current", "password.wrong", "当前密码错误", "the current password is wrong"));
+    }
+    jineng_domain::password::check(new, &user.username).map_err(|r| StoreError::invalid("password", r))?;
+    let hash = hash_password(new);
+    let keep = keep_session.map(sha256).unwrap_or_default();
+    in_tx!(db, |tx| {
+        sqlx::query("UPDATE app_user SET password_hash = $1, password_set_at = $2 WHERE user_id = $3")
+            .bind(&hash)
+            .bind(now())
+            .bind(user.user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM session WHERE user_id = $1 AND session_hash <> $2")
+            .bind(user.user_id)
+            .bind(&keep)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE api_token SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(user.user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut *tx,
+            Some(user.user_id),
+            "change_password",
+            "app_user",
+            &user.user_id.to_string(),
+            &serde_json::json!({"other_sessions": "ended"}),
+        )
+        .await?;
+    });
+    Ok(())
 }

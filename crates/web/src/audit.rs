@@ -89,6 +89,15 @@ fn action_zh(code: &str) -> &str {
         "close_report" => "关账冻结报告",
         "record_statistic" => "录入统计数据",
         "import_statistics" => "导入统计数据",
+        "sign_in_throttled" => "登录受限",
+        "setup_refused" => "一次性代码错误",
+        "suspend" => "停用账号",
+        "unsuspend" => "恢复账号",
+        "reset_password" => "重置密码",
+        "change_role" => "修改角色",
+        "change_password" => "修改密码",
+        "set_password" => "设置密码",
+        "export" => "导出",
         _ => code,
     }
 }
@@ -145,7 +154,7 @@ pub async fn audit_page(State(st): State<AppState>, auth: Auth, Query(q): Query<
             let entity_zh = ENTITIES.iter().find(|(k, _)| *k == e.entity).map_or(e.entity.as_str(), |(_, zh)| zh);
             serde_json::json!({
                 "at": (e.at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M:%S").to_string(),
-                "user": r.user_name.clone().unwrap_or_else(|| if e.user_id.is_some() { format!("用户 #{}", e.user_id.unwrap_or_default()) } else { "系统 / 公众".into() }),
+                "address": e.address, "seq": e.seq, "user": r.user_name.clone().unwrap_or_else(|| if e.user_id.is_some() { format!("用户 #{}", e.user_id.unwrap_or_default()) } else { "系统 / 公众".into() }),
                 "action": action_zh(&e.action), "action_code": e.action,
                 "entity": entity_zh, "entity_code": e.entity, "entity_id": e.entity_id,
                 "detail": detail_text(&e.detail),

@@ -46,14 +46,43 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// The caller's network address: the peer of the connection (`local` when the app is driven
-/// in-process). Throttles count per address.
+/// in-process), or, when the peer is a trusted reverse proxy, the nearest address in
+/// `X-Forwarded-For` that is not one. Throttles count per address; audit entries record it.
+#[derive(Clone, Debug)]
 pub struct ClientAddr(pub String);
+
+impl ClientAddr {
+    /// The address of a request, given the proxies whose `X-Forwarded-For` is believed.
+    pub fn of(parts_headers: &HeaderMap, extensions: &axum::http::Extensions, trusted: &[std::net::IpAddr]) -> Self {
+        let Some(peer) = extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()) else {
+            return ClientAddr("local".to_owned());
+        };
+        if !trusted.contains(&peer) {
+            return ClientAddr(peer.to_string());
+        }
+        // Rightmost first: each trusted proxy appends the address it saw.
+        let forwarded = parts_headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        let client =
+            forwarded.iter().rev().filter_map(|a| a.parse::<std::net::IpAddr>().ok()).find(|ip| !trusted.contains(ip));
+        ClientAddr(client.unwrap_or(peer).to_string())
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientAddr(peer.map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())))
+        // Worked out once per request by the guard's `client_address` layer.
+        Ok(parts
+            .extensions
+            .get::<ClientAddr>()
+            .cloned()
+            .unwrap_or_else(|| ClientAddr::of(&parts.headers, &parts.extensions, &[])))
     }
 }
 

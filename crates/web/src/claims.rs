@@ -646,5 +646,7 @@ pub async fn claims_xlsx(
             ws.write_string(row, 8 + c as u16, v).map_err(xerr)?;
         }
     }
-    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "补贴申请.xlsx", "export.xlsx"))
+    let bytes = wb.save_to_buffer().map_err(xerr)?;
+    crate::xlsx::audit_export(&st.db, u.user_id, "claim", "all", list.len()).await?;
+    Ok(xlsx_download(bytes, "补贴申请.xlsx", "export.xlsx"))
 }

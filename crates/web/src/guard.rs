@@ -3,7 +3,7 @@
 //! writes, and the envelope: a request refused before any handler ran (bad JSON, a wrong path
 //! parameter, a body too large, an unknown path) answers in the same shape as every other error.
 
-use crate::auth::{cookie_token, Access, Auth};
+use crate::auth::{cookie_token, Access, Auth, ClientAddr};
 use crate::error::AppError;
 use crate::render::{error_page, PageError};
 use crate::state::AppState;
@@ -128,6 +128,15 @@ pub async fn authorize(
         }
     }
     res
+}
+
+/// Works out the request's client address once ([`ClientAddr`]: the peer, or behind a trusted
+/// proxy the address it forwarded) and runs the request with it known to the audit log: every
+/// entry written while it is served records it.
+pub async fn client_address(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let address = ClientAddr::of(req.headers(), req.extensions(), &st.trusted_proxies);
+    req.extensions_mut().insert(address.clone());
+    jineng_store::audit::with_address(address.0, next.run(req)).await
 }
 
 /// A form whose `csrf` field must equal the session's CSRF token.

@@ -18,6 +18,7 @@ pub mod state;
 pub mod views;
 pub mod xlsx;
 
+pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod catalog;

@@ -4,8 +4,8 @@
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{
-    catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers, reports,
-    session,
+    accounts, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers,
+    reports, session,
 };
 use axum::Json;
 use utoipa::OpenApi;
@@ -46,6 +46,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         facilities::Api::openapi(),
         findings::Api::openapi(),
         reports::Api::openapi(),
+        accounts::Api::openapi(),
     ] {
         doc.merge(part);
     }

@@ -243,7 +243,10 @@ pub async fn batch_api(State(st): State<AppState>, Path(id): Path<i64>) -> Resul
 }
 
 /// `GET /payments.xlsx`: every payment, with its batch and status.
-pub async fn payments_xlsx(State(st): State<AppState>) -> Result<Response, AppError> {
+pub async fn payments_xlsx(
+    State(st): State<AppState>,
+    crate::auth::CurrentUser(u): crate::auth::CurrentUser,
+) -> Result<Response, AppError> {
     let list = jineng_store::payments::payments(&st.db, None, 1_000_000).await?;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
@@ -293,5 +296,7 @@ pub async fn payments_xlsx(State(st): State<AppState>) -> Result<Response, AppEr
         ws.write_string(row, 11, (p.updated_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
             .map_err(xerr)?;
     }
-    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "拨付明细.xlsx", "export.xlsx"))
+    let bytes = wb.save_to_buffer().map_err(xerr)?;
+    crate::xlsx::audit_export(&st.db, u.user_id, "payment", "all", list.len()).await?;
+    Ok(xlsx_download(bytes, "拨付明细.xlsx", "export.xlsx"))
 }

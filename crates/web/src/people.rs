@@ -589,5 +589,6 @@ pub async fn record_xlsx(
         .collect();
     sheet(&mut wb, "补贴", &["编号", "补贴类型", "日期", "政策测算", "金额(元)", "状态"], &rows).map_err(xerr)?;
     let bytes = wb.save_to_buffer().map_err(xerr)?;
+    crate::xlsx::audit_export(&st.db, u.user_id, "person", &id.to_string(), 1).await?;
     Ok(xlsx_download(bytes, &format!("电子培训档案-{}.xlsx", p.name), "export.xlsx"))
 }

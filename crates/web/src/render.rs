@@ -187,6 +187,9 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         oversight.push(("/findings".into(), "疑点线索", "Findings"));
         oversight.push(("/audit".into(), "审计日志", "Audit log"));
     }
+    if any(&[Role::CityAdmin, Role::County]) {
+        oversight.push(("/accounts".into(), "账号管理", "Accounts"));
+    }
     vec![
         ("", "", vec![home]),
         ("计划", "Plan", plan),

@@ -7,8 +7,8 @@ use crate::auth::{Access, Route, BODY_DEFAULT, BODY_UPLOAD};
 use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
 use crate::{
-    assets, audit, catalog, claims, classes, facilities, findings, notice, openapi, orgs, payments, people, plan,
-    policy, registers, reports, session,
+    accounts, assets, audit, catalog, claims, classes, facilities, findings, notice, openapi, orgs, payments, people,
+    plan, policy, registers, reports, session,
 };
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -51,6 +51,7 @@ fn table() -> Vec<Route> {
         registers::routes(),
         findings::routes(),
         reports::routes(),
+        accounts::routes(),
         facilities::routes(),
         openapi::routes(),
     ]
@@ -80,6 +81,7 @@ pub fn build(state: AppState) -> Router {
         // Inner first: the access rule, then the text check, then the handler.
         .route_layer(from_fn(plain_text))
         .route_layer(from_fn_with_state(auth_state, authorize))
+        .route_layer(from_fn_with_state(state.clone(), crate::guard::client_address))
         .fallback(assets::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_DEFAULT))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_UPLOAD))

@@ -94,6 +94,15 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     if !st.throttle.sign_in(&f.username, &address) {
+        let _ = audit::log(
+            &st.db,
+            None,
+            "sign_in_throttled",
+            "app_user",
+            f.username.trim(),
+            &serde_json::json!({"via": "form"}),
+        )
+        .await;
         let page = render_page(
             &st,
             &auth,
@@ -109,8 +118,15 @@ pub async fn login(
         .map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let Some(user) = user else {
         tracing::info!(user.name = %f.username.trim(), "sign-in refused");
-        let _ =
-            audit::log(&st.db, None, "sign_in_refused", "app_user", f.username.trim(), &serde_json::json!({})).await;
+        let _ = audit::log(
+            &st.db,
+            None,
+            "sign_in_refused",
+            "app_user",
+            f.username.trim(),
+            &serde_json::json!({"username": f.username.trim(), "via": "form"}),
+        )
+        .await;
         let page = render_page(
             &st,
             &auth,
@@ -174,9 +190,27 @@ pub async fn create_token(
     Json(r): Json<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), AppError> {
     if !st.throttle.sign_in(&r.username, &address) {
+        let _ = audit::log(
+            &st.db,
+            None,
+            "sign_in_throttled",
+            "app_user",
+            r.username.trim(),
+            &serde_json::json!({"via": "api"}),
+        )
+        .await;
         return Err(AppError::TooManyAttempts);
     }
     let Some(user) = users::authenticate(&st.db, r.username.trim(), &r.password).await? else {
+        let _ = audit::log(
+            &st.db,
+            None,
+            "sign_in_refused",
+            "app_user",
+            r.username.trim(),
+            &serde_json::json!({"username": r.username.trim(), "via": "api"}),
+        )
+        .await;
         return Err(AppError::Unauthorized);
     };
     st.throttle.signed_in(&r.username, &address);

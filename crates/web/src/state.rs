@@ -16,6 +16,9 @@ pub struct AppState {
     pub templates: Arc<minijinja::Environment<'static>>,
     /// Whether cookies are marked `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none by default: any client can
+    /// send the header).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Wrong-password counts for sign-in throttling.
     pub throttle: Arc<Throttle>,
     /// Today's date.
@@ -29,6 +32,7 @@ impl AppState {
             db,
             templates: Arc::new(templates::environment()),
             secure_cookies: false,
+            trusted_proxies: Arc::default(),
             throttle: Arc::default(),
             clock: Clock::default(),
         }

@@ -44,6 +44,11 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "payments.html",
     "claims.html",
     "audit.html",
+    "accounts.html",
+    "account.html",
+    "account_code.html",
+    "password.html",
+    "setup.html",
     "_errors.html",
     "_decision.html",
 ];

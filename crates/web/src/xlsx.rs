@@ -29,6 +29,27 @@ pub fn xlsx_download(bytes: Vec<u8>, filename: &str, fallback: &str) -> Response
         .into_response()
 }
 
+/// Records in the audit log that `user_id` exported `rows` rows of personal data (`entity`:
+/// what, `entity_id`: which, `all` for a list), before the file is sent.
+pub async fn audit_export(
+    db: &jineng_store::Db,
+    user_id: i64,
+    entity: &str,
+    entity_id: &str,
+    rows: usize,
+) -> Result<(), AppError> {
+    jineng_store::audit::log(
+        db,
+        Some(user_id),
+        "export",
+        entity,
+        entity_id,
+        &serde_json::json!({"rows": rows, "format": "xlsx"}),
+    )
+    .await?;
+    Ok(())
+}
+
 /// A workbook that could not be written is an internal error.
 pub fn xerr(e: XlsxError) -> AppError {
     AppError::Internal(e.to_string())

@@ -166,5 +166,7 @@ pub async fn classes_xlsx(State(st): State<AppState>, CurrentUser(u): CurrentUse
         &rows,
     )
     .map_err(xerr)?;
-    Ok(xlsx_download(wb.save_to_buffer().map_err(xerr)?, "培训班.xlsx", "export.xlsx"))
+    let bytes = wb.save_to_buffer().map_err(xerr)?;
+    crate::xlsx::audit_export(&st.db, u.user_id, "training_class", "all", list.len()).await?;
+    Ok(xlsx_download(bytes, "培训班.xlsx", "export.xlsx"))
 }

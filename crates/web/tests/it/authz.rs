@@ -83,6 +83,9 @@ both_backends! {
                 "/api/v1/catalog/projects",
                 "/api/v1/catalog/providers",
                 "/api/v1/catalog/assessment-bodies",
+                "/account/setup",
+                "/account/setup",
+                "/api/v1/account/setup",
         ];
         named.sort_unstable();
         assert_eq!(public, named);

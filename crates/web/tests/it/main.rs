@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod api;
 mod assessment;
 mod attendance;
