@@ -4,7 +4,8 @@
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{
-    catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers, session,
+    budget, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, public,
+    registers, session,
 };
 use axum::Json;
 use utoipa::OpenApi;
@@ -39,6 +40,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         claims::Api::openapi(),
         notice::Api::openapi(),
         payments::Api::openapi(),
+        budget::Api::openapi(),
+        public::Api::openapi(),
         catalog::Api::openapi(),
         policy::Api::openapi(),
         registers::Api::openapi(),

@@ -1,6 +1,7 @@
 //! The state every handler shares: the database, the compiled templates, the sign-in throttle
 //! and the clock that says what day it is (China Standard Time), which tests can set.
 
+use crate::cache::Ttl;
 use crate::templates;
 use crate::throttle::Throttle;
 use chrono::NaiveDate;
@@ -20,7 +21,12 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Today's date.
     pub clock: Clock,
+    /// What the public disclosure shows, kept for [`PUBLIC_TTL`].
+    pub disclosure: Arc<Ttl<jineng_store::disclosure::Disclosure>>,
 }
+
+/// How long the public pages' figures are kept before they are counted again.
+pub const PUBLIC_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl AppState {
     /// State for a database, on the system clock.
@@ -31,6 +37,7 @@ impl AppState {
             secure_cookies: false,
             throttle: Arc::default(),
             clock: Clock::default(),
+            disclosure: Arc::new(Ttl::new(PUBLIC_TTL)),
         }
     }
 }

@@ -83,6 +83,14 @@ both_backends! {
                 "/api/v1/catalog/projects",
                 "/api/v1/catalog/providers",
                 "/api/v1/catalog/assessment-bodies",
+                "/public",
+                "/public/disclosure",
+                "/open/money.csv",
+                "/open/money.json",
+                "/open/trainees.csv",
+                "/open/trainees.json",
+                "/open/funds.csv",
+                "/open/funds.json",
         ];
         named.sort_unstable();
         assert_eq!(public, named);

@@ -23,6 +23,7 @@ mod layers;
 mod links;
 mod pages;
 mod policy;
+mod public;
 mod registers;
 mod roster;
 mod security;

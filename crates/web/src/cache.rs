@@ -1,0 +1,39 @@
+//! A short in-process cache for what the public pages show: one value, built again when it is
+//! older than its time to live. Callers that find it stale at the same moment wait for one
+//! build instead of each running the queries.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+/// One cached value with its time to live.
+pub struct Ttl<T> {
+    ttl: Duration,
+    slot: Mutex<Option<(Instant, Arc<T>)>>,
+}
+
+impl<T> Ttl<T> {
+    /// An empty cache whose value lives `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Ttl { ttl, slot: Mutex::new(None) }
+    }
+
+    /// The value, built by `build` when there is none younger than the time to live (an error
+    /// is returned and nothing is kept).
+    pub async fn get<E, F, Fut>(&self, build: F) -> Result<Arc<T>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut slot = self.slot.lock().await;
+        if let Some((at, value)) = slot.as_ref() {
+            if at.elapsed() < self.ttl {
+                return Ok(value.clone());
+            }
+        }
+        let value = Arc::new(build().await?);
+        *slot = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
+}
