@@ -57,7 +57,7 @@ impl Suppression {
 /// The rule: which of the cells (by their counts, in order) are withheld. A count of 1–4 is
 /// withheld; in each group (`group(i)` of cell `i`) with exactly one withheld cell, the other
 /// cell with the smallest count (the first of equals) is withheld with it. Zero counts are not
-/// cells (no row is published for them).
+/// cells (no row is published for them) and are never chosen as the companion.
 pub fn protect<G: Eq + Hash>(counts: &[i64], group: impl Fn(usize) -> G) -> Vec<Option<Suppression>> {
     let mut out: Vec<Option<Suppression>> =
         counts.iter().map(|&c| (c > 0 && c < THRESHOLD).then_some(Suppression::Small)).collect();
@@ -69,7 +69,7 @@ pub fn protect<G: Eq + Hash>(counts: &[i64], group: impl Fn(usize) -> G) -> Vec<
         if members.iter().filter(|&&i| out[i].is_some()).count() != 1 {
             continue;
         }
-        let other = members.iter().filter(|&&i| out[i].is_none()).min_by_key(|&&i| (counts[i], i));
+        let other = members.iter().filter(|&&i| out[i].is_none() && counts[i] > 0).min_by_key(|&&i| (counts[i], i));
         if let Some(&i) = other {
             out[i] = Some(Suppression::Complementary);
         }
@@ -554,6 +554,27 @@ mod tests {
         assert_eq!(shown(&[5, 6, 100], &[0, 0, 0]), vec![None, None, None]);
         // A group of one small cell has no companion: the caller withholds its total.
         assert_eq!(shown(&[2], &[0]), vec![Some(Small)]);
+    }
+
+    proptest::proptest! {
+        /// Whatever the counts and groups: every cell of 1–4 is suppressed, and a group with a
+        /// suppressed cell has at least two of them unless it has only one cell.
+        #[test]
+        fn a_suppressed_cell_never_stands_alone_in_its_group(
+            cells in proptest::collection::vec((0i64..40, 0u8..4), 0..60)
+        ) {
+            let counts: Vec<i64> = cells.iter().map(|c| c.0).collect();
+            let w = protect(&counts, |i| cells[i].1);
+            for (i, &c) in counts.iter().enumerate() {
+                proptest::prop_assert_eq!(w[i] == Some(Suppression::Small), (1..THRESHOLD).contains(&c));
+            }
+            for g in 0u8..4 {
+                let members: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].1 == g && counts[i] > 0).collect();
+                let suppressed = members.iter().filter(|&&i| w[i].is_some()).count();
+                proptest::prop_assert!(suppressed != 1 || members.len() == 1, "group {g}: {cells:?} {w:?}");
+                proptest::prop_assert!(members.iter().all(|&i| counts[i] > 0 || w[i].is_none()));
+            }
+        }
     }
 
     #[test]

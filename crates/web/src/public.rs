@@ -9,7 +9,7 @@
 
 use crate::auth::{Access, Auth, Route};
 use crate::error::AppError;
-use crate::render::{render_page, OrPage, PageResult};
+use crate::render::{render_page, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -58,6 +58,57 @@ pub struct YearQuery {
     pub year: Option<String>,
 }
 
+/// What the disclosure page is asked: a year and a page of the trainee table.
+#[derive(Debug, Deserialize)]
+pub struct DisclosureQuery {
+    /// A calendar year (`2020`); all years when absent or empty.
+    pub year: Option<String>,
+    /// A page of the trainee table, from 1.
+    pub page: Option<String>,
+}
+
+/// A page of the trainee table, checked: 1 to 10,000.
+fn page_number(page: Option<&str>) -> Result<usize, AppError> {
+    match page.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(1),
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=10_000).contains(p))
+            .ok_or_else(|| AppError::field("page", "页码应为1至10000 / the page must be 1–10000")),
+    }
+}
+
+/// A page for anyone not signed in (the same for all of them) comes from the short cache,
+/// under `key`; a signed-in caller's page (their menu) is rendered each time.
+async fn cached_page<F, Fut>(st: &AppState, auth: &Auth, key: &str, render: F) -> Result<Response, PageError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = PageResult>,
+{
+    if auth.user.is_some() || auth.flash.is_some() {
+        return Ok(render().await?.into_response());
+    }
+    let body = st.public_bodies.get(key, || async { Ok::<_, PageError>(render().await?.0.into_bytes()) }).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
+}
+
+/// An open-data file from the short cache, under `key` (its name and query).
+async fn cached_file<F, Fut>(
+    st: &AppState,
+    key: &str,
+    content_type: &str,
+    disposition: &str,
+    build: F,
+) -> Result<Response, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<u8>, AppError>>,
+{
+    let body = st.public_bodies.get(key, build).await?;
+    Ok(download(body.as_ref().clone(), content_type, disposition))
+}
+
 impl YearQuery {
     /// The year asked for, checked: four digits between 2000 and 2100.
     fn year(&self) -> Result<Option<i32>, AppError> {
@@ -73,7 +124,12 @@ impl YearQuery {
 /// `GET /public`: the column's front page: the plan with its period and status, its programs
 /// with the plan's words, the policy parameters with their effective dates and sources, and
 /// links to the catalogs, the notice and the disclosure.
-pub async fn column_page(State(st): State<AppState>, auth: Auth) -> PageResult {
+pub async fn column_page(State(st): State<AppState>, auth: Auth) -> Result<Response, PageError> {
+    cached_page(&st, &auth, "/public", || column(&st, &auth)).await
+}
+
+async fn column(st: &AppState, auth: &Auth) -> PageResult {
+    let (st, auth) = (st.clone(), auth.clone());
     let plan = plan::current_plan(&st.db).await.page(&auth)?;
     let params = parameters::effective(&st.db).await.page(&auth)?;
     let programs: Vec<_> = plan
@@ -118,14 +174,25 @@ fn money_by(cells: &[&MoneyCell], key: impl Fn(&MoneyCell) -> (String, String)) 
     m.into_values().collect()
 }
 
-/// Rows a page lists of the trainee table (the open data has all of them).
-const PAGE_TRAINEE_ROWS: usize = 1000;
+/// Rows a page lists of the trainee table (the open data has all of them on one sheet).
+const PAGE_TRAINEE_ROWS: usize = 100;
 
 /// `GET /public/disclosure?year=`: fund-use disclosure: each fund's earmark, allocations,
 /// payments and recoveries; money paid by fund and month, by program and by county; trainees
 /// per provider and occupation; the suppression rule and the open data's schema.
-pub async fn disclosure_page(State(st): State<AppState>, auth: Auth, Query(q): Query<YearQuery>) -> PageResult {
-    let year = q.year().page(&auth)?;
+pub async fn disclosure_page(
+    State(st): State<AppState>,
+    auth: Auth,
+    Query(q): Query<DisclosureQuery>,
+) -> Result<Response, PageError> {
+    let year = YearQuery { year: q.year.clone() }.year().page(&auth)?;
+    let page = page_number(q.page.as_deref()).page(&auth)?;
+    let key = format!("/public/disclosure?year={}&page={page}", year.unwrap_or(0));
+    cached_page(&st, &auth, &key, || disclosure_view(&st, &auth, year, page)).await
+}
+
+async fn disclosure_view(st: &AppState, auth: &Auth, year: Option<i32>, page: usize) -> PageResult {
+    let (st, auth) = (st.clone(), auth.clone());
     let d = snapshot(&st).await.page(&auth)?;
     let mut years: Vec<String> = d.money.iter().filter_map(|c| c.month.get(..4).map(str::to_owned)).collect();
     years.dedup();
@@ -149,8 +216,9 @@ pub async fn disclosure_page(State(st): State<AppState>, auth: Auth, Query(q): Q
             by_program => Value::from_serialize(&by_program),
             by_county => Value::from_serialize(&by_county),
             money_total => Value::from_serialize(totals.get("")),
-            trainees => Value::from_serialize(&d.trainees[..d.trainees.len().min(PAGE_TRAINEE_ROWS)]),
-            trainee_rows => d.trainees.len(), page_rows => PAGE_TRAINEE_ROWS,
+            trainees => Value::from_serialize(d.trainees.iter().skip((page - 1) * PAGE_TRAINEE_ROWS).take(PAGE_TRAINEE_ROWS).collect::<Vec<_>>()),
+            trainee_rows => d.trainees.len(), page_rows => PAGE_TRAINEE_ROWS, page,
+            pages => d.trainees.len().div_ceil(PAGE_TRAINEE_ROWS).max(1),
             trainee_total => Value::from_serialize(d.trainee_totals()),
             built_at => (d.built_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(),
             rule_zh => disclosure::RULE_ZH, rule_en => disclosure::RULE_EN,
@@ -186,7 +254,7 @@ fn open_json<T: Serialize + ToSchema + Clone>(
     year: Option<i32>,
     totals: Option<Totals>,
     rows: Vec<&T>,
-) -> Response {
+) -> Result<Vec<u8>, AppError> {
     let truncated = rows.len() > MAX_ROWS;
     let table = OpenTable {
         dataset,
@@ -198,9 +266,11 @@ fn open_json<T: Serialize + ToSchema + Clone>(
         truncated,
         rows: rows.into_iter().take(MAX_ROWS).cloned().collect(),
     };
-    let body = serde_json::to_vec(&table).unwrap_or_default();
-    download(body, "application/json; charset=utf-8", &format!("inline; filename=\"{dataset}.json\""))
+    serde_json::to_vec(&table).map_err(|e| AppError::Internal(e.to_string()))
 }
+
+const JSON: &str = "application/json; charset=utf-8";
+const CSV: &str = "text/csv; charset=utf-8";
 
 fn download(body: Vec<u8>, content_type: &str, disposition: &str) -> Response {
     (
@@ -217,7 +287,7 @@ fn download(body: Vec<u8>, content_type: &str, disposition: &str) -> Response {
 /// A CSV file: UTF-8 with a byte-order mark (so that Excel reads the Chinese), a header row,
 /// fields quoted when they hold a comma, quote or line break, and text that a spreadsheet would
 /// take for a formula (`=`, `+`, `-`, `@` first) led by an apostrophe.
-fn csv(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Response {
+fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
     let line = |out: &mut String, fields: &[String]| {
         let cells: Vec<String> =
@@ -238,7 +308,11 @@ fn csv(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> 
     for row in rows.take(MAX_ROWS) {
         line(&mut out, &row);
     }
-    download(out.into_bytes(), "text/csv; charset=utf-8", &format!("attachment; filename=\"{name}\""))
+    out.into_bytes()
+}
+
+fn attachment(name: &str) -> String {
+    format!("attachment; filename=\"{name}\"")
 }
 
 /// Text for a CSV cell: what a spreadsheet would run as a formula is led by an apostrophe.
@@ -281,38 +355,45 @@ pub const MONEY_COLUMNS: [&str; 12] = [
 /// `GET /open/money.csv?year=`: money paid per month, fund, program and county.
 pub async fn money_csv(State(st): State<AppState>, Query(q): Query<YearQuery>) -> Result<Response, AppError> {
     let year = q.year()?;
-    let d = snapshot(&st).await?;
-    let rows = d.money.iter().filter(|c| disclosure::in_year(&c.month, year)).map(|c| {
-        let mut r = vec![
-            c.month.clone(),
-            c.fund_code.clone(),
-            text(&c.fund_name),
-            c.program_code.clone().unwrap_or_default(),
-            text(c.program_name.as_deref().unwrap_or("")),
-            c.county_code.clone(),
-            text(&c.county_name),
-            opt(c.claims),
-            yuan(c.amount_fen),
-            opt(c.amount_fen),
-        ];
-        r.extend(flag(c.suppressed, c.suppression));
-        r
-    });
     let name = match year {
         Some(y) => format!("money-{y}.csv"),
         None => "money.csv".into(),
     };
-    Ok(csv(&name, &MONEY_COLUMNS, rows))
+    cached_file(&st, &format!("/open/{name}"), CSV, &attachment(&name), || async {
+        let d = snapshot(&st).await?;
+        let rows = d.money.iter().filter(|c| disclosure::in_year(&c.month, year)).map(|c| {
+            let mut r = vec![
+                c.month.clone(),
+                c.fund_code.clone(),
+                text(&c.fund_name),
+                c.program_code.clone().unwrap_or_default(),
+                text(c.program_name.as_deref().unwrap_or("")),
+                c.county_code.clone(),
+                text(&c.county_name),
+                opt(c.claims),
+                yuan(c.amount_fen),
+                opt(c.amount_fen),
+            ];
+            r.extend(flag(c.suppressed, c.suppression));
+            r
+        });
+        Ok(csv(&MONEY_COLUMNS, rows))
+    })
+    .await
 }
 
 /// Money paid per month, fund, program and county (public; cells of 1–4 claims suppressed).
 #[utoipa::path(get, path = "/open/money.json", params(YearQuery), responses((status = 200, body = OpenTable<MoneyCell>)))]
 pub async fn money_json(State(st): State<AppState>, Query(q): Query<YearQuery>) -> Result<Response, AppError> {
     let year = q.year()?;
-    let d = snapshot(&st).await?;
-    let rows: Vec<&MoneyCell> = d.money.iter().filter(|c| disclosure::in_year(&c.month, year)).collect();
-    let totals = d.money_totals(year).get("").copied().unwrap_or_default();
-    Ok(open_json("money", &d, year, Some(totals), rows))
+    let key = format!("/open/money.json?year={}", year.unwrap_or(0));
+    cached_file(&st, &key, JSON, "inline; filename=\"money.json\"", || async {
+        let d = snapshot(&st).await?;
+        let rows: Vec<&MoneyCell> = d.money.iter().filter(|c| disclosure::in_year(&c.month, year)).collect();
+        let totals = d.money_totals(year).get("").copied().unwrap_or_default();
+        open_json("money", &d, year, Some(totals), rows)
+    })
+    .await
 }
 
 /// Columns of `/open/trainees.csv`.
@@ -328,26 +409,32 @@ pub const TRAINEE_COLUMNS: [&str; 7] = [
 
 /// `GET /open/trainees.csv`: person-times completed per provider and occupation.
 pub async fn trainees_csv(State(st): State<AppState>) -> Result<Response, AppError> {
-    let d = snapshot(&st).await?;
-    let rows = d.trainees.iter().map(|c| {
-        let mut r = vec![
-            text(&c.provider_name),
-            c.provider_credit_code.clone(),
-            c.occupation_code.clone(),
-            text(&c.occupation_name),
-            opt(c.trainees),
-        ];
-        r.extend(flag(c.suppressed, c.suppression));
-        r
-    });
-    Ok(csv("trainees.csv", &TRAINEE_COLUMNS, rows))
+    cached_file(&st, "/open/trainees.csv", CSV, &attachment("trainees.csv"), || async {
+        let d = snapshot(&st).await?;
+        let rows = d.trainees.iter().map(|c| {
+            let mut r = vec![
+                text(&c.provider_name),
+                c.provider_credit_code.clone(),
+                c.occupation_code.clone(),
+                text(&c.occupation_name),
+                opt(c.trainees),
+            ];
+            r.extend(flag(c.suppressed, c.suppression));
+            r
+        });
+        Ok(csv(&TRAINEE_COLUMNS, rows))
+    })
+    .await
 }
 
 /// Person-times completed per training provider and occupation (public; cells of 1–4 suppressed).
 #[utoipa::path(get, path = "/open/trainees.json", responses((status = 200, body = OpenTable<TraineeCell>)))]
 pub async fn trainees_json(State(st): State<AppState>) -> Result<Response, AppError> {
-    let d = snapshot(&st).await?;
-    Ok(open_json("trainees", &d, None, Some(d.trainee_totals()), d.trainees.iter().collect()))
+    cached_file(&st, "/open/trainees.json", JSON, "inline; filename=\"trainees.json\"", || async {
+        let d = snapshot(&st).await?;
+        open_json("trainees", &d, None, Some(d.trainee_totals()), d.trainees.iter().collect())
+    })
+    .await
 }
 
 /// Columns of `/open/funds.csv`.
@@ -364,25 +451,31 @@ pub const FUND_COLUMNS: [&str; 8] = [
 
 /// `GET /open/funds.csv`: each fund's earmark, allocations, payments and recoveries.
 pub async fn funds_csv(State(st): State<AppState>) -> Result<Response, AppError> {
-    let d = snapshot(&st).await?;
-    let rows = d.funds.iter().map(|f| {
-        vec![
-            f.fund_code.clone(),
-            text(&f.fund_name),
-            opt(f.earmark_fen),
-            text(f.earmark_document.as_deref().unwrap_or("")),
-            f.earmark_adopted_on.map(|d| d.to_string()).unwrap_or_default(),
-            f.allocated_fen.to_string(),
-            opt(f.paid_fen),
-            f.recovered_fen.to_string(),
-        ]
-    });
-    Ok(csv("funds.csv", &FUND_COLUMNS, rows))
+    cached_file(&st, "/open/funds.csv", CSV, &attachment("funds.csv"), || async {
+        let d = snapshot(&st).await?;
+        let rows = d.funds.iter().map(|f| {
+            vec![
+                f.fund_code.clone(),
+                text(&f.fund_name),
+                opt(f.earmark_fen),
+                text(f.earmark_document.as_deref().unwrap_or("")),
+                f.earmark_adopted_on.map(|d| d.to_string()).unwrap_or_default(),
+                f.allocated_fen.to_string(),
+                opt(f.paid_fen),
+                f.recovered_fen.to_string(),
+            ]
+        });
+        Ok(csv(&FUND_COLUMNS, rows))
+    })
+    .await
 }
 
 /// Each fund's earmark (S6), allocations, payments and recoveries (public).
 #[utoipa::path(get, path = "/open/funds.json", responses((status = 200, body = OpenTable<FundDisclosure>)))]
 pub async fn funds_json(State(st): State<AppState>) -> Result<Response, AppError> {
-    let d = snapshot(&st).await?;
-    Ok(open_json("funds", &d, None, None, d.funds.iter().collect()))
+    cached_file(&st, "/open/funds.json", JSON, "inline; filename=\"funds.json\"", || async {
+        let d = snapshot(&st).await?;
+        open_json("funds", &d, None, None, d.funds.iter().collect())
+    })
+    .await
 }

@@ -155,7 +155,7 @@ both_backends! {
         assert_eq!(funds["rows"].as_array().unwrap().len(), 2, "{backend}: two funds");
 
         // Query parameters are checked.
-        for bad in ["/open/money.json?year=abc", "/open/money.csv?year=1850", "/public/disclosure?year=99999"] {
+        for bad in ["/open/money.json?year=abc", "/open/money.csv?year=1850", "/public/disclosure?year=99999", "/public/disclosure?page=0"] {
             let r = app.page(None, Method::GET, bad, &[], false).await;
             assert!(r.status.is_client_error(), "{backend}: {bad} gave {}", r.status);
         }
