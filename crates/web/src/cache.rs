@@ -78,3 +78,22 @@ impl<T> Keyed<T> {
         Ok(value)
     }
 }
+
+/// A file kept as it is and gzip-compressed, so that a large file is compressed once per time to
+/// live rather than on every request.
+pub struct Encoded {
+    /// The bytes.
+    pub plain: Vec<u8>,
+    /// The same, gzip-compressed.
+    pub gzip: Vec<u8>,
+}
+
+impl Encoded {
+    /// Compresses `plain` (gzip, default level).
+    pub fn new(plain: Vec<u8>) -> std::io::Result<Self> {
+        use std::io::Write;
+        let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(plain.len() / 8), flate2::Compression::default());
+        z.write_all(&plain)?;
+        Ok(Encoded { gzip: z.finish()?, plain })
+    }
+}

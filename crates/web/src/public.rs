@@ -8,11 +8,12 @@
 //! disclosure cache).
 
 use crate::auth::{Access, Auth, Route};
+use crate::cache::Encoded;
 use crate::error::AppError;
 use crate::render::{render_page, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use jineng_store::disclosure::{self, Disclosure, FundDisclosure, MoneyCell, Totals, TraineeCell, MAX_ROWS};
 use jineng_store::{parameters, plan};
@@ -93,9 +94,23 @@ where
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
 }
 
-/// An open-data file from the short cache, under `key` (its name and query).
+/// Whether the client takes gzip (`Accept-Encoding` names it without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let Some(v) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    v.split(',').any(|part| {
+        let mut it = part.split(';');
+        it.next().map(str::trim) == Some("gzip")
+            && !it.any(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0))
+    })
+}
+
+/// An open-data file from the short cache, under `key` (its name and query): gzip-compressed
+/// when the client accepts it (compressed once per minute, not per request).
 async fn cached_file<F, Fut>(
     st: &AppState,
+    headers: &HeaderMap,
     key: &str,
     content_type: &str,
     disposition: &str,
@@ -105,8 +120,19 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<Vec<u8>, AppError>>,
 {
-    let body = st.public_bodies.get(key, build).await?;
-    Ok(download(body.as_ref().clone(), content_type, disposition))
+    let file = st
+        .open_files
+        .get(key, || async { Encoded::new(build().await?).map_err(|e| AppError::Internal(e.to_string())) })
+        .await?;
+    let mut res = if accepts_gzip(headers) {
+        let mut r = download(file.gzip.clone(), content_type, disposition);
+        r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        download(file.plain.clone(), content_type, disposition)
+    };
+    res.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    Ok(res)
 }
 
 impl YearQuery {
@@ -353,13 +379,17 @@ pub const MONEY_COLUMNS: [&str; 12] = [
 ];
 
 /// `GET /open/money.csv?year=`: money paid per month, fund, program and county.
-pub async fn money_csv(State(st): State<AppState>, Query(q): Query<YearQuery>) -> Result<Response, AppError> {
+pub async fn money_csv(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, AppError> {
     let year = q.year()?;
     let name = match year {
         Some(y) => format!("money-{y}.csv"),
         None => "money.csv".into(),
     };
-    cached_file(&st, &format!("/open/{name}"), CSV, &attachment(&name), || async {
+    cached_file(&st, &headers, &format!("/open/{name}"), CSV, &attachment(&name), || async {
         let d = snapshot(&st).await?;
         let rows = d.money.iter().filter(|c| disclosure::in_year(&c.month, year)).map(|c| {
             let mut r = vec![
@@ -384,10 +414,14 @@ pub async fn money_csv(State(st): State<AppState>, Query(q): Query<YearQuery>) -
 
 /// Money paid per month, fund, program and county (public; cells of 1–4 claims suppressed).
 #[utoipa::path(get, path = "/open/money.json", params(YearQuery), responses((status = 200, body = OpenTable<MoneyCell>)))]
-pub async fn money_json(State(st): State<AppState>, Query(q): Query<YearQuery>) -> Result<Response, AppError> {
+pub async fn money_json(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, AppError> {
     let year = q.year()?;
     let key = format!("/open/money.json?year={}", year.unwrap_or(0));
-    cached_file(&st, &key, JSON, "inline; filename=\"money.json\"", || async {
+    cached_file(&st, &headers, &key, JSON, "inline; filename=\"money.json\"", || async {
         let d = snapshot(&st).await?;
         let rows: Vec<&MoneyCell> = d.money.iter().filter(|c| disclosure::in_year(&c.month, year)).collect();
         let totals = d.money_totals(year).get("").copied().unwrap_or_default();
@@ -408,8 +442,8 @@ pub const TRAINEE_COLUMNS: [&str; 7] = [
 ];
 
 /// `GET /open/trainees.csv`: person-times completed per provider and occupation.
-pub async fn trainees_csv(State(st): State<AppState>) -> Result<Response, AppError> {
-    cached_file(&st, "/open/trainees.csv", CSV, &attachment("trainees.csv"), || async {
+pub async fn trainees_csv(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    cached_file(&st, &headers, "/open/trainees.csv", CSV, &attachment("trainees.csv"), || async {
         let d = snapshot(&st).await?;
         let rows = d.trainees.iter().map(|c| {
             let mut r = vec![
@@ -429,8 +463,8 @@ pub async fn trainees_csv(State(st): State<AppState>) -> Result<Response, AppErr
 
 /// Person-times completed per training provider and occupation (public; cells of 1–4 suppressed).
 #[utoipa::path(get, path = "/open/trainees.json", responses((status = 200, body = OpenTable<TraineeCell>)))]
-pub async fn trainees_json(State(st): State<AppState>) -> Result<Response, AppError> {
-    cached_file(&st, "/open/trainees.json", JSON, "inline; filename=\"trainees.json\"", || async {
+pub async fn trainees_json(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    cached_file(&st, &headers, "/open/trainees.json", JSON, "inline; filename=\"trainees.json\"", || async {
         let d = snapshot(&st).await?;
         open_json("trainees", &d, None, Some(d.trainee_totals()), d.trainees.iter().collect())
     })
@@ -450,8 +484,8 @@ pub const FUND_COLUMNS: [&str; 8] = [
 ];
 
 /// `GET /open/funds.csv`: each fund's earmark, allocations, payments and recoveries.
-pub async fn funds_csv(State(st): State<AppState>) -> Result<Response, AppError> {
-    cached_file(&st, "/open/funds.csv", CSV, &attachment("funds.csv"), || async {
+pub async fn funds_csv(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    cached_file(&st, &headers, "/open/funds.csv", CSV, &attachment("funds.csv"), || async {
         let d = snapshot(&st).await?;
         let rows = d.funds.iter().map(|f| {
             vec![
@@ -472,8 +506,8 @@ pub async fn funds_csv(State(st): State<AppState>) -> Result<Response, AppError>
 
 /// Each fund's earmark (S6), allocations, payments and recoveries (public).
 #[utoipa::path(get, path = "/open/funds.json", responses((status = 200, body = OpenTable<FundDisclosure>)))]
-pub async fn funds_json(State(st): State<AppState>) -> Result<Response, AppError> {
-    cached_file(&st, "/open/funds.json", JSON, "inline; filename=\"funds.json\"", || async {
+pub async fn funds_json(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    cached_file(&st, &headers, "/open/funds.json", JSON, "inline; filename=\"funds.json\"", || async {
         let d = snapshot(&st).await?;
         open_json("funds", &d, None, None, d.funds.iter().collect())
     })

@@ -1,7 +1,7 @@
 //! The state every handler shares: the database, the compiled templates, the sign-in throttle
 //! and the clock that says what day it is (China Standard Time), which tests can set.
 
-use crate::cache::{Keyed, Ttl};
+use crate::cache::{Encoded, Keyed, Ttl};
 use crate::templates;
 use crate::throttle::Throttle;
 use chrono::NaiveDate;
@@ -23,9 +23,11 @@ pub struct AppState {
     pub clock: Clock,
     /// What the public disclosure shows, kept for [`PUBLIC_TTL`].
     pub disclosure: Arc<Ttl<jineng_store::disclosure::Disclosure>>,
-    /// Public pages as anonymous visitors get them and the open-data files, by path and query,
-    /// kept for [`PUBLIC_TTL`].
+    /// Public pages as anonymous visitors get them, by path and query, kept for [`PUBLIC_TTL`].
     pub public_bodies: Arc<Keyed<Vec<u8>>>,
+    /// The open-data files (as they are and gzip-compressed), by path and query, kept for
+    /// [`PUBLIC_TTL`].
+    pub open_files: Arc<Keyed<Encoded>>,
 }
 
 /// How long the public pages' figures are kept before they are counted again.
@@ -42,6 +44,7 @@ impl AppState {
             clock: Clock::default(),
             disclosure: Arc::new(Ttl::new(PUBLIC_TTL)),
             public_bodies: Arc::new(Keyed::new(PUBLIC_TTL, 512)),
+            open_files: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
         }
     }
 }

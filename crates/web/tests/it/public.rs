@@ -154,6 +154,30 @@ both_backends! {
         let funds = app.api(None, Method::GET, "/open/funds.json", None).await.json();
         assert_eq!(funds["rows"].as_array().unwrap().len(), 2, "{backend}: two funds");
 
+        // A client that takes gzip gets the file compressed (once a minute, not per request).
+        for (accept, compressed) in [("gzip, deflate, br", true), ("gzip;q=0, br", false), ("br", false)] {
+            use http_body_util::BodyExt;
+            use tower::ServiceExt;
+            let req = axum::http::Request::builder()
+                .uri("/open/funds.csv")
+                .header(header::ACCEPT_ENCODING, accept)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let res = app.router.clone().oneshot(req).await.unwrap();
+            let encoding = res.headers().get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap().to_owned());
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            let text = if compressed {
+                assert_eq!(encoding.as_deref(), Some("gzip"), "{backend}: {accept}");
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s).unwrap();
+                s
+            } else {
+                assert!(encoding.as_deref() != Some("gzip"), "{backend}: {accept}");
+                String::from_utf8(bytes.to_vec()).unwrap_or_default()
+            };
+            assert!(text.starts_with("\u{feff}fund_code,"), "{backend}: {accept}: {text}");
+        }
+
         // Query parameters are checked.
         for bad in ["/open/money.json?year=abc", "/open/money.csv?year=1850", "/public/disclosure?year=99999", "/public/disclosure?page=0"] {
             let r = app.page(None, Method::GET, bad, &[], false).await;
