@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod checks;
 pub mod claims;
 pub mod demo;
+pub mod disclosure;
 mod error;
 pub mod facilities;
 pub mod facts;

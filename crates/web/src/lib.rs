@@ -3,13 +3,14 @@
 //!
 //! One module per resource, each owning its pages, its API handlers and its routes with their
 //! access rules (`routes()`); plumbing below them imports nothing above it:
-//! `state` → `auth` → `render` → `guard`, with `error`, `templates`, `throttle`, `common`,
+//! `state` → `auth` → `render` → `guard`, with `cache`, `error`, `templates`, `throttle`, `common`,
 //! `xlsx` and `views` beside them. `routes` and `openapi` at the top assemble the modules.
 
 mod templates;
 pub mod throttle;
 
 pub mod auth;
+pub mod cache;
 pub mod common;
 pub mod error;
 pub mod guard;
@@ -21,6 +22,7 @@ pub mod xlsx;
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod budget;
 pub mod catalog;
 pub mod claims;
 pub mod classes;
@@ -32,6 +34,7 @@ pub mod payments;
 pub mod people;
 pub mod plan;
 pub mod policy;
+pub mod public;
 pub mod registers;
 pub mod reports;
 pub mod session;

@@ -4,8 +4,8 @@
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{
-    accounts, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy, registers,
-    reports, session,
+    accounts, budget, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy,
+    public, registers, reports, session,
 };
 use axum::Json;
 use utoipa::OpenApi;
@@ -40,6 +40,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         claims::Api::openapi(),
         notice::Api::openapi(),
         payments::Api::openapi(),
+        budget::Api::openapi(),
+        public::Api::openapi(),
         catalog::Api::openapi(),
         policy::Api::openapi(),
         registers::Api::openapi(),

@@ -94,7 +94,9 @@ pub struct VersionView {
     pub scheduled: bool,
 }
 
-fn views(params: &Params, today: NaiveDate) -> Vec<ParameterView> {
+/// Every parameter with its values, effective dates and sources, as of `today` (also shown on the
+/// public column).
+pub fn views(params: &Params, today: NaiveDate) -> Vec<ParameterView> {
     params
         .all()
         .iter()

@@ -123,7 +123,12 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         return vec![(
             "",
             "",
-            vec![("/catalog".to_owned(), "公开目录", "Catalogs"), ("/notice".to_owned(), "补贴公示", "Public notice")],
+            vec![
+                ("/public".to_owned(), "行动专栏", "Public column"),
+                ("/public/disclosure".to_owned(), "资金公开", "Fund-use disclosure"),
+                ("/catalog".to_owned(), "公开目录", "Catalogs"),
+                ("/notice".to_owned(), "补贴公示", "Public notice"),
+            ],
         )];
     };
     let r = u.role;
@@ -135,6 +140,11 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         ("/".to_owned(), "工作台", "My work")
     };
     let (mut plan, mut training, mut subsidies, mut oversight) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // The public column, for everyone.
+    let public: Entries = vec![
+        ("/public".into(), "行动专栏", "Public column"),
+        ("/public/disclosure".into(), "资金公开", "Fund-use disclosure"),
+    ];
     if any(&[Role::Finance, Role::Provider, Role::AssessmentBody]) {
         plan.push(("/plan".into(), "计划进度", "Plan"));
     }
@@ -175,6 +185,7 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
     }
     if any(&[Role::CityAdmin, Role::Finance, Role::Auditor]) {
         subsidies.push(("/payments".into(), "资金拨付", "Payments"));
+        subsidies.push(("/budget".into(), "预算与承诺", "Budget"));
     }
     if any(&[Role::CityAdmin, Role::Department, Role::County, Role::Finance, Role::Auditor]) {
         subsidies.push(("/policy/parameters".into(), "政策参数", "Policy parameters"));
@@ -196,6 +207,7 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         ("培训", "Training", training),
         ("补贴", "Subsidies", subsidies),
         ("监督", "Oversight", oversight),
+        ("公开", "Public", public),
     ]
 }
 

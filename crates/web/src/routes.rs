@@ -7,8 +7,8 @@ use crate::auth::{Access, Route, BODY_DEFAULT, BODY_UPLOAD};
 use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
 use crate::{
-    accounts, assets, audit, catalog, claims, classes, facilities, findings, notice, openapi, orgs, payments, people,
-    plan, policy, registers, reports, session,
+    accounts, assets, audit, budget, catalog, claims, classes, facilities, findings, notice, openapi, orgs, payments,
+    people, plan, policy, public, registers, reports, session,
 };
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -45,6 +45,8 @@ fn table() -> Vec<Route> {
         claims::routes(),
         notice::routes(),
         payments::routes(),
+        budget::routes(),
+        public::routes(),
         catalog::routes(),
         policy::routes(),
         audit::routes(),

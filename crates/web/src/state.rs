@@ -1,6 +1,7 @@
 //! The state every handler shares: the database, the compiled templates, the sign-in throttle
 //! and the clock that says what day it is (China Standard Time), which tests can set.
 
+use crate::cache::{Encoded, Keyed, Ttl};
 use crate::templates;
 use crate::throttle::Throttle;
 use chrono::NaiveDate;
@@ -23,7 +24,17 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Today's date.
     pub clock: Clock,
+    /// What the public disclosure shows, kept for [`PUBLIC_TTL`].
+    pub disclosure: Arc<Ttl<jineng_store::disclosure::Disclosure>>,
+    /// Public pages as anonymous visitors get them, by path and query, kept for [`PUBLIC_TTL`].
+    pub public_bodies: Arc<Keyed<Vec<u8>>>,
+    /// The open-data files (as they are and gzip-compressed), by path and query, kept for
+    /// [`PUBLIC_TTL`].
+    pub open_files: Arc<Keyed<Encoded>>,
 }
+
+/// How long the public pages' figures are kept before they are counted again.
+pub const PUBLIC_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl AppState {
     /// State for a database, on the system clock.
@@ -35,6 +46,9 @@ impl AppState {
             trusted_proxies: Arc::default(),
             throttle: Arc::default(),
             clock: Clock::default(),
+            disclosure: Arc::new(Ttl::new(PUBLIC_TTL)),
+            public_bodies: Arc::new(Keyed::new(PUBLIC_TTL, 512)),
+            open_files: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
         }
     }
 }

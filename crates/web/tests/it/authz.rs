@@ -86,6 +86,14 @@ both_backends! {
                 "/account/setup",
                 "/account/setup",
                 "/api/v1/account/setup",
+                "/public",
+                "/public/disclosure",
+                "/open/money.csv",
+                "/open/money.json",
+                "/open/trainees.csv",
+                "/open/trainees.json",
+                "/open/funds.csv",
+                "/open/funds.json",
         ];
         named.sort_unstable();
         assert_eq!(public, named);

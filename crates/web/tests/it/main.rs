@@ -24,6 +24,7 @@ mod layers;
 mod links;
 mod pages;
 mod policy;
+mod public;
 mod registers;
 mod reports;
 mod roster;

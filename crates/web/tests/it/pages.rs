@@ -236,7 +236,7 @@ both_backends! {
         let claim = claims[0]["claim_id"].as_i64().unwrap();
         let admin = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await.body;
         let (groups, current) = menu(&admin);
-        assert_eq!(groups, ["计划", "培训", "补贴", "监督"], "{backend}");
+        assert_eq!(groups, ["计划", "培训", "补贴", "监督", "公开"], "{backend}");
         assert_eq!(current, ["计划进度"], "{backend}: home");
         // A page under an entry marks that entry, and only the longest that fits.
         for (role, path, marked) in [

@@ -1,0 +1,592 @@
+//! Fund-use disclosure (资金公开, S12) and each fund's budget against its commitments (S6).
+//!
+//! The public tables never carry personal data: a cell counting 1–4 trainees or claims is
+//! withheld ([`Suppression::Small`]); in a group whose total is published elsewhere exactly (a
+//! fund's paid sum, on the same disclosure) one withheld cell would be that total minus the
+//! others, so a second cell is withheld with it ([`Suppression::Complementary`]); and every total
+//! these tables show adds up the published cells only ([`Totals`]), so no total minus the cells
+//! shown gives back a withheld one. [`protect`] is the rule, [`RULE_ZH`] / [`RULE_EN`] say it.
+
+use crate::audit;
+use crate::funds::fund_known;
+use crate::{in_tx, now, with_pool, Db, Result, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use jineng_domain::Invalid;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+
+/// Counts below this are withheld.
+pub const THRESHOLD: i64 = 5;
+
+/// The most rows one open-data table gives (the rest is cut and the table says so).
+pub const MAX_ROWS: usize = 100_000;
+
+/// The disclosure rule, in Chinese (shown on the page and in the open data).
+pub const RULE_ZH: &str = "为保护个人信息，人次或笔数为1至4的单元格不公开（页面显示“<5”，CSV 留空、JSON 为 null，并标明已隐去）。\
+同一资金渠道中若只有一个单元格被隐去，再隐去该渠道中笔数最少的另一个单元格（显示“*”），使其无法由资金渠道的已拨付总额相减得出。\
+表中所有合计只加总已公开的单元格，并注明隐去的单元格个数，因此任何合计减去公开单元格都得不到被隐去的数。";
+
+/// The disclosure rule, in English.
+pub const RULE_EN: &str = "To protect personal data, a cell counting 1 to 4 trainees or claims is withheld (shown as \"<5\"; \
+empty in CSV, null in JSON, flagged as withheld). Where a fund has exactly one withheld cell, the fund's cell with the fewest \
+claims is withheld too (shown as \"*\"), so that it cannot be found by subtracting the others from the fund's paid total. \
+Every total in these tables adds up the published cells only and states how many cells it leaves out, so no total minus the \
+cells shown gives a withheld figure.";
+
+/// Why a cell is suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Suppression {
+    /// It counts 1–4.
+    Small,
+    /// Suppression with a small cell so that the small one cannot be found by subtraction.
+    Complementary,
+}
+
+impl Suppression {
+    /// The code used in the open data.
+    pub fn code(self) -> &'static str {
+        match self {
+            Suppression::Small => "small",
+            Suppression::Complementary => "complementary",
+        }
+    }
+}
+
+/// The rule: which of the cells (by their counts, in order) are withheld. A count of 1–4 is
+/// withheld; in each group (`group(i)` of cell `i`) with exactly one withheld cell, the other
+/// cell with the smallest count (the first of equals) is withheld with it. Zero counts are not
+/// cells (no row is published for them) and are never chosen as the companion.
+pub fn protect<G: Eq + Hash>(counts: &[i64], group: impl Fn(usize) -> G) -> Vec<Option<Suppression>> {
+    let mut out: Vec<Option<Suppression>> =
+        counts.iter().map(|&c| (c > 0 && c < THRESHOLD).then_some(Suppression::Small)).collect();
+    let mut groups: HashMap<G, Vec<usize>> = HashMap::new();
+    for i in 0..counts.len() {
+        groups.entry(group(i)).or_default().push(i);
+    }
+    for members in groups.values() {
+        if members.iter().filter(|&&i| out[i].is_some()).count() != 1 {
+            continue;
+        }
+        let other = members.iter().filter(|&&i| out[i].is_none() && counts[i] > 0).min_by_key(|&&i| (counts[i], i));
+        if let Some(&i) = other {
+            out[i] = Some(Suppression::Complementary);
+        }
+    }
+    out
+}
+
+/// A total of published cells, and how many cells it leaves out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    /// Sum of the published cells' counts.
+    pub count: i64,
+    /// Sum of the published cells' amounts, fen (money tables).
+    pub amount_fen: i64,
+    /// Cells withheld (not in the sums).
+    pub suppressed_cells: i64,
+}
+
+impl Totals {
+    fn add(&mut self, count: Option<i64>, amount: Option<i64>) {
+        match count {
+            Some(c) => {
+                self.count += c;
+                self.amount_fen += amount.unwrap_or(0);
+            }
+            None => self.suppressed_cells += 1,
+        }
+    }
+}
+
+/// Person-times completed per training provider and occupation (one cell).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TraineeCell {
+    /// The provider (an organisation: public).
+    pub provider_name: String,
+    /// Its unified social credit code.
+    pub provider_credit_code: String,
+    /// Occupation code (national classification, or the city's list).
+    pub occupation_code: String,
+    pub occupation_name: String,
+    /// Person-times completed; null when withheld.
+    pub trainees: Option<i64>,
+    /// Whether the cell is suppressed.
+    pub suppressed: bool,
+    /// Why: `small` (1–4) or `complementary` (suppressed with a small cell).
+    pub suppression: Option<Suppression>,
+}
+
+/// Money paid per month (China time, by the day finance approved the batch), fund, program and
+/// county (one cell).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MoneyCell {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// `employment_subsidy_fund` or `unemployment_insurance_fund`.
+    pub fund_code: String,
+    pub fund_name: String,
+    /// The program of the class the paid certificate came from; null for claims not tied to a
+    /// class's certificate (on-the-job, projects, equipment, …).
+    pub program_code: Option<String>,
+    pub program_name: Option<String>,
+    /// County or district code (where the claim was filed).
+    pub county_code: String,
+    pub county_name: String,
+    /// Claims paid; null when withheld.
+    pub claims: Option<i64>,
+    /// Amount paid, fen; null when withheld.
+    pub amount_fen: Option<i64>,
+    /// Whether the cell is suppressed.
+    pub suppressed: bool,
+    /// Why: `small` (1–4) or `complementary` (suppressed with a small cell).
+    pub suppression: Option<Suppression>,
+}
+
+/// A fund as the public sees it: the earmark adopted for it, what was allocated, paid and
+/// recovered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FundDisclosure {
+    pub fund_code: String,
+    pub fund_name: String,
+    /// The earmark in force, fen (null: none adopted yet; S6 leaves it pending).
+    pub earmark_fen: Option<i64>,
+    /// The document that adopted it.
+    pub earmark_document: Option<String>,
+    /// The day it was adopted.
+    pub earmark_adopted_on: Option<NaiveDate>,
+    /// Money allocated to the fund (资金下达), fen.
+    pub allocated_fen: i64,
+    /// Money paid from it (net of payments returned by the bank), fen; null when fewer than five
+    /// claims were paid from it.
+    pub paid_fen: Option<i64>,
+    /// Money recovered into it (excess advances paid back), fen.
+    pub recovered_fen: i64,
+}
+
+/// Everything the public disclosure shows, built at one moment.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Disclosure {
+    /// When it was built.
+    pub built_at: DateTime<Utc>,
+    /// Each fund.
+    pub funds: Vec<FundDisclosure>,
+    /// Money cells, by month, fund, program and county.
+    pub money: Vec<MoneyCell>,
+    /// Trainee cells, by provider and occupation.
+    pub trainees: Vec<TraineeCell>,
+}
+
+impl Disclosure {
+    /// Totals of the published money cells, per fund (and `""` for all).
+    pub fn money_totals(&self, year: Option<i32>) -> BTreeMap<String, Totals> {
+        let mut t: BTreeMap<String, Totals> = BTreeMap::new();
+        for c in self.money.iter().filter(|c| in_year(&c.month, year)) {
+            t.entry(c.fund_code.clone()).or_default().add(c.claims, c.amount_fen);
+            t.entry(String::new()).or_default().add(c.claims, c.amount_fen);
+        }
+        t
+    }
+
+    /// Totals of the published trainee cells.
+    pub fn trainee_totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for c in &self.trainees {
+            t.add(c.trainees, None);
+        }
+        t
+    }
+}
+
+/// Whether a `YYYY-MM` month lies in `year` (any month when no year is asked).
+pub fn in_year(month: &str, year: Option<i32>) -> bool {
+    year.is_none_or(|y| month.starts_with(&format!("{y:04}-")))
+}
+
+#[derive(sqlx::FromRow)]
+struct TraineeRow {
+    provider_name: String,
+    provider_credit_code: String,
+    occupation_code: String,
+    occupation_name: String,
+    trainees: i64,
+}
+
+/// A money cell's key: month, fund, program (if any), county.
+type MoneyKey = (String, String, Option<String>, String);
+
+#[derive(sqlx::FromRow)]
+struct PaidRow {
+    approved_at: Option<DateTime<Utc>>,
+    fund_code: String,
+    program_code: Option<String>,
+    county_code: String,
+    claims: i64,
+    amount_fen: i64,
+}
+
+/// Person-times per provider and occupation: completions counted per class on the completion
+/// index, then summed over the classes (a few thousand rows at city scale).
+async fn trainee_rows(db: &Db) -> Result<Vec<TraineeRow>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT v.name AS provider_name, v.credit_code AS provider_credit_code, k.occupation_code, o.name AS occupation_name, \
+         CAST(SUM(m.n) AS BIGINT) AS trainees \
+         FROM (SELECT class_id, COUNT(*) AS n FROM completion GROUP BY class_id) m \
+         JOIN training_class k ON k.class_id = m.class_id JOIN provider v ON v.provider_id = k.provider_id \
+         JOIN occupation o ON o.occupation_code = k.occupation_code \
+         GROUP BY v.provider_id, v.name, v.credit_code, k.occupation_code, o.name ORDER BY v.name, v.provider_id, k.occupation_code"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// Payments that stand (paid, not returned) per batch, fund, program and county.
+async fn paid_rows(db: &Db) -> Result<Vec<PaidRow>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT b.approved_at, b.fund_code, k.program_code, c.county_code, COUNT(*) AS claims, CAST(SUM(y.amount_fen) AS BIGINT) AS amount_fen \
+         FROM payment y JOIN payment_batch b ON b.batch_id = y.batch_id JOIN claim c ON c.claim_id = y.claim_id \
+         LEFT JOIN certificate t ON t.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = t.assessment_id \
+         LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
+         WHERE y.status = 'paid' GROUP BY b.batch_id, b.approved_at, b.fund_code, k.program_code, c.county_code"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+async fn names(db: &Db, sql: &str) -> Result<HashMap<String, String>> {
+    let rows: Vec<(String, String)> = with_pool!(db, |p| sqlx::query_as(sql).fetch_all(p).await?);
+    Ok(rows.into_iter().collect())
+}
+
+/// Sums of the fund ledger per fund and kind of entry.
+async fn ledger_sums(db: &Db) -> Result<HashMap<(String, String), i64>> {
+    let rows: Vec<(String, String, i64)> = with_pool!(db, |p| sqlx::query_as(
+        "SELECT fund_code, kind, CAST(SUM(amount_fen) AS BIGINT) FROM fund_entry GROUP BY fund_code, kind"
+    )
+    .fetch_all(p)
+    .await?);
+    Ok(rows.into_iter().map(|(f, k, s)| ((f, k), s)).collect())
+}
+
+/// The earmark in force per fund (the latest adopted).
+async fn earmarks_in_force(db: &Db) -> Result<HashMap<String, Earmark>> {
+    Ok(earmarks(db).await?.into_iter().map(|e| (e.fund_code.clone(), e)).collect())
+}
+
+/// Builds the public disclosure: the funds, the money paid and the trainees, with the rule
+/// applied.
+pub async fn disclosure(db: &Db) -> Result<Disclosure> {
+    let fund_names = names(db, "SELECT fund_code, name_zh FROM fund ORDER BY fund_code").await?;
+    let programs = names(db, "SELECT program_code, name_zh FROM program").await?;
+    let counties = names(db, "SELECT county_code, name_zh FROM county").await?;
+
+    // Money: per batch from the database, then per month (China time) here.
+    let mut cube: BTreeMap<MoneyKey, (i64, i64)> = BTreeMap::new();
+    for r in paid_rows(db).await? {
+        let month = r.approved_at.map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m").to_string());
+        let e = cube.entry((month.unwrap_or_default(), r.fund_code, r.program_code, r.county_code)).or_default();
+        e.0 += r.claims;
+        e.1 += r.amount_fen;
+    }
+    let cells: Vec<_> = cube.into_iter().collect();
+    let counts: Vec<i64> = cells.iter().map(|c| c.1 .0).collect();
+    let withheld = protect(&counts, |i| cells[i].0 .1.clone());
+    let mut paid_claims: HashMap<String, i64> = HashMap::new();
+    let money: Vec<MoneyCell> = cells
+        .into_iter()
+        .zip(withheld)
+        .map(|(((month, fund, program, county), (claims, amount)), w)| {
+            *paid_claims.entry(fund.clone()).or_default() += claims;
+            MoneyCell {
+                month,
+                fund_name: fund_names.get(&fund).cloned().unwrap_or_else(|| fund.clone()),
+                fund_code: fund,
+                program_name: program.as_ref().and_then(|p| programs.get(p).cloned()),
+                program_code: program,
+                county_name: counties.get(&county).cloned().unwrap_or_else(|| county.clone()),
+                county_code: county,
+                claims: w.is_none().then_some(claims),
+                amount_fen: w.is_none().then_some(amount),
+                suppressed: w.is_some(),
+                suppression: w,
+            }
+        })
+        .collect();
+
+    let rows = trainee_rows(db).await?;
+    let withheld = protect(&rows.iter().map(|r| r.trainees).collect::<Vec<_>>(), |_| ());
+    let trainees = rows
+        .into_iter()
+        .zip(withheld)
+        .map(|(r, w)| TraineeCell {
+            provider_name: r.provider_name,
+            provider_credit_code: r.provider_credit_code,
+            occupation_code: r.occupation_code,
+            occupation_name: r.occupation_name,
+            trainees: w.is_none().then_some(r.trainees),
+            suppressed: w.is_some(),
+            suppression: w,
+        })
+        .collect();
+
+    let sums = ledger_sums(db).await?;
+    let sum = |f: &str, k: &str| sums.get(&(f.to_owned(), k.to_owned())).copied().unwrap_or(0);
+    let mut earmarks = earmarks_in_force(db).await?;
+    let funds = fund_names
+        .iter()
+        .map(|(code, name)| {
+            let e = earmarks.remove(code);
+            let paid = sum(code, "payment") - sum(code, "refund");
+            // A fund that paid 1–4 claims would show what they were paid.
+            let few = (1..THRESHOLD).contains(&paid_claims.get(code).copied().unwrap_or(0));
+            FundDisclosure {
+                fund_code: code.clone(),
+                fund_name: name.clone(),
+                earmark_fen: e.as_ref().map(|e| e.amount_fen),
+                earmark_document: e.as_ref().map(|e| e.document.clone()),
+                earmark_adopted_on: e.as_ref().map(|e| e.adopted_on),
+                allocated_fen: sum(code, "allocation"),
+                paid_fen: (!few).then_some(paid),
+                recovered_fen: sum(code, "recovery"),
+            }
+        })
+        .collect::<Vec<_>>();
+    let mut funds = funds;
+    funds.sort_by(|a, b| a.fund_code.cmp(&b.fund_code));
+    Ok(Disclosure { built_at: now(), funds, money, trainees })
+}
+
+/// An earmark adopted for a fund (S6).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Earmark {
+    pub fund_code: String,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// The document that adopted it.
+    pub document: String,
+    /// The day it was adopted.
+    pub adopted_on: NaiveDate,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Every earmark adopted, oldest first (the last of each fund is in force).
+pub async fn earmarks(db: &Db) -> Result<Vec<Earmark>> {
+    Ok(with_pool!(db, |p| sqlx::query_as(
+        "SELECT m.fund_code, m.amount_fen, m.document, m.adopted_on, u.username AS recorded_by, m.recorded_at \
+         FROM fund_earmark m JOIN app_user u ON u.user_id = m.recorded_by \
+         ORDER BY m.fund_code, m.adopted_on, m.recorded_at, m.fund_earmark_id"
+    )
+    .fetch_all(p)
+    .await?))
+}
+
+/// Records the earmark adopted for a fund (S6), with its document; the latest adopted is in
+/// force, and every one is kept.
+pub async fn set_earmark(
+    db: &Db,
+    actor: i64,
+    fund: &str,
+    amount_fen: i64,
+    document: &str,
+    adopted_on: NaiveDate,
+) -> Result<()> {
+    fund_known(fund)?;
+    if !(0..=jineng_domain::money::MAX_AMOUNT_FEN).contains(&amount_fen) {
+        return Err(StoreError::invalid(
+            "amount_fen",
+            Invalid::new("amount.range", "金额须在0至100亿元之间", "the amount must be between 0 and 10 billion yuan"),
+        ));
+    }
+    let document = document.trim();
+    if document.is_empty() || document.chars().count() > 200 {
+        return Err(StoreError::invalid(
+            "document",
+            Invalid::new(
+                "earmark.document",
+                "须写明预算文件（200字以内）",
+                "name the budget document (at most 200 characters)",
+            ),
+        ));
+    }
+    let t = now();
+    in_tx!(db, |tx| {
+        sqlx::query(
+            "INSERT INTO fund_earmark (fund_code, amount_fen, document, adopted_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(fund)
+        .bind(amount_fen)
+        .bind(document)
+        .bind(adopted_on)
+        .bind(actor)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            "adopt",
+            "fund_earmark",
+            fund,
+            &serde_json::json!({"amount_fen": amount_fen, "document": document, "adopted_on": adopted_on}),
+        )
+        .await?;
+    });
+    Ok(())
+}
+
+/// Claim statuses whose money is decided and not yet paid: decided by the engine (held for
+/// verification included), approved, on notice, in a batch, or returned by the bank.
+pub const COMMITTED_STATUSES: [&str; 6] =
+    ["needs_verification", "decided", "approved", "on_notice", "in_batch", "payment_failed"];
+
+/// A fund's budget against its commitments (S6), for finance and the city.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FundBudget {
+    pub fund_code: String,
+    pub fund_name: String,
+    /// The earmark in force, fen (null: none adopted).
+    pub earmark_fen: Option<i64>,
+    pub earmark_document: Option<String>,
+    pub earmark_adopted_on: Option<NaiveDate>,
+    /// Allocated to the fund, fen.
+    pub allocated_fen: i64,
+    /// Decided and not yet paid (granted claims not rejected, not paid), fen.
+    pub committed_fen: i64,
+    /// Paid, net of payments returned by the bank, fen.
+    pub paid_fen: i64,
+    /// Recovered (excess advances paid back), fen.
+    pub recovered_fen: i64,
+    /// Recoveries due and not yet recorded, fen.
+    pub recovery_due_fen: i64,
+    /// The fund's balance (allocated − paid + recovered), fen.
+    pub balance_fen: i64,
+    /// What the fund is bound to: paid − recovered + committed, fen.
+    pub exposure_fen: i64,
+    /// Earmark − exposure, fen (negative: over-committed); null without an earmark.
+    pub headroom_fen: Option<i64>,
+    /// The commitments exceed the earmark.
+    pub over_committed: bool,
+    /// The money decided and not yet paid exceeds the balance (more must be allocated).
+    pub short_of_allocation: bool,
+}
+
+/// Each fund's earmark, allocations, money decided not yet paid, paid and recovered, with a
+/// warning when the commitments exceed the earmark.
+pub async fn budget(db: &Db) -> Result<Vec<FundBudget>> {
+    let funds: Vec<(String, String, i64)> =
+        with_pool!(db, |p| sqlx::query_as("SELECT fund_code, name_zh, balance_fen FROM fund ORDER BY fund_code")
+            .fetch_all(p)
+            .await?);
+    let sums = ledger_sums(db).await?;
+    let sum = |f: &str, k: &str| sums.get(&(f.to_owned(), k.to_owned())).copied().unwrap_or(0);
+    let marks: Vec<String> = (1..=COMMITTED_STATUSES.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT fund, CAST(SUM(CASE WHEN outcome IN ('approved', 'reduced') AND status IN ({}) THEN amount_fen ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN status = 'recovery_due' THEN amount_fen ELSE 0 END) AS BIGINT) \
+         FROM claim WHERE amount_fen > 0 AND status IN ({}, 'recovery_due') GROUP BY fund",
+        marks.join(", "),
+        marks.join(", ")
+    );
+    let open: Vec<(String, i64, i64)> = with_pool!(db, |p| {
+        let mut q = sqlx::query_as(&sql);
+        for s in COMMITTED_STATUSES {
+            q = q.bind(s);
+        }
+        q.fetch_all(p).await?
+    });
+    let open: HashMap<String, (i64, i64)> = open.into_iter().map(|(f, c, r)| (f, (c, r))).collect();
+    let mut earmarks = earmarks_in_force(db).await?;
+    Ok(funds
+        .into_iter()
+        .map(|(code, name, balance)| {
+            let e = earmarks.remove(&code);
+            let (committed, recovery_due) = open.get(&code).copied().unwrap_or((0, 0));
+            let paid = sum(&code, "payment") - sum(&code, "refund");
+            let recovered = sum(&code, "recovery");
+            let exposure = paid - recovered + committed;
+            let headroom = e.as_ref().map(|e| e.amount_fen - exposure);
+            FundBudget {
+                fund_name: name,
+                earmark_fen: e.as_ref().map(|e| e.amount_fen),
+                earmark_document: e.as_ref().map(|e| e.document.clone()),
+                earmark_adopted_on: e.as_ref().map(|e| e.adopted_on),
+                allocated_fen: sum(&code, "allocation"),
+                committed_fen: committed,
+                paid_fen: paid,
+                recovered_fen: recovered,
+                recovery_due_fen: recovery_due,
+                balance_fen: balance,
+                exposure_fen: exposure,
+                headroom_fen: headroom,
+                over_committed: headroom.is_some_and(|h| h < 0),
+                short_of_allocation: committed > balance,
+                fund_code: code,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(counts: &[i64], groups: &[u8]) -> Vec<Option<Suppression>> {
+        protect(counts, |i| groups[i])
+    }
+
+    #[test]
+    fn small_counts_are_withheld_and_a_lone_one_gets_a_companion() {
+        use Suppression::*;
+        assert_eq!(shown(&[3, 12, 7, 40], &[0, 0, 0, 0]), vec![Some(Small), None, Some(Complementary), None]);
+        // Two small cells protect each other; groups are protected apart.
+        assert_eq!(
+            shown(&[1, 4, 9, 2, 5, 6], &[0, 0, 0, 1, 1, 1]),
+            vec![Some(Small), Some(Small), None, Some(Small), Some(Complementary), None]
+        );
+        assert_eq!(shown(&[5, 6, 100], &[0, 0, 0]), vec![None, None, None]);
+        // A group of one small cell has no companion: the caller withholds its total.
+        assert_eq!(shown(&[2], &[0]), vec![Some(Small)]);
+    }
+
+    proptest::proptest! {
+        /// Whatever the counts and groups: every cell of 1–4 is suppressed, and a group with a
+        /// suppressed cell has at least two of them unless it has only one cell.
+        #[test]
+        fn a_suppressed_cell_never_stands_alone_in_its_group(
+            cells in proptest::collection::vec((0i64..40, 0u8..4), 0..60)
+        ) {
+            let counts: Vec<i64> = cells.iter().map(|c| c.0).collect();
+            let w = protect(&counts, |i| cells[i].1);
+            for (i, &c) in counts.iter().enumerate() {
+                proptest::prop_assert_eq!(w[i] == Some(Suppression::Small), (1..THRESHOLD).contains(&c));
+            }
+            for g in 0u8..4 {
+                let members: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].1 == g && counts[i] > 0).collect();
+                let suppressed = members.iter().filter(|&&i| w[i].is_some()).count();
+                proptest::prop_assert!(suppressed != 1 || members.len() == 1, "group {g}: {cells:?} {w:?}");
+                proptest::prop_assert!(members.iter().all(|&i| counts[i] > 0 || w[i].is_none()));
+            }
+        }
+    }
+
+    #[test]
+    fn no_published_total_minus_published_cells_gives_a_withheld_cell() {
+        let counts = [3, 12, 7, 40, 1, 9];
+        let w = protect(&counts, |_| ());
+        let mut t = Totals::default();
+        for (c, w) in counts.iter().zip(&w) {
+            t.add(w.is_none().then_some(*c), None);
+        }
+        let published: i64 = counts.iter().zip(&w).filter(|(_, w)| w.is_none()).map(|(c, _)| c).sum();
+        assert_eq!(t.count - published, 0, "the total is the published cells' sum");
+        assert_eq!(t.suppressed_cells, 2);
+    }
+}
