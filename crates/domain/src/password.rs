@@ -68,7 +68,12 @@ pub fn check(password: &str, username: &str) -> Result<(), Invalid> {
             "a password must not be one character repeated",
         ));
     }
-    let step = |d: i64| chars.windows(2).all(|w| w[1] as i64 - w[0] as i64 == d);
+    // A run of consecutive characters; digits run on round the keyboard's row (…8, 9, 0, 1…).
+    let follows = |a: char, b: char, d: i64| match (a.to_digit(10), b.to_digit(10)) {
+        (Some(x), Some(y)) => i64::from(y) == (i64::from(x) + d).rem_euclid(10),
+        _ => b as i64 - a as i64 == d,
+    };
+    let step = |d: i64| chars.windows(2).all(|w| follows(w[0], w[1], d));
     if step(1) || step(-1) {
         return Err(Invalid::new(
             "password.sequence",
