@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Modules that serve the resources and may import only each other.
 const PLUMBING: &[&str] =
-    &["auth", "common", "error", "guard", "render", "state", "templates", "throttle", "views", "xlsx"];
+    &["auth", "cache", "common", "error", "guard", "render", "state", "templates", "throttle", "views", "xlsx"];
 /// Modules that assemble the others; nothing imports them.
 const TOP: &[&str] = &["routes", "openapi"];
 
