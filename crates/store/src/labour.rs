@@ -81,6 +81,74 @@ fn year_range(plan: &jineng_domain::plan::PlanHeader, year: i32) -> Result<()> {
     }
 }
 
+/// The statistic's fields, in the sheet's column order (errors of [`check`] name them by index).
+const FIELDS: [&str; 6] = ["county", "year", "employed", "skilled", "high_skilled", "source"];
+
+/// Writes (or replaces) one county's figures for a year.
+const UPSERT: &str = "INSERT INTO labour_statistic (county_code, year, employed, skilled, high_skilled, source, entered_by, entered_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (county_code, year) DO UPDATE SET employed = excluded.employed, \
+     skilled = excluded.skilled, high_skilled = excluded.high_skilled, source = excluded.source, \
+     entered_by = excluded.entered_by, entered_at = excluded.entered_at";
+
+/// Every rule one county's figures for a year break, as (index into [`FIELDS`], why): the same
+/// rules for the form and for each row of a sheet.
+fn check(
+    plan: &jineng_domain::plan::PlanHeader,
+    counties: &[crate::plan::CountyRow],
+    r: &StatisticRow,
+) -> Vec<(usize, Invalid)> {
+    let mut out = Vec::new();
+    if !counties.iter().any(|c| c.county_code == r.county) {
+        out.push((0, Invalid::new("statistic.county", "未知县区", "no such county in the plan")));
+    }
+    if let Err(StoreError::Invalid { reason, .. }) = year_range(plan, r.year) {
+        out.push((1, reason));
+    }
+    for (i, v, min) in [(2, r.employed, 1), (3, r.skilled, 0), (4, r.high_skilled, 0)] {
+        if !(min..=COUNT_MAX).contains(&v) {
+            out.push((
+                i,
+                Invalid::new(
+                    "statistic.range",
+                    format!("人数应在 {min} 到 {COUNT_MAX} 之间"),
+                    format!("a count is between {min} and {COUNT_MAX}"),
+                ),
+            ));
+        }
+    }
+    if r.skilled > r.employed {
+        out.push((
+            3,
+            Invalid::new(
+                "statistic.skilled",
+                "技能劳动者人数不能多于就业人员",
+                "skilled workers cannot exceed the employed",
+            ),
+        ));
+    }
+    if r.high_skilled > r.skilled {
+        out.push((
+            4,
+            Invalid::new(
+                "statistic.high_skilled",
+                "高技能人才人数不能多于技能劳动者",
+                "high-skilled workers cannot exceed skilled workers",
+            ),
+        ));
+    }
+    if r.source.is_empty() || r.source.chars().count() > 500 {
+        out.push((
+            5,
+            Invalid::new(
+                "statistic.source",
+                "请写明数据来源，500字以内（如：统计局《2020年统计年鉴》表3-1）",
+                "give the source, at most 500 characters (e.g. the statistics bureau's yearbook, table)",
+            ),
+        ));
+    }
+    out
+}
+
 /// Records (or replaces) the statistics bureau's figures for a county and year, with their source.
 #[expect(clippy::too_many_arguments, reason = "one argument per figure of the statistic")]
 pub async fn record(
@@ -94,61 +162,18 @@ pub async fn record(
     source: &str,
 ) -> Result<()> {
     let plan = crate::plan::current_plan(db).await?.plan;
-    year_range(&plan, year)?;
-    if !crate::plan::counties(db).await?.iter().any(|c| c.county_code == county) {
-        return Err(StoreError::invalid(
-            "county",
-            Invalid::new("statistic.county", "未知县区", "no such county in the plan"),
-        ));
-    }
-    let count = |field: &str, v: i64, min: i64| {
-        if (min..=COUNT_MAX).contains(&v) {
-            Ok(())
-        } else {
-            Err(StoreError::invalid(
-                field,
-                Invalid::new(
-                    "statistic.range",
-                    format!("人数应在 {min} 到 {COUNT_MAX} 之间"),
-                    format!("a count is between {min} and {COUNT_MAX}"),
-                ),
-            ))
-        }
+    let row = StatisticRow {
+        county: county.to_owned(),
+        year,
+        employed,
+        skilled,
+        high_skilled,
+        source: source.trim().to_owned(),
     };
-    count("employed", employed, 1)?;
-    count("skilled", skilled, 0)?;
-    count("high_skilled", high_skilled, 0)?;
-    if skilled > employed {
-        return Err(StoreError::invalid(
-            "skilled",
-            Invalid::new(
-                "statistic.skilled",
-                "技能劳动者人数不能多于就业人员",
-                "skilled workers cannot exceed the employed",
-            ),
-        ));
+    if let Some((i, reason)) = check(&plan, &crate::plan::counties(db).await?, &row).into_iter().next() {
+        return Err(StoreError::invalid(FIELDS[i], reason));
     }
-    if high_skilled > skilled {
-        return Err(StoreError::invalid(
-            "high_skilled",
-            Invalid::new(
-                "statistic.high_skilled",
-                "高技能人才人数不能多于技能劳动者",
-                "high-skilled workers cannot exceed skilled workers",
-            ),
-        ));
-    }
-    let source: String = source.trim().chars().take(500).collect();
-    if source.is_empty() {
-        return Err(StoreError::invalid(
-            "source",
-            Invalid::new(
-                "statistic.source",
-                "请写明数据来源（如：统计局《2020年统计年鉴》表3-1）",
-                "give the source (e.g. the statistics bureau's yearbook, table)",
-            ),
-        ));
-    }
+    let source = row.source;
     let y = i64::from(year);
     in_tx!(db, |tx| {
         let before: Option<(i64, i64, i64, String)> = sqlx::query_as(
@@ -158,22 +183,17 @@ pub async fn record(
         .bind(y)
         .fetch_optional(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO labour_statistic (county_code, year, employed, skilled, high_skilled, source, entered_by, entered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (county_code, year) DO UPDATE SET employed = excluded.employed, \
-             skilled = excluded.skilled, high_skilled = excluded.high_skilled, source = excluded.source, \
-             entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-        )
-        .bind(county)
-        .bind(y)
-        .bind(employed)
-        .bind(skilled)
-        .bind(high_skilled)
-        .bind(&source)
-        .bind(actor)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(UPSERT)
+            .bind(county)
+            .bind(y)
+            .bind(employed)
+            .bind(skilled)
+            .bind(high_skilled)
+            .bind(&source)
+            .bind(actor)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
         audit::record(
             &mut *tx,
             Some(actor),
@@ -302,35 +322,15 @@ pub async fn record_sheet(
     let mut errors = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for (row, r) in rows {
-        let field = |i: usize, reason: String| RowError { row: *row, column: column(i), reason };
-        if let Err(StoreError::Invalid { reason, .. }) = year_range(&plan, r.year) {
-            errors.push(field(1, format!("{} / {}", reason.zh, reason.en)));
-        }
-        if !counties.iter().any(|c| c.county_code == r.county) {
-            errors.push(field(0, "未知县区 / no such county in the plan".into()));
+        for (i, reason) in check(&plan, &counties, r) {
+            errors.push(RowError { row: *row, column: column(i), reason: format!("{} / {}", reason.zh, reason.en) });
         }
         if !seen.insert((r.county.clone(), r.year)) {
-            errors.push(field(0, "同一县区同一年度出现两次 / the same county and year twice".into()));
-        }
-        for (i, v, min) in [(2, r.employed, 1), (3, r.skilled, 0), (4, r.high_skilled, 0)] {
-            if !(min..=COUNT_MAX).contains(&v) {
-                errors.push(field(
-                    i,
-                    format!("人数应在 {min} 到 {COUNT_MAX} 之间 / a count between {min} and {COUNT_MAX}"),
-                ));
-            }
-        }
-        if r.skilled > r.employed {
-            errors.push(field(3, "技能劳动者人数不能多于就业人员 / skilled workers cannot exceed the employed".into()));
-        }
-        if r.high_skilled > r.skilled {
-            errors.push(field(
-                4,
-                "高技能人才人数不能多于技能劳动者 / high-skilled workers cannot exceed skilled workers".into(),
-            ));
-        }
-        if r.source.chars().count() > 500 {
-            errors.push(field(5, "来源不超过500字 / at most 500 characters".into()));
+            errors.push(RowError {
+                row: *row,
+                column: column(0),
+                reason: "同一县区同一年度出现两次 / the same county and year twice".into(),
+            });
         }
     }
     if rows.len() > 10_000 {
@@ -342,22 +342,17 @@ pub async fn record_sheet(
     }
     in_tx!(db, |tx| {
         for (_, r) in rows {
-            sqlx::query(
-                "INSERT INTO labour_statistic (county_code, year, employed, skilled, high_skilled, source, entered_by, entered_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (county_code, year) DO UPDATE SET employed = excluded.employed, \
-                 skilled = excluded.skilled, high_skilled = excluded.high_skilled, source = excluded.source, \
-                 entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-            )
-            .bind(&r.county)
-            .bind(i64::from(r.year))
-            .bind(r.employed)
-            .bind(r.skilled)
-            .bind(r.high_skilled)
-            .bind(&r.source)
-            .bind(actor)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(UPSERT)
+                .bind(&r.county)
+                .bind(i64::from(r.year))
+                .bind(r.employed)
+                .bind(r.skilled)
+                .bind(r.high_skilled)
+                .bind(&r.source)
+                .bind(actor)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
         }
         audit::record(
             &mut *tx,

@@ -1136,6 +1136,8 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
         &["资金代码", "资金", "核定笔数", "核定金额", "公示笔数", "公示金额", "拨付笔数", "拨付金额", "追回金额"],
     )?;
     row += 1;
+    // A spreadsheet's numbers are doubles: money is computed in fen and only turned into yuan for
+    // the cell (exact to the fen below 2^53 fen), so that a clerk's sums in Excel work.
     let yuan = |fen: i64| fen as f64 / 100.0;
     for f in &r.funds {
         ws.write_string_with_format(row, 0, &f.fund, &cell)?;
