@@ -838,6 +838,36 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     let admin = users::authenticate(db, &admin.username, &admin.password).await?.map(|u| u.user_id);
     let finance = users::authenticate(db, &finance.username, &finance.password).await?.map(|u| u.user_id);
     let (Some(admin), Some(finance)) = (admin, finance) else { return Ok(format!("{filed} 笔补贴申请 claims")) };
+    // The earmark (S6): finance proposed one for the unemployment-insurance fund, the city
+    // returned it, finance proposed again and the city adopted it; a proposal for the
+    // employment subsidy fund awaits the city.
+    if crate::disclosure::earmarks(db).await?.is_empty() {
+        use crate::disclosure::{decide_earmark, propose_earmark, EarmarkDecision};
+        let fund = "unemployment_insurance_fund";
+        let first =
+            propose_earmark(db, finance, fund, 200_000_000 * 100, "演示数据：按2018年末失业保险基金结余的四分之一测算")
+                .await?;
+        decide_earmark(db, admin, first, &EarmarkDecision::Return, "演示数据：请按2019年6月末结余重新测算").await?;
+        let second = propose_earmark(
+            db,
+            finance,
+            fund,
+            150_000_000 * 100,
+            "演示数据：2019年6月末结余6亿元，按25%安排，三年培训约15万人次",
+        )
+        .await?;
+        let adopted_on = today.min(chrono::NaiveDate::from_ymd_opt(2019, 9, 1).unwrap_or(today));
+        let adopt = EarmarkDecision::Adopt { document: "演示数据：驻政〔2019〕30号".into(), adopted_on };
+        decide_earmark(db, admin, second, &adopt, "演示数据：经市政府常务会议研究同意").await?;
+        propose_earmark(
+            db,
+            finance,
+            "employment_subsidy_fund",
+            90_000_000 * 100,
+            "演示数据：2019—2021年中央和省级下达就业补助资金中用于职业培训的部分",
+        )
+        .await?;
+    }
     // The two counties with the most claims.
     let mut per_county: std::collections::BTreeMap<String, usize> = Default::default();
     for c in claims::list(db, &ClaimScope::default(), Some("decided"), 10_000_000).await? {

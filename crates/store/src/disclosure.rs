@@ -371,71 +371,222 @@ pub struct Earmark {
     pub document: String,
     /// The day it was adopted.
     pub adopted_on: NaiveDate,
-    /// Who recorded it.
+    /// Who adopted it.
     pub recorded_by: String,
     /// When.
     pub recorded_at: DateTime<Utc>,
+    /// The finance bureau's proposal it adopted.
+    pub proposal_id: Option<i64>,
 }
 
 /// Every earmark adopted, oldest first (the last of each fund is in force).
 pub async fn earmarks(db: &Db) -> Result<Vec<Earmark>> {
-    Ok(with_pool!(db, |p| sqlx::query_as(
-        "SELECT m.fund_code, m.amount_fen, m.document, m.adopted_on, u.username AS recorded_by, m.recorded_at \
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT m.fund_code, m.amount_fen, m.document, m.adopted_on, u.username AS recorded_by, m.recorded_at, m.proposal_id \
          FROM fund_earmark m JOIN app_user u ON u.user_id = m.recorded_by \
          ORDER BY m.fund_code, m.adopted_on, m.recorded_at, m.fund_earmark_id"
     )
     .fetch_all(p)
-    .await?))
+    .await?
+    }))
 }
 
-/// Records the earmark adopted for a fund (S6), with its document; the latest adopted is in
-/// force, and every one is kept.
-pub async fn set_earmark(
-    db: &Db,
-    actor: i64,
-    fund: &str,
-    amount_fen: i64,
-    document: &str,
-    adopted_on: NaiveDate,
-) -> Result<()> {
-    fund_known(fund)?;
+/// The earmark's amount and the adopting document, checked.
+fn check_amount(amount_fen: i64) -> Result<()> {
     if !(0..=jineng_domain::money::MAX_AMOUNT_FEN).contains(&amount_fen) {
         return Err(StoreError::invalid(
             "amount_fen",
             Invalid::new("amount.range", "金额须在0至100亿元之间", "the amount must be between 0 and 10 billion yuan"),
         ));
     }
-    let document = document.trim();
-    if document.is_empty() || document.chars().count() > 200 {
-        return Err(StoreError::invalid(
-            "document",
-            Invalid::new(
-                "earmark.document",
-                "须写明预算文件（200字以内）",
-                "name the budget document (at most 200 characters)",
-            ),
-        ));
+    Ok(())
+}
+
+/// A text the user must give (reasoning, reason, document), trimmed and bounded.
+fn required_text(field: &'static str, text: &str, max: usize, zh: &str, en: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > max {
+        let code = match field {
+            "document" => "earmark.document",
+            "reasoning" => "reasoning.empty",
+            _ => "reason.empty",
+        };
+        return Err(StoreError::invalid(field, Invalid::new(code, zh, en)));
     }
-    let t = now();
-    in_tx!(db, |tx| {
-        sqlx::query(
-            "INSERT INTO fund_earmark (fund_code, amount_fen, document, adopted_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    Ok(text.to_owned())
+}
+
+/// A proposal for a fund's earmark (S6), from the finance bureau to the city.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct EarmarkProposal {
+    pub proposal_id: i64,
+    pub fund_code: String,
+    /// Proposed amount, fen.
+    pub amount_fen: i64,
+    /// The finance bureau's reasoning (the surplus, the years, the estimate).
+    pub reasoning: String,
+    /// `proposed`, `adopted` or `returned`.
+    pub status: String,
+    /// Who proposed (username).
+    pub proposed_by: String,
+    pub proposed_at: DateTime<Utc>,
+    /// Who decided (username).
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why adopted or returned.
+    pub decision_reason: Option<String>,
+}
+
+/// Every earmark proposal, newest first.
+pub async fn earmark_proposals(db: &Db) -> Result<Vec<EarmarkProposal>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT e.proposal_id, e.fund_code, e.amount_fen, e.reasoning, e.status, u.username AS proposed_by, e.proposed_at, \
+         d.username AS decided_by, e.decided_at, e.decision_reason FROM earmark_proposal e \
+         JOIN app_user u ON u.user_id = e.proposed_by LEFT JOIN app_user d ON d.user_id = e.decided_by \
+         ORDER BY e.proposal_id DESC"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// The finance bureau proposes a fund's earmark (S6: X亿元 from the unemployment-insurance
+/// fund's surplus, pending in the plan) with its reasoning. One open proposal per fund; the
+/// city HR admin adopts or returns it.
+pub async fn propose_earmark(db: &Db, actor: i64, fund: &str, amount_fen: i64, reasoning: &str) -> Result<i64> {
+    fund_known(fund)?;
+    check_amount(amount_fen)?;
+    let reasoning = required_text(
+        "reasoning",
+        reasoning,
+        2000,
+        "请写明测算依据（2000字以内）",
+        "give the reasoning behind the amount (at most 2,000 characters)",
+    )?;
+    let id = in_tx!(db, |tx| {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO earmark_proposal (fund_code, amount_fen, reasoning, status, proposed_by, proposed_at) \
+             VALUES ($1, $2, $3, 'proposed', $4, $5) RETURNING proposal_id",
         )
         .bind(fund)
         .bind(amount_fen)
-        .bind(document)
-        .bind(adopted_on)
+        .bind(&reasoning)
         .bind(actor)
-        .bind(t)
-        .execute(&mut *tx)
+        .bind(now())
+        .fetch_one(&mut *tx)
         .await?;
         audit::record(
             &mut *tx,
             Some(actor),
-            "adopt",
-            "fund_earmark",
+            "propose_earmark",
+            "fund",
             fund,
-            &serde_json::json!({"amount_fen": amount_fen, "document": document, "adopted_on": adopted_on}),
+            &serde_json::json!({"proposal": id, "amount_fen": amount_fen, "reasoning": reasoning}),
+        )
+        .await?;
+        id
+    });
+    Ok(id)
+}
+
+/// The city's decision on an earmark proposal.
+#[derive(Debug, Clone)]
+pub enum EarmarkDecision {
+    /// Adopted by a document on a day: the earmark in force from then.
+    Adopt { document: String, adopted_on: NaiveDate },
+    /// Returned to the finance bureau.
+    Return,
+}
+
+/// The city HR admin adopts an earmark proposal (a new earmark in force, with the adopting
+/// document) or returns it, with a reason. A proposal is decided once: of two decisions at
+/// once, one wins and the other is refused.
+pub async fn decide_earmark(
+    db: &Db,
+    actor: i64,
+    proposal_id: i64,
+    decision: &EarmarkDecision,
+    reason: &str,
+) -> Result<()> {
+    let reason = required_text(
+        "reason",
+        reason,
+        2000,
+        "请填写采纳或退回的理由",
+        "give the reason for adopting or returning it",
+    )?;
+    let adoption = match decision {
+        EarmarkDecision::Adopt { document, adopted_on } => Some((
+            required_text(
+                "document",
+                document,
+                200,
+                "采纳须写明批准文件（200字以内）",
+                "name the document that adopts it (at most 200 characters)",
+            )?,
+            *adopted_on,
+        )),
+        EarmarkDecision::Return => None,
+    };
+    let t = now();
+    in_tx!(db, |tx| {
+        // The write comes first, so that of two decisions at once the second waits for the first
+        // (SQLite takes the write lock here; a read first would leave it a stale snapshot).
+        let n = sqlx::query(
+            "UPDATE earmark_proposal SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
+             WHERE proposal_id = $5 AND status = 'proposed'",
+        )
+        .bind(if adoption.is_some() { "adopted" } else { "returned" })
+        .bind(actor)
+        .bind(t)
+        .bind(&reason)
+        .bind(proposal_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT fund_code, amount_fen FROM earmark_proposal WHERE proposal_id = $1")
+                .bind(proposal_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((fund, amount_fen)) = row else {
+            return Err(StoreError::NotFound);
+        };
+        if n == 0 {
+            return Err(StoreError::conflict(
+                "earmark_proposal.decided",
+                None,
+                "该建议已处理",
+                "this proposal has already been decided",
+            ));
+        }
+        if let Some((document, adopted_on)) = &adoption {
+            sqlx::query(
+                "INSERT INTO fund_earmark (fund_code, amount_fen, document, adopted_on, recorded_by, recorded_at, proposal_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&fund)
+            .bind(amount_fen)
+            .bind(document)
+            .bind(adopted_on)
+            .bind(actor)
+            .bind(t)
+            .bind(proposal_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            if adoption.is_some() { "adopt_earmark" } else { "return_earmark" },
+            "earmark_proposal",
+            &proposal_id.to_string(),
+            &serde_json::json!({
+                "fund": fund, "amount_fen": amount_fen, "reason": reason,
+                "document": adoption.as_ref().map(|a| &a.0), "adopted_on": adoption.as_ref().map(|a| a.1),
+            }),
         )
         .await?;
     });

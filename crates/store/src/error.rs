@@ -146,6 +146,14 @@ const UNIQUE: &[UniqueRule] = &[
         "本单位对此目标已有待审的建议，请等待市人社局采纳或退回",
         "this department already has a proposal for this target awaiting the city's decision",
     ),
+    (
+        "earmark_proposal",
+        "earmark_proposal",
+        "earmark_proposal.open",
+        Some("fund"),
+        "该资金已有待审的预算额度建议，请等待市人社局采纳或退回",
+        "this fund already has an earmark proposal awaiting the city's decision",
+    ),
 ];
 
 /// The typed refusal of a constraint error. `table` and `detail` come from the backend: on

@@ -658,15 +658,8 @@ pub async fn decide_proposal(db: &Db, actor: i64, proposal_id: i64, adopt: bool,
     }
     let reason: String = reason.trim().chars().take(2000).collect();
     in_tx!(db, |tx| {
-        let row: Option<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT program_code, department_code, value, reasoning FROM target_proposal WHERE proposal_id = $1",
-        )
-        .bind(proposal_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((program_code, department, value, reasoning)) = row else {
-            return Err(StoreError::NotFound);
-        };
+        // The write comes first, so that of two decisions at once the second waits for the first
+        // (SQLite takes the write lock here; a read first would leave it a stale snapshot).
         let n = sqlx::query(
             "UPDATE target_proposal SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
              WHERE proposal_id = $5 AND status = 'proposed'",
@@ -679,6 +672,15 @@ pub async fn decide_proposal(db: &Db, actor: i64, proposal_id: i64, adopt: bool,
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let row: Option<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT program_code, department_code, value, reasoning FROM target_proposal WHERE proposal_id = $1",
+        )
+        .bind(proposal_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((program_code, department, value, reasoning)) = row else {
+            return Err(StoreError::NotFound);
+        };
         if n == 0 {
             return Err(StoreError::conflict(
                 "proposal.decided",

@@ -132,6 +132,12 @@ pub struct CityQueue {
     pub open_objections: i64,
     /// Payment batches awaiting approval.
     pub draft_batches: i64,
+    /// Departments' proposals for pending targets awaiting the city's decision, and the
+    /// program of the oldest.
+    pub target_proposals: i64,
+    pub first_target_proposal: Option<String>,
+    /// The finance bureau's earmark proposals awaiting the city's decision (S6).
+    pub earmark_proposals: i64,
 }
 
 /// A worker's own queue: trainings, certificates, subsidies.
@@ -355,6 +361,25 @@ pub async fn city(db: &Db) -> Result<CityQueue> {
         draft_batches: count(
             db,
             "SELECT COUNT(*) FROM payment_batch WHERE status = 'draft' AND $1 = '' AND $2 = 0",
+            "",
+            0,
+        )
+        .await?,
+        target_proposals: count(
+            db,
+            "SELECT COUNT(*) FROM target_proposal WHERE status = 'proposed' AND $1 = '' AND $2 = 0",
+            "",
+            0,
+        )
+        .await?,
+        first_target_proposal: with_pool!(db, |p| sqlx::query_scalar(
+            "SELECT program_code FROM target_proposal WHERE status = 'proposed' ORDER BY proposal_id LIMIT 1"
+        )
+        .fetch_optional(p)
+        .await?),
+        earmark_proposals: count(
+            db,
+            "SELECT COUNT(*) FROM earmark_proposal WHERE status = 'proposed' AND $1 = '' AND $2 = 0",
             "",
             0,
         )

@@ -50,6 +50,7 @@ const ENTITIES: &[(&str, &str)] = &[
     ("plan", "计划"),
     ("report_period", "报告期"),
     ("target_proposal", "目标建议"),
+    ("earmark_proposal", "预算额度建议"),
     ("labour_statistic", "技能人才统计"),
 ];
 
@@ -85,6 +86,9 @@ fn action_zh(code: &str) -> &str {
         "propose_target" => "提出目标建议",
         "adopt_proposal" => "采纳目标建议",
         "return_proposal" => "退回目标建议",
+        "propose_earmark" => "提出预算额度建议",
+        "adopt_earmark" => "采纳预算额度建议",
+        "return_earmark" => "退回预算额度建议",
         "submit_report" => "报送报告",
         "close_report" => "关账冻结报告",
         "record_statistic" => "录入统计数据",

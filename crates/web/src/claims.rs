@@ -635,7 +635,7 @@ pub async fn claims_xlsx(
         }
         ws.write_number(row, 7, r.amount_fen as f64).map_err(xerr)?;
         let rest = [
-            if r.fund == "unemployment_insurance_fund" { "失业保险基金" } else { "就业补助资金" }.to_owned(),
+            crate::views::fund_zh(&r.fund).to_owned(),
             jineng_domain::ClaimStatus::parse(&r.status).map(|s| s.zh().to_owned()).unwrap_or_default(),
             r.notice_from.map(|d| d.to_string()).unwrap_or_default(),
             r.notice_until.map(|d| d.to_string()).unwrap_or_default(),

@@ -279,7 +279,7 @@ pub async fn payments_xlsx(
             crate::views::kind_zh(&p.kind).to_owned(),
             p.payee_name.clone().unwrap_or_default(),
             p.county_code.clone(),
-            if p.fund == "unemployment_insurance_fund" { "失业保险基金" } else { "就业补助资金" }.to_owned(),
+            crate::views::fund_zh(&p.fund).to_owned(),
             yuan(p.amount_fen),
         ];
         for (c, v) in cells.iter().enumerate() {

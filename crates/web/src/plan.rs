@@ -165,6 +165,20 @@ fn city_tasks(q: &queue::CityQueue) -> Vec<Task> {
         Some("/payments".into()),
     ));
     out.extend(claims_task(&q.claims, "payment_failed", Some(("拨付失败待重新拨付", "failed payments to re-issue"))));
+    out.push(task(
+        "target_proposals",
+        "待采纳或退回的目标建议",
+        "target proposals to adopt or return",
+        q.target_proposals,
+        q.first_target_proposal.as_ref().map(|c| format!("/programs/{c}#proposals")),
+    ));
+    out.push(task(
+        "earmark_proposals",
+        "待采纳或退回的预算额度建议",
+        "earmark proposals to adopt or return",
+        q.earmark_proposals,
+        Some("/budget#earmark-proposals".into()),
+    ));
     out
 }
 

@@ -87,6 +87,7 @@ pub fn environment() -> Environment<'static> {
     });
     env.add_filter("param_name", |key: String| param_words(&key).map_or(key, |(name, _)| name.to_owned()));
     env.add_filter("param_value", |value: i64, key: String| param_value(value, &key));
+    env.add_filter("fund", |code: String| -> String { crate::views::fund_zh(&code).to_owned() });
     env.add_filter("outcome", |code: String| -> String { crate::views::outcome_zh(&code).to_owned() });
     env.add_filter("employer_kind", |code: String| -> String { label(jineng_store::orgs::EMPLOYER_KINDS, code) });
     env.add_filter("org_status", |code: String| -> String { label(jineng_store::orgs::STATUSES, code) });

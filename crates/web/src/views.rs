@@ -594,6 +594,15 @@ pub fn kind_zh(kind: &str) -> &'static str {
     ClaimKind::parse(kind).map(ClaimKind::zh).unwrap_or("其他")
 }
 
+/// A fund's Chinese name.
+pub fn fund_zh(code: &str) -> &str {
+    match code {
+        "unemployment_insurance_fund" => "失业保险基金",
+        "employment_subsidy_fund" => "就业补助资金",
+        other => other,
+    }
+}
+
 /// A claim as pages show it: labels, payee and the decision's reasons, clauses and parameters.
 /// What the policy engine found, in words that cannot be read as the county's approval: the
 /// county's review is the claim's status (待审核, 已审核待公示, …).

@@ -270,6 +270,119 @@ async fn finance(app: &TestApp, op: Value) -> Value {
     r.json()
 }
 
+/// Finance proposes a fund's earmark, the city admin adopts it by a document on a day.
+async fn adopt_earmark(app: &TestApp, backend: &str, fund: &str, amount_fen: i64, document: &str, on: &str) -> i64 {
+    let r = app
+        .api(
+            Some(Role::Finance),
+            Method::POST,
+            "/api/v1/budget/earmarks",
+            Some(json!({"fund": fund, "amount_fen": amount_fen, "reasoning": "失业保险基金结余测算"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+    let id = r.json()["proposal_id"].as_i64().unwrap();
+    let r = app
+        .api(
+            Some(Role::CityAdmin),
+            Method::POST,
+            &format!("/api/v1/budget/earmarks/{id}/decision"),
+            Some(json!({"decision": "adopt", "reason": "同意", "document": document, "adopted_on": on})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{backend}: {}", r.body);
+    id
+}
+
+both_backends! {
+    async fn the_earmark_is_proposed_by_finance_and_adopted_or_returned_by_the_city(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        const FUND: &str = "unemployment_insurance_fund";
+        let earmark = |b: &Value| b["funds"].as_array().unwrap().iter().find(|f| f["fund_code"] == FUND).unwrap()["earmark_fen"].clone();
+        // Pending until adopted.
+        let b = app.api(Some(Role::Auditor), Method::GET, "/api/v1/budget", None).await.json();
+        assert_eq!(earmark(&b), Value::Null, "{backend}");
+        // Refused proposals name the field and keep nothing.
+        for (body, field) in [
+            (json!({"fund": FUND, "amount_fen": 1_000, "reasoning": "  "}), "reasoning"),
+            (json!({"fund": FUND, "amount_fen": -1, "reasoning": "x"}), "amount_fen"),
+            (json!({"fund": FUND, "amount_fen": i64::MAX, "reasoning": "x"}), "amount_fen"),
+            (json!({"fund": "no_such_fund", "amount_fen": 1, "reasoning": "x"}), "fund"),
+        ] {
+            let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/budget/earmarks", Some(body.clone())).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {body}");
+            assert!(r.json()["error"]["fields"][field].is_string(), "{backend}: {body}: {}", r.body);
+        }
+        // The city admin does not propose, finance does not decide.
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/budget/earmarks",
+            Some(json!({"fund": FUND, "amount_fen": 1, "reasoning": "x"}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}");
+        let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/budget/earmarks",
+            Some(json!({"fund": FUND, "amount_fen": 30_000_000_000_i64, "reasoning": "2018年末结余12亿元，按25%安排"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let first = r.json()["proposal_id"].as_i64().unwrap();
+        let r = app.api(Some(Role::Finance), Method::POST, &format!("/api/v1/budget/earmarks/{first}/decision"),
+            Some(json!({"decision": "adopt", "reason": "x", "document": "d"}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}");
+        // One open proposal per fund.
+        let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/budget/earmarks",
+            Some(json!({"fund": FUND, "amount_fen": 1, "reasoning": "again"}))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}: {}", r.body);
+        // Adopting needs the adopting document and a day no later than today.
+        for (body, field) in [
+            (json!({"decision": "adopt", "reason": "同意", "document": " "}), "document"),
+            (json!({"decision": "adopt", "reason": "", "document": "驻政〔2019〕30号"}), "reason"),
+            (json!({"decision": "adopt", "reason": "同意", "document": "驻政〔2019〕30号", "adopted_on": "2999-01-01"}), "adopted_on"),
+            (json!({"decision": "maybe", "reason": "同意"}), "decision"),
+        ] {
+            let r = app.api(Some(Role::CityAdmin), Method::POST, &format!("/api/v1/budget/earmarks/{first}/decision"), Some(body.clone())).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {body}");
+            assert!(r.json()["error"]["fields"][field].is_string(), "{backend}: {body}: {}", r.body);
+        }
+        // Returned: no earmark; the proposal and the reason stay.
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &format!("/budget/earmarks/{first}/decision"),
+            &[("decision", "return"), ("reason", "结余测算口径有误，请按2019年6月末数")], true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let b = app.api(Some(Role::Auditor), Method::GET, "/api/v1/budget", None).await.json();
+        assert_eq!(earmark(&b), Value::Null, "{backend}");
+        assert_eq!(b["proposals"][0]["status"], "returned", "{backend}");
+        // Deciding again is refused, on the page with the reason in words.
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &format!("/budget/earmarks/{first}/decision"),
+            &[("decision", "adopt"), ("reason", "同意"), ("document", "驻政〔2019〕30号")], true).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}");
+        assert!(r.body.contains("该建议已处理"), "{backend}");
+        // A new proposal; 8 decisions at once: one adopts, the others are refused, and the
+        // earmark is recorded once.
+        let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/budget/earmarks",
+            Some(json!({"fund": FUND, "amount_fen": 25_000_000_000_i64, "reasoning": "按2019年6月末结余10亿元的25%"}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let second = r.json()["proposal_id"].as_i64().unwrap();
+        let path = format!("/api/v1/budget/earmarks/{second}/decision");
+        let answers = futures_util::future::join_all((0..8).map(|i| {
+            let body = json!({"decision": "adopt", "reason": format!("同意 {i}"), "document": "驻政〔2019〕30号", "adopted_on": "2019-09-01"});
+            app.api(Some(Role::CityAdmin), Method::POST, &path, Some(body))
+        })).await;
+        assert_eq!(answers.iter().filter(|r| r.status == StatusCode::NO_CONTENT).count(), 1, "{backend}");
+        assert!(answers.iter().all(|r| r.status == StatusCode::NO_CONTENT || r.status == StatusCode::CONFLICT), "{backend}");
+        let b = app.api(Some(Role::Auditor), Method::GET, "/api/v1/budget", None).await.json();
+        assert_eq!(earmark(&b), json!(25_000_000_000_i64), "{backend}");
+        let adopted: Vec<_> = b["earmarks"].as_array().unwrap().iter().filter(|m| m["fund_code"] == FUND).collect();
+        assert_eq!(adopted.len(), 1, "{backend}");
+        assert_eq!((adopted[0]["proposal_id"].as_i64(), adopted[0]["adopted_on"].as_str()), (Some(second), Some("2019-09-01")), "{backend}");
+        // The page tells the whole story in words; the audit log has each step.
+        let page = app.page(Some(Role::Auditor), Method::GET, "/budget", &[], false).await.body;
+        assert!(page.contains("已退回") && page.contains("结余测算口径有误") && page.contains("已采纳") && page.contains("失业保险基金"), "{backend}");
+        let actions: Vec<String> = jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar(
+            "SELECT action FROM audit_log WHERE action LIKE '%earmark%' ORDER BY audit_id").fetch_all(p).await.unwrap());
+        assert_eq!(actions, ["propose_earmark", "return_earmark", "propose_earmark", "adopt_earmark"], "{backend}");
+        // A refused page form keeps what was typed.
+        let r = app.page(Some(Role::Finance), Method::POST, "/budget/earmarks",
+            &[("fund", FUND), ("amount_yuan", "abc"), ("reasoning", "我的测算依据")], true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(r.body.contains("我的测算依据") && r.body.contains("form-errors"), "{backend}");
+    }
+}
+
 both_backends! {
     async fn budget_figures_add_up_and_commitments_over_the_earmark_are_warned(backend: &'static str) {
         let app = spawn_app(backend).await;
@@ -299,9 +412,7 @@ both_backends! {
         finance(&app, json!({"op": "record_recovery", "claim_id": v1, "note": "缴款书 0001"})).await;
 
         // The earmark: 1,500 yuan leaves room.
-        let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/budget/earmarks",
-            Some(json!({"fund": FUND, "amount_fen": 150_000, "document": "驻政〔2019〕30号", "adopted_on": "2019-09-01"}))).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        adopt_earmark(&app, backend, FUND, 150_000, "驻政〔2019〕30号", "2019-09-01").await;
         let b = app.api(Some(Role::Finance), Method::GET, "/api/v1/budget", None).await.json();
         let f = b["funds"].as_array().unwrap().iter().find(|f| f["fund_code"] == FUND).unwrap().clone();
         let paid = 90_000 - 10_000;
@@ -318,9 +429,14 @@ both_backends! {
         let page = app.page(Some(Role::Finance), Method::GET, "/budget", &[], false).await.body;
         assert!(!page.contains("data-warning=\"over-committed\""), "{backend}");
 
-        // The city admin records a smaller earmark adopted later: the commitments exceed it.
-        let r = app.page(Some(Role::CityAdmin), Method::POST, "/budget",
-            &[("fund", FUND), ("amount_yuan", "1,000"), ("document", "驻政〔2020〕5号"), ("adopted_on", "2020-03-01")], true).await;
+        // Finance proposes a smaller earmark on the page; the city admin adopts it later: the
+        // commitments exceed it.
+        let r = app.page(Some(Role::Finance), Method::POST, "/budget/earmarks",
+            &[("fund", FUND), ("amount_yuan", "1,000"), ("reasoning", "按2020年培训计划压减")], true).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
+        let id = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/budget", None).await.json()["proposals"][0]["proposal_id"].as_i64().unwrap();
+        let r = app.page(Some(Role::CityAdmin), Method::POST, &format!("/budget/earmarks/{id}/decision"),
+            &[("decision", "adopt"), ("reason", "同意"), ("document", "驻政〔2020〕5号"), ("adopted_on", "2020-03-01")], true).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{backend}: {}", r.body);
         let b = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/budget", None).await.json();
         let f = b["funds"].as_array().unwrap().iter().find(|f| f["fund_code"] == FUND).unwrap().clone();
@@ -331,9 +447,9 @@ both_backends! {
             let page = app.page(Some(role), Method::GET, "/budget", &[], false).await.body;
             assert!(page.contains("data-warning=\"over-committed\"") && page.contains("超出 ¥410.00"), "{backend}: {role:?}");
         }
-        // Only finance and the city admin record earmarks; a county office does not see the budget.
+        // Only finance proposes earmarks; a county office does not see the budget.
         let r = app.api(Some(Role::Auditor), Method::POST, "/api/v1/budget/earmarks",
-            Some(json!({"fund": FUND, "amount_fen": 1, "document": "x", "adopted_on": "2020-01-01"}))).await;
+            Some(json!({"fund": FUND, "amount_fen": 1, "reasoning": "x"}))).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}");
         assert_eq!(app.api(Some(Role::County), Method::GET, "/api/v1/budget", None).await.status, StatusCode::FORBIDDEN);
 
