@@ -241,6 +241,31 @@ pub struct CountyLine {
     pub late: bool,
 }
 
+/// One responsible unit's line (M1: tasks decomposed to counties and responsible units): the
+/// programs the plan names it for, added up in person-times.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitLine {
+    /// Department code.
+    pub department_code: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// The programs it is responsible for (those without sub-programs, in plan order).
+    pub programs: Vec<String>,
+    /// Of them, the programs it leads (named first).
+    pub leads: Vec<String>,
+    /// Person-times in the period over its programs.
+    pub period_person_times: i64,
+    /// Person-times from January to the end of the period.
+    pub ytd_person_times: i64,
+    /// The year's tasks of its programs counted in person-times (for the city, or the county's
+    /// shares), if any is set; `task_pct` compares them with those programs' person-times.
+    pub year_task: Option<i64>,
+    /// Done toward them, percent.
+    pub task_pct: Option<String>,
+}
+
 /// Certificates issued in the period, by kind and level.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateLine {
@@ -320,6 +345,9 @@ pub struct Report {
     pub total: ProgramLine,
     /// The counties (the city's report only).
     pub counties: Vec<CountyLine>,
+    /// The responsible units (a unit appears when the plan names it for a counted program).
+    #[serde(default)]
+    pub units: Vec<UnitLine>,
     /// Certificates issued in the period.
     pub certificates: Vec<CertificateLine>,
     /// Money per fund.
@@ -386,6 +414,7 @@ struct Data {
     plan: jineng_domain::plan::PlanHeader,
     programs: Vec<crate::plan::ProgramRow>,
     counties: Vec<crate::plan::CountyRow>,
+    departments: Vec<crate::plan::DepartmentRow>,
     /// Progress from January to the end of the period: program, county, month, person-times,
     /// subsidised, skill upgrade, persons.
     rows: Vec<(String, String, String, i64, i64, i64, i64)>,
@@ -406,6 +435,7 @@ async fn load(db: &Db, p: &Period) -> Result<Data> {
     let plan = crate::plan::current_plan(db).await?.plan;
     let programs = crate::plan::programs(db).await?;
     let counties = crate::plan::counties(db).await?;
+    let departments = crate::plan::departments(db).await?;
     let year = i64::from(p.year());
     let (_, last_month) = p.months();
     let year_start = format!("{:04}-01", p.year());
@@ -480,6 +510,7 @@ async fn load(db: &Db, p: &Period) -> Result<Data> {
         plan,
         programs,
         counties,
+        departments,
         rows,
         city_tasks,
         county_tasks,
@@ -563,6 +594,7 @@ fn build(d: &Data, p: &Period, county: Option<&str>, today_at: DateTime<Utc>) ->
         lines.push(l);
     }
     total.unit = "person_times".into();
+    let units = unit_lines(d, &counted, &lines);
     total.subsidised_pct = percent(total.ytd_subsidised, total.ytd_person_times);
     total.skill_upgrade_pct = percent(total.ytd_skill_upgrade, total.ytd_person_times);
 
@@ -662,6 +694,7 @@ fn build(d: &Data, p: &Period, county: Option<&str>, today_at: DateTime<Utc>) ->
         programs: lines,
         total,
         counties: county_lines,
+        units,
         certificates,
         funds,
         corrections: Vec::new(),
@@ -671,6 +704,62 @@ fn build(d: &Data, p: &Period, county: Option<&str>, today_at: DateTime<Utc>) ->
         generated_at: china_time(today_at),
         snapshot_sha256: None,
     })
+}
+
+/// The responsible units' lines, from the program lines: each unit adds up the programs the plan
+/// names it for, counted as the total counts them (programs without sub-programs, so each
+/// person-time once), and the tasks of those counted in person-times.
+fn unit_lines(d: &Data, counted: &[&crate::plan::ProgramRow], lines: &[ProgramLine]) -> Vec<UnitLine> {
+    // The units named on a program, or on its parent when it names none.
+    fn named<'a>(r: &'a crate::plan::ProgramRow, counted: &[&'a crate::plan::ProgramRow]) -> Vec<&'a str> {
+        let own = r.responsible_codes();
+        match (&r.parent_code, own.is_empty()) {
+            (Some(parent), true) => {
+                counted.iter().find(|q| &q.program_code == parent).map(|q| q.responsible_codes()).unwrap_or_default()
+            }
+            _ => own,
+        }
+    }
+    let mut out = Vec::new();
+    for dep in &d.departments {
+        let code = dep.department_code.as_str();
+        // Programs without sub-programs, as the total counts them: each person-time once.
+        let mine: Vec<&crate::plan::ProgramRow> = counted
+            .iter()
+            .copied()
+            .filter(|r| !counted.iter().any(|c| c.parent_code.as_deref() == Some(r.program_code.as_str())))
+            .filter(|r| named(r, counted).contains(&code))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let mut u = UnitLine {
+            department_code: dep.department_code.clone(),
+            name_zh: dep.name_zh.clone(),
+            name_en: dep.name_en.clone(),
+            programs: mine.iter().map(|r| r.program_code.clone()).collect(),
+            leads: mine
+                .iter()
+                .filter(|r| named(r, counted).first() == Some(&code))
+                .map(|r| r.program_code.clone())
+                .collect(),
+            ..Default::default()
+        };
+        // Done against task: only programs counted in person-times that have a task.
+        let (mut task, mut done, mut any) = (0, 0, false);
+        for r in &mine {
+            let Some(l) = lines.iter().find(|l| l.code == r.program_code) else { continue };
+            u.period_person_times += l.period_person_times;
+            u.ytd_person_times += l.ytd_person_times;
+            if let (Some(t), "person_times") = (l.year_task, l.unit.as_str()) {
+                (task, done, any) = (task + t, done + l.ytd_person_times, true);
+            }
+        }
+        u.year_task = any.then_some(task);
+        u.task_pct = u.year_task.and_then(|t| percent(done, t));
+        out.push(u);
+    }
+    out
 }
 
 /// What changed in `now` against the frozen `reported` of a closed period.
@@ -1039,7 +1128,10 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
         };
         Ok(())
     };
-    ws.write_string_with_format(row, 0, "一、分计划完成情况（人次；以人计的计划另列人数）", &section)?;
+    let numerals = ["一", "二", "三", "四", "五", "六", "七", "八"];
+    let mut sections = numerals.iter();
+    let mut numbered = |title: &str| format!("{}、{title}", sections.next().copied().unwrap_or("·"));
+    ws.write_string_with_format(row, 0, numbered("分计划完成情况（人次；以人计的计划另列人数）"), &section)?;
     row += 1;
     header(
         ws,
@@ -1090,7 +1182,7 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
     }
     if !r.counties.is_empty() {
         row += 1;
-        ws.write_string_with_format(row, 0, "二、分县区完成情况及报送", &section)?;
+        ws.write_string_with_format(row, 0, numbered("分县区完成情况及报送"), &section)?;
         row += 1;
         header(
             ws,
@@ -1110,13 +1202,30 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
             row += 1;
         }
     }
+    if !r.units.is_empty() {
+        row += 1;
+        ws.write_string_with_format(row, 0, numbered("分责任单位完成情况"), &section)?;
+        row += 1;
+        header(
+            ws,
+            row,
+            &["代码", "责任单位", "本期人次", "本年累计人次", "年度任务（人次）", "完成率%", "负责计划", "牵头计划"],
+        )?;
+        row += 1;
+        for u in &r.units {
+            ws.write_string_with_format(row, 0, &u.department_code, &cell)?;
+            ws.write_string_with_format(row, 1, &u.name_zh, &cell)?;
+            ws.write_number_with_format(row, 2, u.period_person_times as f64, &num)?;
+            ws.write_number_with_format(row, 3, u.ytd_person_times as f64, &num)?;
+            opt(ws, row, 4, u.year_task.map(|v| v as f64), &num)?;
+            opt(ws, row, 5, pct(&u.task_pct), &cell)?;
+            ws.write_string_with_format(row, 6, u.programs.join("、"), &cell)?;
+            ws.write_string_with_format(row, 7, u.leads.join("、"), &cell)?;
+            row += 1;
+        }
+    }
     row += 1;
-    ws.write_string_with_format(
-        row,
-        0,
-        if r.counties.is_empty() { "二、本期发证情况" } else { "三、本期发证情况" },
-        &section,
-    )?;
+    ws.write_string_with_format(row, 0, numbered("本期发证情况"), &section)?;
     row += 1;
     header(ws, row, &["类别代码", "证书类别", "等级", "数量"])?;
     row += 1;
@@ -1128,7 +1237,7 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
         row += 1;
     }
     row += 1;
-    ws.write_string_with_format(row, 0, "资金情况（元）", &section)?;
+    ws.write_string_with_format(row, 0, numbered("资金情况（元）"), &section)?;
     row += 1;
     header(
         ws,
@@ -1152,7 +1261,7 @@ pub fn to_xlsx(r: &Report) -> std::result::Result<Vec<u8>, rust_xlsxwriter::Xlsx
         row += 1;
     }
     row += 1;
-    ws.write_string_with_format(row, 0, "以前期间更正（已关账期间的数据在关账后发生的变化）", &section)?;
+    ws.write_string_with_format(row, 0, numbered("以前期间更正（已关账期间的数据在关账后发生的变化）"), &section)?;
     row += 1;
     if r.corrections.is_empty() {
         ws.write_string(row, 0, "无")?;

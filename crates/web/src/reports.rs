@@ -158,7 +158,8 @@ async fn report_view(
         context! { r => Value::from_serialize(&r), counties => Value::from_serialize(&counties), linkable,
         can_choose => u.role != Role::County, can_close => u.role == Role::CityAdmin && ended && r.status == "open",
         can_submit => u.role == Role::County && ended && r.status == "open" && submitted.is_none(),
-        submitted => Value::from_serialize(&submitted), ended, errors => Value::from_serialize(&errors), error => general },
+        submitted => Value::from_serialize(&submitted), ended, errors => Value::from_serialize(&errors), error => general,
+        my_unit => (u.role == Role::Department).then(|| u.scope.clone()).flatten() },
     )
 }
 

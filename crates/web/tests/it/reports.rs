@@ -179,6 +179,34 @@ both_backends! {
         assert_eq!((program(&city, "P2a")["year_task"].as_i64(), program(&city, "P2a")["task_pct"].as_str()), (Some(100), Some("1.0")));
         let own = report(&app, Role::County, "/api/v1/reports/2020-03").await;
         assert_eq!((program(&own, "P2a")["year_task"].as_i64(), program(&own, "P2a")["task_pct"].as_str()), (Some(70), Some("1.4")));
+        // Per responsible unit (M1): hrss is named for P2 (so for P2a, its sub-program, which
+        // names none) and leads it; its one person-time counts once, against P2a's task.
+        let unit = |r: &Value, code: &str| r["units"].as_array().unwrap().iter().find(|u| u["department_code"] == code).cloned();
+        let hrss = unit(&city, "hrss").expect("hrss is a responsible unit");
+        assert!(hrss["programs"].as_array().unwrap().contains(&json!("P2a")), "{hrss}");
+        assert!(!hrss["programs"].as_array().unwrap().contains(&json!("P2")), "a parent is counted by its sub-programs: {hrss}");
+        assert!(hrss["leads"].as_array().unwrap().contains(&json!("P2a")), "{hrss}");
+        assert_eq!((hrss["ytd_person_times"].as_i64(), hrss["year_task"].as_i64(), hrss["task_pct"].as_str()), (Some(1), Some(100), Some("1.0")), "{hrss}");
+        let edu = unit(&city, "edu").expect("edu is named for P2 too");
+        assert!(!edu["leads"].as_array().unwrap().contains(&json!("P2a")), "{edu}");
+        assert_eq!(edu["ytd_person_times"], 1, "{edu}");
+        let own_hrss = unit(&own, "hrss").unwrap();
+        assert_eq!((own_hrss["year_task"].as_i64(), own_hrss["task_pct"].as_str()), (Some(70), Some("1.4")), "the county's share: {own_hrss}");
+        let total: i64 = city["total"]["ytd_person_times"].as_i64().unwrap();
+        for u in city["units"].as_array().unwrap() {
+            assert!(u["ytd_person_times"].as_i64().unwrap() <= total, "no unit counts a person-time twice: {u}");
+        }
+        let page = app.page(Some(Role::Department), Method::GET, "/reports/2020-03", &[], false).await;
+        assert!(page.body.contains("id=\"units\"") && page.body.contains("本单位"), "the department finds its own line");
+        let (status, _, xlsx) = bytes(&app, Role::CityAdmin, "/reports/2020-03/xlsx").await;
+        assert_eq!(status, StatusCode::OK);
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).unwrap();
+        let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+        let cells: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+        assert!(cells.iter().any(|c| c == "三、分责任单位完成情况"), "the sheet has the units' section");
+        assert!(cells.iter().any(|c| c == "市人力资源和社会保障局"), "with the units by name");
+
         let page = app.page(Some(Role::County), Method::GET, "/plan/years/2020", &[], false).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("★"), "the county's own share is marked");
