@@ -36,6 +36,10 @@ enum Command {
         /// client for throttles and the audit log; by default the header is ignored.
         #[arg(long, env = "JINENG_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Run every fraud check (S12) this many hours apart inside the server, the first run
+        /// five minutes after start; 0: only on demand, from the findings page.
+        #[arg(long, env = "JINENG_CHECKS_EVERY_HOURS", default_value_t = 24)]
+        checks_every_hours: u64,
     },
     /// Create a fresh database with the plan and a synthetic city, then serve it.
     Demo {
@@ -371,7 +375,18 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(db: Db, listen: SocketAddr, secure_cookies: bool, trusted_proxies: Vec<std::net::IpAddr>) -> Result<()> {
+async fn serve(
+    db: Db,
+    listen: SocketAddr,
+    secure_cookies: bool,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    checks_every_hours: u64,
+) -> Result<()> {
+    if checks_every_hours > 0 {
+        let every = std::time::Duration::from_secs(checks_every_hours.saturating_mul(3600));
+        jineng_store::checks::spawn_scheduled(db.clone(), std::time::Duration::from_secs(300), every);
+        println!("疑点检查每 {checks_every_hours} 小时自动运行一次 fraud checks run every {checks_every_hours} h");
+    }
     let mut state = jineng_web::AppState::new(db);
     state.secure_cookies = secure_cookies;
     state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
@@ -388,9 +403,9 @@ async fn main() -> Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { database, listen, plan, secure_cookies, trusted_proxies } => {
+        Command::Serve { database, listen, plan, secure_cookies, trusted_proxies, checks_every_hours } => {
             let db = open(&database, plan.as_deref()).await?;
-            serve(db, listen, secure_cookies, trusted_proxies).await
+            serve(db, listen, secure_cookies, trusted_proxies, checks_every_hours).await
         }
         Command::Demo { scale, seed, database, listen, plan, no_serve } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
@@ -449,7 +464,7 @@ async fn main() -> Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(db, listen, false, Vec::new()).await
+            serve(db, listen, false, Vec::new(), 24).await
         }
         Command::Bench { command: BenchCommand::Policy { people, claims, out, seed } } => {
             bench::run(people, claims, &out, seed)

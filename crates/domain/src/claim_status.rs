@@ -9,6 +9,7 @@
 //!    └──reject──▶ rejected ◀──reject────────────┘ (objection upheld)  │             fail
 //!                                                                     └──reissue── payment_failed
 //! decided ──approve (outcome recover)──▶ recovery_due ──recover──▶ recovered
+//! paid ──reclaim (a confirmed fraud finding, S12)──▶ recovery_due
 //! ```
 
 use crate::Invalid;
@@ -63,6 +64,9 @@ pub enum ClaimAction {
     Reissue,
     /// 登记追回 (finance records the recovered sum).
     Recover,
+    /// 追回 (city admin): a confirmed fraud finding touches a paid claim; its sum is to be
+    /// recovered (S12).
+    Reclaim,
 }
 
 impl ClaimStatus {
@@ -149,6 +153,7 @@ impl ClaimStatus {
             (InBatch, Pay) => Ok(Paid),
             (InBatch | Paid, Fail) => Ok(PaymentFailed),
             (RecoveryDue, Recover) => Ok(Recovered),
+            (Paid, Reclaim) => Ok(RecoveryDue),
             (from, action) => Err(Invalid::new(
                 "claim.transition",
                 format!("{}的申请不能{}", from.zh(), action.zh()),
@@ -160,7 +165,7 @@ impl ClaimStatus {
 
 impl ClaimAction {
     /// Every action.
-    pub const ALL: [ClaimAction; 9] = [
+    pub const ALL: [ClaimAction; 10] = [
         ClaimAction::Verify,
         ClaimAction::Approve,
         ClaimAction::Reject,
@@ -170,6 +175,7 @@ impl ClaimAction {
         ClaimAction::Fail,
         ClaimAction::Reissue,
         ClaimAction::Recover,
+        ClaimAction::Reclaim,
     ];
 
     /// The snake_case code, as stored.
@@ -184,6 +190,7 @@ impl ClaimAction {
             ClaimAction::Fail => "fail",
             ClaimAction::Reissue => "reissue",
             ClaimAction::Recover => "recover",
+            ClaimAction::Reclaim => "reclaim",
         }
     }
 
@@ -204,6 +211,7 @@ impl ClaimAction {
             ClaimAction::Fail => "登记拨付失败",
             ClaimAction::Reissue => "重新拨付",
             ClaimAction::Recover => "登记追回",
+            ClaimAction::Reclaim => "因疑点确认追回",
         }
     }
 
@@ -219,6 +227,7 @@ impl ClaimAction {
             ClaimAction::Fail => "marked as failed",
             ClaimAction::Reissue => "re-issued",
             ClaimAction::Recover => "recovered",
+            ClaimAction::Reclaim => "reclaimed after a confirmed finding",
         }
     }
 }

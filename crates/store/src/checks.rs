@@ -625,9 +625,9 @@ pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
         if known > 0 {
             continue;
         }
-        let added = on_tx!(&mut tx, |c| sqlx::query(
+        let id: Option<i64> = on_tx!(&mut tx, |c| sqlx::query_scalar(
             "INSERT INTO finding (check_code, clause, subject, evidence, money_fen, status, found_at) \
-             VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING"
+             VALUES ($1, $2, $3, $4, $5, 'open', $6) ON CONFLICT DO NOTHING RETURNING finding_id"
         )
         .bind(f.check.code())
         .bind(f.check.clause())
@@ -635,16 +635,135 @@ pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
         .bind(&evidence)
         .bind(f.money_fen)
         .bind(t)
-        .execute(&mut **c)
-        .await
-        .map(|r| r.rows_affected())?);
+        .fetch_optional(&mut **c)
+        .await?);
         // A run at the same moment may have recorded it first: then it is not new.
-        recorded += added as usize;
+        let Some(id) = id else { continue };
+        recorded += 1;
+        link(&mut tx, id, &f.evidence).await?;
     }
     let detail = json!({"recorded": recorded, "found": all.len()});
     on_tx!(&mut tx, |c| audit::record(&mut **c, actor, "run_checks", "finding", "all", &detail).await?);
     tx.commit().await?;
     Ok(RunSummary { recorded, found: all.len() })
+}
+
+/// The tables of a finding's evidence that name what it touches (`finding_link.kind`).
+const LINKED: [&str; 6] = ["claim", "certificate", "person", "class", "provider", "employer"];
+
+/// Records what a new finding touches, and the county and provider it is filed under: the
+/// class's county and provider, else the claim's, else the certificate holder's or the
+/// person's county and the provider of their class.
+async fn link(tx: &mut crate::Tx, finding_id: i64, evidence: &Value) -> Result<()> {
+    let rows = &evidence["rows"];
+    let ids_of = |kind: &str| -> Vec<i64> {
+        rows[kind].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()
+    };
+    for kind in LINKED {
+        for id in ids_of(kind) {
+            on_tx!(tx, |c| {
+                sqlx::query(
+                    "INSERT INTO finding_link (finding_id, kind, ref_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(finding_id)
+                .bind(kind)
+                .bind(id)
+                .execute(&mut **c)
+                .await?;
+            });
+        }
+    }
+    let first = |kind: &str| ids_of(kind).first().copied();
+    let (sql, id) = if let Some(id) = first("class") {
+        ("SELECT county_code, provider_id FROM training_class WHERE class_id = $1", id)
+    } else if let Some(id) = first("claim") {
+        ("SELECT county_code, provider_id FROM claim WHERE claim_id = $1", id)
+    } else if let Some(id) = first("certificate") {
+        (
+            "SELECT p.county_code, t.provider_id FROM certificate ce JOIN person p ON p.person_id = ce.person_id \
+             JOIN assessment a ON a.assessment_id = ce.assessment_id JOIN enrolment e ON e.enrolment_id = a.enrolment_id \
+             JOIN training_class t ON t.class_id = e.class_id WHERE ce.certificate_id = $1",
+            id,
+        )
+    } else if let Some(id) = first("person") {
+        (
+            "SELECT p.county_code, (SELECT MIN(t.provider_id) FROM enrolment e JOIN training_class t ON t.class_id = e.class_id \
+             WHERE e.person_id = p.person_id) FROM person p WHERE p.person_id = $1",
+            id,
+        )
+    } else if let Some(id) = first("provider") {
+        ("SELECT county_code, provider_id FROM provider WHERE provider_id = $1", id)
+    } else {
+        return Ok(());
+    };
+    let at: Option<(Option<String>, Option<i64>)> =
+        on_tx!(tx, |c| sqlx::query_as(sql).bind(id).fetch_optional(&mut **c).await?);
+    if let Some((county, provider)) = at {
+        on_tx!(tx, |c| {
+            sqlx::query("UPDATE finding SET county_code = $1, provider_id = $2 WHERE finding_id = $3")
+                .bind(&county)
+                .bind(provider)
+                .bind(finding_id)
+                .execute(&mut **c)
+                .await?;
+        });
+    }
+    Ok(())
+}
+
+/// SQL condition: finding link `k` touches claim `c` — the claim itself, its certificate, its
+/// person, its provider or employer, or the class its certificate came from.
+macro_rules! touches {
+    () => {
+        "((k.kind = 'claim' AND k.ref_id = c.claim_id) \
+         OR (k.kind = 'certificate' AND k.ref_id = c.certificate_id) OR (k.kind = 'person' AND k.ref_id = c.person_id) \
+         OR (k.kind = 'provider' AND k.ref_id = c.provider_id) OR (k.kind = 'employer' AND k.ref_id = c.employer_id) \
+         OR (k.kind = 'class' AND EXISTS (SELECT 1 FROM certificate ce JOIN assessment a ON a.assessment_id = ce.assessment_id \
+             JOIN enrolment e ON e.enrolment_id = a.enrolment_id WHERE ce.certificate_id = c.certificate_id AND e.class_id = k.ref_id)))"
+    };
+}
+
+/// SQL condition on a claim `c`: a confirmed finding touches it. Such a claim is neither
+/// approved, published nor paid (S12) while the finding stands.
+pub const BLOCKED: &str = concat!(
+    "EXISTS (SELECT 1 FROM finding_link k JOIN finding f ON f.finding_id = k.finding_id WHERE f.status = 'confirmed' AND ",
+    touches!(),
+    ")"
+);
+
+/// The confirmed findings that block claim `claim_id` (empty: none).
+pub async fn blocking(db: &Db, claim_id: i64) -> Result<Vec<i64>> {
+    const SQL: &str = concat!(
+        "SELECT DISTINCT f.finding_id FROM finding f JOIN finding_link k ON k.finding_id = f.finding_id \
+         JOIN claim c ON c.claim_id = $1 WHERE f.status = 'confirmed' AND ",
+        touches!(),
+        " ORDER BY f.finding_id"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_scalar(SQL).bind(claim_id).fetch_all(p).await?))
+}
+
+/// The claims a finding touches, with their status and amount (for the finding's page and
+/// for opening recoveries).
+pub async fn touched_claims(db: &Db, finding_id: i64) -> Result<Vec<(i64, String, i64)>> {
+    const SQL: &str = concat!(
+        "SELECT DISTINCT c.claim_id, c.status, c.amount_fen FROM finding_link k JOIN claim c ON ",
+        touches!(),
+        " WHERE k.finding_id = $1 ORDER BY c.claim_id"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as(SQL).bind(finding_id).fetch_all(p).await?))
+}
+
+/// The refusal of a move of a claim a confirmed finding blocks.
+pub fn blocked_error(findings: &[i64]) -> StoreError {
+    let list = findings.iter().map(i64::to_string).collect::<Vec<_>>().join("、");
+    StoreError::invalid(
+        "status",
+        Invalid::new(
+            "claim.blocked",
+            format!("该申请涉及已确认的疑点线索（第 {list} 号），暂停审核、公示和拨付"),
+            format!("a confirmed finding ({list}) touches this claim: it is not reviewed, published or paid"),
+        ),
+    )
 }
 
 /// A recorded finding.
@@ -666,18 +785,29 @@ pub struct Finding {
     pub decided_by: Option<i64>,
     pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
     pub found_at: chrono::DateTime<chrono::Utc>,
+    /// The county it is filed under (the class's, claim's or person's).
+    pub county_code: Option<String>,
+    /// The provider it is filed under, if any.
+    pub provider_id: Option<i64>,
 }
 
-/// Findings, newest first, by status and check if given (at most `limit`).
-pub async fn list(db: &Db, status: Option<&str>, check: Option<&str>, limit: i64) -> Result<Vec<Finding>> {
+/// Findings, newest first, by status, check and county if given (at most `limit`).
+pub async fn list(
+    db: &Db,
+    status: Option<&str>,
+    check: Option<&str>,
+    county: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Finding>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at \
-         FROM finding WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR check_code = $2) \
-         ORDER BY finding_id DESC LIMIT $3"
+        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at, \
+         county_code, provider_id FROM finding WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR check_code = $2) \
+         AND (CAST($3 AS TEXT) IS NULL OR county_code = $3) ORDER BY finding_id DESC LIMIT $4"
     )
     .bind(status)
     .bind(check)
+    .bind(county)
     .bind(limit)
     .fetch_all(p)
     .await?
@@ -739,8 +869,8 @@ pub async fn decide(db: &Db, actor: Actor, finding_id: i64, confirm: bool, reaso
     on_tx!(&mut tx, |c| audit::record(&mut **c, actor, status, "finding", &finding_id.to_string(), &detail).await?);
     let f: Finding = on_tx!(&mut tx, |c| {
         sqlx::query_as(
-        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at \
-         FROM finding WHERE finding_id = $1"
+        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at, \
+         county_code, provider_id FROM finding WHERE finding_id = $1"
     )
     .bind(finding_id)
     .fetch_one(&mut **c)
@@ -748,4 +878,138 @@ pub async fn decide(db: &Db, actor: Actor, finding_id: i64, confirm: bool, reaso
     });
     tx.commit().await?;
     Ok(f)
+}
+
+/// A confirmed finding's status, or the refusal to act on one not confirmed.
+async fn confirmed(db: &Db, finding_id: i64) -> Result<Finding> {
+    let f: Finding = with_pool!(db, |p| sqlx::query_as(
+        "SELECT finding_id, check_code, clause, subject, evidence, money_fen, status, reason, decided_by, decided_at, found_at, \
+         county_code, provider_id FROM finding WHERE finding_id = $1"
+    )
+    .bind(finding_id)
+    .fetch_optional(p)
+    .await?)
+    .ok_or(StoreError::NotFound)?;
+    if f.status != "confirmed" {
+        return Err(StoreError::invalid(
+            "finding",
+            Invalid::new(
+                "finding.not_confirmed",
+                "只有已确认属实的线索才能追回资金或暂停机构",
+                "only a confirmed finding can open recoveries or suspend a provider",
+            ),
+        ));
+    }
+    Ok(f)
+}
+
+/// Opens the recovery of what was already paid on the claims a confirmed finding touches: each
+/// paid claim becomes due for recovery (finance then records the sum paid back). Returns the
+/// claims moved; claims not paid stay blocked by the finding instead.
+pub async fn open_recoveries(db: &Db, actor: i64, finding_id: i64) -> Result<Vec<i64>> {
+    confirmed(db, finding_id).await?;
+    let paid: Vec<i64> =
+        touched_claims(db, finding_id).await?.into_iter().filter(|c| c.1 == "paid").map(|c| c.0).collect();
+    let t = now();
+    let why = format!("疑点线索第 {finding_id} 号已确认属实，追回已拨付资金");
+    crate::in_tx!(db, |tx| {
+        for claim_id in &paid {
+            crate::review::move_claim!(
+                tx,
+                *claim_id,
+                jineng_domain::ClaimStatus::Paid,
+                jineng_domain::ClaimStatus::RecoveryDue,
+                jineng_domain::ClaimAction::Reclaim,
+                Some(actor),
+                &why,
+                t
+            );
+        }
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            "open_recoveries",
+            "finding",
+            &finding_id.to_string(),
+            &json!({"claims": paid}),
+        )
+        .await?;
+    });
+    Ok(paid)
+}
+
+/// Suspends in the catalog the provider a confirmed finding is filed under (it can open no new
+/// class; its claims stay blocked by the finding), with a reason; audited with before and after.
+pub async fn suspend_provider(db: &Db, actor: i64, finding_id: i64, reason: &str) -> Result<i64> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(StoreError::invalid(
+            "reason",
+            Invalid::new(
+                "finding.reason_required",
+                "请填写暂停的理由（2000字以内）",
+                "give the reason (at most 2,000 characters)",
+            ),
+        ));
+    }
+    let f = confirmed(db, finding_id).await?;
+    let Some(provider) = f.provider_id else {
+        return Err(StoreError::invalid(
+            "finding",
+            Invalid::new("finding.no_provider", "该线索不涉及培训机构", "this finding is not about a provider"),
+        ));
+    };
+    let t = now();
+    crate::in_tx!(db, |tx| {
+        let before: Option<String> = sqlx::query_scalar(
+            "UPDATE provider SET status = 'suspended', updated_at = $1 WHERE provider_id = $2 AND status = 'listed' \
+             RETURNING 'listed'",
+        )
+        .bind(t)
+        .bind(provider)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if before.is_none() {
+            return Err(StoreError::conflict(
+                "provider.not_listed",
+                None,
+                "该机构已不在目录中（已暂停或移出）",
+                "the provider is no longer listed (suspended or removed already)",
+            ));
+        }
+        audit::record(
+            &mut *tx,
+            Some(actor),
+            "suspend",
+            "provider",
+            &provider.to_string(),
+            &json!({"before": {"status": "listed"}, "after": {"status": "suspended"}, "finding": finding_id, "reason": reason}),
+        )
+        .await?;
+    });
+    Ok(provider)
+}
+
+/// Runs every check on a schedule inside the server: first after `first`, then every `every`.
+/// Each run is recorded like a run from the page (audited, by the system); a failed run is
+/// logged and the schedule goes on.
+pub fn spawn_scheduled(db: Db, first: std::time::Duration, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::time::sleep(first).await;
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let started = std::time::Instant::now();
+            match run_all(&db, None).await {
+                Ok(s) => tracing::info!(
+                    recorded = s.recorded,
+                    found = s.found,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "scheduled checks ran"
+                ),
+                Err(e) => tracing::warn!(error = %e, "scheduled checks failed"),
+            }
+        }
+    })
 }

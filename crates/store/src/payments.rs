@@ -5,6 +5,7 @@
 //! settlement below its advance is recovered.
 
 use crate::audit;
+use crate::checks::BLOCKED;
 use crate::claims::ClaimScope;
 use crate::funds::{credit_fund, fund_known};
 use crate::review::{move_claim, refuse, state};
@@ -42,7 +43,8 @@ pub async fn batches(db: &Db) -> Result<Vec<BatchRow>> {
 }
 
 /// Builds a draft batch for `fund` with every claim whose 7-day notice ended before `today`
-/// with no open objection, and every failed payment to re-issue. Returns None if nothing is due.
+/// with no open objection, and every failed payment to re-issue, leaving out the claims a
+/// confirmed fraud finding blocks (S12). Returns None if nothing is due.
 pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> Result<Option<BatchRow>> {
     fund_known(fund)?;
     let t = now();
@@ -53,11 +55,11 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
             .bind(fund)
             .execute(&mut *tx)
             .await?;
-        let due: Vec<(i64, String, i64, String)> = sqlx::query_as(
+        let due: Vec<(i64, String, i64, String)> = sqlx::query_as(&format!(
             "SELECT c.claim_id, c.status, c.amount_fen, c.payee FROM claim c WHERE c.fund = $1 AND c.amount_fen > 0 AND \
              ((c.status = 'on_notice' AND c.notice_until < $2 AND NOT EXISTS (SELECT 1 FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open')) \
-              OR c.status = 'payment_failed') ORDER BY c.claim_id",
-        )
+              OR c.status = 'payment_failed') AND NOT {BLOCKED} ORDER BY c.claim_id",
+        ))
         .bind(fund)
         .bind(today)
         .fetch_all(&mut *tx)
@@ -112,7 +114,8 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
 }
 
 /// Finance approves a draft batch: in one transaction the fund is debited (refused if the
-/// balance is short), every payment is paid and every claim moves to paid.
+/// balance is short), every payment is paid and every claim moves to paid — except those a
+/// fraud finding confirmed since the batch was made blocks, whose payments fail.
 pub async fn approve_batch(db: &Db, actor: i64, batch_id: i64) -> Result<i64> {
     let t = now();
     Ok(in_tx!(db, |tx| {
@@ -137,6 +140,46 @@ pub async fn approve_batch(db: &Db, actor: i64, batch_id: i64) -> Result<i64> {
                 None => StoreError::NotFound,
             });
         };
+        // A fraud finding confirmed since the batch was made stops its claims: their payments
+        // fail with the finding named, and the batch pays the rest (S12).
+        let stopped: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT y.payment_id, y.claim_id, y.amount_fen FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
+             WHERE y.batch_id = $1 AND y.status = 'pending' AND {BLOCKED} ORDER BY y.payment_id"
+        ))
+        .bind(batch_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut total = total;
+        for (payment_id, claim_id, amount) in &stopped {
+            let why = "疑点线索已确认，暂停拨付 / stopped: a confirmed fraud finding touches the claim";
+            sqlx::query(
+                "UPDATE payment SET status = 'failed', failure_reason = $1, updated_at = $2 WHERE payment_id = $3",
+            )
+            .bind(why)
+            .bind(t)
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+            move_claim!(
+                tx,
+                *claim_id,
+                ClaimStatus::InBatch,
+                ClaimStatus::PaymentFailed,
+                ClaimAction::Fail,
+                Some(actor),
+                why,
+                t
+            );
+            total -= amount;
+        }
+        if !stopped.is_empty() {
+            sqlx::query("UPDATE payment_batch SET total_fen = $1, payments = payments - $2 WHERE batch_id = $3")
+                .bind(total)
+                .bind(stopped.len() as i64)
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let balance: Option<i64> = sqlx::query_scalar(
             "UPDATE fund SET balance_fen = balance_fen - $1, updated_at = $2 WHERE fund_code = $3 AND balance_fen >= $1 RETURNING balance_fen",
         )

@@ -106,6 +106,13 @@ pub async fn review(
     }
     let recover = s.outcome == "recover";
     let to = from.apply(action, recover).map_err(|e| StoreError::invalid("status", e))?;
+    // A confirmed fraud finding stops the claim on its way to payment (rejecting it stays open).
+    if matches!(action, ClaimAction::Approve | ClaimAction::Publish) {
+        let findings = crate::checks::blocking(db, claim_id).await?;
+        if !findings.is_empty() {
+            return Err(crate::checks::blocked_error(&findings));
+        }
+    }
     if action == ClaimAction::Approve && (s.outcome == "rejected" || s.amount_fen == 0) {
         return Err(refuse(
             "claim.nothing_to_pay",
@@ -136,10 +143,13 @@ pub async fn review(
 }
 
 /// Approves and publishes every claim of the scope awaiting review whose decision pays
-/// something (the county's 一键审核公示); returns how many were published.
+/// something and that no confirmed finding blocks (the county's 一键审核公示); returns how many
+/// were published.
 pub async fn approve_and_publish_all(db: &Db, actor: i64, scope: &ClaimScope, today: NaiveDate) -> Result<usize> {
     let sql = format!(
-        "SELECT c.claim_id FROM claim c WHERE c.status = 'decided' AND c.outcome IN ('approved', 'reduced') AND c.amount_fen > 0 AND {} ORDER BY c.claim_id",
+        "SELECT c.claim_id FROM claim c WHERE c.status = 'decided' AND c.outcome IN ('approved', 'reduced') AND c.amount_fen > 0 \
+         AND NOT {} AND {} ORDER BY c.claim_id",
+        crate::checks::BLOCKED,
         scope.sql()
     );
     let ids: Vec<i64> = with_pool!(db, |p| bind_claim_scope!(sqlx::query_scalar(&sql), scope).fetch_all(p).await?);

@@ -216,3 +216,30 @@ fn a_link_hash_covers_every_field() {
         assert_ne!(audit::link_hash(&c), h, "{c:?}");
     }
 }
+
+both_backends! {
+    async fn the_checks_run_on_their_schedule_inside_the_server(backend: &'static str) {
+        let db = fresh(backend).await;
+        let task = jineng_store::checks::spawn_scheduled(
+            db.clone(),
+            std::time::Duration::from_millis(10),
+            std::time::Duration::from_millis(100),
+        );
+        let mut runs = 0i64;
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            runs = with_pool!(&db, |p| sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'run_checks' AND user_id IS NULL"
+            )
+            .fetch_one(p)
+            .await
+            .unwrap());
+            if runs >= 2 {
+                break;
+            }
+        }
+        task.abort();
+        assert!(runs >= 2, "{backend}: the schedule ran the checks {runs} times, by the system");
+        dispose(db).await;
+    }
+}

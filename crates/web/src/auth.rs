@@ -155,6 +155,8 @@ pub const MONEY_READERS: &[Role] = &[CityAdmin, Finance, Auditor];
 pub const DECIDERS: &[Role] = &[CityAdmin, County, Finance, Auditor];
 /// Who reads the audit log.
 pub const AUDIT_READERS: &[Role] = &[CityAdmin, Auditor];
+/// Who reads fraud findings: the city admin and auditors (all), a county office (its county's).
+pub const FINDING_READERS: &[Role] = &[CityAdmin, Auditor, County];
 /// The city admin alone.
 pub const ADMIN: &[Role] = &[CityAdmin];
 /// Finance alone.

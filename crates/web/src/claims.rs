@@ -344,13 +344,22 @@ async fn claim_page(
         .map(|e| json!({"action": ClaimAction::parse(&e.action).map(|a| a.zh()).unwrap_or(""), "from": ClaimStatus::parse(&e.from_status).map(|s| s.zh()),
                         "to": ClaimStatus::parse(&e.to_status).map(|s| s.zh()), "actor": e.actor_name, "at": (e.at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string(), "reason": e.reason}))
         .collect();
+    // Staff see that a confirmed fraud finding stops the claim (the payee is not told here).
+    let blocked = if matches!(u.role, Role::County | Role::CityAdmin | Role::Finance | Role::Auditor) {
+        jineng_store::checks::blocking(&st.db, d.claim.claim_id)
+            .await
+            .map_err(|e| PageError::new(e.into(), auth.clone()))?
+    } else {
+        Vec::new()
+    };
     render_page(
         st,
         auth,
         "claim.html",
         context! { c => Value::from_serialize(claim_view(&d.claim)), decision => Value::from_serialize(&decision),
         events => Value::from_serialize(&events), objections => Value::from_serialize(&objections),
-        reviewer => reviewer, errors, error, typed, quotes => quotes, trace => Value::from_serialize(&trace) },
+        reviewer => reviewer, errors, error, typed, quotes => quotes, trace => Value::from_serialize(&trace),
+        blocked, can_read_findings => crate::auth::FINDING_READERS.contains(&u.role) },
     )
 }
 

@@ -194,8 +194,10 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
         subsidies.push(("/policy/explain".into(), "审核演算", "Decide a case"));
         oversight.push(("/notice".into(), "补贴公示", "Public notice"));
     }
-    if any(&[Role::CityAdmin, Role::Auditor]) {
+    if any(crate::auth::FINDING_READERS) {
         oversight.push(("/findings".into(), "疑点线索", "Findings"));
+    }
+    if any(&[Role::CityAdmin, Role::Auditor]) {
         oversight.push(("/audit".into(), "审计日志", "Audit log"));
     }
     if any(&[Role::CityAdmin, Role::County]) {

@@ -327,12 +327,13 @@ both_backends! {
         assert!(page.body.contains(&format!("id=\"finding-{id}\"")) && page.body.contains("S8"), "{backend}");
         assert!(page.body.contains(&format!("href=\"/people/{}\"", app.my_person)), "{backend}: the evidence links to the person: {}", page.body);
         assert!(!page.body.contains("run-checks") && !page.body.contains("/decision"), "{backend}: an auditor has no buttons");
-        for (role, listed) in [(Role::Auditor, true), (Role::CityAdmin, true), (Role::County, false), (Role::Provider, false)] {
+        for (role, listed) in [(Role::Auditor, true), (Role::CityAdmin, true), (Role::County, true), (Role::Provider, false)] {
             let home = app.page(Some(role), Method::GET, "/", &[], false).await;
             assert_eq!(home.body.contains("疑点线索"), listed, "{backend}: {role:?}'s menu under 监督");
         }
         let r = app.page(Some(Role::County), Method::GET, "/findings", &[], false).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}: a county office does not read findings yet");
+        assert_eq!(r.status, StatusCode::OK, "{backend}: a county office reads its county's findings");
+        assert!(r.body.contains(&format!("id=\"finding-{id}\"")) && !r.body.contains("/decision"), "{backend}: without the buttons");
         // Filters: by status and check; an unknown check is named.
         let none = app.page(Some(Role::Auditor), Method::GET, "/findings?status=confirmed", &[], false).await;
         assert!(!none.body.contains(&format!("id=\"finding-{id}\"")) && none.body.contains("id=\"no-findings\""), "{backend}");
@@ -378,5 +379,140 @@ both_backends! {
         );
         assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{backend}: one decision: {a:?} {b:?}");
         assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE entity = 'finding' AND entity_id <> 'all'").await, 1, "{backend}");
+    }
+}
+
+/// A claim of `person` for `fen` in this status, in the employment subsidy fund; `on_notice`
+/// claims' notice ended ten days ago.
+async fn claim_of(app: &TestApp, key: &str, person: i64, status: &str, fen: i64) -> i64 {
+    let ended = app.clock.today() - chrono::Duration::days(10);
+    exec!(
+        app,
+        "INSERT INTO claim (idempotency_key, kind, person_id, county_code, filed_on, status, outcome, amount_fen, payee, fund, \
+         decision, snapshot, created_at, notice_from, notice_until) \
+         VALUES ($1, 'training_subsidy', $2, $3, $4, $5, 'approved', $6, '学员', 'employment_subsidy_fund', '{}', '{}', $7, $8, $9)",
+        key.to_owned(),
+        person,
+        MY_COUNTY,
+        ended,
+        status.to_owned(),
+        fen,
+        chrono::Utc::now(),
+        ended - chrono::Duration::days(7),
+        ended
+    );
+    scalar(app, &format!("SELECT claim_id FROM claim WHERE idempotency_key = '{key}'")).await
+}
+
+async fn status_of(app: &TestApp, claim: i64) -> String {
+    jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar::<_, String>(
+        "SELECT status FROM claim WHERE claim_id = $1"
+    )
+    .bind(claim)
+    .fetch_one(p)
+    .await
+    .unwrap())
+}
+
+async fn pay(app: &TestApp, op: Value) -> Value {
+    let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/payments", Some(op.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{op}: {}", r.body);
+    r.json()
+}
+
+both_backends! {
+    async fn a_confirmed_finding_stops_the_money_it_touches_and_can_recover_it_and_suspend_the_provider(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        const FUND: &str = "employment_subsidy_fund";
+        pay(&app, json!({"op": "allocate", "fund": FUND, "amount_fen": 1_000_000, "note": "驻财社〔2020〕1号"})).await;
+        let me = app.my_person;
+        let to_review = claim_of(&app, "mine-decided", me, "decided", 10_000).await;
+        let noticed = claim_of(&app, "mine-notice", me, "on_notice", 20_000).await;
+        let paid = claim_of(&app, "mine-paid", me, "paid", 30_000).await;
+        let others = claim_of(&app, "other-notice", app.other_person, "on_notice", 40_000).await;
+        // Finance batches both noticed claims before the finding is confirmed.
+        let batch = pay(&app, json!({"op": "create_batch", "fund": FUND})).await;
+        let batch_id = batch["batch"]["batch_id"].as_i64().unwrap();
+        assert_eq!(batch["batch"]["total_fen"], 60_000, "{backend}");
+
+        // The pensioner check finds the person; open, it stops nothing yet.
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", me);
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/findings/run", None).await;
+        assert_eq!(r.json()["recorded"], 1, "{backend}: {}", r.body);
+        let list = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/findings?check=pensioner_trainee", None).await.json();
+        let id = list[0]["finding_id"].as_i64().unwrap();
+        assert_eq!(list[0]["county_code"], MY_COUNTY, "{backend}: filed under the person's county");
+        assert!(list[0]["provider_id"].is_i64(), "{backend}: and the provider of their class: {list}");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &format!("/api/v1/findings/{id}/recoveries"), None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: an open finding recovers nothing: {}", r.body);
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &format!("/api/v1/findings/{id}/decision"),
+            Some(json!({"decision": "confirm", "reason": "社保核实：已按月领取养老金"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+
+        // Confirmed: the county cannot approve the person's claim, and is told why.
+        let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/claims/{to_review}/actions"), Some(json!({"action": "approve"}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: {}", r.body);
+        assert!(r.body.contains(&format!("第 {id} 号")), "{backend}: the finding is named: {}", r.body);
+        let page = app.page(Some(Role::County), Method::GET, &format!("/claims/{to_review}"), &[], false).await.body;
+        assert!(page.contains("id=\"blocked\""), "{backend}: the claim's page says it is stopped");
+        let page = app.page(Some(Role::County), Method::GET, &format!("/claims/{others}"), &[], false).await.body;
+        assert!(!page.contains("id=\"blocked\""), "{backend}: another person's claim is not");
+        // Rejecting stays open.
+        let r = app.api(Some(Role::County), Method::POST, &format!("/api/v1/claims/{to_review}/actions"),
+            Some(json!({"action": "reject", "reason": "领取养老金，不属补贴范围"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        // The batch made before pays the other person and stops this one's payment.
+        let before = scalar(&app, "SELECT balance_fen FROM fund WHERE fund_code = 'employment_subsidy_fund'").await;
+        pay(&app, json!({"op": "approve_batch", "batch_id": batch_id})).await;
+        let after = scalar(&app, "SELECT balance_fen FROM fund WHERE fund_code = 'employment_subsidy_fund'").await;
+        assert_eq!(before - after, 40_000, "{backend}: only the untouched claim is paid");
+        assert_eq!((status_of(&app, others).await, status_of(&app, noticed).await), ("paid".to_owned(), "payment_failed".to_owned()), "{backend}");
+        let reason: String = jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar("SELECT failure_reason FROM payment WHERE claim_id = $1")
+            .bind(noticed).fetch_one(p).await.unwrap());
+        assert!(reason.contains("疑点线索"), "{backend}: {reason}");
+        // And no later batch re-issues it.
+        let r = app.api(Some(Role::Finance), Method::POST, "/api/v1/payments", Some(json!({"op": "create_batch", "fund": FUND}))).await;
+        assert!(r.json()["batch"].is_null(), "{backend}: {}", r.body);
+
+        // What was paid is opened for recovery, once.
+        let r = app.api(Some(Role::Auditor), Method::POST, &format!("/api/v1/findings/{id}/recoveries"), None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend}");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &format!("/api/v1/findings/{id}/recoveries"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert_eq!(r.json()["claims"], json!([paid]), "{backend}");
+        assert_eq!(status_of(&app, paid).await, "recovery_due", "{backend}");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &format!("/api/v1/findings/{id}/recoveries"), None).await;
+        assert_eq!(r.json()["claims"], json!([]), "{backend}: nothing paid is left");
+        pay(&app, json!({"op": "record_recovery", "claim_id": paid, "note": "缴款书 0002"})).await;
+        assert_eq!(status_of(&app, paid).await, "recovered", "{backend}");
+
+        // The provider is suspended with a reason, once; it can open no class.
+        let provider = list[0]["provider_id"].as_i64().unwrap();
+        let path = format!("/api/v1/findings/{id}/suspension");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"reason": " "}))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"reason": "组织领取养老金人员参加补贴性培训"}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        let st: String = jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar("SELECT status FROM provider WHERE provider_id = $1")
+            .bind(provider).fetch_one(p).await.unwrap());
+        assert_eq!(st, "suspended", "{backend}");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"reason": "再次"}))).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{backend}");
+        for action in ["open_recoveries", "suspend"] {
+            let n = scalar(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await;
+            assert!(n >= 1, "{backend}: {action} is audited");
+        }
+
+        // The page: by county and provider, the stopped claims, the export.
+        let page = app.page(Some(Role::CityAdmin), Method::GET, "/findings?status=confirmed", &[], false).await.body;
+        assert!(page.contains("id=\"by-county\"") && page.contains("id=\"by-provider\"") && page.contains(&format!("href=\"/claims/{paid}\"")), "{backend}");
+        let county = app.page(Some(Role::County), Method::GET, "/findings?county=411702", &[], false).await.body;
+        assert!(county.contains(&format!("id=\"finding-{id}\"")) && !county.contains("id=\"by-county\""), "{backend}: a county reads its own, whatever it asks");
+        let other = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/findings?county=411702", None).await.json();
+        assert_eq!(other, json!([]), "{backend}: the city filters by county");
+        let r = app.page(Some(Role::Auditor), Method::GET, "/findings.xlsx?status=confirmed", &[], false).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}");
+        assert!(r.headers.get("content-type").unwrap().to_str().unwrap().contains("spreadsheetml"), "{backend}");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND entity = 'finding'").await, 1, "{backend}");
     }
 }
