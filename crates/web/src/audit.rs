@@ -140,13 +140,13 @@ fn day_start(s: Option<&str>, days_after: u64) -> Option<chrono::DateTime<chrono
 /// China time, users by name, actions and details in words. For auditors and the city admin.
 pub async fn audit_page(State(st): State<AppState>, auth: Auth, Query(q): Query<AuditQuery>) -> PageResult {
     let entity = q.entity.filter(|e| !e.is_empty());
-    let page = q.page.unwrap_or(1).max(1);
+    let (page, offset) = crate::common::page_offset(q.page, PER_PAGE);
     let filter = AuditFilter {
         entity: entity.clone(),
         from: day_start(q.from.as_deref(), 0),
         until: day_start(q.to.as_deref(), 1),
         limit: PER_PAGE + 1,
-        offset: (page - 1) * PER_PAGE,
+        offset,
     };
     let mut rows = jineng_store::audit::recent(&st.db, &filter).await.page(&auth)?;
     let more = rows.len() as i64 > PER_PAGE;

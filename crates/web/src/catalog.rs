@@ -219,9 +219,8 @@ pub async fn catalog_page(
         let text: String = q.q.clone().unwrap_or_default().trim().chars().take(50).collect();
         let city: Vec<Occupation> =
             catalog::occupations(&st.db, true, &text).await?.into_iter().filter(|o| o.catalog == "city").collect();
-        let page = q.page.unwrap_or(1).clamp(1, 10_000);
-        let (national, total) =
-            catalog::national_page(&st.db, &text, OCCUPATIONS_PER_PAGE, (page - 1) * OCCUPATIONS_PER_PAGE).await?;
+        let (page, offset) = crate::common::page_offset(q.page, OCCUPATIONS_PER_PAGE);
+        let (national, total) = catalog::national_page(&st.db, &text, OCCUPATIONS_PER_PAGE, offset).await?;
         let pages = ((total + OCCUPATIONS_PER_PAGE - 1) / OCCUPATIONS_PER_PAGE).max(1);
         Ok::<_, AppError>(context! {
             q => text,

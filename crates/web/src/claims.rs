@@ -163,8 +163,8 @@ pub fn claim_filter(q: &ClaimQuery, per_page: i64) -> Result<claims::ClaimFilter
         Some(k) if ClaimKind::parse(k).is_ok() => Some(k.to_owned()),
         Some(_) => return Err(AppError::field("kind", "未知补贴类型 / unknown kind")),
     };
-    let page = q.page.unwrap_or(1).max(1);
-    Ok(claims::ClaimFilter { status, kind, limit: per_page, offset: (page - 1) * per_page })
+    let (_, offset) = crate::common::page_offset(q.page, per_page);
+    Ok(claims::ClaimFilter { status, kind, limit: per_page, offset })
 }
 
 /// Claims visible to the caller, newest first, with their decisions.
@@ -281,7 +281,7 @@ pub async fn list_page(
     let rows: Vec<Json_> = rows.iter().map(claim_view).collect();
     let statuses: Vec<(&str, &str)> = ClaimStatus::ALL.iter().map(|s| (s.code(), s.zh())).collect();
     let kinds: Vec<(&str, &str)> = ClaimKind::ALL.iter().map(|k| (k.code(), k.zh())).collect();
-    let page = q.page.unwrap_or(1).max(1);
+    let (page, _) = crate::common::page_offset(q.page, PER_PAGE);
     let pages = (total + PER_PAGE - 1) / PER_PAGE;
     render_page(
         &st,

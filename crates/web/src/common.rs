@@ -9,6 +9,16 @@ pub struct Created {
     pub id: i64,
 }
 
+/// The highest page a list opens (a page number from outside is bounded before any arithmetic).
+pub const MAX_PAGE: i64 = 100_000;
+
+/// A page number from outside (none, 0, negative or huge) as 1..=[`MAX_PAGE`], and the offset of
+/// its first row with `per_page` rows a page.
+pub fn page_offset(page: Option<i64>, per_page: i64) -> (i64, i64) {
+    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
+    (page, (page - 1).saturating_mul(per_page))
+}
+
 /// Search and paging.
 #[derive(Deserialize, IntoParams)]
 pub struct SearchQuery {

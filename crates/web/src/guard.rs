@@ -213,6 +213,11 @@ pub async fn envelope(req: Request, next: Next) -> Response {
     out
 }
 
+/// Whether a refusal of this path is answered in JSON: the API and the open data in JSON.
+fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/") || path.ends_with(".json")
+}
+
 /// Whether a character may be in text that people typed: no control characters but line breaks
 /// and tabs, no characters that reorder text on screen (a name must read as it is stored).
 fn allowed_char(c: char) -> bool {
@@ -237,9 +242,31 @@ fn bad_text(v: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
-/// Refuses a JSON or form body with a control or text-direction character in any field (422,
-/// naming the field), before any handler reads it. Bodies are already bounded by the route.
+/// Refuses a query string, JSON or form body with a control or text-direction character in any
+/// field (422, naming the field), before any handler reads it. Bodies are already bounded by the
+/// route.
 pub async fn plain_text(req: Request, next: Next) -> Response {
+    // The query string first: a search term or filter is text people typed too (and PostgreSQL
+    // refuses a NUL in any text it is given).
+    if let Some(q) = req.uri().query() {
+        let bad = match serde_urlencoded::from_str::<Vec<(String, String)>>(q) {
+            Ok(pairs) => pairs
+                .into_iter()
+                .find(|(k, v)| !(k.chars().all(allowed_char) && v.chars().all(allowed_char)))
+                .map(|(k, _)| k),
+            Err(_) => Some("query".to_owned()),
+        };
+        if let Some(field) = bad {
+            let e = AppError::field(
+                if field.is_empty() { "query" } else { &field },
+                "查询条件含有不可见的控制字符或文字方向字符 / the query holds a control or text-direction character",
+            );
+            if wants_json(req.uri().path()) {
+                return e.into_response();
+            }
+            return (e.status(), error_page(&e, &Auth::default())).into_response();
+        }
+    }
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let json = ct.starts_with("application/json");
     let form = ct.starts_with("application/x-www-form-urlencoded");
@@ -265,7 +292,7 @@ pub async fn plain_text(req: Request, next: Next) -> Response {
             if field.is_empty() { "body" } else { &field },
             "含有不可见的控制字符或文字方向字符 / holds a control or text-direction character",
         );
-        if parts.uri.path().starts_with("/api/") {
+        if wants_json(parts.uri.path()) {
             return e.into_response();
         }
         return (e.status(), error_page(&e, &Auth::default())).into_response();

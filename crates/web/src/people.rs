@@ -57,9 +57,9 @@ pub async fn people_page(
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     let vis = views::people_visibility(&u).page(&auth)?;
-    let page = q.page.unwrap_or(1).max(1);
+    let (page, offset) = crate::common::page_offset(q.page, 50);
     let text = q.q.clone().unwrap_or_default();
-    let (rows, total) = people::search(&st.db, &vis, &text, 50, (page - 1) * 50).await.page(&auth)?;
+    let (rows, total) = people::search(&st.db, &vis, &text, 50, offset).await.page(&auth)?;
     let rows: Vec<PersonView> = rows.into_iter().map(PersonView::from).collect();
     render_page(
         &st,
@@ -332,8 +332,8 @@ pub async fn list_people(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<PeoplePage>, AppError> {
     let vis = views::people_visibility(&u)?;
-    let page = q.page.unwrap_or(1).max(1);
-    let (rows, total) = people::search(&st.db, &vis, q.q.as_deref().unwrap_or(""), PAGE, (page - 1) * PAGE).await?;
+    let (_, offset) = crate::common::page_offset(q.page, PAGE);
+    let (rows, total) = people::search(&st.db, &vis, q.q.as_deref().unwrap_or(""), PAGE, offset).await?;
     Ok(Json(PeoplePage { total, items: rows.into_iter().map(PersonView::from).collect() }))
 }
 

@@ -75,8 +75,8 @@ pub async fn classes_page(
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     let scope = views::class_scope(&st.db, &u).await.page(&auth)?;
-    let page = q.page.unwrap_or(1).max(1);
-    let rows = training::list_classes(&st.db, &scope, 50, (page - 1) * 50).await.page(&auth)?;
+    let (page, offset) = crate::common::page_offset(q.page, 50);
+    let rows = training::list_classes(&st.db, &scope, 50, offset).await.page(&auth)?;
     render_page(
         &st,
         &auth,
@@ -103,8 +103,8 @@ pub async fn list_classes(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<ClassRow>>, AppError> {
     let scope = views::class_scope(&st.db, &u).await?;
-    let page = q.page.unwrap_or(1).max(1);
-    Ok(Json(training::list_classes(&st.db, &scope, PAGE, (page - 1) * PAGE).await?))
+    let (_, offset) = crate::common::page_offset(q.page, PAGE);
+    Ok(Json(training::list_classes(&st.db, &scope, PAGE, offset).await?))
 }
 
 /// One class.

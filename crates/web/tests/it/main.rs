@@ -18,6 +18,7 @@ mod export;
 mod facts;
 mod findings;
 mod form_errors;
+mod fuzz;
 mod held;
 mod home;
 mod layers;
