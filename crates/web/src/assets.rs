@@ -26,6 +26,8 @@ const CHART_JS: &[u8] = include_bytes!("../assets/chart-4.6.1.umd.min.js");
 
 const APP_CSS: &[u8] = include_bytes!("../assets/app.css");
 
+const APP_JS: &[u8] = include_bytes!("../assets/app.js");
+
 const FAVICON: &[u8] = include_bytes!("../assets/favicon.svg");
 
 /// `GET /static/{file}`: assets compiled into the binary.
@@ -33,6 +35,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, ctype) = match file.as_str() {
         "chart.js" => (CHART_JS, "text/javascript; charset=utf-8"),
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };

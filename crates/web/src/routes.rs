@@ -22,7 +22,7 @@ use tower_http::trace::TraceLayer;
 /// Where pages may load from: this server only (charts and styles are compiled in); no plugin,
 /// no framing, forms post only here. Inline scripts and styles of the templates are allowed;
 /// everything a page shows is auto-escaped.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                    img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// One row of the route table.

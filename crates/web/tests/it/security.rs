@@ -25,11 +25,39 @@ async fn every_answer_carries_the_security_headers_and_personal_pages_are_not_st
         let h = |name: header::HeaderName| r.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert!(h(header::CONTENT_SECURITY_POLICY).contains("default-src 'self'"), "{path}: {:?}", r.headers);
         assert!(h(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"), "{path}");
+        let script = h(header::CONTENT_SECURITY_POLICY)
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or("")
+            .to_owned();
+        assert!(script.contains("'self'") && !script.contains("unsafe"), "{path}: no inline script runs: {script}");
         assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
         assert_eq!(h(header::REFERRER_POLICY), "same-origin", "{path}");
         assert_eq!(h(header::CACHE_CONTROL), "no-store", "{path}");
         assert!(r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "{path}: no HSTS over plain HTTP");
     }
+    // No page needs an inline script: behaviour is in /static/app.js, chart data in JSON blocks.
+    for page in ["/", "/programs/P2a", "/reports/2020-03", "/claims", "/claims/new", "/reports"] {
+        let role = if page == "/claims/new" { Role::Employer } else { Role::CityAdmin };
+        let body = app.page(Some(role), Method::GET, page, &[], false).await.body;
+        for (i, _) in body.match_indices("<script") {
+            let tag = &body[i..i + body[i..].find('>').unwrap()];
+            assert!(
+                tag.contains(" src=\"/static/") || tag.contains("type=\"application/json\""),
+                "{page}: an inline script: {tag}"
+            );
+        }
+        let lower = body.to_lowercase();
+        for handler in [" onclick=", " onsubmit=", " onchange=", " onload=", "javascript:"] {
+            assert!(!lower.contains(handler), "{page}: an inline handler {handler}");
+        }
+    }
+    let r = app.page(None, Method::GET, "/static/app.js", &[], false).await;
+    assert!(
+        r.status.is_success() && r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"),
+        "{:?}",
+        r.headers
+    );
     // Compiled-in assets may be cached.
     let r = app.page(None, Method::GET, "/static/app.css", &[], false).await;
     assert!(r.headers[header::CACHE_CONTROL].to_str().unwrap().starts_with("public"), "{:?}", r.headers);
