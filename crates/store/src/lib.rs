@@ -29,6 +29,7 @@ pub mod reports;
 pub mod review;
 pub mod roster;
 pub mod sheet;
+pub mod stops;
 pub mod training;
 pub mod users;
 

@@ -5,10 +5,10 @@
 //! settlement below its advance is recovered.
 
 use crate::audit;
-use crate::checks::BLOCKED;
 use crate::claims::ClaimScope;
 use crate::funds::{credit_fund, fund_known};
 use crate::review::{move_claim, refuse, state};
+use crate::stops::BLOCKED;
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use chrono::NaiveDate;
 use jineng_domain::{ClaimAction, ClaimStatus, Invalid};

@@ -344,7 +344,7 @@ pub async fn finance(db: &Db, today: NaiveDate) -> Result<FinanceQueue> {
     let due_for_batch = with_pool!(db, |p| sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM claim c WHERE c.amount_fen > 0 AND c.status = 'on_notice' AND c.notice_until < $1 \
          AND NOT EXISTS (SELECT 1 FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open') AND NOT {}",
-        crate::checks::BLOCKED
+        crate::stops::BLOCKED
     ))
     .bind(today)
     .fetch_one(p)

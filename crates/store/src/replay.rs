@@ -686,6 +686,7 @@ pub async fn replay(db: &Db, checked: &Checked) -> Out<Vec<serde_json::Value>> {
                     return unsupported(format!("{label}: an employer's claim for someone it never employed"));
                 };
                 r.id_number = Some(person.to_ascii_uppercase());
+                r.name = case.people.iter().find(|p| p.id_number.eq_ignore_ascii_case(person)).map(|p| p.name.clone());
                 r.employed_from = Some(job.from);
                 r.from = claim.from;
                 r.months = claim.months;

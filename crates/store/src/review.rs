@@ -108,9 +108,9 @@ pub async fn review(
     let to = from.apply(action, recover).map_err(|e| StoreError::invalid("status", e))?;
     // A confirmed fraud finding stops the claim on its way to payment (rejecting it stays open).
     if matches!(action, ClaimAction::Approve | ClaimAction::Publish) {
-        let findings = crate::checks::blocking(db, claim_id).await?;
+        let findings = crate::stops::blocking(db, claim_id).await?;
         if !findings.is_empty() {
-            return Err(crate::checks::blocked_error(&findings));
+            return Err(crate::stops::blocked_error(&findings));
         }
     }
     if action == ClaimAction::Approve && (s.outcome == "rejected" || s.amount_fen == 0) {
@@ -149,7 +149,7 @@ pub async fn approve_and_publish_all(db: &Db, actor: i64, scope: &ClaimScope, to
     let sql = format!(
         "SELECT c.claim_id FROM claim c WHERE c.status = 'decided' AND c.outcome IN ('approved', 'reduced') AND c.amount_fen > 0 \
          AND NOT {} AND {} ORDER BY c.claim_id",
-        crate::checks::BLOCKED,
+        crate::stops::BLOCKED,
         scope.sql()
     );
     let ids: Vec<i64> = with_pool!(db, |p| bind_claim_scope!(sqlx::query_scalar(&sql), scope).fetch_all(p).await?);

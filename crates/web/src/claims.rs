@@ -346,7 +346,7 @@ async fn claim_page(
         .collect();
     // Staff see that a confirmed fraud finding stops the claim (the payee is not told here).
     let blocked = if matches!(u.role, Role::County | Role::CityAdmin | Role::Finance | Role::Auditor) {
-        jineng_store::checks::blocking(&st.db, d.claim.claim_id)
+        jineng_store::stops::blocking(&st.db, d.claim.claim_id)
             .await
             .map_err(|e| PageError::new(e.into(), auth.clone()))?
     } else {
@@ -486,6 +486,8 @@ pub struct ClaimForm {
     #[serde(default)]
     id_number: String,
     #[serde(default)]
+    name: String,
+    #[serde(default)]
     employed_from: String,
     #[serde(default)]
     from: String,
@@ -539,6 +541,7 @@ fn parse_form(f: &ClaimForm) -> Result<ClaimRequest, AppError> {
     Ok(ClaimRequest {
         kind: f.kind.clone(),
         id_number: opt(&f.id_number),
+        name: opt(&f.name),
         employed_from,
         from,
         months,

@@ -259,7 +259,7 @@ async fn page_of(st: &AppState, auth: &Auth, u: &User, q: &FindingQuery, failed:
         let c = Check::parse(&f.check_code);
         // A confirmed finding shows the claims it blocks (and those paid, to recover).
         let touched = if f.status == "confirmed" {
-            checks::touched_claims(&st.db, f.finding_id).await.page(auth)?
+            jineng_store::stops::touched_claims(&st.db, f.finding_id).await.page(auth)?
         } else {
             Vec::new()
         };

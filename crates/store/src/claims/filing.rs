@@ -25,6 +25,10 @@ pub struct ClaimRequest {
     /// The worker's ID number (on-the-job, pre-job, apprenticeship).
     #[serde(default)]
     pub id_number: Option<String>,
+    /// The worker's name as registered (with the ID number: an employer names whom it employs,
+    /// and learns nothing about a number it cannot name).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Employed by the employer since (on-the-job, pre-job, apprenticeship): recorded in the registry.
     #[serde(default)]
     pub employed_from: Option<NaiveDate>,
@@ -227,6 +231,7 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
     if f.kind != "equipment_grant" {
         all_given(&[
             ("id_number", f.r.id_number.is_some()),
+            ("name", f.r.name.as_deref().is_some_and(|n| !n.trim().is_empty())),
             ("employed_from", f.r.employed_from.is_some()),
             ("from", f.kind != "on_the_job" || f.r.from.is_some()),
             ("months", f.kind != "on_the_job" || f.r.months.is_some()),
@@ -235,9 +240,20 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
         ])?;
         let id =
             IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| StoreError::invalid("id_number", e))?;
+        // One answer for a number not registered and a name that does not match: the registry
+        // tells an employer nothing about a number it cannot name.
+        let named = need(&f.r.name, "name")?;
         let person = people::find_by_id_number(f.db, &Default::default(), &id)
             .await?
-            .ok_or_else(|| refuse("id_number", "claim.unregistered", "未实名登记", "not in the registry"))?;
+            .filter(|p| p.name.trim() == named.trim())
+            .ok_or_else(|| {
+                refuse(
+                    "id_number",
+                    "claim.person_unknown",
+                    "没有与该身份证号和姓名一致的实名登记人员",
+                    "no registered worker with this ID number and name",
+                )
+            })?;
         people_ids.push(person.person_id);
         let from = need(&f.r.employed_from, "employed_from")?;
         if from > f.today {

@@ -163,7 +163,7 @@ both_backends! {
             .unwrap();
         common::certified_class(&app).await;
         let employer = jineng_domain::CreditCode::generate(jineng_domain::AreaCode::parse(common::MY_COUNTY).unwrap(), 79).to_string();
-        let grant = json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "employer_code": employer,
+        let grant = json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "name": "李娜", "employer_code": employer,
                            "months": 6, "granted_on": "2020-06-30", "amount_fen": 120_000});
         let r = app.api_keyed(Role::County, "/api/v1/claims/granted-before", "g1", grant.clone()).await;
         assert_eq!(r.status, axum::http::StatusCode::FORBIDDEN, "{}", r.body);
@@ -176,7 +176,7 @@ both_backends! {
         assert_eq!(r.status, axum::http::StatusCode::OK, "a repeat is the same record: {}", r.body);
         assert_eq!(r.json()["claim"]["claim_id"], first["claim_id"]);
         // The six months were paid: a new filing gets nothing.
-        let filing = json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
+        let filing = json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
         let r = app.api_keyed(Role::Employer, "/api/v1/claims", "otj", filing).await;
         assert_eq!(r.status, axum::http::StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.json()["claim"]["amount_fen"], 0, "{backend}: {}", r.body);

@@ -45,7 +45,7 @@ async fn poor_worker_with_a_certificate(app: &TestApp) {
 
 async fn on_the_job_filings_at_once_are_decided_one_at_a_time(backend: &'static str) {
     // 32 on-the-job filings for one poor worker, 6 months each: the plan pays 6 months in all.
-    let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
+    let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
     let bodies = vec![body; 32];
     let one_by_one = {
         let app = spawn_app(backend).await;
@@ -127,8 +127,8 @@ async fn pre_job_and_on_the_job_at_once_pay_one_of_them(backend: &'static str) {
     let path = format!("/api/v1/classes/{class}/actions");
     let r = app.api(Some(Role::County), Method::POST, &path, Some(json!({"action": "approve"}))).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let pre_job = json!({"kind": "pre_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "class_id": class});
-    let on_the_job = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
+    let pre_job = json!({"kind": "pre_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "class_id": class});
+    let on_the_job = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
     let bodies: Vec<Value> = (0..16).flat_map(|_| [pre_job.clone(), on_the_job.clone()]).collect();
     let at_once = file_all(&app, Role::Employer, &bodies, true).await;
     let on_the_job_paid = at_once.iter().filter(|d| d.1 == 120_000).count();

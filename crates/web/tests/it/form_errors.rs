@@ -119,7 +119,7 @@ both_backends! {
     async fn the_claim_form_shows_each_error_at_its_field(backend: &'static str) {
         let app = spawn_app(backend).await;
         let id = id_number(MY_COUNTY, 11);
-        let form = [("key", "e-1"), ("kind", "on_the_job"), ("id_number", id.as_str()), ("employed_from", "2020-01-01"), ("from", "2020-09-01"), ("months", "three")];
+        let form = [("key", "e-1"), ("kind", "on_the_job"), ("id_number", id.as_str()), ("name", "李娜"), ("employed_from", "2020-01-01"), ("from", "2020-09-01"), ("months", "three")];
         let r = app.page(Some(Role::Employer), Method::POST, "/claims", &form, true).await;
         assert_pattern(&format!("{backend}: employer months"), &r, "months", r#"value="three""#, &["months:", "invalid input"]);
         // The provider's form: a contract amount that is no amount.

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 /// A poor worker (the county recorded the group) for whom the employer files on-the-job months,
 /// declaring the employment itself.
 async fn file_on_the_job(app: &TestApp, key: &str, from: &str, months: i64) -> Value {
-    let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": from, "months": months});
+    let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": from, "months": months});
     let r = app.api_keyed(Role::Employer, "/api/v1/claims", key, body).await;
     assert!(r.status.is_success(), "{}", r.body);
     let id = r.json()["claim"]["claim_id"].as_i64().expect("claim id");

@@ -75,7 +75,7 @@ pub async fn busy_day(app: &TestApp) -> (i64, i64) {
     jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
         .await
         .unwrap();
-    let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
+    let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
     let r = app.api_keyed(Role::Employer, "/api/v1/claims", "home-1", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     (a, b)
@@ -227,8 +227,9 @@ both_backends! {
         let r = app.api(Some(Role::CityAdmin), Method::PUT, "/api/v1/programs/P4a/target", Some(json!({"target": 200, "reason": "民政局意见"}))).await;
         assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
         let page = app.page(Some(Role::CityAdmin), Method::GET, "/", &[], false).await.body;
-        let at = page.find("var bars = ").expect("the chart's data") + "var bars = ".len();
-        let bars: serde_json::Value = serde_json::from_str(page[at..].split(";\n").next().unwrap()).unwrap();
+        let open = r#"<script type="application/json" id="programs-data">"#;
+        let at = page.find(open).expect("the chart's data") + open.len();
+        let bars: serde_json::Value = serde_json::from_str(page[at..].split("</script>").next().unwrap()).unwrap();
         let plan = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.json();
         let programs = plan["programs"].as_array().unwrap();
         let bar = |code: &str| bars.as_array().unwrap().iter().find(|b| b["code"] == code).unwrap_or_else(|| panic!("{code}")).clone();
@@ -247,6 +248,7 @@ both_backends! {
         // Only leaf programs are drawn, each once; the dashed line is 100 %.
         let leaves = programs.iter().filter(|p| p["leaf"] == true && p["unit"] != "none").count();
         assert_eq!(bars.as_array().unwrap().len(), leaves, "{backend}");
-        assert!(page.contains(r#"label: "目标 100% Target""#), "{backend}");
+        let script = app.page(None, Method::GET, "/static/app.js", &[], false).await.body;
+        assert!(script.contains(r#"label: "目标 100% Target""#) && script.contains("programs-data"), "{backend}");
     }
 }

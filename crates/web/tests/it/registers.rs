@@ -101,7 +101,7 @@ both_backends! {
 
         // The employer files on that employment: decided, not held.
         let r = app
-            .api_keyed(Role::Employer, "/api/v1/claims", "otj", json!({"kind": "on_the_job", "id_number": id, "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3}))
+            .api_keyed(Role::Employer, "/api/v1/claims", "otj", json!({"kind": "on_the_job", "id_number": id, "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.json()["claim"]["outcome"], "approved", "{}", r.body);
@@ -117,7 +117,7 @@ both_backends! {
             assert!(facts.iter().any(|f| f.fact == fact && f.source == source), "{fact} from {source}: {facts:?}");
         }
         let r = app
-            .api_keyed(Role::Employer, "/api/v1/claims", "otj-2", json!({"kind": "on_the_job", "id_number": id, "employed_from": "2020-01-01", "from": "2020-12-01", "months": 1}))
+            .api_keyed(Role::Employer, "/api/v1/claims", "otj-2", json!({"kind": "on_the_job", "id_number": id, "name": "李娜", "employed_from": "2020-01-01", "from": "2020-12-01", "months": 1}))
             .await;
         let claim_id = r.json()["claim"]["claim_id"].as_i64().unwrap();
         let snap = jineng_store::claims::snapshot(&app.db, claim_id).await.unwrap();
@@ -233,7 +233,7 @@ both_backends! {
         let paid: Vec<_> = claims.as_array().unwrap().iter().filter(|c| c["status"] == "paid").collect();
         assert_eq!(paid.len(), 1, "{claims}");
         assert_eq!(paid[0]["amount_fen"], 120_000, "{}", paid[0]);
-        let filing = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
+        let filing = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 6});
         let r = app.api_keyed(Role::Employer, "/api/v1/claims", "otj", filing).await;
         assert_eq!(r.json()["claim"]["amount_fen"], 0, "{backend}: {}", r.body);
     }

@@ -276,7 +276,7 @@ async fn a_provider_reads_a_trainees_record_at_its_own_classes_only_and_a_phone_
 #[tokio::test]
 async fn an_employer_filing_for_an_id_number_does_not_learn_the_registered_name() {
     let app = spawn_app("sqlite").await;
-    let body = serde_json::json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11),
+    let body = serde_json::json!({"kind": "on_the_job", "id_number": common::id_number(common::MY_COUNTY, 11), "name": "李娜", "name": "李娜",
                                    "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
     let r = app.api_keyed(Role::Employer, "/api/v1/claims", "probe-1", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -287,6 +287,36 @@ async fn an_employer_filing_for_an_id_number_does_not_learn_the_registered_name(
     // The county office reviewing it sees the name.
     let county = app.api(Some(Role::County), Method::GET, "/api/v1/claims", None).await;
     assert!(county.body.contains("李娜"));
+}
+
+#[tokio::test]
+async fn an_employer_cannot_tell_a_registered_number_from_an_unregistered_one() {
+    let app = spawn_app("sqlite").await;
+    let registered = common::id_number(common::MY_COUNTY, 11);
+    let unregistered = common::id_number(common::MY_COUNTY, 12);
+    let employments = || async {
+        jineng_store::with_pool!(&app.db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM employment")
+            .fetch_one(p)
+            .await
+            .unwrap())
+    };
+    let before = employments().await;
+    let mut answers = Vec::new();
+    for (i, (id, name)) in
+        [(&registered, "王某"), (&unregistered, "王某"), (&unregistered, "李娜"), (&registered, "")].iter().enumerate()
+    {
+        let body = serde_json::json!({"kind": "on_the_job", "id_number": id, "name": name,
+                                       "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
+        let r = app.api_keyed(Role::Employer, "/api/v1/claims", &format!("probe-{i}"), body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(!r.body.contains("李娜"), "{}", r.body);
+        answers.push(r.json()["error"]["fields"].clone());
+    }
+    // A wrong name and an unregistered number read the same; no employment is written.
+    assert_eq!(answers[0], answers[1], "a wrong name and an unknown number answer alike");
+    assert_eq!(answers[1], answers[2]);
+    assert!(answers[3]["name"].is_string(), "the name is required: {}", answers[3]);
+    assert_eq!(employments().await, before, "a refused filing writes no employment");
 }
 
 #[tokio::test]

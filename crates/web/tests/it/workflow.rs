@@ -340,7 +340,7 @@ both_backends! {
         jineng_store::people::add_group(&app.db, None, app.my_person, "poor_worker", "2019-01-01".parse().unwrap())
             .await
             .unwrap();
-        let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
+        let body = json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2020-01-01", "from": "2020-09-01", "months": 3});
         let calls: Vec<_> =
             (0..8).map(|_| app.api_keyed(Role::Employer, "/api/v1/claims", "form-7f3a", body.clone())).collect();
         let results = futures_util::future::join_all(calls).await;
@@ -541,7 +541,7 @@ both_backends! {
         let class = r.json()["id"].as_i64().unwrap();
         approve_class(&app, class).await;
         let r = app
-            .api_keyed(Role::Employer, "/api/v1/claims", "pre-1", json!({"kind": "pre_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2021-05-01", "class_id": class}))
+            .api_keyed(Role::Employer, "/api/v1/claims", "pre-1", json!({"kind": "pre_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2021-05-01", "class_id": class}))
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
         let c = &r.json()["claim"];
@@ -552,7 +552,7 @@ both_backends! {
         // The employment declared with the claim is in the registry now: a second claim for the
         // same worker and employer, on-the-job this time, conflicts with the pre-job subsidy (S5).
         let r = app
-            .api_keyed(Role::Employer, "/api/v1/claims", "otj-1", json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "employed_from": "2021-05-01", "from": "2021-06-01", "months": 2}))
+            .api_keyed(Role::Employer, "/api/v1/claims", "otj-1", json!({"kind": "on_the_job", "id_number": id_number(MY_COUNTY, 11), "name": "李娜", "employed_from": "2021-05-01", "from": "2021-06-01", "months": 2}))
             .await;
         let c = &r.json()["claim"];
         assert_eq!(c["outcome"], "rejected", "{backend}: {c}");
