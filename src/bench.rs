@@ -586,3 +586,216 @@ pub async fn reports(database: &str, quarter: &str, month: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// A request over a fresh connection; the status, or None when it failed.
+fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    ct: &str,
+    body: &[u8],
+) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(5)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(300))).ok()?;
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: {ct}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).split(' ').nth(1)?.parse().ok()
+}
+
+/// A process's peak resident memory (VmHWM), MB.
+fn peak_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The server under abuse (issue 10's figures), on a small demo city served by a child process:
+/// `/healthz` latency while `rate` bogus sign-ins a second arrive for `seconds`, and the
+/// server's peak memory while it receives the largest upload it allows (a roster as large as
+/// the body limit lets through, parsed and refused or imported).
+pub async fn abuse(seconds: u64, rate: u64) -> Result<()> {
+    use std::time::{Duration, Instant};
+    let exe = std::env::current_exe()?;
+    let dir = std::env::temp_dir().join(format!("jineng-abuse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite:{}", dir.join("jineng.db").display());
+    let run = |args: &[&str]| -> Result<()> {
+        let out = std::process::Command::new(&exe)
+            .args(args)
+            .env("JINENG_NEW_PASSWORD", "abuse bench staple horse")
+            .output()?;
+        anyhow::ensure!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        Ok(())
+    };
+    run(&["demo", "--scale", "small", "--database", &url, "--no-serve"])?;
+    let (provider, class): (i64, i64) = {
+        let db = jineng_store::Db::connect(&url).await?;
+        jineng_store::with_pool!(&db, |p| sqlx::query_as(
+            "SELECT provider_id, MIN(class_id) FROM training_class GROUP BY provider_id ORDER BY provider_id LIMIT 1"
+        )
+        .fetch_one(p)
+        .await?)
+    };
+    run(&["user", "--database", &url, "abuse-provider", "provider", "--scope", &provider.to_string()])?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let mut child = std::process::Command::new(&exe)
+        .args(["serve", "--database", &url, "--listen", &addr.to_string(), "--checks-every-hours", "0"])
+        .env("JINENG_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let until = Instant::now() + Duration::from_secs(60);
+    while http(addr, "GET", "/healthz", None, "", b"") != Some(200) {
+        anyhow::ensure!(Instant::now() < until, "the server did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let idle_mb = peak_mb(child.id());
+    // The provider signs in before the flood (which throttles this address).
+    let token = {
+        let body = r#"{"username": "abuse-provider", "password": "abuse bench staple horse"}"#;
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr)?;
+        let head = format!(
+            "POST /api/v1/tokens HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(head.as_bytes())?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        let json = out.split_once("\r\n\r\n").map(|b| b.1).unwrap_or_default();
+        serde_json::from_str::<serde_json::Value>(json)?["token"].as_str().unwrap_or_default().to_owned()
+    };
+
+    // 1. /healthz while bogus sign-ins arrive.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let throttled = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut attackers = Vec::new();
+    let threads = 8u64;
+    for t in 0..threads {
+        let (stop, sent, throttled) = (stop.clone(), sent.clone(), throttled.clone());
+        attackers.push(std::thread::spawn(move || {
+            let every = Duration::from_secs_f64(threads as f64 / rate.max(1) as f64);
+            let mut next = Instant::now();
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Half against a real account, half against names that do not exist.
+                let user = if i.is_multiple_of(2) { "admin".to_owned() } else { format!("nobody-{t}-{i}") };
+                let body = format!(r#"{{"username": "{user}", "password": "wrong password {i}"}}"#);
+                if http(addr, "POST", "/api/v1/tokens", None, "application/json", body.as_bytes()) == Some(429) {
+                    throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                i += 1;
+                next += every;
+                if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+        }));
+    }
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let t = Instant::now();
+        let ok = http(addr, "GET", "/healthz", None, "", b"") == Some(200);
+        lat.push((t.elapsed().as_secs_f64() * 1000.0, ok));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for a in attackers {
+        let _ = a.join();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut ms: Vec<f64> = lat.iter().map(|l| l.0).collect();
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
+    let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "bogus sign-ins: {sent} in {elapsed:.1} s ({:.0}/s), {} answered 429",
+        sent as f64 / elapsed,
+        throttled.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    println!(
+        "/healthz meanwhile: {} requests, {} failed, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (budget p99 ≤ 50 ms)",
+        ms.len(),
+        lat.iter().filter(|l| !l.1).count(),
+        pct(0.5),
+        pct(0.99),
+        ms.last().copied().unwrap_or(0.0)
+    );
+
+    // 2. The largest upload: a roster as large as the body limit lets through.
+    let limit = jineng_web::auth::BODY_UPLOAD;
+    let file = dir.join("largest.xlsx");
+    let mut rows = 200_000usize;
+    loop {
+        roster_file(&file, rows)?;
+        if std::fs::metadata(&file)?.len() as usize <= limit || rows < 1000 {
+            break;
+        }
+        rows = rows * 3 / 4;
+    }
+    let bytes = std::fs::read(&file)?;
+    let before_mb = peak_mb(child.id());
+    let t = Instant::now();
+    let status = http(
+        addr,
+        "POST",
+        &format!("/api/v1/classes/{class}/roster"),
+        Some(&token),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &bytes,
+    );
+    let took = t.elapsed().as_secs_f64();
+    let after_mb = peak_mb(child.id());
+    println!(
+        "largest upload: a roster of {rows} rows, {:.1} MB (body limit {:.0} MB): answered {status:?} in {took:.1} s",
+        bytes.len() as f64 / 1_048_576.0,
+        limit as f64 / 1_048_576.0
+    );
+    // And a body of the full allowed size that is no workbook: received, bounded, refused.
+    let mut junk = vec![0u8; limit - 1024];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for b in junk.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let t = Instant::now();
+    let junk_status = http(
+        addr,
+        "POST",
+        &format!("/api/v1/classes/{class}/roster"),
+        Some(&token),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &junk,
+    );
+    println!(
+        "a {:.0} MB body that is no workbook: answered {junk_status:?} in {:.1} s",
+        junk.len() as f64 / 1_048_576.0,
+        t.elapsed().as_secs_f64()
+    );
+    let final_mb = peak_mb(child.id());
+    println!(
+        "server peak memory: {idle_mb:.0} MB idle, {before_mb:.0} MB after the sign-in flood, {after_mb:.0} MB after the largest roster, \
+         {final_mb:.0} MB after the largest body (budget ≤ 200 MB)"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

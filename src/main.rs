@@ -164,6 +164,16 @@ enum BenchCommand {
         #[arg(long)]
         database: Option<String>,
     },
+    /// The server under abuse, on a small demo city: `/healthz` latency while bogus sign-ins
+    /// arrive, and the server's peak memory while it receives the largest upload it allows.
+    Abuse {
+        /// How long the sign-in flood lasts.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Bogus sign-ins a second.
+        #[arg(long, default_value_t = 100)]
+        rate: u64,
+    },
     /// Write a roster .xlsx of N new people, then import it in a child process and report.
     Roster {
         #[arg(long, default_value_t = 100_000)]
@@ -469,6 +479,7 @@ async fn main() -> Result<()> {
         Command::Bench { command: BenchCommand::Policy { people, claims, out, seed } } => {
             bench::run(people, claims, &out, seed)
         }
+        Command::Bench { command: BenchCommand::Abuse { seconds, rate } } => bench::abuse(seconds, rate).await,
         Command::Bench { command: BenchCommand::Roster { rows, database } } => {
             let file = std::path::PathBuf::from(format!("/tmp/jineng-roster-{rows}.xlsx"));
             let t = Instant::now();

@@ -75,7 +75,11 @@ const GRANTED: &str = "granted";
 const STATISTICS: &str = "statistics";
 
 /// The statistics bureau's figures as uploaded: how many rows were recorded, or every wrong row.
-async fn upload_statistics(st: &AppState, u: &User, bytes: Vec<u8>) -> Result<Result<usize, Vec<RowError>>, AppError> {
+async fn upload_statistics(
+    st: &AppState,
+    u: &User,
+    bytes: axum::body::Bytes,
+) -> Result<Result<usize, Vec<RowError>>, AppError> {
     use jineng_store::labour;
     let (rows, errors) = tokio::task::spawn_blocking(move || labour::parse_sheet(&bytes))
         .await
@@ -89,7 +93,11 @@ async fn upload_statistics(st: &AppState, u: &User, bytes: Vec<u8>) -> Result<Re
 
 /// The record of subsidies granted before, as uploaded (`.xlsx` or CSV in the template's
 /// layout): how many rows were recorded, or every wrong row.
-async fn upload_granted(st: &AppState, u: &User, bytes: Vec<u8>) -> Result<Result<usize, Vec<RowError>>, AppError> {
+async fn upload_granted(
+    st: &AppState,
+    u: &User,
+    bytes: axum::body::Bytes,
+) -> Result<Result<usize, Vec<RowError>>, AppError> {
     use jineng_store::claims::past;
     let (rows, errors) = tokio::task::spawn_blocking(move || past::parse_sheet(&bytes))
         .await
@@ -137,7 +145,7 @@ async fn record_certificates(
 async fn upload_certificates(
     st: &AppState,
     u: &User,
-    bytes: Vec<u8>,
+    bytes: axum::body::Bytes,
 ) -> Result<Result<CertificatesImported, Vec<RowError>>, AppError> {
     let (rows, errors) = tokio::task::spawn_blocking(move || jineng_store::assessment::parse_register(&bytes))
         .await
@@ -183,7 +191,7 @@ pub async fn certificates_api(
         record_certificates(&st, &u, rows.into_iter().enumerate().map(|(i, r)| (i + 1, r)).collect(), str::to_owned)
             .await?
     } else {
-        upload_certificates(&st, &u, body.to_vec()).await?
+        upload_certificates(&st, &u, body).await?
     };
     match result {
         Ok(done) => Ok((StatusCode::CREATED, Json(done)).into_response()),
@@ -197,7 +205,7 @@ async fn upload(
     u: &User,
     reg: Register,
     file_name: &str,
-    bytes: Vec<u8>,
+    bytes: axum::body::Bytes,
 ) -> Result<Result<Imported, Vec<RowError>>, AppError> {
     let (rows, errors) = tokio::task::spawn_blocking(move || registers::parse(reg, &bytes))
         .await
@@ -227,11 +235,11 @@ pub async fn import_api(
 ) -> Result<Response, AppError> {
     if kind == CERTIFICATES || kind == GRANTED || kind == STATISTICS {
         let result = if kind == GRANTED {
-            upload_granted(&st, &u, body.to_vec()).await?.map(|n| serde_json::json!({"recorded": n}))
+            upload_granted(&st, &u, body).await?.map(|n| serde_json::json!({"recorded": n}))
         } else if kind == STATISTICS {
-            upload_statistics(&st, &u, body.to_vec()).await?.map(|n| serde_json::json!({"recorded": n}))
+            upload_statistics(&st, &u, body).await?.map(|n| serde_json::json!({"recorded": n}))
         } else {
-            upload_certificates(&st, &u, body.to_vec())
+            upload_certificates(&st, &u, body)
                 .await?
                 .map(|d| serde_json::json!({"recorded": d.recorded, "claims": d.claims}))
         };
@@ -242,7 +250,7 @@ pub async fn import_api(
     }
     let reg = register(&kind)?;
     let name = q.file_name.unwrap_or_else(|| format!("{}.xlsx", reg.code()));
-    match upload(&st, &u, reg, &name, body.to_vec()).await? {
+    match upload(&st, &u, reg, &name, body).await? {
         Ok(done) => Ok((StatusCode::CREATED, Json(done)).into_response()),
         Err(errors) => {
             let fields: serde_json::Map<String, serde_json::Value> = errors
@@ -331,19 +339,19 @@ pub async fn import_form(
             let (title, landed) = match reg {
                 None if kind == STATISTICS => (
                     "技能人才统计数据",
-                    upload_statistics(&st, &u, file.to_vec()).await.map(|r| {
+                    upload_statistics(&st, &u, file.clone()).await.map(|r| {
                         r.map(|n| format!("已导入 {n} 行统计数据 / {n} rows of statistics recorded"))
                     }),
                 ),
                 None if kind == GRANTED => (
                     "历史补贴发放记录",
-                    upload_granted(&st, &u, file.to_vec()).await.map(|r| {
+                    upload_granted(&st, &u, file.clone()).await.map(|r| {
                         r.map(|n| format!("已登记 {n} 条历史补贴发放记录 / {n} subsidies granted before the system recorded"))
                     }),
                 ),
                 None => (
                     "职业技能评价证书登记",
-                    upload_certificates(&st, &u, file.to_vec()).await.map(|r| {
+                    upload_certificates(&st, &u, file.clone()).await.map(|r| {
                         r.map(|d| {
                             format!(
                                 "已登记 {r} 张证书，带来 {c} 项补贴申请 / {r} certificates recorded, {c} claims decided",
@@ -355,7 +363,7 @@ pub async fn import_form(
                 ),
                 Some(reg) => (
                     reg.zh(),
-                    upload(&st, &u, reg, &name, file.to_vec()).await.map(|r| {
+                    upload(&st, &u, reg, &name, file.clone()).await.map(|r| {
                         r.map(|done| {
                             format!(
                                 "第 {id} 次导入完成：记录 {r} 行，{s} 人未实名登记未导入 / import {id} done: {r} rows recorded, {s} not in the registry",
