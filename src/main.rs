@@ -61,6 +61,9 @@ enum Command {
         /// Generate and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Also write check-ins and plant anomalies of every check (for `bench checks`).
+        #[arg(long)]
+        anomalies: bool,
     },
     /// Decide every claim of a case file (`-` = stdin) and print the decisions as JSON.
     Adjudicate {
@@ -407,7 +410,7 @@ async fn main() -> Result<()> {
             let db = open(&database, plan.as_deref()).await?;
             serve(db, listen, secure_cookies, trusted_proxies, checks_every_hours).await
         }
-        Command::Demo { scale, seed, database, listen, plan, no_serve } => {
+        Command::Demo { scale, seed, database, listen, plan, no_serve, anomalies } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
                 let path = path.trim_start_matches("//");
                 for suffix in ["", "-wal", "-shm"] {
@@ -445,6 +448,14 @@ async fn main() -> Result<()> {
                 redact(&database)
             );
             println!("  {claims}");
+            if anomalies {
+                let planted = demo::anomalies::plant(&db, scale, seed).await?;
+                println!(
+                    "  {} 次签到 check-ins; 植入异常 planted anomalies: {}",
+                    planted.attendance,
+                    planted.anomalies.len()
+                );
+            }
             if let Some(kb) = peak_memory_kb() {
                 println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
             }

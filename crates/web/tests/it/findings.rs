@@ -692,3 +692,28 @@ both_backends! {
         assert_eq!(contradicted[1].evidence["insured_since"], "2020-09-01", "{backend}");
     }
 }
+
+both_backends! {
+    async fn every_anomaly_planted_in_the_small_demo_is_found_and_the_clean_rest_is_quiet(backend: &'static str) {
+        let db = jineng_store::testing::fresh(backend).await;
+        let summary = jineng_store::demo::generate(&db, jineng_store::demo::Scale::Small, 7, &|_, _| {}).await.unwrap();
+        jineng_store::demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await.unwrap();
+        let mut clean = Vec::new();
+        for check in Check::ALL {
+            let found = checks::run(&db, check).await.unwrap();
+            assert!(found.is_empty(), "{backend}: the clean demo gives no {check:?}: {found:?}");
+        }
+        let planted = jineng_store::demo::anomalies::plant(&db, jineng_store::demo::Scale::Small, 7).await.unwrap();
+        assert!(planted.attendance > 5_000, "{backend}: {} check-ins", planted.attendance);
+        for check in Check::ALL {
+            let want = planted.subjects(check.code());
+            assert!(!want.is_empty(), "{backend}: {check:?} planted");
+            let found = checks::run(&db, check).await.unwrap();
+            let got: std::collections::HashSet<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+            let missed: Vec<&&str> = want.iter().filter(|s| !got.contains(**s)).collect();
+            assert!(missed.is_empty(), "{backend}: {check:?} missed {missed:?} of {want:?}");
+            clean.extend(got.iter().filter(|s| !want.contains(**s)).map(|s| format!("{check:?} {s}")));
+        }
+        assert!(clean.is_empty(), "{backend}: found beyond what was planted: {clean:?}");
+    }
+}
