@@ -223,6 +223,18 @@ enum BenchCommand {
         #[arg(long, default_value = "2020-11")]
         month: String,
     },
+    /// Build the demo city with planted anomalies of every check, then time each check and
+    /// report what it found against what was planted.
+    Checks {
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+        /// small or city.
+        #[arg(long, default_value = "city")]
+        scale: demo::Scale,
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
+    },
     /// Generate a large case and time the policy engine in-process and end to end.
     Policy {
         /// People in the case.
@@ -501,6 +513,16 @@ async fn main() -> Result<()> {
         }
         Command::Bench { command: BenchCommand::Reports { database, quarter, month } } => {
             bench::reports(&database, &quarter, &month).await
+        }
+        Command::Bench { command: BenchCommand::Checks { database, scale, seed } } => {
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-checks-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            let db = open(&database, None).await?;
+            println!("{}", redact(&database));
+            bench::checks(&db, scale, seed).await
         }
         Command::Bench { command: BenchCommand::Audit { rows, database } } => {
             let database = database.unwrap_or_else(|| {
