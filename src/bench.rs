@@ -799,3 +799,76 @@ pub async fn abuse(seconds: u64, rate: u64) -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// `bench checks`: builds the demo city of `scale` with its claims and planted anomalies, then
+/// runs each check (timed) and every check at once (`run_all`), and prints per check what it
+/// found, what was planted, how many of the planted it found, and what else it found.
+pub async fn checks(db: &jineng_store::Db, scale: jineng_store::demo::Scale, seed: u64) -> Result<()> {
+    use jineng_store::checks::{self, Check};
+    use jineng_store::demo;
+    let t = Instant::now();
+    let summary = demo::generate(db, scale, seed, &|_, _| {}).await?;
+    let claims = demo::walk_claims(db, &summary, chrono::Utc::now().date_naive()).await?;
+    println!(
+        "演示数据 demo ({}): {} people, {} classes, {} person-times in {:.1} s; {claims}",
+        db.backend(),
+        summary.people,
+        summary.classes,
+        summary.completions,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let planted = demo::anomalies::plant(db, scale, seed).await?;
+    println!(
+        "植入 planted: {} check-ins, {} anomalies in {:.1} s",
+        planted.attendance,
+        planted.anomalies.len(),
+        t.elapsed().as_secs_f64()
+    );
+    println!("{:<26} {:>9} {:>7} {:>8} {:>14} {:>7}", "check", "time ms", "found", "planted", "planted found", "clean");
+    let (mut total_ms, mut all_planted, mut all_hit, mut all_clean) = (0.0, 0, 0, 0);
+    for check in Check::ALL {
+        let t = Instant::now();
+        let found = checks::run(db, check).await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        total_ms += ms;
+        let want = planted.subjects(check.code());
+        let got: std::collections::HashSet<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+        let hit = want.iter().filter(|s| got.contains(*s)).count();
+        let clean = got.iter().filter(|s| !want.contains(*s)).count();
+        (all_planted, all_hit, all_clean) = (all_planted + want.len(), all_hit + hit, all_clean + clean);
+        println!(
+            "{:<26} {:>9.1} {:>7} {:>8} {:>8} ({:>3}%) {:>7}",
+            check.code(),
+            ms,
+            found.len(),
+            want.len(),
+            hit,
+            hit * 100 / want.len().max(1),
+            clean
+        );
+        let missed: Vec<&&str> = want.iter().filter(|s| !got.contains(**s)).take(5).collect();
+        if !missed.is_empty() {
+            println!("    missed, e.g. {missed:?}");
+        }
+    }
+    println!(
+        "{:<26} {:>9.1} {:>7} {:>8} {:>8} ({:>3}%) {:>7}",
+        "every check, one by one",
+        total_ms,
+        "",
+        all_planted,
+        all_hit,
+        all_hit * 100 / all_planted.max(1),
+        all_clean
+    );
+    let t = Instant::now();
+    let run = checks::run_all(db, None).await?;
+    println!(
+        "run_all (checks and recording findings): {:.1} ms, {} found, {} recorded",
+        t.elapsed().as_secs_f64() * 1000.0,
+        run.found,
+        run.recorded
+    );
+    Ok(())
+}

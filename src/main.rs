@@ -61,6 +61,9 @@ enum Command {
         /// Generate and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Also write check-ins and plant anomalies of every check (for `bench checks`).
+        #[arg(long)]
+        anomalies: bool,
     },
     /// Decide every claim of a case file (`-` = stdin) and print the decisions as JSON.
     Adjudicate {
@@ -229,6 +232,18 @@ enum BenchCommand {
         /// The month to report, export and close.
         #[arg(long, default_value = "2020-11")]
         month: String,
+    },
+    /// Build the demo city with planted anomalies of every check, then time each check and
+    /// report what it found against what was planted.
+    Checks {
+        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        #[arg(long)]
+        database: Option<String>,
+        /// small or city.
+        #[arg(long, default_value = "city")]
+        scale: demo::Scale,
+        #[arg(long, default_value_t = 2019)]
+        seed: u64,
     },
     /// Generate a large case and time the policy engine in-process and end to end.
     Policy {
@@ -417,7 +432,7 @@ async fn main() -> Result<()> {
             let db = open(&database, plan.as_deref()).await?;
             serve(db, listen, secure_cookies, trusted_proxies, checks_every_hours).await
         }
-        Command::Demo { scale, seed, database, listen, plan, no_serve } => {
+        Command::Demo { scale, seed, database, listen, plan, no_serve, anomalies } => {
             if let Some(path) = database.strip_prefix("sqlite:") {
                 let path = path.trim_start_matches("//");
                 for suffix in ["", "-wal", "-shm"] {
@@ -455,6 +470,14 @@ async fn main() -> Result<()> {
                 redact(&database)
             );
             println!("  {claims}");
+            if anomalies {
+                let planted = demo::anomalies::plant(&db, scale, seed).await?;
+                println!(
+                    "  {} 次签到 check-ins; 植入异常 planted anomalies: {}",
+                    planted.attendance,
+                    planted.anomalies.len()
+                );
+            }
             if let Some(kb) = peak_memory_kb() {
                 println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
             }
@@ -501,6 +524,16 @@ async fn main() -> Result<()> {
         }
         Command::Bench { command: BenchCommand::Reports { database, quarter, month } } => {
             bench::reports(&database, &quarter, &month).await
+        }
+        Command::Bench { command: BenchCommand::Checks { database, scale, seed } } => {
+            let database = database.unwrap_or_else(|| {
+                let path = format!("/tmp/jineng-checks-bench-{}.db", std::process::id());
+                let _ = std::fs::remove_file(&path);
+                format!("sqlite:{path}")
+            });
+            let db = open(&database, None).await?;
+            println!("{}", redact(&database));
+            bench::checks(&db, scale, seed).await
         }
         Command::Bench { command: BenchCommand::Audit { rows, database } } => {
             let database = database.unwrap_or_else(|| {

@@ -39,11 +39,19 @@ pub enum Check {
     PensionerTrainee,
     /// One phone number shared by people of different providers or employers (S12).
     SharedPhone,
+    /// Many trainees of one class checked in within seconds on one day: signed in by one hand (S12).
+    SameHandCheckIns,
+    /// A trainee past the statutory retirement age on a subsidised class (S8).
+    PastRetirementAge,
+    /// Claims concentrated on one filer in the last 15 days of a year (S12).
+    YearEndRush,
+    /// Employment declared by the employer that the social-insurance import contradicts (S12).
+    EmploymentContradicted,
 }
 
 impl Check {
     /// Every check, in the order they run and are listed.
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 14] = [
         Check::TwoClassesOneDay,
         Check::OutsideClassDates,
         Check::OverCapacity,
@@ -54,6 +62,10 @@ impl Check {
         Check::PaidTwice,
         Check::PensionerTrainee,
         Check::SharedPhone,
+        Check::SameHandCheckIns,
+        Check::PastRetirementAge,
+        Check::YearEndRush,
+        Check::EmploymentContradicted,
     ];
 
     /// Stable code, stored in `finding.check_code`.
@@ -69,6 +81,10 @@ impl Check {
             Check::PaidTwice => "paid_twice",
             Check::PensionerTrainee => "pensioner_trainee",
             Check::SharedPhone => "shared_phone",
+            Check::SameHandCheckIns => "same_hand_check_ins",
+            Check::PastRetirementAge => "past_retirement_age",
+            Check::YearEndRush => "year_end_rush",
+            Check::EmploymentContradicted => "employment_contradicted",
         }
     }
 
@@ -82,7 +98,7 @@ impl Check {
         match self {
             Check::RecycledCohort => "S12/S1",
             Check::OverYearlyCap | Check::PaidTwice => "S7",
-            Check::PensionerTrainee => "S8",
+            Check::PensionerTrainee | Check::PastRetirementAge => "S8",
             _ => "S12",
         }
     }
@@ -100,6 +116,10 @@ impl Check {
             Check::PaidTwice => "同职业同等级重复补贴",
             Check::PensionerTrainee => "领取养老金人员参加补贴培训",
             Check::SharedPhone => "多人共用手机号",
+            Check::SameHandCheckIns => "同班同日集中签到（疑似代签）",
+            Check::PastRetirementAge => "超过法定退休年龄人员参加补贴培训",
+            Check::YearEndRush => "年末集中申请补贴",
+            Check::EmploymentContradicted => "申报就业与社保记录不符",
         }
     }
 
@@ -116,6 +136,10 @@ impl Check {
             Check::PaidTwice => "Paid twice for one occupation and level",
             Check::PensionerTrainee => "Pensioner on a subsidised class",
             Check::SharedPhone => "One phone shared across providers or employers",
+            Check::SameHandCheckIns => "Check-ins within seconds of each other: signed in by one hand",
+            Check::PastRetirementAge => "Past the retirement age on a subsidised class",
+            Check::YearEndRush => "Claims concentrated at year end",
+            Check::EmploymentContradicted => "Declared employment contradicted by social insurance",
         }
     }
 }
@@ -574,6 +598,293 @@ pub async fn shared_phone(db: &Db) -> Result<Vec<Found>> {
         .collect())
 }
 
+/// S12 "signed in by one hand": at least this many check-ins of one class on one day...
+pub const SAME_HAND_MIN: usize = 5;
+/// ...within this many seconds of each other...
+pub const SAME_HAND_SECONDS: i64 = 10;
+/// ...and at least this share (in %) of that class's check-ins that day.
+pub const SAME_HAND_SHARE_PCT: usize = 50;
+
+/// Class, day, check-in, when.
+type CheckIn = (i64, NaiveDate, i64, chrono::DateTime<chrono::Utc>);
+/// A check-in and when.
+type Stamp = (i64, chrono::DateTime<chrono::Utc>);
+/// A day signed by one hand: the day, check-ins in the window, that day's, the window's ids.
+type HandDay = (NaiveDate, usize, usize, Vec<i64>);
+
+/// S12: check-ins signed in by one hand. The statistic: for each class and day, the largest
+/// number of check-ins whose `checked_at` fall within [`SAME_HAND_SECONDS`] seconds of each
+/// other; a finding when it is at least [`SAME_HAND_MIN`] and at least [`SAME_HAND_SHARE_PCT`] %
+/// of that day's check-ins (one finding per class, naming each such day). The query keeps only
+/// class-days where some 10-second bucket of the clock holds 3 check-ins or more (any 5 within
+/// 10 s span at most two buckets, so one holds 3), then Rust slides the window.
+pub async fn same_hand_check_ins(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<CheckIn> = with_pool!(db, |p| sqlx::query_as(
+        "WITH hot AS (SELECT DISTINCT class_id, day FROM ( \
+             SELECT e.class_id, a.day FROM attendance a JOIN enrolment e ON e.enrolment_id = a.enrolment_id \
+             GROUP BY e.class_id, a.day, SUBSTR(CAST(a.checked_at AS TEXT), 1, 18) HAVING COUNT(*) >= 3) b) \
+         SELECT h.class_id, h.day, a.attendance_id, a.checked_at FROM hot h \
+         JOIN enrolment e ON e.class_id = h.class_id \
+         JOIN attendance a ON a.enrolment_id = e.enrolment_id AND a.day = h.day \
+         ORDER BY h.class_id, h.day, a.checked_at, a.attendance_id"
+    )
+    .fetch_all(p)
+    .await?);
+    let mut by_day: BTreeMap<(i64, NaiveDate), Vec<Stamp>> = BTreeMap::new();
+    for (class, day, att, at) in rows {
+        by_day.entry((class, day)).or_default().push((att, at));
+    }
+    let mut by_class: BTreeMap<i64, Vec<HandDay>> = BTreeMap::new();
+    for ((class, day), mut all) in by_day {
+        all.sort_by_key(|r| (r.1, r.0));
+        let (mut best, mut from) = ((0, 0), 0);
+        for to in 0..all.len() {
+            while (all[to].1 - all[from].1).num_seconds() > SAME_HAND_SECONDS {
+                from += 1;
+            }
+            if to + 1 - from > best.1 - best.0 {
+                best = (from, to + 1);
+            }
+        }
+        let n = best.1 - best.0;
+        if n >= SAME_HAND_MIN && n * 100 >= all.len() * SAME_HAND_SHARE_PCT {
+            let ids = sorted(all[best.0..best.1].iter().map(|r| r.0).collect());
+            by_class.entry(class).or_default().push((day, n, all.len(), ids));
+        }
+    }
+    Ok(by_class
+        .into_iter()
+        .map(|(class, days)| {
+            let zh: Vec<String> = days.iter().map(|d| format!("{}：{} 次中 {} 次", d.0, d.2, d.1)).collect();
+            let en: Vec<String> = days.iter().map(|d| format!("{}: {} of {}", d.0, d.1, d.2)).collect();
+            let attendance = sorted(days.iter().flat_map(|d| d.3.iter().copied()).collect());
+            found(
+                Check::SameHandCheckIns,
+                format!("class:{class}"),
+                format!(
+                    "第 {class} 号培训班同一天有多名学员在 {SAME_HAND_SECONDS} 秒内签到，疑为一人代签（{}；阈值：同班同日 {SAME_HAND_SECONDS} 秒内至少 {SAME_HAND_MIN} 次且不少于当日签到的 {SAME_HAND_SHARE_PCT}%）",
+                    zh.join("；")
+                ),
+                format!(
+                    "class {class} has many trainees checked in within {SAME_HAND_SECONDS} seconds on one day, as if signed in by one hand ({}; threshold: at least {SAME_HAND_MIN} of one class and day within {SAME_HAND_SECONDS} s and at least {SAME_HAND_SHARE_PCT} % of that day's check-ins)",
+                    en.join("; ")
+                ),
+                json!({"class": [class], "attendance": attendance,
+                       "days": days.iter().map(|d| json!({"day": d.0.to_string(), "within": d.1, "checked_in": d.2})).collect::<Vec<_>>()}),
+                None,
+            )
+        })
+        .collect())
+}
+
+/// S8: the statutory retirement age (men, women).
+pub const RETIREMENT_AGE: (i32, i32) = (60, 50);
+
+/// Age in whole years on a day.
+fn age_on(birth: NaiveDate, day: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    let mut age = day.year() - birth.year();
+    if (day.month(), day.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// Person, ID number, class, start date, enrolment, claim, fen.
+type AgeRow = (i64, String, i64, NaiveDate, i64, Option<i64>, Option<i64>);
+
+/// S8: a trainee on a subsidised class who, on the class's start date, has reached the statutory
+/// retirement age ([`RETIREMENT_AGE`]: men 60, women 50), sex and birth date read from the
+/// 18-digit ID number (digits 7–14 the birth date, digit 17 odd for a man). The query keeps
+/// those 50 or older by the years alone; Rust decides on the exact day. The money at stake is
+/// what the claims from those classes' certificates grant.
+pub async fn past_retirement_age(db: &Db) -> Result<Vec<Found>> {
+    let sql = format!(
+        "SELECT p.person_id, p.id_number, e.class_id, t.start_date, e.enrolment_id, c.claim_id, c.amount_fen \
+         FROM person p JOIN enrolment e ON e.person_id = p.person_id \
+         JOIN training_class t ON t.class_id = e.class_id \
+         LEFT JOIN assessment a ON a.enrolment_id = e.enrolment_id \
+         LEFT JOIN certificate ce ON ce.assessment_id = a.assessment_id \
+         LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
+         WHERE t.subsidised = TRUE \
+           AND CAST(SUBSTR(CAST(t.start_date AS TEXT), 1, 4) AS INTEGER) - CAST(SUBSTR(p.id_number, 7, 4) AS INTEGER) >= $1 \
+         ORDER BY p.person_id, e.class_id, c.claim_id"
+    );
+    let rows: Vec<AgeRow> = with_pool!(db, |p| sqlx::query_as(&sql).bind(RETIREMENT_AGE.1).fetch_all(p).await?);
+    // Per person: sex, birth, (class, start, age), enrolments, claims, fen.
+    type Past = (jineng_domain::id_number::Sex, NaiveDate, Vec<(i64, NaiveDate, i32)>, Vec<i64>, Vec<i64>, i64);
+    let mut by_person: BTreeMap<i64, Past> = BTreeMap::new();
+    for (person, number, class, start, enrolment, claim, fen) in rows {
+        let Ok(id) = jineng_domain::IdNumber::parse(&number) else { continue };
+        let (sex, birth) = (id.sex(), id.birth_date());
+        let limit = match sex {
+            jineng_domain::id_number::Sex::Male => RETIREMENT_AGE.0,
+            jineng_domain::id_number::Sex::Female => RETIREMENT_AGE.1,
+        };
+        let age = age_on(birth, start);
+        if age < limit {
+            continue;
+        }
+        let e = by_person.entry(person).or_insert((sex, birth, Vec::new(), Vec::new(), Vec::new(), 0));
+        if !e.2.iter().any(|c| c.0 == class) {
+            e.2.push((class, start, age));
+        }
+        e.3.push(enrolment);
+        if let (Some(claim), Some(fen)) = (claim, fen) {
+            e.4.push(claim);
+            e.5 += fen;
+        }
+    }
+    Ok(by_person
+        .into_iter()
+        .map(|(person, (sex, birth, classes, enrolments, claims, fen))| {
+            let (limit, en_sex) = match sex {
+                jineng_domain::id_number::Sex::Male => (RETIREMENT_AGE.0, "a man"),
+                jineng_domain::id_number::Sex::Female => (RETIREMENT_AGE.1, "a woman"),
+            };
+            let zh: Vec<String> =
+                classes.iter().map(|c| format!("第 {} 号培训班 {} 开班时 {} 岁", c.0, c.1, c.2)).collect();
+            let en: Vec<String> =
+                classes.iter().map(|c| format!("class {} starting {} at {}", c.0, c.1, c.2)).collect();
+            found(
+                Check::PastRetirementAge,
+                format!("person:{person}"),
+                format!(
+                    "第 {person} 号人员（{}，{birth} 出生，据身份证号）已达法定退休年龄 {limit} 岁，却参加了补贴培训：{}",
+                    sex.zh(),
+                    zh.join("；")
+                ),
+                format!(
+                    "person {person} ({en_sex} born {birth}, from the ID number) had reached the retirement age of {limit} on subsidised classes: {}",
+                    en.join("; ")
+                ),
+                json!({"person": [person], "class": classes.iter().map(|c| c.0).collect::<Vec<_>>(),
+                       "enrolment": sorted(enrolments), "claim": sorted(claims.clone()),
+                       "ages": classes.iter().map(|c| json!({"class": c.0, "start": c.1.to_string(), "age": c.2})).collect::<Vec<_>>()}),
+                (!claims.is_empty()).then_some(fen),
+            )
+        })
+        .collect())
+}
+
+/// S12 year-end rush: the last days of the year that count (17–31 December)...
+pub const YEAR_END_FROM: &str = "12-17";
+/// ...at least this many of one filer's claims filed in them...
+pub const YEAR_END_MIN: i64 = 10;
+/// ...making at least this share (in %) of that filer's claims of the year.
+pub const YEAR_END_SHARE_PCT: i64 = 30;
+
+/// Filer kind, filer, year, the year's claims, the last days' claims, claim, fen at stake.
+type RushRow = (String, i64, String, i64, i64, i64, i64);
+/// Filer kind, filer, year.
+type Filer = (String, i64, String);
+/// The year's claims, the last days' claims, those claims, fen at stake.
+type Rush = (i64, i64, Vec<i64>, i64);
+
+/// S12: claims concentrated on one filer just before year end. The filer is the provider or
+/// employer the claim names (the provider first); the statistic is the filer's claims filed
+/// (`filed_on`) in the last 15 days of a calendar year (from [`YEAR_END_FROM`]) against all its
+/// claims filed that year; a finding when they are at least [`YEAR_END_MIN`] and at least
+/// [`YEAR_END_SHARE_PCT`] % of the year's (one finding per filer and year). The money at stake
+/// is what those last days' claims grant.
+pub async fn year_end_rush(db: &Db) -> Result<Vec<Found>> {
+    let sql = format!(
+        "WITH filed AS (SELECT c.claim_id, \
+             CASE WHEN c.provider_id IS NOT NULL THEN 'provider' ELSE 'employer' END AS kind, \
+             COALESCE(c.provider_id, c.employer_id) AS filer, \
+             SUBSTR(CAST(c.filed_on AS TEXT), 1, 4) AS yr, \
+             CASE WHEN SUBSTR(CAST(c.filed_on AS TEXT), 6, 5) >= '{YEAR_END_FROM}' THEN 1 ELSE 0 END AS late, \
+             CASE WHEN {PAYING} THEN c.amount_fen ELSE 0 END AS fen \
+             FROM claim c WHERE c.provider_id IS NOT NULL OR c.employer_id IS NOT NULL), \
+         rush AS (SELECT kind, filer, yr, COUNT(*) AS n, SUM(late) AS late FROM filed \
+             GROUP BY kind, filer, yr HAVING SUM(late) >= $1 AND SUM(late) * 100 >= COUNT(*) * $2) \
+         SELECT r.kind, r.filer, r.yr, r.n, r.late, f.claim_id, f.fen FROM rush r \
+         JOIN filed f ON f.kind = r.kind AND f.filer = r.filer AND f.yr = r.yr AND f.late = 1 \
+         ORDER BY r.kind, r.filer, r.yr, f.claim_id"
+    );
+    let rows: Vec<RushRow> =
+        with_pool!(db, |p| sqlx::query_as(&sql).bind(YEAR_END_MIN).bind(YEAR_END_SHARE_PCT).fetch_all(p).await?);
+    let mut by_filer: BTreeMap<Filer, Rush> = BTreeMap::new();
+    for (kind, filer, year, n, late, claim, fen) in rows {
+        let e = by_filer.entry((kind, filer, year)).or_insert((n, late, Vec::new(), 0));
+        e.2.push(claim);
+        e.3 += fen;
+    }
+    Ok(by_filer
+        .into_iter()
+        .map(|((kind, filer, year), (n, late, claims, fen))| {
+            let pct = late * 100 / n.max(1);
+            let zh_kind = if kind == "provider" { "培训机构" } else { "用人单位" };
+            found(
+                Check::YearEndRush,
+                format!("{kind}:{filer}/{year}"),
+                format!(
+                    "第 {filer} 号{zh_kind} {year} 年共申请补贴 {n} 笔，其中 {late} 笔（{pct}%）集中在年末最后 15 天（12月17日至31日）申请（阈值：至少 {YEAR_END_MIN} 笔且不少于全年的 {YEAR_END_SHARE_PCT}%）"
+                ),
+                format!(
+                    "{kind} {filer} filed {n} claims in {year}, {late} of them ({pct} %) in the year's last 15 days (17–31 December) (threshold: at least {YEAR_END_MIN} and at least {YEAR_END_SHARE_PCT} % of the year's)"
+                ),
+                json!({kind.clone(): [filer], "claim": claims, "year": year, "claims_in_year": n, "claims_at_year_end": late, "percent": pct}),
+                (fen > 0).then_some(fen),
+            )
+        })
+        .collect())
+}
+
+/// Days the social-insurance record may start after a declared employment (contributions
+/// begin with the month after hiring).
+pub const INSURED_GRACE_DAYS: i64 = 62;
+
+/// Employment, person, employer, from, the insured-since value, as of.
+type EmploymentRow = (i64, i64, i64, NaiveDate, Option<String>, NaiveDate);
+
+/// S12: an employment the employer declared (source `declared`, with an employer that insures
+/// its staff) that the social-insurance import contradicts: its latest `insured_since` fact says
+/// the person is not insured, or insured only from more than [`INSURED_GRACE_DAYS`] days after
+/// the declared start (one finding per employment).
+pub async fn employment_contradicted(db: &Db) -> Result<Vec<Found>> {
+    let rows: Vec<EmploymentRow> = with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT m.employment_id, m.person_id, m.employer_id, m.from_date, f.value, f.as_of \
+         FROM employment m JOIN employer r ON r.employer_id = m.employer_id \
+         JOIN person_fact f ON f.person_id = m.person_id AND f.fact = 'insured_since' AND f.source = 'social_insurance' \
+         WHERE m.source = 'declared' AND r.insured = TRUE AND (m.to_date IS NULL OR m.to_date >= f.as_of) \
+           AND (f.value IS NULL OR f.value = '' OR f.value > CAST(m.from_date AS TEXT)) \
+           AND NOT EXISTS (SELECT 1 FROM person_fact g WHERE g.person_id = f.person_id AND g.fact = 'insured_since' \
+                AND g.source = 'social_insurance' AND (g.as_of > f.as_of OR (g.as_of = f.as_of AND g.person_fact_id > f.person_fact_id))) \
+         ORDER BY m.employment_id"
+    )
+    .fetch_all(p)
+    .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(|(employment, person, employer, from, value, as_of)| {
+            let since = value.as_deref().and_then(|v| v.parse::<NaiveDate>().ok());
+            let (zh, en) = match since {
+                Some(s) if (s - from).num_days() <= INSURED_GRACE_DAYS => return None,
+                Some(s) => (
+                    format!("社保记录（截至 {as_of}）显示其 {s} 才开始参保"),
+                    format!("the social-insurance record (as of {as_of}) has them insured only from {s}"),
+                ),
+                None => (
+                    format!("社保记录（截至 {as_of}）显示其未参保"),
+                    format!("the social-insurance record (as of {as_of}) has them not insured"),
+                ),
+            };
+            Some(found(
+                Check::EmploymentContradicted,
+                format!("employment:{employment}"),
+                format!("第 {employer} 号用人单位申报第 {person} 号人员自 {from} 起在本单位就业，但{zh}"),
+                format!("employer {employer} declared person {person} employed from {from}, but {en}"),
+                json!({"employment": [employment], "person": [person], "employer": [employer],
+                       "declared_from": from.to_string(), "insured_since": since.map(|s| s.to_string())}),
+                None,
+            ))
+        })
+        .collect())
+}
+
 /// Runs one check.
 pub async fn run(db: &Db, check: Check) -> Result<Vec<Found>> {
     match check {
@@ -587,6 +898,10 @@ pub async fn run(db: &Db, check: Check) -> Result<Vec<Found>> {
         Check::PaidTwice => paid_twice(db).await,
         Check::PensionerTrainee => pensioner_trainee(db).await,
         Check::SharedPhone => shared_phone(db).await,
+        Check::SameHandCheckIns => same_hand_check_ins(db).await,
+        Check::PastRetirementAge => past_retirement_age(db).await,
+        Check::YearEndRush => year_end_rush(db).await,
+        Check::EmploymentContradicted => employment_contradicted(db).await,
     }
 }
 

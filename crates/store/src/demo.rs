@@ -694,7 +694,15 @@ fn new_person(rng: &mut StdRng, county: &str, id: i64, used: &mut HashSet<String
         let age = rng.gen_range(17..58);
         let birth =
             NaiveDate::from_ymd_opt(at.year() - age, rng.gen_range(1..=12), rng.gen_range(1..=28)).unwrap_or(at);
-        let number = IdNumber::from_parts(area, birth, rng.gen_range(0..1000));
+        let sequence = rng.gen_range(0..1000);
+        let mut number = IdNumber::from_parts(area, birth, sequence);
+        // Nobody reaches the retirement age (S8: men 60, women 50) on a class of the plan's
+        // three years: the oldest are made eleven years younger.
+        let oldest = if matches!(number.sex(), jineng_domain::Sex::Male) { 56 } else { 46 };
+        let birth = if age > oldest { birth.with_year(birth.year() + 11).unwrap_or(birth) } else { birth };
+        if age > oldest {
+            number = IdNumber::from_parts(area, birth, sequence);
+        }
         if !used.insert(number.as_str().to_owned()) {
             continue;
         }
@@ -893,3 +901,5 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     }
     Ok(format!("{filed} 笔补贴申请 claims: {paid} 已拨付 paid, {on_notice} 公示中 on notice, the rest awaiting review"))
 }
+
+pub mod anomalies;

@@ -516,3 +516,204 @@ both_backends! {
         assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'export' AND entity = 'finding'").await, 1, "{backend}");
     }
 }
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap()
+}
+
+both_backends! {
+    async fn check_ins_within_seconds_of_each_other_are_found_as_one_hand(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let class = plain_class(&app, app.provider_id, "2021-05-10", "2021-05-14").await;
+        let mut enrolments = Vec::new();
+        for seq in 301..312 {
+            let (p, _) = person(&app, seq, None).await;
+            enrolments.push(training::enrol(&app.db, None, class, p, d("2021-05-01")).await.unwrap());
+        }
+        let sign = |e: i64, day: &str, time: &str| (e, d(day), at(&format!("{day}T{time}Z")));
+        let mut planted = Vec::new();
+        // 11 May: four within 10 s (a fifth 12 s after the first), the rest spread.
+        for (i, t) in ["08:00:00", "08:00:03", "08:00:06", "08:00:09", "08:00:12"].iter().enumerate() {
+            planted.push(sign(enrolments[i], "2021-05-11", t));
+        }
+        // 12 May: five within 9 s, but of 11 check-ins that day (45 %, under half).
+        for (i, e) in enrolments.iter().enumerate() {
+            let t = if i < 5 { format!("08:00:0{}", i * 2) } else { format!("08:{}:00", 10 + i) };
+            planted.push(sign(*e, "2021-05-12", &t));
+        }
+        for (e, day, when) in &planted {
+            exec!(app, "INSERT INTO attendance (enrolment_id, day, checked_at, method) VALUES ($1, $2, $3, 'face')", *e, *day, *when);
+        }
+        let none = found(&app, Check::SameHandCheckIns).await;
+        assert!(none.is_empty(), "{backend}: 4 within 10 s, or 5 of 11, is no finding: {none:?}");
+        // 10 May: five within 9 s of six check-ins.
+        for (i, t) in ["08:00:00", "08:00:02", "08:00:04", "08:00:06", "08:00:09", "08:31:00"].iter().enumerate() {
+            exec!(app, "INSERT INTO attendance (enrolment_id, day, checked_at, method) VALUES ($1, $2, $3, 'face')",
+                enrolments[i], d("2021-05-10"), at(&format!("2021-05-10T{t}Z")));
+        }
+        let hand = found(&app, Check::SameHandCheckIns).await;
+        assert_eq!(hand.len(), 1, "{backend}: {hand:?}");
+        assert_eq!(hand[0].subject, format!("class:{class}"));
+        assert_eq!(hand[0].evidence["days"], json!([{"day": "2021-05-10", "within": 5, "checked_in": 6}]), "{backend}");
+        assert_eq!(rows(&hand[0], "attendance").len(), 5, "{backend}: the five check-ins named");
+        let zh = hand[0].evidence["zh"].as_str().unwrap();
+        assert!(zh.contains("代签") && zh.contains("10 秒内至少 5 次"), "{backend}: Chinese first, with the threshold: {zh}");
+        assert_eq!(hand[0].check.clause(), "S12");
+    }
+}
+
+/// A person in MY_COUNTY born on `birth` (the sequence's last digit odd for a man).
+async fn born(app: &TestApp, birth: &str, seq: u16) -> i64 {
+    people::create(
+        &app.db,
+        None,
+        &NewPerson {
+            id_number: IdNumber::from_parts(AreaCode::parse(MY_COUNTY).unwrap(), d(birth), seq),
+            name: format!("学员{seq}"),
+            county_code: MY_COUNTY.into(),
+            phone: None,
+            rural: false,
+            groups: vec![],
+        },
+    )
+    .await
+    .unwrap()
+}
+
+both_backends! {
+    async fn trainees_past_the_retirement_age_on_subsidised_classes_are_found(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let class = plain_class(&app, app.provider_id, "2021-05-10", "2021-05-14").await;
+        let unsubsidised = plain_class(&app, app.provider_id, "2021-06-07", "2021-06-11").await;
+        exec!(app, "UPDATE training_class SET subsidised = FALSE WHERE class_id = $1", unsubsidised);
+        let man_59 = born(&app, "1961-05-11", 401).await;
+        let woman_49 = born(&app, "1971-05-11", 402).await;
+        let man_60_unsubsidised = born(&app, "1950-01-01", 403).await;
+        for p in [man_59, woman_49] {
+            training::enrol(&app.db, None, class, p, d("2021-05-01")).await.unwrap();
+        }
+        training::enrol(&app.db, None, unsubsidised, man_60_unsubsidised, d("2021-06-01")).await.unwrap();
+        let none = found(&app, Check::PastRetirementAge).await;
+        assert!(none.is_empty(), "{backend}: a day short of 60 or 50, or an unsubsidised class, is no finding: {none:?}");
+        let man_60 = born(&app, "1961-05-10", 405).await;
+        let woman_50 = born(&app, "1971-05-10", 406).await;
+        for p in [man_60, woman_50] {
+            training::enrol(&app.db, None, class, p, d("2021-05-01")).await.unwrap();
+        }
+        let past = found(&app, Check::PastRetirementAge).await;
+        let subjects: Vec<&str> = past.iter().map(|f| f.subject.as_str()).collect();
+        assert_eq!(subjects, [format!("person:{man_60}"), format!("person:{woman_50}")], "{backend}: {past:?}");
+        assert_eq!(rows(&past[0], "class"), vec![class]);
+        assert_eq!(past[1].evidence["ages"], json!([{"class": class, "start": "2021-05-10", "age": 50}]), "{backend}");
+        assert!(past[1].evidence["zh"].as_str().unwrap().starts_with(&format!("第 {woman_50} 号人员（女")), "{backend}: {}", past[1].evidence["zh"]);
+        assert_eq!(past[0].check.clause(), "S8");
+    }
+}
+
+/// A claim a provider filed on a day (paid, this amount).
+async fn filed(app: &TestApp, provider: i64, on: &str, n: usize, fen: i64) {
+    exec!(
+        app,
+        "INSERT INTO claim (idempotency_key, kind, person_id, county_code, filed_on, status, outcome, \
+                amount_fen, payee, fund, decision, snapshot, created_at, provider_id) \
+                VALUES ($1, 'training_subsidy', $2, $3, $4, 'paid', 'approved', $5, 'payee', 'employment', '{}', '{}', $6, $7)",
+        format!("rush-{provider}-{on}-{n}"),
+        app.my_person,
+        MY_COUNTY,
+        d(on),
+        fen,
+        chrono::Utc::now(),
+        provider
+    );
+}
+
+both_backends! {
+    async fn claims_rushed_in_at_year_end_by_one_filer_are_found(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let (a, b) = (app.provider_id, other_provider(&app).await);
+        // Provider a, 2021: nine in the last 15 days and one on 16 December (under 10).
+        for n in 0..9 {
+            filed(&app, a, "2021-12-20", n, 10_000).await;
+        }
+        filed(&app, a, "2021-12-16", 0, 10_000).await;
+        // Provider b, 2020: ten at year end of 34 (29 %, under 30 %).
+        for n in 0..10 {
+            filed(&app, b, "2020-12-28", n, 10_000).await;
+        }
+        for n in 0..24 {
+            filed(&app, b, "2020-06-01", n, 10_000).await;
+        }
+        let none = found(&app, Check::YearEndRush).await;
+        assert!(none.is_empty(), "{backend}: 9 at year end, or 10 of 34, is no finding: {none:?}");
+        // Provider a, 2020: ten of twenty in the last 15 days (17 December counts).
+        for n in 0..9 {
+            filed(&app, a, "2020-12-31", n, 20_000).await;
+        }
+        filed(&app, a, "2020-12-17", 0, 20_000).await;
+        for n in 0..10 {
+            filed(&app, a, "2020-03-02", n, 20_000).await;
+        }
+        let rush = found(&app, Check::YearEndRush).await;
+        assert_eq!(rush.len(), 1, "{backend}: {rush:?}");
+        assert_eq!(rush[0].subject, format!("provider:{a}/2020"));
+        assert_eq!((rows(&rush[0], "claim").len(), rush[0].money_fen), (10, Some(200_000)), "{backend}");
+        assert_eq!((rush[0].evidence["claims_in_year"].as_i64(), rush[0].evidence["percent"].as_i64()), (Some(20), Some(50)));
+        assert!(rush[0].evidence["zh"].as_str().unwrap().contains("年末最后 15 天"), "{backend}");
+    }
+}
+
+both_backends! {
+    async fn employment_the_social_insurance_import_contradicts_is_found(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let employer = scalar(&app, "SELECT MIN(employer_id) FROM employer").await;
+        let (me, other) = (app.my_person, app.other_person);
+        let third = person(&app, 501, None).await.0;
+        for (p, source) in [(me, "declared"), (other, "declared"), (third, "social_insurance")] {
+            exec!(app, "INSERT INTO employment (person_id, employer_id, from_date, created_at, source) VALUES ($1, $2, $3, $4, $5)",
+                p, employer, d("2020-01-06"), chrono::Utc::now(), source);
+        }
+        let fact = |p: i64, value: Option<&'static str>, as_of: &'static str| (p, value, as_of);
+        // Insured a month after the declared start; the third not insured but not declared.
+        for (p, value, as_of) in [fact(me, Some("2020-02-01"), "2021-01-01"), fact(third, None, "2021-01-01")] {
+            exec!(app, "INSERT INTO person_fact (person_id, fact, value, source, as_of, recorded_at) VALUES ($1, 'insured_since', $2, 'social_insurance', $3, $4)",
+                p, value, d(as_of), chrono::Utc::now());
+        }
+        let none = found(&app, Check::EmploymentContradicted).await;
+        assert!(none.is_empty(), "{backend}: insured within two months, or a record from social insurance, is no finding: {none:?}");
+        // Insured only eight months later; and a newer record: no longer insured.
+        for (p, value, as_of) in [fact(other, Some("2020-09-01"), "2021-01-01"), fact(me, None, "2021-06-01")] {
+            exec!(app, "INSERT INTO person_fact (person_id, fact, value, source, as_of, recorded_at) VALUES ($1, 'insured_since', $2, 'social_insurance', $3, $4)",
+                p, value, d(as_of), chrono::Utc::now());
+        }
+        let contradicted = found(&app, Check::EmploymentContradicted).await;
+        let people: Vec<Vec<i64>> = contradicted.iter().map(|f| rows(f, "person")).collect();
+        assert_eq!(people, vec![vec![me], vec![other]], "{backend}: {contradicted:?}");
+        assert!(contradicted[0].evidence["zh"].as_str().unwrap().contains("未参保"), "{backend}");
+        assert_eq!(contradicted[1].evidence["insured_since"], "2020-09-01", "{backend}");
+    }
+}
+
+both_backends! {
+    async fn every_anomaly_planted_in_the_small_demo_is_found_and_the_clean_rest_is_quiet(backend: &'static str) {
+        let db = jineng_store::testing::fresh(backend).await;
+        let summary = jineng_store::demo::generate(&db, jineng_store::demo::Scale::Small, 7, &|_, _| {}).await.unwrap();
+        jineng_store::demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await.unwrap();
+        let mut clean = Vec::new();
+        for check in Check::ALL {
+            let found = checks::run(&db, check).await.unwrap();
+            assert!(found.is_empty(), "{backend}: the clean demo gives no {check:?}: {found:?}");
+        }
+        let planted = jineng_store::demo::anomalies::plant(&db, jineng_store::demo::Scale::Small, 7).await.unwrap();
+        assert!(planted.attendance > 5_000, "{backend}: {} check-ins", planted.attendance);
+        for check in Check::ALL {
+            let want = planted.subjects(check.code());
+            assert!(!want.is_empty(), "{backend}: {check:?} planted");
+            let found = checks::run(&db, check).await.unwrap();
+            let got: std::collections::HashSet<&str> = found.iter().map(|f| f.subject.as_str()).collect();
+            let missed: Vec<&&str> = want.iter().filter(|s| !got.contains(**s)).collect();
+            assert!(missed.is_empty(), "{backend}: {check:?} missed {missed:?} of {want:?}");
+            clean.extend(got.iter().filter(|s| !want.contains(**s)).map(|s| format!("{check:?} {s}")));
+        }
+        assert!(clean.is_empty(), "{backend}: found beyond what was planted: {clean:?}");
+    }
+}
