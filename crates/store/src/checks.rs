@@ -188,20 +188,41 @@ fn sorted(mut v: Vec<i64>) -> Vec<i64> {
 /// Claims that count as money granted: decided to pay (approved or reduced), not rejected since.
 const PAYING: &str = "c.outcome IN ('approved', 'reduced') AND c.status <> 'rejected'";
 
+/// Which rows a check reads: all, or only those of one person (the incremental checks run
+/// when a claim is filed). The person is an id, written into the SQL as a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Only {
+    /// Every row.
+    #[default]
+    All,
+    /// The rows of one person.
+    Person(i64),
+}
+
+impl Only {
+    /// ` AND <column> = <id>` for one person, nothing for all.
+    fn and(self, column: &str) -> String {
+        match self {
+            Only::All => String::new(),
+            Only::Person(id) => format!(" AND {column} = {id}"),
+        }
+    }
+}
+
 /// A day, and each class with its check-in that day.
 type DayPair = (NaiveDate, i64, i64, i64, i64);
 
 /// S12: one person checked in to two classes on the same day (one finding per person).
-pub async fn two_classes_one_day(db: &Db) -> Result<Vec<Found>> {
-    let rows: Vec<(i64, NaiveDate, i64, i64, i64, i64)> = with_pool!(db, |p| sqlx::query_as(
+pub async fn two_classes_one_day(db: &Db, only: Only) -> Result<Vec<Found>> {
+    let sql = format!(
         "SELECT e1.person_id, a1.day, e1.class_id, a1.attendance_id, e2.class_id, a2.attendance_id \
          FROM attendance a1 JOIN enrolment e1 ON e1.enrolment_id = a1.enrolment_id \
          JOIN enrolment e2 ON e2.person_id = e1.person_id AND e2.class_id > e1.class_id \
          JOIN attendance a2 ON a2.enrolment_id = e2.enrolment_id AND a2.day = a1.day \
-         ORDER BY e1.person_id, a1.day, e1.class_id, e2.class_id"
-    )
-    .fetch_all(p)
-    .await?);
+         WHERE 1 = 1{} ORDER BY e1.person_id, a1.day, e1.class_id, e2.class_id",
+        only.and("e1.person_id")
+    );
+    let rows: Vec<(i64, NaiveDate, i64, i64, i64, i64)> = with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
     let mut by_person: BTreeMap<i64, Vec<DayPair>> = BTreeMap::new();
     for (person, day, c1, a1, c2, a2) in rows {
         by_person.entry(person).or_default().push((day, c1, a1, c2, a2));
@@ -308,14 +329,15 @@ pub async fn over_capacity(db: &Db) -> Result<Vec<Found>> {
 /// Certificates with their class, body named, and the money their claims grant.
 type CertRow = (i64, i64, i64, NaiveDate, NaiveDate, i64, Option<i64>, Option<i64>, Option<i64>);
 
-async fn certificates_where(db: &Db, condition: &str) -> Result<Vec<CertRow>> {
+async fn certificates_where(db: &Db, condition: &str, only: Only) -> Result<Vec<CertRow>> {
     let sql = format!(
         "SELECT ce.certificate_id, ce.person_id, t.class_id, ce.issued_on, t.start_date, ce.assessment_body_id, \
          t.assessment_body_id, c.claim_id, c.amount_fen \
          FROM certificate ce JOIN assessment a ON a.assessment_id = ce.assessment_id \
          JOIN enrolment e ON e.enrolment_id = a.enrolment_id JOIN training_class t ON t.class_id = e.class_id \
          LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
-         WHERE {condition} ORDER BY ce.certificate_id, c.claim_id"
+         WHERE {condition}{} ORDER BY ce.certificate_id, c.claim_id",
+        only.and("ce.person_id")
     );
     Ok(with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?))
 }
@@ -348,8 +370,8 @@ fn per_certificate(check: Check, rows: Vec<CertRow>, say: impl Fn(&CertRow) -> (
 }
 
 /// S12: a certificate dated before its class started.
-pub async fn certificate_before_class(db: &Db) -> Result<Vec<Found>> {
-    let rows = certificates_where(db, "ce.issued_on < t.start_date").await?;
+pub async fn certificate_before_class(db: &Db, only: Only) -> Result<Vec<Found>> {
+    let rows = certificates_where(db, "ce.issued_on < t.start_date", only).await?;
     Ok(per_certificate(Check::CertificateBeforeClass, rows, |r| {
         (
             format!("第 {} 号证书发证日期 {} 早于第 {} 号培训班开班日期 {}", r.0, r.3, r.2, r.4),
@@ -359,11 +381,12 @@ pub async fn certificate_before_class(db: &Db) -> Result<Vec<Found>> {
 }
 
 /// S12: a certificate issued by a body other than the one its class named.
-pub async fn certificate_other_body(db: &Db) -> Result<Vec<Found>> {
+pub async fn certificate_other_body(db: &Db, only: Only) -> Result<Vec<Found>> {
     let rows = certificates_where(
         db,
         "t.assessment_body_id IS NOT NULL AND ce.assessment_body_id IS NOT NULL \
          AND ce.assessment_body_id <> t.assessment_body_id",
+        only,
     )
     .await?;
     Ok(per_certificate(Check::CertificateOtherBody, rows, |r| {
@@ -420,22 +443,23 @@ type Grant = (i64, String, i64, String, Option<i64>, String, i64);
 type Skill = (i64, String, Option<i64>);
 
 /// Training and skill-upgrade subsidies granted, with the certificate's occupation, level and year.
-async fn granted_subsidies(db: &Db) -> Result<Vec<Grant>> {
+async fn granted_subsidies(db: &Db, only: Only) -> Result<Vec<Grant>> {
     let sql = format!(
         "SELECT c.person_id, c.kind, c.claim_id, ce.occupation_code, ce.level, \
          SUBSTR(CAST(ce.issued_on AS TEXT), 1, 4), c.amount_fen \
          FROM claim c JOIN certificate ce ON ce.certificate_id = c.certificate_id \
-         WHERE c.kind IN ('training_subsidy', 'skill_upgrade_subsidy') AND c.person_id IS NOT NULL AND {PAYING} \
-         ORDER BY c.person_id, ce.issued_on, c.claim_id"
+         WHERE c.kind IN ('training_subsidy', 'skill_upgrade_subsidy') AND c.person_id IS NOT NULL AND {PAYING}{} \
+         ORDER BY c.person_id, ce.issued_on, c.claim_id",
+        only.and("c.person_id")
     );
     Ok(with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?))
 }
 
 /// S7: more than 3 training subsidies for one person in one calendar year (the engine's cap; a
 /// second line of defence). The money at stake is what the claims beyond the third grant.
-pub async fn over_yearly_cap(db: &Db) -> Result<Vec<Found>> {
+pub async fn over_yearly_cap(db: &Db, only: Only) -> Result<Vec<Found>> {
     let mut by_year: BTreeMap<(i64, String), Vec<(i64, i64)>> = BTreeMap::new();
-    for (person, kind, claim, _, _, year, fen) in granted_subsidies(db).await? {
+    for (person, kind, claim, _, _, year, fen) in granted_subsidies(db, only).await? {
         if kind == "training_subsidy" {
             by_year.entry((person, year)).or_default().push((claim, fen));
         }
@@ -468,9 +492,9 @@ pub async fn over_yearly_cap(db: &Db) -> Result<Vec<Found>> {
 
 /// S7: the same occupation at the same level paid twice (training or skill-upgrade subsidy, S3:
 /// one of the two). The money at stake is what the claims after the first grant.
-pub async fn paid_twice(db: &Db) -> Result<Vec<Found>> {
+pub async fn paid_twice(db: &Db, only: Only) -> Result<Vec<Found>> {
     let mut by_skill: BTreeMap<Skill, Vec<(i64, i64)>> = BTreeMap::new();
-    for (person, _, claim, occupation, level, _, fen) in granted_subsidies(db).await? {
+    for (person, _, claim, occupation, level, _, fen) in granted_subsidies(db, only).await? {
         by_skill.entry((person, occupation, level)).or_default().push((claim, fen));
     }
     Ok(by_skill
@@ -507,7 +531,7 @@ type Enrolled = (Vec<i64>, Vec<i64>, Vec<i64>, i64);
 
 /// S8: a person with a monthly pension enrolled on a subsidised class; the money at stake is
 /// what the claims from that class's certificates grant.
-pub async fn pensioner_trainee(db: &Db) -> Result<Vec<Found>> {
+pub async fn pensioner_trainee(db: &Db, only: Only) -> Result<Vec<Found>> {
     let sql = format!(
         "SELECT p.person_id, e.class_id, e.enrolment_id, c.claim_id, c.amount_fen \
          FROM person p JOIN enrolment e ON e.person_id = p.person_id \
@@ -515,7 +539,8 @@ pub async fn pensioner_trainee(db: &Db) -> Result<Vec<Found>> {
          LEFT JOIN assessment a ON a.enrolment_id = e.enrolment_id \
          LEFT JOIN certificate ce ON ce.assessment_id = a.assessment_id \
          LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
-         WHERE p.monthly_pension = TRUE AND t.subsidised = TRUE ORDER BY p.person_id, e.class_id, c.claim_id"
+         WHERE p.monthly_pension = TRUE AND t.subsidised = TRUE{} ORDER BY p.person_id, e.class_id, c.claim_id",
+        only.and("p.person_id")
     );
     let rows: Vec<PensionRow> = with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
     let mut by_person: BTreeMap<i64, Enrolled> = BTreeMap::new();
@@ -553,9 +578,13 @@ fn mask_phone(phone: &str) -> String {
 
 /// S12: one phone number shared by people whom different providers enrolled or different
 /// employers employ (one finding per phone; the phone is masked in the evidence).
-pub async fn shared_phone(db: &Db) -> Result<Vec<Found>> {
-    let rows: Vec<(String, i64, i64)> = with_pool!(db, |p| {
-        sqlx::query_as(
+pub async fn shared_phone(db: &Db, only: Only) -> Result<Vec<Found>> {
+    let only_people = match only {
+        Only::All => String::new(),
+        // Everyone sharing that person's phone.
+        Only::Person(id) => format!(" AND p1.phone = (SELECT x.phone FROM person x WHERE x.person_id = {id})"),
+    };
+    let sql = format!(
         "SELECT p1.phone, p1.person_id, p2.person_id FROM person p1 \
          JOIN person p2 ON p2.phone = p1.phone AND p2.person_id > p1.person_id \
          WHERE p1.phone IS NOT NULL AND p1.phone <> '' AND ( \
@@ -564,11 +593,9 @@ pub async fn shared_phone(db: &Db) -> Result<Vec<Found>> {
                    WHERE e1.person_id = p1.person_id AND t1.provider_id <> t2.provider_id) \
            OR EXISTS (SELECT 1 FROM employment m1 JOIN employment m2 ON m2.person_id = p2.person_id \
                    WHERE m1.person_id = p1.person_id AND m1.employer_id <> m2.employer_id)) \
-         ORDER BY p1.phone, p1.person_id, p2.person_id"
-    )
-    .fetch_all(p)
-    .await?
-    });
+{only_people} ORDER BY p1.phone, p1.person_id, p2.person_id"
+    );
+    let rows: Vec<(String, i64, i64)> = with_pool!(db, |p| { sqlx::query_as(&sql).fetch_all(p).await? });
     let mut by_phone: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for (phone, a, b) in rows {
         by_phone.entry(phone).or_default().extend([a, b]);
@@ -698,7 +725,7 @@ type AgeRow = (i64, String, i64, NaiveDate, i64, Option<i64>, Option<i64>);
 /// 18-digit ID number (digits 7–14 the birth date, digit 17 odd for a man). The query keeps
 /// those 50 or older by the years alone; Rust decides on the exact day. The money at stake is
 /// what the claims from those classes' certificates grant.
-pub async fn past_retirement_age(db: &Db) -> Result<Vec<Found>> {
+pub async fn past_retirement_age(db: &Db, only: Only) -> Result<Vec<Found>> {
     let sql = format!(
         "SELECT p.person_id, p.id_number, e.class_id, t.start_date, e.enrolment_id, c.claim_id, c.amount_fen \
          FROM person p JOIN enrolment e ON e.person_id = p.person_id \
@@ -707,8 +734,9 @@ pub async fn past_retirement_age(db: &Db) -> Result<Vec<Found>> {
          LEFT JOIN certificate ce ON ce.assessment_id = a.assessment_id \
          LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
          WHERE t.subsidised = TRUE \
-           AND CAST(SUBSTR(CAST(t.start_date AS TEXT), 1, 4) AS INTEGER) - CAST(SUBSTR(p.id_number, 7, 4) AS INTEGER) >= $1 \
-         ORDER BY p.person_id, e.class_id, c.claim_id"
+           AND CAST(SUBSTR(CAST(t.start_date AS TEXT), 1, 4) AS INTEGER) - CAST(SUBSTR(p.id_number, 7, 4) AS INTEGER) >= $1{} \
+         ORDER BY p.person_id, e.class_id, c.claim_id",
+        only.and("p.person_id")
     );
     let rows: Vec<AgeRow> = with_pool!(db, |p| sqlx::query_as(&sql).bind(RETIREMENT_AGE.1).fetch_all(p).await?);
     // Per person: sex, birth, (class, start, age), enrolments, claims, fen.
@@ -842,9 +870,8 @@ type EmploymentRow = (i64, i64, i64, NaiveDate, Option<String>, NaiveDate);
 /// its staff) that the social-insurance import contradicts: its latest `insured_since` fact says
 /// the person is not insured, or insured only from more than [`INSURED_GRACE_DAYS`] days after
 /// the declared start (one finding per employment).
-pub async fn employment_contradicted(db: &Db) -> Result<Vec<Found>> {
-    let rows: Vec<EmploymentRow> = with_pool!(db, |p| {
-        sqlx::query_as(
+pub async fn employment_contradicted(db: &Db, only: Only) -> Result<Vec<Found>> {
+    let sql = format!(
         "SELECT m.employment_id, m.person_id, m.employer_id, m.from_date, f.value, f.as_of \
          FROM employment m JOIN employer r ON r.employer_id = m.employer_id \
          JOIN person_fact f ON f.person_id = m.person_id AND f.fact = 'insured_since' AND f.source = 'social_insurance' \
@@ -852,11 +879,10 @@ pub async fn employment_contradicted(db: &Db) -> Result<Vec<Found>> {
            AND (f.value IS NULL OR f.value = '' OR f.value > CAST(m.from_date AS TEXT)) \
            AND NOT EXISTS (SELECT 1 FROM person_fact g WHERE g.person_id = f.person_id AND g.fact = 'insured_since' \
                 AND g.source = 'social_insurance' AND (g.as_of > f.as_of OR (g.as_of = f.as_of AND g.person_fact_id > f.person_fact_id))) \
-         ORDER BY m.employment_id"
-    )
-    .fetch_all(p)
-    .await?
-    });
+{} ORDER BY m.employment_id",
+        only.and("m.person_id")
+    );
+    let rows: Vec<EmploymentRow> = with_pool!(db, |p| { sqlx::query_as(&sql).fetch_all(p).await? });
     Ok(rows
         .into_iter()
         .filter_map(|(employment, person, employer, from, value, as_of)| {
@@ -887,22 +913,62 @@ pub async fn employment_contradicted(db: &Db) -> Result<Vec<Found>> {
 
 /// Runs one check.
 pub async fn run(db: &Db, check: Check) -> Result<Vec<Found>> {
+    run_only(db, check, Only::All).await
+}
+
+/// The checks about one person's rows, run for each new claim (the others — a class's
+/// check-ins, a provider's cohorts, a filer's year — run on the schedule and on demand).
+pub const PERSONAL: [Check; 9] = [
+    Check::TwoClassesOneDay,
+    Check::CertificateBeforeClass,
+    Check::CertificateOtherBody,
+    Check::OverYearlyCap,
+    Check::PaidTwice,
+    Check::PensionerTrainee,
+    Check::SharedPhone,
+    Check::PastRetirementAge,
+    Check::EmploymentContradicted,
+];
+
+/// Runs one check over all rows or one person's (a check not in [`PERSONAL`] finds nothing
+/// for one person).
+pub async fn run_only(db: &Db, check: Check, only: Only) -> Result<Vec<Found>> {
+    if only != Only::All && !PERSONAL.contains(&check) {
+        return Ok(Vec::new());
+    }
     match check {
-        Check::TwoClassesOneDay => two_classes_one_day(db).await,
+        Check::TwoClassesOneDay => two_classes_one_day(db, only).await,
         Check::OutsideClassDates => outside_class_dates(db).await,
         Check::OverCapacity => over_capacity(db).await,
-        Check::CertificateBeforeClass => certificate_before_class(db).await,
-        Check::CertificateOtherBody => certificate_other_body(db).await,
+        Check::CertificateBeforeClass => certificate_before_class(db, only).await,
+        Check::CertificateOtherBody => certificate_other_body(db, only).await,
         Check::RecycledCohort => recycled_cohort(db).await,
-        Check::OverYearlyCap => over_yearly_cap(db).await,
-        Check::PaidTwice => paid_twice(db).await,
-        Check::PensionerTrainee => pensioner_trainee(db).await,
-        Check::SharedPhone => shared_phone(db).await,
+        Check::OverYearlyCap => over_yearly_cap(db, only).await,
+        Check::PaidTwice => paid_twice(db, only).await,
+        Check::PensionerTrainee => pensioner_trainee(db, only).await,
+        Check::SharedPhone => shared_phone(db, only).await,
         Check::SameHandCheckIns => same_hand_check_ins(db).await,
-        Check::PastRetirementAge => past_retirement_age(db).await,
+        Check::PastRetirementAge => past_retirement_age(db, only).await,
         Check::YearEndRush => year_end_rush(db).await,
-        Check::EmploymentContradicted => employment_contradicted(db).await,
+        Check::EmploymentContradicted => employment_contradicted(db, only).await,
     }
+}
+
+/// The incremental checks of a new claim, before it can be published: every check about the
+/// claim's person, what is new recorded as by a full run (audited when something is found).
+/// A claim of no person (equipment, a project) has none.
+pub async fn for_claim(db: &Db, claim_id: i64) -> Result<RunSummary> {
+    let person: Option<Option<i64>> =
+        with_pool!(db, |p| sqlx::query_scalar("SELECT person_id FROM claim WHERE claim_id = $1")
+            .bind(claim_id)
+            .fetch_optional(p)
+            .await?);
+    let Some(Some(person)) = person else { return Ok(RunSummary { recorded: 0, found: 0 }) };
+    let mut all = Vec::new();
+    for check in PERSONAL {
+        all.extend(run_only(db, check, Only::Person(person)).await?);
+    }
+    record(db, None, all, &format!("claim:{claim_id}")).await
 }
 
 /// What a run of every check recorded.
@@ -921,6 +987,15 @@ pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
     let mut all = Vec::new();
     for check in Check::ALL {
         all.extend(run(db, check).await?);
+    }
+    record(db, actor, all, "all").await
+}
+
+/// Records what is new of `all` (see [`run_all`]); `what` names the run in the audit log. A
+/// run for one claim is audited only when it records something.
+async fn record(db: &Db, actor: Actor, all: Vec<Found>, what: &str) -> Result<RunSummary> {
+    if all.is_empty() && what != "all" {
+        return Ok(RunSummary { recorded: 0, found: 0 });
     }
     let t = now();
     let mut recorded = 0;
@@ -957,8 +1032,10 @@ pub async fn run_all(db: &Db, actor: Actor) -> Result<RunSummary> {
         recorded += 1;
         link(&mut tx, id, &f.evidence).await?;
     }
-    let detail = json!({"recorded": recorded, "found": all.len()});
-    on_tx!(&mut tx, |c| audit::record(&mut **c, actor, "run_checks", "finding", "all", &detail).await?);
+    if what == "all" || recorded > 0 {
+        let detail = json!({"recorded": recorded, "found": all.len()});
+        on_tx!(&mut tx, |c| audit::record(&mut **c, actor, "run_checks", "finding", what, &detail).await?);
+    }
     tx.commit().await?;
     Ok(RunSummary { recorded, found: all.len() })
 }

@@ -134,7 +134,15 @@ async fn file_request(st: &AppState, u: &User, key: &str, r: &ClaimRequest) -> R
         Role::Worker => Filer::Person(id),
         _ => return Err(AppError::Forbidden),
     };
-    Ok(claims::file_request(&st.db, u.user_id, filer, key, r, st.clock.today()).await?)
+    let (claim, new) = claims::file_request(&st.db, u.user_id, filer, key, r, st.clock.today()).await?;
+    if new {
+        // The checks about the claim's person run before it can be published (S12). A failed
+        // check does not undo the filing: the scheduled run looks again.
+        if let Err(e) = jineng_store::checks::for_claim(&st.db, claim).await {
+            tracing::warn!(claim, error = %e, "the incremental checks of a new claim failed");
+        }
+    }
+    Ok((claim, new))
 }
 
 /// Filter of claim lists.

@@ -717,3 +717,35 @@ both_backends! {
         assert!(clean.is_empty(), "{backend}: found beyond what was planted: {clean:?}");
     }
 }
+
+both_backends! {
+    async fn a_new_claim_is_checked_before_it_can_be_published(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        common::certified_class(&app).await;
+        let me = app.api(Some(Role::Worker), Method::GET, &format!("/api/v1/people/{}", app.my_person), None).await.json();
+        let cert = me["certificates"][0]["certificate_id"].as_i64().expect("her certificate");
+        // Her pension, as the social-insurance register would state it; no check has run since.
+        exec!(app, "UPDATE person SET monthly_pension = TRUE WHERE person_id = $1", app.my_person);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 0, "{backend}");
+        let r = app.api_keyed(Role::Worker, "/api/v1/claims", "mine", json!({"kind": "training_subsidy", "certificate_id": cert})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend}: {}", r.body);
+        let claim = r.json()["claim"]["claim_id"].as_i64().unwrap();
+        // Filing it ran the checks about her: the finding is there, with the claim in its evidence.
+        let list = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/findings?check=pensioner_trainee", None).await.json();
+        assert_eq!(list.as_array().unwrap().len(), 1, "{backend}: {list}");
+        assert!(list[0]["evidence"].as_str().unwrap().contains(&claim.to_string()), "{backend}: {list}");
+        let audited = scalar(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'run_checks' AND entity_id = 'claim:{claim}'")).await;
+        assert_eq!(audited, 1, "{backend}: the run that found it is audited");
+        // The same filing again (its key) runs nothing new; a full run adds no duplicate.
+        let again = app.api_keyed(Role::Worker, "/api/v1/claims", "mine", json!({"kind": "training_subsidy", "certificate_id": cert})).await;
+        assert_eq!(again.json()["claim"]["claim_id"], claim, "{backend}");
+        let r = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/findings/run", None).await.json();
+        assert_eq!(r["recorded"], 0, "{backend}: {r}");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM finding").await, 1, "{backend}");
+        // Another person's checks do not run for her claim: only her rows are read.
+        let only_hers = checks::run_only(&app.db, Check::PensionerTrainee, checks::Only::Person(app.other_person)).await.unwrap();
+        assert!(only_hers.is_empty(), "{backend}: {only_hers:?}");
+        let hers = checks::run_only(&app.db, Check::PensionerTrainee, checks::Only::Person(app.my_person)).await.unwrap();
+        assert_eq!(hers.len(), 1, "{backend}");
+    }
+}
