@@ -515,6 +515,13 @@ pub struct Verdict {
     pub breaks: u64,
 }
 
+/// The chain's head: the last seq and its hash (cheap; to show and to keep elsewhere).
+pub async fn head(db: &Db) -> Result<(i64, String)> {
+    Ok(crate::with_pool!(db, |p| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE audit_head_id = 1")
+        .fetch_one(p)
+        .await?))
+}
+
 /// Walks the whole chain in seq order, 10,000 entries a query, and reports the first entry that
 /// was altered, removed or inserted (see the module doc).
 pub async fn verify(db: &Db) -> Result<Verdict> {

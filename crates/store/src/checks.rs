@@ -47,11 +47,14 @@ pub enum Check {
     YearEndRush,
     /// Employment declared by the employer that the social-insurance import contradicts (S12).
     EmploymentContradicted,
+    /// A provider far above the others of its county and occupation in pass rate, class size or
+    /// subsidy per trainee (S12).
+    ProviderOutlier,
 }
 
 impl Check {
     /// Every check, in the order they run and are listed.
-    pub const ALL: [Check; 14] = [
+    pub const ALL: [Check; 15] = [
         Check::TwoClassesOneDay,
         Check::OutsideClassDates,
         Check::OverCapacity,
@@ -66,6 +69,7 @@ impl Check {
         Check::PastRetirementAge,
         Check::YearEndRush,
         Check::EmploymentContradicted,
+        Check::ProviderOutlier,
     ];
 
     /// Stable code, stored in `finding.check_code`.
@@ -85,6 +89,7 @@ impl Check {
             Check::PastRetirementAge => "past_retirement_age",
             Check::YearEndRush => "year_end_rush",
             Check::EmploymentContradicted => "employment_contradicted",
+            Check::ProviderOutlier => "provider_outlier",
         }
     }
 
@@ -120,6 +125,7 @@ impl Check {
             Check::PastRetirementAge => "超过法定退休年龄人员参加补贴培训",
             Check::YearEndRush => "年末集中申请补贴",
             Check::EmploymentContradicted => "申报就业与社保记录不符",
+            Check::ProviderOutlier => "培训机构指标异常（合格率、班额、人均补贴）",
         }
     }
 
@@ -140,6 +146,7 @@ impl Check {
             Check::PastRetirementAge => "Past the retirement age on a subsidised class",
             Check::YearEndRush => "Claims concentrated at year end",
             Check::EmploymentContradicted => "Declared employment contradicted by social insurance",
+            Check::ProviderOutlier => "Provider an outlier in pass rate, class size or subsidy per trainee",
         }
     }
 }
@@ -911,6 +918,107 @@ pub async fn employment_contradicted(db: &Db, only: Only) -> Result<Vec<Found>> 
         .collect())
 }
 
+/// Providers compared within one county and occupation: at least this many, each with enough
+/// rows for its statistic.
+const OUTLIER_PEERS: usize = 3;
+/// How far above the group's median a provider must be, in median absolute deviations (MAD),
+/// with a floor on the MAD so that a tight group does not flag small differences.
+const OUTLIER_MADS: i64 = 3;
+
+/// The statistics compared: (code, Chinese, English, the least rows, the MAD floor) — pass rate
+/// in permille of ≥ 10 assessed (floor 50 ‰, and ≥ 950 ‰ to flag), trainees per class of ≥ 2
+/// classes (floor 5), subsidy granted per trainee in fen of ≥ 10 trainees (floor 5,000 fen).
+const OUTLIER_STATS: [(&str, &str, &str, i64, i64); 3] = [
+    ("pass_rate", "考核合格率（‰）", "pass rate (‰)", 10, 50),
+    ("class_size", "平均班额（人）", "trainees per class", 2, 5),
+    ("subsidy_per_trainee", "人均补贴（分）", "subsidy per trainee (fen)", 10, 5_000),
+];
+
+/// Per county, occupation and provider: classes, trainees, assessed, passed, subsidy granted.
+type OutlierRow = (String, String, i64, i64, i64, i64, i64, i64);
+
+fn median(v: &mut [i64]) -> i64 {
+    v.sort_unstable();
+    let n = v.len();
+    if n == 0 {
+        0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    }
+}
+
+/// S12: a provider whose pass rate, class size or subsidy per trainee is an outlier among the
+/// providers of its county and occupation: above the group's median by more than 3 median
+/// absolute deviations (with a floor), in groups of at least 3 providers with enough rows
+/// each (see [`OUTLIER_STATS`]). One finding per provider, county, occupation and statistic.
+pub async fn provider_outlier(db: &Db) -> Result<Vec<Found>> {
+    let sql = format!(
+        "SELECT t.county_code, t.occupation_code, t.provider_id, COUNT(DISTINCT t.class_id), COUNT(e.enrolment_id), \
+         COUNT(a.assessment_id), CAST(SUM(CASE WHEN a.passed THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(COALESCE(SUM(c.amount_fen), 0) AS BIGINT) \
+         FROM training_class t JOIN enrolment e ON e.class_id = t.class_id \
+         LEFT JOIN assessment a ON a.enrolment_id = e.enrolment_id \
+         LEFT JOIN certificate ce ON ce.assessment_id = a.assessment_id \
+         LEFT JOIN claim c ON c.certificate_id = ce.certificate_id AND {PAYING} \
+         GROUP BY t.county_code, t.occupation_code, t.provider_id \
+         ORDER BY t.county_code, t.occupation_code, t.provider_id"
+    );
+    let rows: Vec<OutlierRow> = with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+    let mut groups: BTreeMap<(String, String), Vec<OutlierRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry((r.0.clone(), r.1.clone())).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for ((county, occupation), members) in groups {
+        for (code, zh, en, least, floor) in OUTLIER_STATS {
+            // (provider, value) of the providers with enough rows for this statistic.
+            let values: Vec<(i64, i64)> = members
+                .iter()
+                .filter_map(|&(_, _, provider, classes, trainees, assessed, passed, fen)| match code {
+                    "pass_rate" => (assessed >= least).then(|| (provider, passed * 1000 / assessed.max(1))),
+                    "class_size" => (classes >= least).then(|| (provider, trainees / classes.max(1))),
+                    _ => (trainees >= least).then(|| (provider, fen / trainees.max(1))),
+                })
+                .collect();
+            if values.len() < OUTLIER_PEERS {
+                continue;
+            }
+            let mut v: Vec<i64> = values.iter().map(|x| x.1).collect();
+            let med = median(&mut v);
+            let mut dev: Vec<i64> = values.iter().map(|x| (x.1 - med).abs()).collect();
+            let mad = median(&mut dev).max(floor);
+            for &(provider, value) in &values {
+                let high = value > med + OUTLIER_MADS * mad && (code != "pass_rate" || value >= 950);
+                if !high {
+                    continue;
+                }
+                let peers: Vec<i64> = values.iter().map(|x| x.0).filter(|&p| p != provider).collect();
+                out.push(found(
+                    Check::ProviderOutlier,
+                    format!("provider:{provider}/{county}/{occupation}/{code}"),
+                    format!(
+                        "第 {provider} 号培训机构在本县区（{county}）{occupation} 职业的{zh}为 {value}，同组 {} 家机构中位数 {med}，\
+                         高出 {} 个绝对中位差（阈值 {OUTLIER_MADS}，绝对中位差取 {mad}）",
+                        values.len(),
+                        (value - med) / mad.max(1)
+                    ),
+                    format!(
+                        "provider {provider}'s {en} in county {county}, occupation {occupation}, is {value}; the median of the {} providers is {med}, \
+                         {} MADs above it (threshold {OUTLIER_MADS}, MAD taken as {mad})",
+                        values.len(),
+                        (value - med) / mad.max(1)
+                    ),
+                    json!({"provider": [provider], "peers": peers, "statistic": code, "value": value, "median": med, "mad": mad}),
+                    None,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Runs one check.
 pub async fn run(db: &Db, check: Check) -> Result<Vec<Found>> {
     run_only(db, check, Only::All).await
@@ -951,6 +1059,7 @@ pub async fn run_only(db: &Db, check: Check, only: Only) -> Result<Vec<Found>> {
         Check::PastRetirementAge => past_retirement_age(db, only).await,
         Check::YearEndRush => year_end_rush(db).await,
         Check::EmploymentContradicted => employment_contradicted(db, only).await,
+        Check::ProviderOutlier => provider_outlier(db).await,
     }
 }
 
@@ -1051,7 +1160,14 @@ async fn link(tx: &mut crate::Tx, finding_id: i64, evidence: &Value) -> Result<(
     let ids_of = |kind: &str| -> Vec<i64> {
         rows[kind].as_array().map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()
     };
+    // A finding that names claims, certificates, people or classes stops those; it names a
+    // provider or employer as a whole only when it names nothing narrower (a year-end rush
+    // stops the rushed claims, not every claim of the filer).
+    let narrow = ["claim", "certificate", "person", "class"].iter().any(|k| !ids_of(k).is_empty());
     for kind in LINKED {
+        if narrow && matches!(kind, "provider" | "employer") {
+            continue;
+        }
         for id in ids_of(kind) {
             on_tx!(tx, |c| {
                 sqlx::query(
@@ -1321,7 +1437,7 @@ pub async fn suspend_provider(db: &Db, actor: i64, finding_id: i64, reason: &str
         audit::record(
             &mut *tx,
             Some(actor),
-            "suspend",
+            "suspend_provider",
             "provider",
             &provider.to_string(),
             &json!({"before": {"status": "listed"}, "after": {"status": "suspended"}, "finding": finding_id, "reason": reason}),

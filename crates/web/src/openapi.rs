@@ -4,8 +4,8 @@
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{
-    accounts, budget, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan, policy,
-    public, registers, reports, session,
+    accounts, audit, budget, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan,
+    policy, public, registers, reports, session,
 };
 use axum::Json;
 use utoipa::OpenApi;
@@ -49,6 +49,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         findings::Api::openapi(),
         reports::Api::openapi(),
         accounts::Api::openapi(),
+        audit::Api::openapi(),
     ] {
         doc.merge(part);
     }

@@ -498,7 +498,7 @@ both_backends! {
         assert_eq!(st, "suspended", "{backend}");
         let r = app.api(Some(Role::CityAdmin), Method::POST, &path, Some(json!({"reason": "再次"}))).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{backend}");
-        for action in ["open_recoveries", "suspend"] {
+        for action in ["open_recoveries", "suspend_provider"] {
             let n = scalar(&app, &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")).await;
             assert!(n >= 1, "{backend}: {action} is audited");
         }
@@ -707,7 +707,9 @@ both_backends! {
         assert!(planted.attendance > 5_000, "{backend}: {} check-ins", planted.attendance);
         for check in Check::ALL {
             let want = planted.subjects(check.code());
-            assert!(!want.is_empty(), "{backend}: {check:?} planted");
+            // Outliers need several providers of one county and occupation, which the small
+            // demo has not: that check has a test of its own.
+            assert!(!want.is_empty() || check == Check::ProviderOutlier, "{backend}: {check:?} planted");
             let found = checks::run(&db, check).await.unwrap();
             let got: std::collections::HashSet<&str> = found.iter().map(|f| f.subject.as_str()).collect();
             let missed: Vec<&&str> = want.iter().filter(|s| !got.contains(**s)).collect();
@@ -747,5 +749,75 @@ both_backends! {
         assert!(only_hers.is_empty(), "{backend}: {only_hers:?}");
         let hers = checks::run_only(&app.db, Check::PensionerTrainee, checks::Only::Person(app.my_person)).await.unwrap();
         assert_eq!(hers.len(), 1, "{backend}");
+    }
+}
+
+both_backends! {
+    async fn the_audit_page_shows_the_chain_head_and_verifies_it_on_demand(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let page = app.page(Some(Role::Auditor), Method::GET, "/audit", &[], false).await.body;
+        assert!(page.contains("id=\"head-seq\"") && page.contains("id=\"verify-chain\""), "{backend}");
+        let r = app.page(Some(Role::Auditor), Method::POST, "/audit/verify", &[], true).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert!(r.body.contains("id=\"chain-verdict\" data-breaks=\"0\""), "{backend}: intact");
+        let v = app.api(Some(Role::CityAdmin), Method::POST, "/api/v1/audit/verify", None).await.json();
+        assert_eq!(v["breaks"], 0, "{backend}: {v}");
+        assert!(v["rows"].as_u64().unwrap() > 0 && v["head_hash"].is_string(), "{backend}: {v}");
+        assert_eq!(app.api(Some(Role::County), Method::POST, "/api/v1/audit/verify", None).await.status, StatusCode::FORBIDDEN);
+        // Each check is itself audited.
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM audit_log WHERE action = 'verify_chain'").await, 2, "{backend}");
+    }
+}
+
+/// A provider of MY_COUNTY with two classes of one occupation, each with `per_class` new people.
+async fn provider_with_classes(app: &TestApp, seq: u8, per_class: u16, next_person: &mut u16) -> i64 {
+    let provider = orgs::create(
+        &app.db,
+        None,
+        OrgKind::Provider,
+        &OrgInput {
+            credit_code: CreditCode::generate(AreaCode::parse(MY_COUNTY).unwrap(), 100 + u64::from(seq)).to_string(),
+            legacy: false,
+            name: format!("上蔡县第{seq}职业培训学校"),
+            county_code: MY_COUNTY.into(),
+            kind: None,
+            insured: false,
+            status: None,
+        },
+    )
+    .await
+    .unwrap();
+    for c in 0..2 {
+        let class = plain_class(app, provider, &format!("2021-0{}-01", 3 + c), &format!("2021-0{}-20", 3 + c)).await;
+        for _ in 0..per_class {
+            *next_person += 1;
+            let (person, _) = person(app, *next_person, None).await;
+            training::enrol(&app.db, None, class, person, d("2021-02-20")).await.unwrap();
+        }
+    }
+    provider
+}
+
+both_backends! {
+    async fn a_provider_far_above_its_peers_is_an_outlier_and_a_near_one_is_not(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let mut next = 400;
+        for seq in 1..=3 {
+            provider_with_classes(&app, seq, 5, &mut next).await;
+        }
+        // The median class is 5 trainees, its MAD floored at 5: more than 5 + 3 × 5 = 20 is an
+        // outlier. 19 a class is not.
+        let near = provider_with_classes(&app, 4, 19, &mut next).await;
+        let none = found(&app, Check::ProviderOutlier).await;
+        assert!(none.is_empty(), "{backend}: {none:?}");
+        let far = provider_with_classes(&app, 5, 40, &mut next).await;
+        let hit = found(&app, Check::ProviderOutlier).await;
+        assert_eq!(hit.len(), 1, "{backend}: {hit:?}");
+        assert_eq!(rows(&hit[0], "provider"), vec![far], "{backend}");
+        assert_eq!(hit[0].evidence["statistic"], "class_size", "{backend}");
+        assert_eq!((hit[0].evidence["value"].as_i64(), hit[0].evidence["median"].as_i64()), (Some(40), Some(5)), "{backend}: {:?}", hit[0].evidence);
+        assert!(hit[0].evidence["zh"].as_str().unwrap().contains("绝对中位差"), "{backend}: the statistic is stated");
+        assert_ne!(near, far);
+        assert_eq!(Check::ProviderOutlier.clause(), "S12");
     }
 }
