@@ -927,7 +927,8 @@ const OUTLIER_MADS: i64 = 3;
 
 /// The statistics compared: (code, Chinese, English, the least rows, the MAD floor) — pass rate
 /// in permille of ≥ 10 assessed (floor 50 ‰, and ≥ 950 ‰ to flag), trainees per class of ≥ 2
-/// classes (floor 5), subsidy granted per trainee in fen of ≥ 10 trainees (floor 5,000 fen).
+/// classes (floor 5), subsidy granted per trainee in fen of ≥ 10 trainees, among providers
+/// granted something (floor 5,000 fen).
 const OUTLIER_STATS: [(&str, &str, &str, i64, i64); 3] = [
     ("pass_rate", "考核合格率（‰）", "pass rate (‰)", 10, 50),
     ("class_size", "平均班额（人）", "trainees per class", 2, 5),
@@ -979,7 +980,9 @@ pub async fn provider_outlier(db: &Db) -> Result<Vec<Found>> {
                 .filter_map(|&(_, _, provider, classes, trainees, assessed, passed, fen)| match code {
                     "pass_rate" => (assessed >= least).then(|| (provider, passed * 1000 / assessed.max(1))),
                     "class_size" => (classes >= least).then(|| (provider, trainees / classes.max(1))),
-                    _ => (trainees >= least).then(|| (provider, fen / trainees.max(1))),
+                    // Among providers whose trainees were granted something: most classes
+                    // have no claim yet, and a median of nothing makes every payer an outlier.
+                    _ => (trainees >= least && fen > 0).then(|| (provider, fen / trainees.max(1))),
                 })
                 .collect();
             if values.len() < OUTLIER_PEERS {

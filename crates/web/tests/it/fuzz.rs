@@ -211,6 +211,83 @@ fn query_value(doc: &Value, schema: &Value, rng: &mut Rng) -> String {
         .collect()
 }
 
+/// Where `v` does not fit `schema` (references resolved against `doc`): the first path and why.
+/// Checks types, required properties, array items and enums; `nullable` and `null` types allow
+/// null; `oneOf`/`anyOf` need one option to fit, `allOf` all.
+fn misfit(doc: &Value, schema: &Value, v: &Value, path: &str, depth: usize) -> Option<String> {
+    if depth > 12 {
+        return None;
+    }
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or_default();
+        return misfit(doc, &doc["components"]["schemas"][name], v, path, depth + 1);
+    }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+        return all.iter().find_map(|s| misfit(doc, s, v, path, depth + 1));
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            return if options.iter().any(|s| misfit(doc, s, v, path, depth + 1).is_none()) {
+                None
+            } else {
+                Some(format!("{path}: fits none of the {key} options: {v}"))
+            };
+        }
+    }
+    if v.is_null() {
+        let nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false)
+            || schema.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|x| x == "null"))
+            || schema.get("type").and_then(Value::as_str) == Some("null")
+            || schema.get("type").is_none();
+        return (!nullable)
+            .then(|| format!("{path}: null where the document says {}", schema.get("type").unwrap_or(&Value::Null)));
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let fits_type = |t: &str| match t {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
+        _ => true,
+    };
+    if !types.is_empty() && !types.iter().any(|t| fits_type(t)) {
+        return Some(format!("{path}: {v} is not {types:?}"));
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Some(format!("{path}: {v} is not one of {e:?}"));
+        }
+    }
+    if let (Some(items), Some(a)) = (schema.get("items"), v.as_array()) {
+        return a
+            .iter()
+            .enumerate()
+            .take(50)
+            .find_map(|(i, x)| misfit(doc, items, x, &format!("{path}[{i}]"), depth + 1));
+    }
+    if let Some(o) = v.as_object() {
+        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+            if let Some(k) = required.iter().filter_map(Value::as_str).find(|k| !o.contains_key(*k)) {
+                return Some(format!("{path}: the required {k} is missing"));
+            }
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            return props
+                .iter()
+                .filter_map(|(k, s)| o.get(k).map(|x| (k, s, x)))
+                .find_map(|(k, s, x)| misfit(doc, s, x, &format!("{path}.{k}"), depth + 1));
+        }
+    }
+    None
+}
+
 /// What every rejection may answer without the document listing it.
 const GENERIC: &[u16] = &[400, 401, 403, 404, 405, 409, 413, 415, 422, 429];
 
@@ -299,6 +376,17 @@ async fn fuzz(app: &TestApp, backend: &str, seed: u64) -> (usize, Vec<String>) {
                 failures.push(say("server error"));
             } else if r.status.is_success() && !documented.contains(&code) {
                 failures.push(say(&format!("success not in the document {documented:?}")));
+            } else if r.status.is_success()
+                && r.headers.get(header::CONTENT_TYPE).is_some_and(|c| c.to_str().unwrap_or("").contains("json"))
+            {
+                // A success's body fits the schema the document gives for its status.
+                let schema = &op.spec["responses"][code.to_string()]["content"]["application/json"]["schema"];
+                let body: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                if !schema.is_null() {
+                    if let Some(why) = misfit(&doc, schema, &body, "$", 0) {
+                        failures.push(say(&format!("the body does not fit the document: {why}")));
+                    }
+                }
             } else if !r.status.is_success() && !documented.contains(&code) && !GENERIC.contains(&code) {
                 failures.push(say("status neither documented nor a known refusal"));
             } else if r.status.is_client_error()
@@ -320,6 +408,11 @@ both_backends! {
     async fn the_api_answers_every_generated_request_without_a_5xx_and_as_documented(backend: &'static str) {
         let app = spawn_app(backend).await;
         let seed = std::env::var("JINENG_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5EED_2026_1127);
+        // The body check can fail: a wrong type and a missing field are named.
+        let doc = app.api(None, Method::GET, "/api/openapi.json", None).await.json();
+        let finding = json!({"$ref": "#/components/schemas/Finding"});
+        assert!(misfit(&doc, &finding, &json!({"finding_id": "x"}), "$", 0).is_some(), "{backend}");
+        assert!(misfit(&doc, &json!({"type": "array", "items": finding}), &json!([{}]), "$", 0).is_some(), "{backend}");
         let (sent, failures) = fuzz(&app, backend, seed).await;
         println!("fuzz {backend}: {sent} requests, {} failures", failures.len());
         assert!(failures.is_empty(), "{} of {sent} requests failed:\n{}", failures.len(), failures.join("\n"));

@@ -1,0 +1,5 @@
+-- The incremental checks of a new claim look up who shares its person's phone
+-- (`checks::shared_phone` for one person): by index, not by reading every person.
+-- (SQLite.) Keep in lockstep with ../postgres/0022_person_phone.sql.
+CREATE INDEX person_phone ON person (phone);
+CREATE INDEX employment_person ON employment (person_id);
