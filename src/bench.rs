@@ -899,11 +899,29 @@ pub async fn checks(db: &jineng_store::Db, scale: jineng_store::demo::Scale, see
     .await?);
     let step = (ids.len() / 200).max(1);
     let mut ms = Vec::new();
+    let mut per_check = vec![0.0f64; checks::PERSONAL.len()];
     for id in ids.iter().step_by(step).take(200) {
         let t = Instant::now();
         checks::for_claim(db, *id).await?;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        // Where the time goes: each personal check alone, for the same person.
+        let person: Option<i64> =
+            jineng_store::with_pool!(db, |p| sqlx::query_scalar("SELECT person_id FROM claim WHERE claim_id = $1")
+                .bind(*id)
+                .fetch_one(p)
+                .await?);
+        if let Some(person) = person {
+            for (i, check) in checks::PERSONAL.iter().enumerate() {
+                let t = Instant::now();
+                checks::run_only(db, *check, checks::Only::Person(person)).await?;
+                per_check[i] += t.elapsed().as_secs_f64() * 1000.0;
+            }
+        }
     }
+    let n = ms.len().max(1) as f64;
+    let mean: Vec<String> =
+        checks::PERSONAL.iter().zip(&per_check).map(|(c, t)| format!("{} {:.1}", c.code(), t / n)).collect();
+    println!("incremental checks, mean ms per claim: {}", mean.join(", "));
     ms.sort_by(|a, b| a.total_cmp(b));
     if !ms.is_empty() {
         let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p).round() as usize];
