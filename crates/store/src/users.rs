@@ -476,48 +476,59 @@ impl Manager {
         }
     }
 
-    /// Whether an account of `role` and `scope` is this manager's to hold.
-    pub fn may_hold(&self, role: Role, scope: Option<&str>) -> bool {
-        match self {
-            Manager::City => true,
-            Manager::County(c) => role == Role::County && scope == Some(c.as_str()),
-        }
+    /// Whether an account of `role` and `scope` is this manager's to hold: the city's, any; a
+    /// county office's, its own office, and the providers, employers, assessment bodies and
+    /// workers registered in its county.
+    pub async fn may_hold(&self, db: &Db, role: Role, scope: Option<&str>) -> Result<bool> {
+        let Manager::County(c) = self else { return Ok(true) };
+        let table = match role {
+            Role::County => return Ok(scope == Some(c.as_str())),
+            Role::Provider => "provider WHERE provider_id",
+            Role::Employer => "employer WHERE employer_id",
+            Role::AssessmentBody => "assessment_body WHERE assessment_body_id",
+            Role::Worker => "person WHERE person_id",
+            _ => return Ok(false),
+        };
+        let Some(id) = scope.and_then(|s| s.parse::<i64>().ok()) else { return Ok(false) };
+        let sql = format!("SELECT COUNT(*) FROM {table} = $1 AND county_code = $2");
+        let n: i64 = with_pool!(db, |p| sqlx::query_scalar(&sql).bind(id).bind(c).fetch_one(p).await?);
+        Ok(n > 0)
     }
 
-    /// The `(role, scope)` filter of this manager's accounts in SQL (`''` = any).
-    fn filter(&self) -> (&str, &str) {
+    /// The county of this manager's accounts, `''` for all (bound as `$1` of [`REACH`]).
+    fn county(&self) -> &str {
         match self {
-            Manager::City => ("", ""),
-            Manager::County(c) => ("county", c.as_str()),
+            Manager::City => "",
+            Manager::County(c) => c.as_str(),
         }
     }
 }
+
+/// SQL condition on `app_user`: within the reach of the manager whose county is `$1` (`''`: the
+/// city's, every account).
+const REACH: &str = "($1 = '' OR (role = 'county' AND scope = $1) \
+    OR (role = 'provider' AND scope IN (SELECT CAST(provider_id AS TEXT) FROM provider WHERE county_code = $1)) \
+    OR (role = 'employer' AND scope IN (SELECT CAST(employer_id AS TEXT) FROM employer WHERE county_code = $1)) \
+    OR (role = 'assessment_body' AND scope IN (SELECT CAST(assessment_body_id AS TEXT) FROM assessment_body WHERE county_code = $1)) \
+    OR (role = 'worker' AND scope IN (SELECT CAST(person_id AS TEXT) FROM person WHERE county_code = $1)))";
 
 const ACCOUNT: &str = "user_id, username, display_name, role, scope, active, created_at, last_sign_in_at, password_set_at, setup_code_expires_at";
 
 /// The accounts a manager manages, by username.
 pub async fn accounts(db: &Db, m: &Manager) -> Result<Vec<Account>> {
-    let (role, scope) = m.filter();
-    Ok(with_pool!(db, |p| sqlx::query_as(&format!(
-        "SELECT {ACCOUNT} FROM app_user WHERE ($1 = '' OR role = $1) AND ($2 = '' OR scope = $2) ORDER BY username"
-    ))
-    .bind(role)
-    .bind(scope)
-    .fetch_all(p)
-    .await?))
+    Ok(with_pool!(db, |p| sqlx::query_as(&format!("SELECT {ACCOUNT} FROM app_user WHERE {REACH} ORDER BY username"))
+        .bind(m.county())
+        .fetch_all(p)
+        .await?))
 }
 
 /// One account of a manager's (another's is not found).
 pub async fn account(db: &Db, m: &Manager, user_id: i64) -> Result<Account> {
-    let (role, scope) = m.filter();
-    with_pool!(db, |p| sqlx::query_as(&format!(
-        "SELECT {ACCOUNT} FROM app_user WHERE user_id = $1 AND ($2 = '' OR role = $2) AND ($3 = '' OR scope = $3)"
-    ))
-    .bind(user_id)
-    .bind(role)
-    .bind(scope)
-    .fetch_optional(p)
-    .await?)
+    with_pool!(db, |p| sqlx::query_as(&format!("SELECT {ACCOUNT} FROM app_user WHERE {REACH} AND user_id = $2"))
+        .bind(m.county())
+        .bind(user_id)
+        .fetch_optional(p)
+        .await?)
     .ok_or(StoreError::NotFound)
 }
 
@@ -562,7 +573,7 @@ fn refuse(field: &str, code: &'static str, zh: &str, en: &str) -> StoreError {
 
 /// A role and scope as a manager asks for them, checked: a known role, a scope when the role
 /// needs one, none when it does not, and within the manager's reach.
-fn role_and_scope(m: &Manager, role: &str, scope: Option<&str>) -> Result<(Role, Option<String>)> {
+async fn role_and_scope(db: &Db, m: &Manager, role: &str, scope: Option<&str>) -> Result<(Role, Option<String>)> {
     let role = Role::parse(role.trim()).ok_or_else(|| refuse("role", "user.role", "角色不存在", "no such role"))?;
     let scope = scope.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     if role.needs_scope() && scope.is_none() {
@@ -572,12 +583,12 @@ fn role_and_scope(m: &Manager, role: &str, scope: Option<&str>) -> Result<(Role,
     if scope.as_deref().is_some_and(|s| s.chars().count() > 50) {
         return Err(refuse("scope", "user.scope", "范围过长", "the scope is too long"));
     }
-    if !m.may_hold(role, scope.as_deref()) {
+    if !m.may_hold(db, role, scope.as_deref()).await? {
         return Err(refuse(
             "role",
             "user.out_of_reach",
-            "只能为本县区创建县区人社局账号",
-            "a county office manages only its own county's office accounts",
+            "县区人社局只能管理本县区的县区人社局、培训机构、用人单位、评价机构和劳动者账号",
+            "a county office manages only its own office's accounts and those of the providers, employers, assessment bodies and workers of its county",
         ));
     }
     Ok((role, scope))
@@ -635,7 +646,7 @@ pub async fn create_account(db: &Db, actor: &User, new: &NewAccount) -> Result<S
             "a display name of at most 50 characters",
         ));
     }
-    let (role, scope) = role_and_scope(&m, &new.role, new.scope.as_deref())?;
+    let (role, scope) = role_and_scope(db, &m, &new.role, new.scope.as_deref()).await?;
     let code = in_tx!(db, |tx| {
         let t = now();
         let id: i64 = sqlx::query_scalar(
@@ -731,7 +742,7 @@ pub async fn set_active(db: &Db, actor: &User, user_id: i64, active: bool) -> Re
 pub async fn change_role(db: &Db, actor: &User, user_id: i64, role: &str, scope: Option<&str>) -> Result<()> {
     let m = Manager::of(actor).ok_or(StoreError::NotFound)?;
     let before = target(db, actor, &m, user_id).await?;
-    let (role, scope) = role_and_scope(&m, role, scope)?;
+    let (role, scope) = role_and_scope(db, &m, role, scope).await?;
     in_tx!(db, |tx| {
         sqlx::query("UPDATE app_user SET role = $1, scope = $2 WHERE user_id = $3")
             .bind(role.code())

@@ -73,7 +73,10 @@ fn manager(u: &User) -> Result<Manager, AppError> {
 fn roles_for(m: &Manager) -> Vec<(&'static str, &'static str, &'static str)> {
     Role::ALL
         .iter()
-        .filter(|r| *m == Manager::City || **r == Role::County)
+        .filter(|r| {
+            *m == Manager::City
+                || matches!(r, Role::County | Role::Provider | Role::Employer | Role::AssessmentBody | Role::Worker)
+        })
         .map(|r| (r.code(), r.zh(), r.en()))
         .collect()
 }

@@ -83,14 +83,33 @@ async fn ready(app: &TestApp, username: &str) -> i64 {
 }
 
 both_backends! {
-    async fn a_county_office_manages_only_its_own_county_office_accounts(backend: &'static str) {
+    async fn a_county_office_manages_only_its_own_county_accounts(backend: &'static str) {
         let app = spawn_app(backend).await;
         let admin_id = scalar(&app, "SELECT user_id FROM app_user WHERE role = 'city_admin'").await;
-        // Not another county, not a role above its own, not a role of no county.
-        for (role, scope) in [("county", Some(OTHER_COUNTY)), ("city_admin", None), ("auditor", None), ("provider", Some("1"))] {
+        // Not another county, not a role above its own, not a role of no county, not a
+        // provider or worker of another county (or of none).
+        let other_person = app.other_person.to_string();
+        for (role, scope) in [
+            ("county", Some(OTHER_COUNTY)),
+            ("city_admin", None),
+            ("auditor", None),
+            ("finance", None),
+            ("department", Some("hrss")),
+            ("provider", Some("999999")),
+            ("provider", Some("abc")),
+            ("worker", Some(other_person.as_str())),
+        ] {
             let r = create(&app, Role::County, &format!("x-{role}"), role, scope).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend}: county creates {role} {scope:?}: {}", r.body);
         }
+        // Its county's provider and worker: yes.
+        let provider = app.provider_id.to_string();
+        let p = create(&app, Role::County, "provider-clerk", "provider", Some(provider.as_str())).await;
+        assert_eq!(p.status, StatusCode::CREATED, "{backend}: {}", p.body);
+        let p = p.json()["user_id"].as_i64().unwrap();
+        let my_person = app.my_person.to_string();
+        let w = create(&app, Role::County, "worker-lina", "worker", Some(my_person.as_str())).await;
+        assert_eq!(w.status, StatusCode::CREATED, "{backend}: {}", w.body);
         let mine = create(&app, Role::County, "county-clerk", "county", Some(MY_COUNTY)).await;
         assert_eq!(mine.status, StatusCode::CREATED, "{backend}: {}", mine.body);
         let mine = mine.json()["user_id"].as_i64().unwrap();
@@ -102,7 +121,15 @@ both_backends! {
         let ids: Vec<i64> = listed.as_array().unwrap().iter().map(|a| a["user_id"].as_i64().unwrap()).collect();
         assert!(ids.contains(&mine), "{backend}");
         assert!(!ids.contains(&other) && !ids.contains(&admin_id), "{backend}: {ids:?}");
-        assert!(listed.as_array().unwrap().iter().all(|a| a["role"] == "county" && a["scope"] == MY_COUNTY), "{backend}");
+        assert!(ids.contains(&p), "{backend}: its provider's account is listed");
+        // Only its county's: its offices, and the test's provider, employer, assessment body and
+        // worker, all registered in MY_COUNTY.
+        assert!(
+            listed.as_array().unwrap().iter().all(|a| (a["role"] == "county" && a["scope"] == MY_COUNTY)
+                || ["provider", "employer", "assessment_body", "worker"].contains(&a["role"].as_str().unwrap())),
+            "{backend}: {listed}"
+        );
+        assert!(!listed.as_array().unwrap().iter().any(|a| a["role"] == "worker" && a["scope"] == other_person.as_str()), "{backend}");
         let all = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/accounts", None).await.json();
         assert!(all.as_array().unwrap().len() >= 11, "{backend}: the city admin sees every account");
 
