@@ -278,7 +278,7 @@ async fn page_of(st: &AppState, auth: &Auth, u: &User, q: &FindingQuery, failed:
         Some((id, reason, e)) => (Some(id), reason.to_owned(), e.fields(), e.general()),
         None => (None, String::new(), Default::default(), None),
     };
-    let query = serde_urlencoded_query(q, u);
+    let query = filters_query(q, u);
     render_page(
         st,
         auth,
@@ -292,25 +292,23 @@ async fn page_of(st: &AppState, auth: &Auth, u: &User, q: &FindingQuery, failed:
     )
 }
 
-/// The list's filters as a query string, for the .xlsx link.
-fn serde_urlencoded_query(q: &FindingQuery, u: &User) -> String {
-    let mut parts = Vec::new();
-    let enc = |v: &str| v.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
-    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        parts.push(format!("status={}", enc(s)));
-    }
-    if let Some(c) = q.check.as_deref().filter(|s| !s.is_empty()) {
-        parts.push(format!("check={}", enc(c)));
-    }
-    if u.role != Role::County {
-        if let Some(c) = q.county.as_deref().filter(|s| !s.is_empty()) {
-            parts.push(format!("county={}", enc(c)));
+/// The list's filters as a query string, for the .xlsx link (a county office's own county is
+/// implied, never passed on).
+fn filters_query(q: &FindingQuery, u: &User) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    let mut put = |k, v: Option<&str>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            pairs.push((k, v.to_owned()));
         }
+    };
+    put("status", q.status.as_deref());
+    put("check", q.check.as_deref());
+    if u.role != Role::County {
+        put("county", q.county.as_deref());
     }
-    if let Some(p) = q.provider {
-        parts.push(format!("provider={p}"));
-    }
-    parts.join("&")
+    let provider = q.provider.map(|p| p.to_string());
+    put("provider", provider.as_deref());
+    serde_urlencoded::to_string(&pairs).unwrap_or_default()
 }
 
 /// `GET /findings.xlsx`: the findings of the filters, for the investigators' file (audited).
