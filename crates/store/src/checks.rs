@@ -50,11 +50,13 @@ pub enum Check {
     /// A provider far above the others of its county and occupation in pass rate, class size or
     /// subsidy per trainee (S12).
     ProviderOutlier,
+    /// One bank account in force for different payees: providers, employers or people (S12).
+    SharedBankAccount,
 }
 
 impl Check {
     /// Every check, in the order they run and are listed.
-    pub const ALL: [Check; 15] = [
+    pub const ALL: [Check; 16] = [
         Check::TwoClassesOneDay,
         Check::OutsideClassDates,
         Check::OverCapacity,
@@ -70,6 +72,7 @@ impl Check {
         Check::YearEndRush,
         Check::EmploymentContradicted,
         Check::ProviderOutlier,
+        Check::SharedBankAccount,
     ];
 
     /// Stable code, stored in `finding.check_code`.
@@ -90,6 +93,7 @@ impl Check {
             Check::YearEndRush => "year_end_rush",
             Check::EmploymentContradicted => "employment_contradicted",
             Check::ProviderOutlier => "provider_outlier",
+            Check::SharedBankAccount => "shared_bank_account",
         }
     }
 
@@ -126,6 +130,7 @@ impl Check {
             Check::YearEndRush => "年末集中申请补贴",
             Check::EmploymentContradicted => "申报就业与社保记录不符",
             Check::ProviderOutlier => "培训机构指标异常（合格率、班额、人均补贴）",
+            Check::SharedBankAccount => "多个收款人共用银行账户",
         }
     }
 
@@ -147,6 +152,7 @@ impl Check {
             Check::YearEndRush => "Claims concentrated at year end",
             Check::EmploymentContradicted => "Declared employment contradicted by social insurance",
             Check::ProviderOutlier => "Provider an outlier in pass rate, class size or subsidy per trainee",
+            Check::SharedBankAccount => "One bank account shared by different payees",
         }
     }
 }
@@ -632,6 +638,97 @@ pub async fn shared_phone(db: &Db, only: Only) -> Result<Vec<Found>> {
         .collect())
 }
 
+/// A payee's kind and id, and the claims paid or to be paid to it with their amounts.
+type PayeeClaims = BTreeMap<(String, i64), Vec<(i64, i64)>>;
+
+/// S12: one bank account in force for two or more payees (providers, employers, people): a
+/// provider paid into a trainee's account, two providers or employers banking together, or
+/// several workers' subsidies paid into one account. One finding per account (masked in the
+/// evidence); the money at stake is what the payees were granted, and the finding names those
+/// claims, so that confirming it stops them.
+pub async fn shared_bank_account(db: &Db, only: Only) -> Result<Vec<Found>> {
+    let only_sql = match only {
+        Only::All => String::new(),
+        // The accounts of that person.
+        Only::Person(id) => format!(
+            " AND b1.account_no IN (SELECT x.account_no FROM bank_account x WHERE x.retired_at IS NULL \
+             AND x.payee_kind = 'person' AND x.payee_id = {id})"
+        ),
+    };
+    let sql = format!(
+        "SELECT b1.account_no, b1.payee_kind, b1.payee_id FROM bank_account b1 WHERE b1.retired_at IS NULL \
+         AND EXISTS (SELECT 1 FROM bank_account b2 WHERE b2.account_no = b1.account_no AND b2.retired_at IS NULL \
+         AND (b2.payee_kind <> b1.payee_kind OR b2.payee_id <> b1.payee_id)){only_sql} \
+         ORDER BY b1.account_no, b1.payee_kind, b1.payee_id"
+    );
+    let rows: Vec<(String, String, i64)> = with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // What each of those payees was granted: one query per kind of payee, by its claim index.
+    let mut granted: PayeeClaims = BTreeMap::new();
+    for (kind, column) in [("person", "person_id"), ("employer", "employer_id"), ("provider", "provider_id")] {
+        let wanted: Vec<i64> = rows.iter().filter(|r| r.1 == kind).map(|r| r.2).collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT c.{column}, c.claim_id, c.amount_fen FROM claim c WHERE c.{column} IN ({}) \
+             AND c.payee LIKE '{{\"{kind}\"%' AND {PAYING} ORDER BY c.claim_id",
+            ids(&sorted(wanted))
+        );
+        let claims: Vec<(i64, i64, i64)> = with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?);
+        for (payee, claim, amount) in claims {
+            granted.entry((kind.to_owned(), payee)).or_default().push((claim, amount));
+        }
+    }
+    let mut by_account: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    for (number, kind, id) in rows {
+        by_account.entry(number).or_default().push((kind, id));
+    }
+    Ok(by_account
+        .into_iter()
+        .map(|(number, payees)| {
+            let masked = jineng_domain::id_number::mask(&number);
+            let of = |kind: &str| -> Vec<i64> { payees.iter().filter(|p| p.0 == kind).map(|p| p.1).collect() };
+            let claims: Vec<(i64, i64)> =
+                payees.iter().flat_map(|p| granted.get(p).cloned().unwrap_or_default()).collect();
+            let money: i64 = claims.iter().map(|c| c.1).sum();
+            let named = |zh: bool| -> String {
+                [
+                    ("provider", "培训机构", "provider"),
+                    ("employer", "用人单位", "employer"),
+                    ("person", "人员", "person"),
+                ]
+                .iter()
+                .filter(|(k, ..)| !of(k).is_empty())
+                .map(|(k, z, e)| format!("{} {}", if zh { z } else { e }, ids(&of(k))))
+                .collect::<Vec<_>>()
+                .join(if zh { "、" } else { ", " })
+            };
+            found(
+                Check::SharedBankAccount,
+                format!("payees:{}", payees.iter().map(|(k, id)| format!("{k}:{id}")).collect::<Vec<_>>().join(",")),
+                format!(
+                    "银行账户 {masked} 同时登记为 {} 个收款人的账户（{}），涉及补贴 {} 笔",
+                    payees.len(),
+                    named(true),
+                    claims.len()
+                ),
+                format!(
+                    "bank account {masked} is in force for {} payees ({}), with {} subsidy claims",
+                    payees.len(),
+                    named(false),
+                    claims.len()
+                ),
+                json!({"provider": of("provider"), "employer": of("employer"), "person": of("person"),
+                    "claim": claims.iter().map(|c| c.0).collect::<Vec<_>>(), "account": masked}),
+                (money > 0).then_some(money),
+            )
+        })
+        .collect())
+}
+
 /// S12 "signed in by one hand": at least this many check-ins of one class on one day...
 pub const SAME_HAND_MIN: usize = 5;
 /// ...within this many seconds of each other...
@@ -1029,7 +1126,7 @@ pub async fn run(db: &Db, check: Check) -> Result<Vec<Found>> {
 
 /// The checks about one person's rows, run for each new claim (the others — a class's
 /// check-ins, a provider's cohorts, a filer's year — run on the schedule and on demand).
-pub const PERSONAL: [Check; 9] = [
+pub const PERSONAL: [Check; 10] = [
     Check::TwoClassesOneDay,
     Check::CertificateBeforeClass,
     Check::CertificateOtherBody,
@@ -1039,6 +1136,7 @@ pub const PERSONAL: [Check; 9] = [
     Check::SharedPhone,
     Check::PastRetirementAge,
     Check::EmploymentContradicted,
+    Check::SharedBankAccount,
 ];
 
 /// Runs one check over all rows or one person's (a check not in [`PERSONAL`] finds nothing
@@ -1063,6 +1161,7 @@ pub async fn run_only(db: &Db, check: Check, only: Only) -> Result<Vec<Found>> {
         Check::YearEndRush => year_end_rush(db).await,
         Check::EmploymentContradicted => employment_contradicted(db, only).await,
         Check::ProviderOutlier => provider_outlier(db).await,
+        Check::SharedBankAccount => shared_bank_account(db, only).await,
     }
 }
 

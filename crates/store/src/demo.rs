@@ -446,6 +446,37 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
                 .push_bind(now);
         }
     );
+    // Every provider and employer banks where subsidies are paid: one account each, recorded by
+    // the county office (`county_verified`), numbers distinct.
+    let banks = [
+        "中国农业银行驻马店分行",
+        "中国工商银行驻马店分行",
+        "中国建设银行驻马店分行",
+        "中国邮政储蓄银行驻马店市分行",
+        "驻马店农村商业银行",
+    ];
+    let accounts: Vec<(&str, i64, String, String, &str)> = providers
+        .iter()
+        .map(|o| ("provider", o.id, o.name.clone(), format!("410501{:013}", o.id), banks[o.id as usize % banks.len()]))
+        .chain(employers.iter().map(|o| {
+            ("employer", o.id, o.name.clone(), format!("410502{:013}", o.id), banks[(o.id as usize / 3) % banks.len()])
+        }))
+        .collect();
+    bulk!(
+        db,
+        "INSERT INTO bank_account (payee_kind, payee_id, bank, account_no, holder, source, recorded_at) ",
+        &accounts,
+        7,
+        |b, a| {
+            b.push_bind(a.0)
+                .push_bind(a.1)
+                .push_bind(a.4)
+                .push_bind(a.3.clone())
+                .push_bind(a.2.clone())
+                .push_bind("county_verified")
+                .push_bind(now);
+        }
+    );
     progress(planned as u64 * 5 / 4, planned as u64 * 2);
     bulk!(db, "INSERT INTO person (person_id, id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at) ", &people, 10, |b, p| {
         b.push_bind(p.id).push_bind(p.id_number.clone()).push_bind(p.name.clone()).push_bind(p.sex).push_bind(p.birth)

@@ -154,6 +154,14 @@ const UNIQUE: &[UniqueRule] = &[
         "该资金已有待审的预算额度建议，请等待市人社局采纳或退回",
         "this fund already has an earmark proposal awaiting the city's decision",
     ),
+    (
+        "bank_account",
+        "payee_",
+        "bank_account.concurrent",
+        Some("account_no"),
+        "该收款人的账户正由他人同时修改，请刷新后重试",
+        "someone else is recording this payee's account at the same moment; reload and try again",
+    ),
 ];
 
 /// The typed refusal of a constraint error. `table` and `detail` come from the backend: on

@@ -6,6 +6,7 @@
 pub mod assessment;
 pub mod attendance;
 pub mod audit;
+pub mod bank_accounts;
 pub mod catalog;
 pub mod checks;
 pub mod claims;

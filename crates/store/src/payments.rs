@@ -5,6 +5,7 @@
 //! settlement below its advance is recovered.
 
 use crate::audit;
+use crate::bank_accounts::CLAIM_PAYEE_ACCOUNT;
 use crate::claims::ClaimScope;
 use crate::funds::{credit_fund, fund_known};
 use crate::review::{move_claim, refuse, state};
@@ -55,8 +56,9 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
             .bind(fund)
             .execute(&mut *tx)
             .await?;
-        let due: Vec<(i64, String, i64, String)> = sqlx::query_as(&format!(
-            "SELECT c.claim_id, c.status, c.amount_fen, c.payee FROM claim c WHERE c.fund = $1 AND c.amount_fen > 0 AND \
+        // Each payment keeps the account in force of its payee when the batch is made.
+        let due: Vec<(i64, String, i64, String, Option<String>)> = sqlx::query_as(&format!(
+            "SELECT c.claim_id, c.status, c.amount_fen, c.payee, {CLAIM_PAYEE_ACCOUNT} FROM claim c WHERE c.fund = $1 AND c.amount_fen > 0 AND \
              ((c.status = 'on_notice' AND c.notice_until < $2 AND NOT EXISTS (SELECT 1 FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open')) \
               OR c.status = 'payment_failed') AND NOT {BLOCKED} ORDER BY c.claim_id",
         ))
@@ -78,20 +80,22 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
             .bind(t)
             .fetch_one(&mut *tx)
             .await?;
-            for (claim_id, status, amount, payee) in &due {
+            for (claim_id, status, amount, payee, account) in &due {
                 let from = ClaimStatus::parse(status).ok_or(StoreError::NotFound)?;
                 let action =
                     if from == ClaimStatus::PaymentFailed { ClaimAction::Reissue } else { ClaimAction::Include };
                 let to = from.apply(action, false).map_err(|e| StoreError::invalid("status", e))?;
                 move_claim!(tx, *claim_id, from, to, action, Some(actor), &format!("拨付批次 batch {batch_id}"), t);
                 sqlx::query(
-                    "INSERT INTO payment (batch_id, claim_id, amount_fen, payee, status, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', $5, $5)",
+                    "INSERT INTO payment (batch_id, claim_id, amount_fen, payee, status, created_at, updated_at, account_no) \
+                     VALUES ($1, $2, $3, $4, 'pending', $5, $5, $6)",
                 )
                 .bind(batch_id)
                 .bind(claim_id)
                 .bind(amount)
                 .bind(payee)
                 .bind(t)
+                .bind(account)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -261,16 +265,18 @@ pub struct PaymentRow {
     pub status: String,
     /// Why it failed.
     pub failure_reason: Option<String>,
+    /// The payee's account it was made to (masked); none when the payee had recorded none.
+    pub account_no: Option<String>,
     /// Last change.
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Payments, optionally of one batch, newest first.
 pub async fn payments(db: &Db, batch: Option<i64>, limit: i64) -> Result<Vec<PaymentRow>> {
-    Ok(with_pool!(db, |p| {
+    let rows: Vec<PaymentRow> = with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT y.payment_id, y.batch_id, y.claim_id, c.kind, c.fund, COALESCE(p.name, e.name, v.name) AS payee_name, c.county_code, \
-         y.amount_fen, y.status, y.failure_reason, y.updated_at FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
+         y.amount_fen, y.status, y.failure_reason, y.account_no, y.updated_at FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
          LEFT JOIN person p ON p.person_id = c.person_id AND c.employer_id IS NULL AND c.provider_id IS NULL \
          LEFT JOIN employer e ON e.employer_id = c.employer_id LEFT JOIN provider v ON v.provider_id = c.provider_id \
          WHERE ($1 = 0 OR y.batch_id = $1) ORDER BY y.payment_id DESC LIMIT $2"
@@ -279,7 +285,14 @@ pub async fn payments(db: &Db, batch: Option<i64>, limit: i64) -> Result<Vec<Pay
     .bind(limit)
     .fetch_all(p)
     .await?
-    }))
+    });
+    Ok(rows
+        .into_iter()
+        .map(|mut r| {
+            r.account_no = r.account_no.map(|n| jineng_domain::id_number::mask(&n));
+            r
+        })
+        .collect())
 }
 
 /// Records that a paid payment failed (returned by the bank): the sum goes back to the fund and

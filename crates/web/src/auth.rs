@@ -157,6 +157,10 @@ pub const DECIDERS: &[Role] = &[CityAdmin, County, Finance, Auditor];
 pub const AUDIT_READERS: &[Role] = &[CityAdmin, Auditor];
 /// Who reads fraud findings: the city admin and auditors (all), a county office (its county's).
 pub const FINDING_READERS: &[Role] = &[CityAdmin, Auditor, County];
+
+/// Who reads payees' bank accounts: the payees (their own) and the offices (in their scope);
+/// the menu and the module share it.
+pub const BANK_ACCOUNT_READERS: &[Role] = &[CityAdmin, County, Finance, Auditor, Provider, Employer, Worker];
 /// The city admin alone.
 pub const ADMIN: &[Role] = &[CityAdmin];
 /// Finance alone.

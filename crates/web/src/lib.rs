@@ -22,6 +22,7 @@ pub mod xlsx;
 pub mod accounts;
 pub mod assets;
 pub mod audit;
+pub mod bank_accounts;
 pub mod budget;
 pub mod catalog;
 pub mod claims;

@@ -4,8 +4,8 @@
 use crate::auth::{Access, Route};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::{
-    accounts, audit, budget, catalog, claims, classes, facilities, findings, notice, orgs, payments, people, plan,
-    policy, public, registers, reports, session,
+    accounts, audit, bank_accounts, budget, catalog, claims, classes, facilities, findings, notice, orgs, payments,
+    people, plan, policy, public, registers, reports, session,
 };
 use axum::Json;
 use utoipa::OpenApi;
@@ -46,6 +46,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         policy::Api::openapi(),
         registers::Api::openapi(),
         facilities::Api::openapi(),
+        bank_accounts::Api::openapi(),
         findings::Api::openapi(),
         reports::Api::openapi(),
         accounts::Api::openapi(),

@@ -147,7 +147,7 @@ async fn page(st: &AppState, auth: &Auth, u: &User, error: Option<String>) -> Re
         .payments
         .iter()
         .map(|p| json!({"payment_id": p.payment_id, "batch_id": p.batch_id, "claim_id": p.claim_id, "kind_zh": crate::views::kind_zh(&p.kind),
-                        "payee_name": p.payee_name, "amount_fen": p.amount_fen, "status": p.status, "failure_reason": p.failure_reason,
+                        "payee_name": p.payee_name, "account_no": p.account_no, "amount_fen": p.amount_fen, "status": p.status, "failure_reason": p.failure_reason,
                         "fund": p.fund}))
         .collect();
     render_page(
@@ -265,6 +265,7 @@ pub async fn payments_xlsx(
         "状态",
         "失败原因",
         "更新时间",
+        "收款账号（隐去中间位）",
     ];
     for (c, h) in header.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xerr)?;
@@ -295,6 +296,7 @@ pub async fn payments_xlsx(
         ws.write_string(row, 10, p.failure_reason.clone().unwrap_or_default()).map_err(xerr)?;
         ws.write_string(row, 11, (p.updated_at + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string())
             .map_err(xerr)?;
+        ws.write_string(row, 12, p.account_no.clone().unwrap_or_default()).map_err(xerr)?;
     }
     let bytes = wb.save_to_buffer().map_err(xerr)?;
     crate::xlsx::audit_export(&st.db, u.user_id, "payment", "all", list.len()).await?;

@@ -183,6 +183,9 @@ fn nav_entries(auth: &Auth) -> Vec<(&'static str, &'static str, Entries)> {
     if any(&[Role::Employer, Role::Provider]) {
         subsidies.push(("/claims/new".into(), "申请补贴", "File a claim"));
     }
+    if any(crate::auth::BANK_ACCOUNT_READERS) {
+        subsidies.push(("/bank-accounts".into(), "收款账户", "Bank accounts"));
+    }
     if any(&[Role::CityAdmin, Role::Finance, Role::Auditor]) {
         subsidies.push(("/payments".into(), "资金拨付", "Payments"));
         subsidies.push(("/budget".into(), "预算与承诺", "Budget"));

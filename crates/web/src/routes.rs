@@ -7,8 +7,8 @@ use crate::auth::{Access, Route, BODY_DEFAULT, BODY_UPLOAD};
 use crate::guard::{authorize, envelope, plain_text, AuthState};
 use crate::state::AppState;
 use crate::{
-    accounts, assets, audit, budget, catalog, claims, classes, facilities, findings, notice, openapi, orgs, payments,
-    people, plan, policy, public, registers, reports, session,
+    accounts, assets, audit, bank_accounts, budget, catalog, claims, classes, facilities, findings, notice, openapi,
+    orgs, payments, people, plan, policy, public, registers, reports, session,
 };
 use axum::http::{header, HeaderName, HeaderValue, Method, Request};
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -55,6 +55,7 @@ fn table() -> Vec<Route> {
         reports::routes(),
         accounts::routes(),
         facilities::routes(),
+        bank_accounts::routes(),
         openapi::routes(),
     ]
     .into_iter()

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "yearly.html",
     "skills.html",
     "facilities.html",
+    "bank_accounts.html",
     "person.html",
     "person_form.html",
     "orgs.html",
@@ -71,6 +72,13 @@ pub fn environment() -> Environment<'static> {
             Ok(p) => format!("{}.{}%", p / 10, p % 10),
             Err(_) => "—".into(),
         }
+    });
+    // A stored moment (RFC 3339, as it serializes) in China time, to the minute; text that is
+    // not a moment is shown as it is.
+    env.add_filter("cn_time", |at: String| -> String {
+        chrono::DateTime::parse_from_rfc3339(&at)
+            .map(|t| jineng_store::reports::china_time(t.with_timezone(&chrono::Utc)))
+            .unwrap_or(at)
     });
     env.add_filter("yuan", |fen: i64| jineng_domain::Money::from_fen(fen).to_string());
     env.add_filter("training_kind", |code: String| -> String {

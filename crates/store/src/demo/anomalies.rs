@@ -469,6 +469,62 @@ pub async fn plant(db: &Db, scale: Scale, seed: u64) -> Result<Planted> {
         }
         out.anomalies.push(("year_end_rush", format!("provider:{provider}/2019")));
     }
+
+    // One bank account for different payees: a provider banking with another provider, with an
+    // employer, or with one of its own trainees (the trainee's account recorded as declared).
+    let mut banked: Vec<i64> = classes.iter().map(|c| c.provider).collect::<HashSet<_>>().into_iter().collect();
+    banked.sort_unstable();
+    banked.shuffle(&mut rng);
+    let mut lenders: Vec<i64> = employers.clone();
+    lenders.shuffle(&mut rng);
+    let mut banked = banked.into_iter();
+    for i in 0..k {
+        let Some(provider) = banked.next() else { break };
+        let has: i64 = id_of(
+            db,
+            "SELECT COUNT(*) FROM bank_account WHERE payee_kind = 'provider' AND payee_id = $1 AND retired_at IS NULL",
+            &[I(provider)],
+        )
+        .await?;
+        if has == 0 {
+            continue;
+        }
+        let account = format!("410501{provider:013}");
+        let (kind, other) = match i % 3 {
+            0 => ("provider", banked.next()),
+            1 => ("employer", lenders.pop()),
+            _ => {
+                let trainee = classes
+                    .iter()
+                    .filter(|c| c.provider == provider)
+                    .flat_map(|c| roster.get(&c.id).cloned().unwrap_or_default())
+                    .map(|(_, p)| p)
+                    .find(|p| !taken_person.contains(p));
+                if let Some(p) = trainee {
+                    taken_person.insert(p);
+                }
+                ("person", trainee)
+            }
+        };
+        let Some(other) = other else { continue };
+        exec(
+            db,
+            "UPDATE bank_account SET retired_at = $1 WHERE payee_kind = $2 AND payee_id = $3 AND retired_at IS NULL",
+            &[T(crate::now()), S(kind), I(other)],
+        )
+        .await?;
+        exec(
+            db,
+            "INSERT INTO bank_account (payee_kind, payee_id, bank, account_no, holder, source, recorded_at) \
+             VALUES ($1, $2, '中国农业银行驻马店分行', $3, $4, 'declared', $5)",
+            &[S(kind), I(other), S(&account), S("演示异常"), T(crate::now())],
+        )
+        .await?;
+        let mut payees = [("provider", provider), (kind, other)];
+        payees.sort_unstable();
+        let subject = payees.iter().map(|(k, id)| format!("{k}:{id}")).collect::<Vec<_>>().join(",");
+        out.anomalies.push(("shared_bank_account", format!("payees:{subject}")));
+    }
     db.analyze().await?;
     Ok(out)
 }

@@ -8,6 +8,7 @@ mod api;
 mod assessment;
 mod attendance;
 mod authz;
+mod bank_accounts;
 mod browser;
 mod catalog;
 mod claims;
