@@ -4,7 +4,7 @@ use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 macro_rules! claim_kinds {
-    ($($variant:ident = $code:literal, $zh:literal, $en:literal;)*) => {
+    ($($variant:ident = $code:literal, $zh:literal, $en:literal, $clause:literal;)*) => {
         /// A kind of claim; serialised as its snake_case code (`training_subsidy`, …).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -20,6 +20,8 @@ macro_rules! claim_kinds {
             pub fn zh(self) -> &'static str { match self { $(ClaimKind::$variant => $zh,)* } }
             /// English label.
             pub fn en(self) -> &'static str { match self { $(ClaimKind::$variant => $en,)* } }
+            /// The clause that grants it (`docs/clauses.md`).
+            pub fn clause(self) -> &'static str { match self { $(ClaimKind::$variant => $clause,)* } }
 
             /// Parses a snake_case code.
             pub fn parse(s: &str) -> Result<Self, Invalid> {
@@ -37,14 +39,14 @@ macro_rules! claim_kinds {
 }
 
 claim_kinds! {
-    TrainingSubsidy = "training_subsidy", "职业培训补贴", "training subsidy";
-    SkillUpgradeSubsidy = "skill_upgrade_subsidy", "技能提升补贴", "skill-upgrade subsidy";
-    LivingAllowance = "living_allowance", "生活费补贴", "living allowance";
-    PreJob = "pre_job", "岗前培训补贴", "pre-job training subsidy";
-    OnTheJob = "on_the_job", "以工代训补贴", "on-the-job training subsidy";
-    Apprenticeship = "apprenticeship", "新型学徒制培训补贴", "apprenticeship subsidy";
-    EquipmentGrant = "equipment_grant", "设施设备补助", "equipment grant";
-    ProjectTraining = "project_training", "项目制培训补贴", "project-based training";
+    TrainingSubsidy = "training_subsidy", "职业培训补贴", "training subsidy", "S7";
+    SkillUpgradeSubsidy = "skill_upgrade_subsidy", "技能提升补贴", "skill-upgrade subsidy", "S3";
+    LivingAllowance = "living_allowance", "生活费补贴", "living allowance", "S2";
+    PreJob = "pre_job", "岗前培训补贴", "pre-job training subsidy", "S3";
+    OnTheJob = "on_the_job", "以工代训补贴", "on-the-job training subsidy", "S5";
+    Apprenticeship = "apprenticeship", "新型学徒制培训补贴", "apprenticeship subsidy", "S4";
+    EquipmentGrant = "equipment_grant", "设施设备补助", "equipment grant", "E1b";
+    ProjectTraining = "project_training", "项目制培训补贴", "project-based training", "S9";
 }
 
 impl ClaimKind {

@@ -19,6 +19,18 @@ pub enum Outcome {
     Recover,
 }
 
+impl Outcome {
+    /// Its code, as stored and as in case files.
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Approved => "approved",
+            Outcome::Reduced => "reduced",
+            Outcome::Rejected => "rejected",
+            Outcome::Recover => "recover",
+        }
+    }
+}
+
 /// Who would be paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payee<'a> {
@@ -50,6 +62,25 @@ pub enum Fund {
     EmploymentSubsidyFund,
     /// 失业保险基金
     UnemploymentInsuranceFund,
+}
+
+impl Fund {
+    /// The fund that pays a kind of claim: the skill-upgrade subsidy from the unemployment
+    /// insurance fund (S3), everything else from the employment subsidy fund.
+    pub fn of(kind: crate::ClaimKind) -> Fund {
+        match kind {
+            crate::ClaimKind::SkillUpgradeSubsidy => Fund::UnemploymentInsuranceFund,
+            _ => Fund::EmploymentSubsidyFund,
+        }
+    }
+
+    /// Its code, as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Fund::EmploymentSubsidyFund => "employment_subsidy_fund",
+            Fund::UnemploymentInsuranceFund => "unemployment_insurance_fund",
+        }
+    }
 }
 
 /// Why a rule refused or reduced, in plain words.

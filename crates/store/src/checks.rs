@@ -447,9 +447,6 @@ pub async fn recycled_cohort(db: &Db) -> Result<Vec<Found>> {
         .collect())
 }
 
-/// S7: training subsidies a person is granted per calendar year, at most.
-const YEARLY_CAP: usize = 3;
-
 /// Person, kind, claim, occupation, level, year, fen.
 type Grant = (i64, String, i64, String, Option<i64>, String, i64);
 /// Person, occupation, level.
@@ -468,9 +465,16 @@ async fn granted_subsidies(db: &Db, only: Only) -> Result<Vec<Grant>> {
     Ok(with_pool!(db, |p| sqlx::query_as(&sql).fetch_all(p).await?))
 }
 
-/// S7: more than 3 training subsidies for one person in one calendar year (the engine's cap; a
-/// second line of defence). The money at stake is what the claims beyond the third grant.
+/// S7: more training subsidies for one person in one calendar year than the S7 cap (the
+/// parameter `certificate_subsidies_per_year` in force that year, 3 in the plan: the engine's
+/// cap, checked again as a second line of defence). The money at stake is what the claims beyond
+/// the cap grant.
 pub async fn over_yearly_cap(db: &Db, only: Only) -> Result<Vec<Found>> {
+    let params = crate::parameters::effective(db).await?;
+    let cap_in = |year: &str| -> usize {
+        let end = year.parse().ok().and_then(|y| NaiveDate::from_ymd_opt(y, 12, 31)).unwrap_or_default();
+        usize::try_from(params.version(jineng_policy::Key::CertificatesPerYear, end).value).unwrap_or(0)
+    };
     let mut by_year: BTreeMap<(i64, String), Vec<(i64, i64)>> = BTreeMap::new();
     for (person, kind, claim, _, _, year, fen) in granted_subsidies(db, only).await? {
         if kind == "training_subsidy" {
@@ -479,20 +483,21 @@ pub async fn over_yearly_cap(db: &Db, only: Only) -> Result<Vec<Found>> {
     }
     Ok(by_year
         .into_iter()
-        .filter(|(_, claims)| claims.len() > YEARLY_CAP)
+        .filter(|((_, year), claims)| claims.len() > cap_in(year))
         .map(|((person, year), claims)| {
-            let over: i64 = claims[YEARLY_CAP..].iter().map(|c| c.1).sum();
+            let cap = cap_in(&year);
+            let over: i64 = claims[cap..].iter().map(|c| c.1).sum();
             let ids_: Vec<i64> = claims.iter().map(|c| c.0).collect();
             found(
                 Check::OverYearlyCap,
                 format!("person:{person}/{year}"),
                 format!(
-                    "第 {person} 号人员 {year} 年获批培训补贴 {} 次（上限 {YEARLY_CAP} 次）：申请 {}",
+                    "第 {person} 号人员 {year} 年获批培训补贴 {} 次（上限 {cap} 次）：申请 {}",
                     claims.len(),
                     ids(&ids_)
                 ),
                 format!(
-                    "person {person} was granted {} training subsidies in {year} (cap {YEARLY_CAP}): claims {}",
+                    "person {person} was granted {} training subsidies in {year} (cap {cap}): claims {}",
                     claims.len(),
                     ids(&ids_)
                 ),

@@ -373,7 +373,6 @@ pub struct Earmark {
     pub adopted_on: NaiveDate,
     /// Who adopted it.
     pub recorded_by: String,
-    /// When.
     pub recorded_at: DateTime<Utc>,
     /// The finance bureau's proposal it adopted.
     pub proposal_id: Option<i64>,

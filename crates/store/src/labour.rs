@@ -222,7 +222,7 @@ pub const SHEET_HEADERS: [&str; 6] = [
 pub struct StatisticRow {
     /// County code.
     pub county: String,
-    /// Year.
+    /// The statistical year the figures describe.
     pub year: i32,
     /// Employed persons.
     pub employed: i64,
@@ -230,7 +230,7 @@ pub struct StatisticRow {
     pub skilled: i64,
     /// High-skilled workers.
     pub high_skilled: i64,
-    /// Source.
+    /// Where the figures come from (the statistics office's table, as typed on the sheet).
     pub source: String,
 }
 

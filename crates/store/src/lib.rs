@@ -90,9 +90,9 @@ macro_rules! in_tx {
 /// reads what the rules count and stores the decision in the same transaction. Dropped without
 /// [`Tx::commit`], it rolls back.
 pub enum Tx {
-    /// SQLite.
+    /// On SQLite (begun `IMMEDIATE`: it holds the write lock).
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    /// PostgreSQL.
+    /// On PostgreSQL.
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -109,7 +109,7 @@ macro_rules! on_tx {
 }
 
 impl Tx {
-    /// Commits.
+    /// Commits what the transaction wrote; dropped without this, it rolls back.
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,

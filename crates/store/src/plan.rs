@@ -277,7 +277,7 @@ pub struct DepartmentRow {
     pub name_en: String,
 }
 
-/// Departments.
+/// The departments the plan names, with their codes and names.
 pub async fn departments(db: &Db) -> Result<Vec<DepartmentRow>> {
     Ok(with_pool!(db, |p| sqlx::query_as(
         "SELECT department_code, name_zh, name_en FROM department ORDER BY department_code"
@@ -553,9 +553,8 @@ pub async fn target_changes(db: &Db, program_code: &str) -> Result<Vec<TargetCha
 /// A department's proposal for a target the plan left pending.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Proposal {
-    /// Id.
     pub proposal_id: i64,
-    /// Program.
+    /// The program whose target it proposes.
     pub program_code: String,
     /// The proposing department.
     pub department_code: String,

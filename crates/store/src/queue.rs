@@ -149,7 +149,7 @@ pub struct WorkerQueue {
     pub completed: i64,
     /// Of which running today (approved, not completed).
     pub in_progress: i64,
-    /// Certificates.
+    /// Certificates the person holds.
     pub certificates: i64,
     /// Their claims per status.
     pub claims: StatusCounts,

@@ -376,7 +376,7 @@ struct Snapshot {
 /// A period's row.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PeriodRow {
-    /// Code.
+    /// The period's code: `2020-06` for a month, `2020-Q2` for a quarter.
     pub period: String,
     /// `month` or `quarter`.
     pub kind: String,
@@ -890,7 +890,6 @@ pub async fn periods(db: &Db) -> Result<Vec<PeriodRow>> {
 pub struct Submission {
     /// Who (username).
     pub submitted_by: String,
-    /// When.
     pub submitted_at: DateTime<Utc>,
     /// The county's note.
     pub note: String,

@@ -350,3 +350,38 @@ both_backends! {
         assert_eq!(audit.len(), 1, "{backend}");
     }
 }
+
+/// The error a statement gives, as the store types it.
+async fn refusal(db: &Db, sql: &str) -> String {
+    let at = chrono::Utc::now();
+    let r = jineng_store::with_pool!(db, |p| sqlx::query(sql).bind(at).execute(p).await.map(|_| ()));
+    match r.map_err(StoreError::from) {
+        Ok(()) => "accepted".to_owned(),
+        Err(StoreError::Invalid { field, reason }) => format!("invalid {field} {} {reason}", reason.code),
+        Err(StoreError::Conflict(c)) => format!("conflict {} {:?} {}", c.code, c.field, c.reason),
+        Err(other) => format!("untyped: {other}"),
+    }
+}
+
+both_backends! {
+    async fn constraint_errors_are_typed_the_same_on_both_backends(backend: &'static str) {
+        let db = fresh(backend).await;
+        // A foreign key to nothing, a CHECK broken, a unique key taken: the same typed refusal on
+        // both backends, with no table, column or constraint name in it.
+        let fk = refusal(&db, "INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, note, at) \
+                               VALUES ('no_such_fund', 'allocation', 1, 1, 'x', $1)").await;
+        assert_eq!(fk, "invalid reference reference.unknown 引用的记录不存在 / refers to a record that does not exist", "{backend}");
+        let check = refusal(&db, "INSERT INTO fund_entry (fund_code, kind, amount_fen, balance_after_fen, note, at) \
+                                  VALUES ('employment_subsidy_fund', 'allocation', 0, 1, 'x', $1)").await;
+        assert_eq!(check, "invalid value value.out_of_range 取值超出允许范围 / a value is outside its allowed range", "{backend}");
+        people::create(&db, None, &person("411722", 7)).await.unwrap();
+        let again = people::create(&db, None, &person("411722", 7)).await.unwrap_err();
+        let StoreError::Conflict(c) = again else { panic!("{backend}: {again:?}") };
+        assert_eq!((c.code, c.field), ("person.id_number_taken", Some("id_number")), "{backend}");
+        for text in [&fk, &check, &c.reason.to_string()] {
+            for leak in ["fund_entry", "fund_code", "amount_fen", "_key", "_fkey", "_check", "constraint", "FOREIGN", "CHECK"] {
+                assert!(!text.contains(leak), "{backend}: {leak:?} in {text}");
+            }
+        }
+    }
+}

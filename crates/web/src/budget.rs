@@ -105,7 +105,7 @@ pub struct EarmarkDecisionBody {
     /// `adopt` or `return`.
     #[serde(default)]
     pub decision: String,
-    /// Why.
+    /// The reasoning, required when returning it.
     #[serde(default)]
     pub reason: String,
     /// When adopting: the document that adopts it (e.g. 驻政〔2020〕5号).

@@ -461,6 +461,18 @@ pub async fn publish_all_form(
     .into_response())
 }
 
+/// The kinds the form offers its filer, with their labels and clauses (from `ClaimKind`, the
+/// one list of kinds; which filer files which is `Filer::kinds`).
+fn form_kinds(u: &User) -> Value {
+    let filer = if u.role == Role::Employer { Filer::Employer(0) } else { Filer::Provider(0) };
+    let kinds: Vec<serde_json::Value> = filer
+        .kinds()
+        .iter()
+        .map(|k| serde_json::json!({"code": k.code(), "zh": k.zh(), "en": k.en(), "clause": k.clause()}))
+        .collect();
+    Value::from_serialize(kinds)
+}
+
 /// `GET /claims/new`: the filing form of employers and providers.
 pub async fn new_page(
     State(st): State<AppState>,
@@ -473,7 +485,7 @@ pub async fn new_page(
         &auth,
         "claim_form.html",
         context! { employer => u.role == Role::Employer, key => jineng_store::users::random_token(), f => Value::from_serialize(ClaimRequest::default()),
-        facilities => Value::from_serialize(&facilities) },
+        facilities => Value::from_serialize(&facilities), kinds => form_kinds(&u) },
     )
 }
 
@@ -589,7 +601,8 @@ pub async fn file_form(
             &auth,
             "claim_form.html",
             context! { employer => u.role == Role::Employer, key => f.key.clone(), f => Value::from_serialize(&f),
-            errors => Value::from_serialize(e.fields()), error => e.general(), facilities => Value::from_serialize(&facilities) },
+            errors => Value::from_serialize(e.fields()), error => e.general(), facilities => Value::from_serialize(&facilities),
+            kinds => form_kinds(&u) },
         )
     })
     .await

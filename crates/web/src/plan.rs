@@ -568,7 +568,7 @@ pub async fn propose_form(
 pub struct ProposalDecision {
     /// `adopt` or `return`.
     pub decision: String,
-    /// Why.
+    /// The reasoning, required when returning it.
     #[serde(default)]
     pub reason: String,
 }

@@ -6,6 +6,7 @@ use crate::error::{AppError, ErrorBody};
 use crate::guard::CsrfForm;
 use crate::render::{form_result, render_page, Done, OrPage, PageError};
 use crate::state::AppState;
+use crate::views::{parameter_views, ParameterView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -65,69 +66,10 @@ pub async fn adjudicate(State(st): State<AppState>, body: String) -> Result<Json
     Ok(Json(Decisions { decisions }))
 }
 
-/// A parameter with its history, as listed.
-#[derive(Serialize, ToSchema)]
-pub struct ParameterView {
-    /// Dotted key.
-    pub key: String,
-    /// Chinese name.
-    pub name_zh: String,
-    pub unit: String,
-    /// Fixed by the plan (the city cannot change it).
-    pub fixed_by_plan: bool,
-    /// The value in force today.
-    pub in_force: i64,
-    /// Every value with the date it takes effect and its source, oldest first.
-    pub versions: Vec<VersionView>,
-}
-
-/// One value of a parameter.
-#[derive(Serialize, ToSchema)]
-pub struct VersionView {
-    /// First day in force.
-    pub from: String,
-    pub value: i64,
-    pub source: String,
-    /// In force today.
-    pub current: bool,
-    /// Takes effect in the future.
-    pub scheduled: bool,
-}
-
-/// Every parameter with its values, effective dates and sources, as of `today` (also shown on the
-/// public column).
-pub fn views(params: &Params, today: NaiveDate) -> Vec<ParameterView> {
-    params
-        .all()
-        .iter()
-        .map(|p| {
-            let current = params.version(p.key, today).from;
-            ParameterView {
-                key: p.key.name().into(),
-                name_zh: p.name_zh.clone(),
-                unit: p.unit.clone(),
-                fixed_by_plan: p.fixed_by_plan,
-                in_force: params.version(p.key, today).value,
-                versions: p
-                    .versions
-                    .iter()
-                    .map(|v| VersionView {
-                        from: v.from.to_string(),
-                        value: v.value,
-                        source: v.source.to_string(),
-                        current: v.from == current,
-                        scheduled: v.from > today,
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
-}
-
 /// Every parameter with its history, effective dates and sources.
 #[utoipa::path(get, path = "/api/v1/parameters", responses((status = 200, body = [ParameterView])))]
 pub async fn list_parameters(State(st): State<AppState>) -> Result<Json<Vec<ParameterView>>, AppError> {
-    Ok(Json(views(&parameters::effective(&st.db).await?, st.clock.today())))
+    Ok(Json(parameter_views(&parameters::effective(&st.db).await?, st.clock.today())))
 }
 
 /// A new value from a future date.
@@ -176,7 +118,7 @@ pub async fn schedule_parameter(
     Json(i): Json<ScheduleInput>,
 ) -> Result<(StatusCode, Json<Vec<ParameterView>>), AppError> {
     schedule(&st, u.user_id, &i).await?;
-    Ok((StatusCode::CREATED, Json(views(&parameters::effective(&st.db).await?, st.clock.today()))))
+    Ok((StatusCode::CREATED, Json(parameter_views(&parameters::effective(&st.db).await?, st.clock.today()))))
 }
 
 fn parameters_page(
@@ -196,7 +138,7 @@ fn parameters_page(
         st,
         auth,
         "parameters.html",
-        context! { params => Value::from_serialize(views(params, today)), errors, error, typed, can_edit, tomorrow },
+        context! { params => Value::from_serialize(parameter_views(params, today)), errors, error, typed, can_edit, tomorrow },
     )
 }
 

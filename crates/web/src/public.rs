@@ -170,7 +170,7 @@ async fn column(st: &AppState, auth: &Auth) -> PageResult {
         context! {
             plan => Value::from_serialize(&plan.plan),
             programs => Value::from_serialize(&programs),
-            params => Value::from_serialize(crate::policy::views(&params, st.clock.today())),
+            params => Value::from_serialize(crate::views::parameter_views(&params, st.clock.today())),
         },
     )
 }

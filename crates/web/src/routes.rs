@@ -34,33 +34,36 @@ pub struct RouteRule {
     pub access: Access,
 }
 
-fn table() -> Vec<Route> {
-    [
-        assets::routes(),
-        session::routes(),
-        plan::routes(),
-        people::routes(),
-        orgs::routes(),
-        classes::routes(),
-        claims::routes(),
-        notice::routes(),
-        payments::routes(),
-        budget::routes(),
-        public::routes(),
-        catalog::routes(),
-        policy::routes(),
-        audit::routes(),
-        registers::routes(),
-        findings::routes(),
-        reports::routes(),
-        accounts::routes(),
-        facilities::routes(),
-        bank_accounts::routes(),
-        openapi::routes(),
+/// Every module's routes, with the module's name (the table of `docs/architecture.md` is
+/// checked against it).
+pub fn by_module() -> Vec<(&'static str, Vec<Route>)> {
+    vec![
+        ("assets", assets::routes()),
+        ("session", session::routes()),
+        ("plan", plan::routes()),
+        ("people", people::routes()),
+        ("orgs", orgs::routes()),
+        ("classes", classes::routes()),
+        ("claims", claims::routes()),
+        ("notice", notice::routes()),
+        ("payments", payments::routes()),
+        ("budget", budget::routes()),
+        ("public", public::routes()),
+        ("catalog", catalog::routes()),
+        ("policy", policy::routes()),
+        ("audit", audit::routes()),
+        ("registers", registers::routes()),
+        ("findings", findings::routes()),
+        ("reports", reports::routes()),
+        ("accounts", accounts::routes()),
+        ("facilities", facilities::routes()),
+        ("bank_accounts", bank_accounts::routes()),
+        ("openapi", openapi::routes()),
     ]
-    .into_iter()
-    .flatten()
-    .collect()
+}
+
+fn table() -> Vec<Route> {
+    by_module().into_iter().flat_map(|(_, routes)| routes).collect()
 }
 
 /// The access rules of every route (for tests and documentation).

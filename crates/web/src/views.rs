@@ -633,3 +633,62 @@ pub async fn subsidies_of(db: &Db, person_id: i64, u: &User) -> Result<Vec<Json_
     let scope = ClaimScope { person_id: Some(person_id), provider_id, ..Default::default() };
     Ok(claims::list(db, &scope, None, 1000).await?.iter().map(claim_view).collect())
 }
+
+/// A parameter with its history, as listed.
+#[derive(Serialize, ToSchema)]
+pub struct ParameterView {
+    /// Dotted key.
+    pub key: String,
+    /// Chinese name.
+    pub name_zh: String,
+    pub unit: String,
+    /// Fixed by the plan (the city cannot change it).
+    pub fixed_by_plan: bool,
+    /// The value in force today.
+    pub in_force: i64,
+    /// Every value with the date it takes effect and its source, oldest first.
+    pub versions: Vec<VersionView>,
+}
+
+/// One value of a parameter.
+#[derive(Serialize, ToSchema)]
+pub struct VersionView {
+    /// First day in force.
+    pub from: String,
+    pub value: i64,
+    pub source: String,
+    /// In force today.
+    pub current: bool,
+    /// Takes effect in the future.
+    pub scheduled: bool,
+}
+
+/// Every parameter with its values, effective dates and sources, as of `today` (also shown on the
+/// public column).
+pub fn parameter_views(params: &jineng_policy::Params, today: chrono::NaiveDate) -> Vec<ParameterView> {
+    params
+        .all()
+        .iter()
+        .map(|p| {
+            let current = params.version(p.key, today).from;
+            ParameterView {
+                key: p.key.name().into(),
+                name_zh: p.name_zh.clone(),
+                unit: p.unit.clone(),
+                fixed_by_plan: p.fixed_by_plan,
+                in_force: params.version(p.key, today).value,
+                versions: p
+                    .versions
+                    .iter()
+                    .map(|v| VersionView {
+                        from: v.from.to_string(),
+                        value: v.value,
+                        source: v.source.to_string(),
+                        current: v.from == current,
+                        scheduled: v.from > today,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}

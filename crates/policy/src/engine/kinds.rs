@@ -50,7 +50,7 @@ pub(super) fn certificate_subsidy<'a>(
         } else {
             0
         };
-        (amount, Payee::Person(person_id), Fund::UnemploymentInsuranceFund)
+        (amount, Payee::Person(person_id), Fund::of(claim.kind))
     } else {
         if t.is_some_and(|t| t.kind == TrainingKind::Entrepreneurship) && p.business_started.is_some() {
             let years = ctx.param(Key::EntrepreneurshipMaxYears, date);
@@ -64,7 +64,7 @@ pub(super) fn certificate_subsidy<'a>(
             }
             _ => Payee::Person(person_id),
         };
-        (amount, payee, Fund::EmploymentSubsidyFund)
+        (amount, payee, Fund::of(claim.kind))
     };
     let amount = if ctx.reasons.is_empty() { amount } else { 0 };
     let d = ctx.finish(claim, amount, amount, payee, fund);
@@ -92,7 +92,7 @@ pub(super) fn living_allowance<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
     ctx.check("s12_in_system", Clause::S12, s12_in_system(Some(t)));
     let rate = ctx.param(Key::LivingFenPerDay, t.start);
     let amount = if ctx.reasons.is_empty() { t.attended_days * rate } else { 0 };
-    let d = ctx.finish(claim, amount, amount, Payee::Person(person_id), Fund::EmploymentSubsidyFund);
+    let d = ctx.finish(claim, amount, amount, Payee::Person(person_id), Fund::of(claim.kind));
     if d.outcome != Outcome::Rejected {
         run.history[pi].push(Grant::new(ClaimKind::LivingAllowance));
     }
@@ -113,7 +113,7 @@ pub(super) fn pre_job<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &Refs, mut 
     ctx.check("s5_no_conflict", Clause::S5, s5_no_conflict(&run.history[pi], employer, ClaimKind::OnTheJob));
     let standard = ctx.param(Key::PreJobFen, claim.filed);
     let amount = if ctx.reasons.is_empty() { standard } else { 0 };
-    let d = ctx.finish(claim, amount, amount, Payee::Employer(employer), Fund::EmploymentSubsidyFund);
+    let d = ctx.finish(claim, amount, amount, Payee::Employer(employer), Fund::of(claim.kind));
     if d.outcome != Outcome::Rejected {
         let mut g = Grant::new(ClaimKind::PreJob);
         g.employer = Some(employer);
@@ -151,7 +151,7 @@ pub(super) fn on_the_job<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &Refs, m
         ctx.check("s5_months_cap", Clause::S5, capped);
     }
     let amount = if ok { months * rate } else { 0 };
-    let d = ctx.finish(claim, amount, asked * rate, Payee::Employer(employer), Fund::EmploymentSubsidyFund);
+    let d = ctx.finish(claim, amount, asked * rate, Payee::Employer(employer), Fund::of(claim.kind));
     if d.outcome != Outcome::Rejected {
         let mut g = Grant::new(ClaimKind::OnTheJob);
         g.employer = Some(employer);
@@ -172,7 +172,7 @@ pub(super) fn apprenticeship<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &Ref
     ctx.check("s12_in_system", Clause::S12, s12_in_system(Some(t)));
     let rate = ctx.param(Key::ApprenticeshipFenPerYear, claim.filed);
     let amount = if ctx.reasons.is_empty() { claim.years.unwrap_or(0) * rate } else { 0 };
-    let d = ctx.finish(claim, amount, amount, Payee::Employer(employer), Fund::EmploymentSubsidyFund);
+    let d = ctx.finish(claim, amount, amount, Payee::Employer(employer), Fund::of(claim.kind));
     if d.outcome != Outcome::Rejected {
         let mut g = Grant::new(ClaimKind::Apprenticeship);
         g.employer = Some(employer);
@@ -202,7 +202,7 @@ pub(super) fn equipment_grant<'a>(run: &mut Run<'a>, claim: &'a Claim, mut ctx: 
         ctx.check("e1b_cap", Clause::E1b, within);
     }
     let amount = if ok { capped } else { 0 };
-    let d = ctx.finish(claim, amount, raw, Payee::Employer(employer), Fund::EmploymentSubsidyFund);
+    let d = ctx.finish(claim, amount, raw, Payee::Employer(employer), Fund::of(claim.kind));
     if d.outcome != Outcome::Rejected {
         if let Some(f) = claim.facility_ref.as_deref() {
             run.facilities.insert(f);
@@ -225,7 +225,7 @@ pub(super) fn project_training<'a>(run: &mut Run<'a>, claim: &'a Claim, refs: &R
         (None, Some(employer)) => Payee::Employer(employer),
         (provider, _) => Payee::Provider(provider.unwrap_or_default()),
     };
-    let fund = Fund::EmploymentSubsidyFund;
+    let fund = Fund::of(claim.kind);
     let contract = claim.contract_fen.unwrap_or(0);
     let state = run.projects.entry(project_id).or_default();
     ctx.clause(Clause::S9);

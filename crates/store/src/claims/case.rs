@@ -163,34 +163,16 @@ pub(crate) fn case_of(
 /// A decision as a stored claim keeps it.
 #[derive(Debug, Clone)]
 pub(crate) struct Decided {
-    /// `approved`, `reduced`, `rejected`, `recover`.
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     /// Amount, fen (never negative).
     pub amount_fen: i64,
     /// Payee (JSON).
     pub payee: String,
-    /// Fund code.
-    pub fund: &'static str,
+    pub fund: Fund,
     /// The whole decision (JSON).
     pub json: String,
     /// A settlement: the certificates (ids) whose training subsidies it paid.
     pub certificates_paid: Vec<i64>,
-}
-
-fn outcome_code(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Approved => "approved",
-        Outcome::Reduced => "reduced",
-        Outcome::Rejected => "rejected",
-        Outcome::Recover => "recover",
-    }
-}
-
-fn fund_code(f: Fund) -> &'static str {
-    match f {
-        Fund::EmploymentSubsidyFund => "employment_subsidy_fund",
-        Fund::UnemploymentInsuranceFund => "unemployment_insurance_fund",
-    }
 }
 
 /// Decides every claim of `case`: the case as stored (the snapshot) and each decision by claim id.
@@ -214,10 +196,10 @@ pub(crate) fn decide(case: Case, params: &Params, region: &str) -> Result<(Strin
         out.insert(
             d.claim.to_owned(),
             Decided {
-                outcome: outcome_code(d.outcome),
+                outcome: d.outcome,
                 amount_fen: d.amount_fen.max(0),
                 payee,
-                fund: fund_code(d.fund),
+                fund: d.fund,
                 json,
                 certificates_paid: d
                     .certificates_paid
@@ -246,5 +228,5 @@ pub(crate) fn trace(
     let checked = jineng_policy::parse(snapshot).ok()?;
     let decisions = Engine::new(params, region).explaining().decide(&checked);
     let d = decisions.into_iter().find(|d| d.claim == claim)?;
-    (outcome_code(d.outcome) == outcome && d.amount_fen.max(0) == amount_fen).then_some(d.checks)
+    (d.outcome.code() == outcome && d.amount_fen.max(0) == amount_fen).then_some(d.checks)
 }

@@ -73,6 +73,18 @@ pub enum Filer {
 }
 
 impl Filer {
+    /// The kinds this filer files: employers on-the-job (S5), pre-job (S3), apprenticeship (S4),
+    /// equipment (E1b) and their own project-based training (S9); providers project-based
+    /// training (S9); workers the certificate subsidies (S7, S3) and the living allowance (S2).
+    pub fn kinds(self) -> &'static [ClaimKind] {
+        use ClaimKind::*;
+        match self {
+            Filer::Employer(_) => &[OnTheJob, PreJob, Apprenticeship, EquipmentGrant, ProjectTraining],
+            Filer::Provider(_) => &[ProjectTraining],
+            Filer::Person(_) => &[TrainingSubsidy, SkillUpgradeSubsidy, LivingAllowance],
+        }
+    }
+
     fn code(self) -> (&'static str, i64) {
         match self {
             Filer::Employer(id) => ("employer", id),
@@ -123,26 +135,21 @@ pub async fn file_request(
     let idem = format!("{role}:{scope_id}:{}", key.trim());
     let params = parameters::effective(db).await?;
     let region = parameters::region(db).await?;
-    let kind = r.kind.as_str();
+    let kind = ClaimKind::parse(&r.kind).ok().filter(|k| filer.kinds().contains(k)).ok_or_else(|| {
+        refuse(
+            "kind",
+            "claim.kind",
+            "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助和本单位的项目制培训；培训机构可申请项目制培训；劳动者可申请职业培训补贴、技能提升补贴和生活费补贴",
+            "employers file on_the_job, pre_job, apprenticeship, equipment_grant and project_training for their own classes; providers project_training; workers training_subsidy, skill_upgrade_subsidy and living_allowance",
+        )
+    })?;
     let f = Filing { db, scope_id, kind, r, today, key: idem, params: &params, region: &region };
-    let asked = match (filer, kind) {
-        (Filer::Employer(_), "on_the_job" | "pre_job" | "apprenticeship" | "equipment_grant") => {
-            employer_request(&f).await?
-        }
-        (Filer::Provider(_), "project_training") => project_request(&f, false).await?,
+    let asked = match filer {
         // S9: project-based training by enterprises or providers.
-        (Filer::Employer(_), "project_training") => project_request(&f, true).await?,
-        (Filer::Person(_), "training_subsidy" | "skill_upgrade_subsidy" | "living_allowance") => {
-            person_request(&f).await?
-        }
-        _ => {
-            return Err(refuse(
-                "kind",
-                "claim.kind",
-                "用人单位可申请以工代训、岗前培训、新型学徒制、设施设备补助和本单位的项目制培训；培训机构可申请项目制培训；劳动者可申请职业培训补贴、技能提升补贴和生活费补贴",
-                "employers file on_the_job, pre_job, apprenticeship, equipment_grant and project_training for their own classes; providers project_training; workers training_subsidy, skill_upgrade_subsidy and living_allowance",
-            ))
-        }
+        Filer::Employer(_) if kind == ClaimKind::ProjectTraining => project_request(&f, true).await?,
+        Filer::Employer(_) => employer_request(&f).await?,
+        Filer::Provider(_) => project_request(&f, false).await?,
+        Filer::Person(_) => person_request(&f).await?,
     };
     let mut tx = db.begin().await?;
     lock_people(&mut tx, &asked.people).await?;
@@ -179,7 +186,7 @@ struct Filing<'a> {
     db: &'a Db,
     /// The employer's or provider's id.
     scope_id: i64,
-    kind: &'a str,
+    kind: ClaimKind,
     r: &'a ClaimRequest,
     today: NaiveDate,
     /// The idempotency key as stored.
@@ -217,26 +224,22 @@ struct Project {
     trainees: Vec<(i64, i64)>,
 }
 
-fn parse_kind(kind: &str) -> Result<ClaimKind> {
-    ClaimKind::parse(kind).map_err(|e| StoreError::invalid("kind", e))
-}
-
 /// An employer's request, checked.
 async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
     let (code, county) = super::employer_code(f.db, f.scope_id).await?;
-    let mut claim = Claim::new("k", parse_kind(f.kind)?, f.today);
+    let mut claim = Claim::new("k", f.kind, f.today);
     claim.employer = Some(code.clone());
     let mut people_ids = Vec::new();
     let mut facility_id = None;
-    if f.kind != "equipment_grant" {
+    if f.kind != ClaimKind::EquipmentGrant {
         all_given(&[
             ("id_number", f.r.id_number.is_some()),
             ("name", f.r.name.as_deref().is_some_and(|n| !n.trim().is_empty())),
             ("employed_from", f.r.employed_from.is_some()),
-            ("from", f.kind != "on_the_job" || f.r.from.is_some()),
-            ("months", f.kind != "on_the_job" || f.r.months.is_some()),
-            ("class_id", f.kind == "on_the_job" || f.r.class_id.is_some()),
-            ("years", f.kind != "apprenticeship" || f.r.years.is_some()),
+            ("from", f.kind != ClaimKind::OnTheJob || f.r.from.is_some()),
+            ("months", f.kind != ClaimKind::OnTheJob || f.r.months.is_some()),
+            ("class_id", f.kind == ClaimKind::OnTheJob || f.r.class_id.is_some()),
+            ("years", f.kind != ClaimKind::Apprenticeship || f.r.years.is_some()),
         ])?;
         let id =
             IdNumber::parse(&need(&f.r.id_number, "id_number")?).map_err(|e| StoreError::invalid("id_number", e))?;
@@ -261,7 +264,7 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
         }
         claim.person = Some(id.as_str().to_owned());
         match f.kind {
-            "on_the_job" => {
+            ClaimKind::OnTheJob => {
                 let months = need(&f.r.months, "months")?;
                 if !(1..=120).contains(&months) {
                     return Err(refuse("months", "claim.months", "月数应为1至120", "1 to 120 months"));
@@ -271,7 +274,7 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
             }
             _ => {
                 need(&f.r.class_id, "class_id")?;
-                if f.kind == "apprenticeship" {
+                if f.kind == ClaimKind::Apprenticeship {
                     let years = need(&f.r.years, "years")?;
                     if !(1..=5).contains(&years) {
                         return Err(refuse("years", "claim.years", "年数应为1至5", "1 to 5 years"));
@@ -311,7 +314,7 @@ async fn employer_request(f: &Filing<'_>) -> Result<Asked> {
 
 /// A worker's request (or the county window's on the worker's behalf), checked.
 async fn person_request(f: &Filing<'_>) -> Result<Asked> {
-    let kind = parse_kind(f.kind)?;
+    let kind = f.kind;
     let living = kind == ClaimKind::LivingAllowance;
     all_given(&[
         ("certificate_id", living || f.r.certificate_id.is_some()),
@@ -365,7 +368,7 @@ async fn decide_person_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Resul
     let case = case_of(&[&h], &employers, vec![], vec![claim])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
-    let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
+    let mut c = NewClaim::decided(f.key.clone(), f.kind.code(), &county, f.today, &snapshot, d);
     c.person_id = Some(f.scope_id);
     c.certificate_id = certificate;
     let on = super::hold::dates(&h, training.as_deref(), f.today);
@@ -391,7 +394,7 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
                 to_date: None,
             });
         }
-        if matches!(f.kind, "pre_job" | "apprenticeship") {
+        if matches!(f.kind, ClaimKind::PreJob | ClaimKind::Apprenticeship) {
             let class_id = need(&f.r.class_id, "class_id")?;
             let t = h.trainings.iter().find(|t| t.class_id == class_id).ok_or_else(|| {
                 refuse("class_id", "claim.not_trainee", "该劳动者未在此培训班", "the worker is not in this class")
@@ -422,12 +425,12 @@ async fn decide_employer_claim(f: &Filing<'_>, tx: &mut Tx, asked: Asked) -> Res
     let case = case_of(&refs, &employers, granted, vec![claim])?;
     let (snapshot, ds) = decide(case, f.params, f.region)?;
     let d = ds.get("k").ok_or(StoreError::NotFound)?;
-    let mut c = NewClaim::decided(f.key.clone(), f.kind, &county, f.today, &snapshot, d);
+    let mut c = NewClaim::decided(f.key.clone(), f.kind.code(), &county, f.today, &snapshot, d);
     c.facility_id = facility_id;
     c.person_id = people.first().copied();
     c.employer_id = Some(f.scope_id);
     if let Some(h) = hs.first() {
-        let kind = parse_kind(f.kind)?;
+        let kind = f.kind;
         let training = case_training.as_deref();
         let on = super::hold::dates(h, training, f.today);
         super::hold::hold(&mut c, h, kind, &on, Some(&code));

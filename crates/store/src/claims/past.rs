@@ -220,8 +220,7 @@ async fn build(db: &Db, actor: Actor, key: &str, g: &PastGrant) -> Result<NewCla
         .or_else(|| employer.as_ref().map(|e| e.2.clone()))
         .or_else(|| provider.as_ref().map(|p| p.2.clone()))
         .unwrap_or_default();
-    let fund =
-        if kind == ClaimKind::SkillUpgradeSubsidy { "unemployment_insurance_fund" } else { "employment_subsidy_fund" };
+    let fund = jineng_policy::decision::Fund::of(kind).code();
     let decision = serde_json::json!({
         "claim": key, "outcome": "approved", "amount_fen": g.amount_fen, "payee": payee, "fund": fund,
         "clauses": [], "reasons": [], "parameters": [], "imported": true,

@@ -113,7 +113,7 @@ fn claims_for_person(
     for (key, kind, cert, id, filed, training) in keyed {
         let d = decisions.get(&id).ok_or_else(|| StoreError::NotFound)?;
         // A living allowance with no day attended has nothing to pay: not filed.
-        if kind == ClaimKind::LivingAllowance && d.amount_fen == 0 && d.outcome == "approved" {
+        if kind == ClaimKind::LivingAllowance && d.amount_fen == 0 && d.outcome == jineng_policy::Outcome::Approved {
             continue;
         }
         let mut c = NewClaim::decided(key, kind.code(), &h.person.county_code, filed, &snapshot, d);
@@ -158,7 +158,7 @@ pub async fn for_class_end(db: &Db, actor: Actor, class_id: i64, today: chrono::
         let (snapshot, decisions) = decide(case, &params, &region)?;
         let d = decisions.get(&id).ok_or(StoreError::NotFound)?;
         // A living allowance with no day attended has nothing to pay: not filed.
-        if d.amount_fen == 0 && d.outcome == "approved" {
+        if d.amount_fen == 0 && d.outcome == jineng_policy::Outcome::Approved {
             continue;
         }
         let key = format!("living_allowance:enrolment:{enrolment}");
