@@ -128,7 +128,8 @@ async fn replayed_equals_adjudicated(backend: &'static str) {
     assert!(differ.is_empty(), "live decisions differ from the engine's:\n{}", differ.join("\n"));
     let mut unexpected = Vec::new();
     for line in &cannot {
-        let known = REFUSED_ON_PURPOSE.iter().any(|(file, why)| line.starts_with(&format!("{file}:")) && line.contains(why));
+        let known =
+            REFUSED_ON_PURPOSE.iter().any(|(file, why)| line.starts_with(&format!("{file}:")) && line.contains(why));
         if !known {
             unexpected.push(line.clone());
         }
