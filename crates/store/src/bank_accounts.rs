@@ -122,32 +122,44 @@ const SELECT: &str = "SELECT b.bank_account_id, b.payee_kind, b.payee_id, \
      LEFT JOIN provider v ON b.payee_kind = 'provider' AND v.provider_id = b.payee_id \
      LEFT JOIN app_user u ON u.user_id = b.recorded_by";
 
-/// The payee's county, or not found.
-pub async fn payee_county(db: &Db, kind: PayeeKind, payee_id: i64) -> Result<String> {
-    let (table, column) = kind.table();
-    let sql = format!("SELECT county_code FROM {table} WHERE {column} = $1");
-    let county: Option<String> = with_pool!(db, |p| sqlx::query_scalar(&sql).bind(payee_id).fetch_optional(p).await?);
-    county.ok_or(StoreError::NotFound)
+/// A payee as registered.
+#[derive(Debug, Clone)]
+pub struct Payee {
+    /// Its registered name (a person's in full: the caller masks what it shows).
+    pub name: String,
+    pub county: String,
 }
 
-/// The payee's registered name (a person's in full: the caller masks what it shows).
-pub async fn payee_name(db: &Db, kind: PayeeKind, payee_id: i64) -> Result<String> {
+/// The payee of this kind and id, or not found.
+pub async fn payee(db: &Db, kind: PayeeKind, payee_id: i64) -> Result<Payee> {
     let (table, column) = kind.table();
-    let sql = format!("SELECT name FROM {table} WHERE {column} = $1");
-    let name: Option<String> = with_pool!(db, |p| sqlx::query_scalar(&sql).bind(payee_id).fetch_optional(p).await?);
-    name.ok_or(StoreError::NotFound)
+    let sql = format!("SELECT name, county_code FROM {table} WHERE {column} = $1");
+    let row: Option<(String, String)> =
+        with_pool!(db, |p| sqlx::query_as(&sql).bind(payee_id).fetch_optional(p).await?);
+    row.map(|(name, county)| Payee { name, county }).ok_or(StoreError::NotFound)
 }
 
-/// Records the payee's account, retiring the one in force. `verified` when an
-/// office records it (`county_verified`), else the payee declared it. The audit entry keeps
-/// the number masked.
+/// Who records an account.
+#[derive(Debug, Clone, Copy)]
+pub enum Recorder<'a> {
+    /// The payee itself: the account is `declared`.
+    Payee,
+    /// An office: the city (`county` none) or a county office, which reaches its county's
+    /// payees only. The account is `county_verified`.
+    Office { county: Option<&'a str> },
+}
+
+/// Records the payee's account, retiring the one in force. The holder must be the payee's own
+/// registered name (subsidies are paid only into the payee's own account); a payee that does
+/// not exist, or lies outside a county office's county, is refused alike. The audit entry keeps
+/// the numbers masked.
 pub async fn record(
     db: &Db,
     actor: Actor,
     kind: PayeeKind,
     payee_id: i64,
     new: &NewAccount,
-    verified: bool,
+    by: Recorder<'_>,
 ) -> Result<AccountRow> {
     let bank = new.bank.trim();
     if bank.is_empty() || bank.chars().count() > 60 {
@@ -168,8 +180,24 @@ pub async fn record(
             "name the holder (at most 100 characters)",
         ));
     }
-    payee_county(db, kind, payee_id).await?;
-    let source = if verified { "county_verified" } else { "declared" };
+    let unknown = || invalid("payee_id", "bank_account.payee_unknown", "未找到该收款人", "no such payee");
+    let payee = payee(db, kind, payee_id).await.map_err(|e| match e {
+        StoreError::NotFound => unknown(),
+        e => e,
+    })?;
+    let source = match by {
+        Recorder::Office { county: Some(mine) } if mine != payee.county => return Err(unknown()),
+        Recorder::Office { .. } => "county_verified",
+        Recorder::Payee => "declared",
+    };
+    if holder != payee.name.trim() {
+        return Err(invalid(
+            "holder",
+            "bank_account.holder_not_payee",
+            "户名须为收款人本人（单位）的登记名称：补贴只发放到本人或本单位的账户",
+            "the holder must be the payee's own registered name: subsidies are paid only to the payee's own account",
+        ));
+    }
     let t = now();
     let id: i64 = in_tx!(db, |tx| {
         // The payee's account in force, locked by the retiring UPDATE; the unique index on the

@@ -83,7 +83,7 @@ fn roles_for(m: &Manager) -> Vec<(&'static str, &'static str, &'static str)> {
 
 /// China time, to the minute.
 fn china(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+    t.map(jineng_store::reports::china_time).unwrap_or_default()
 }
 
 fn account_view(a: &Account) -> serde_json::Value {

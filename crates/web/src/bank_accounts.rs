@@ -1,8 +1,8 @@
 //! Payees' bank accounts (收款账户): a provider, an employer or a worker records where its
 //! subsidies are paid (declared); the city or the payee's county office records or corrects one
 //! (county-verified). Numbers are shown masked to everyone; every change is audited with the old
-//! and the new account, masked. The account holder must be the payee itself: a worker's own
-//! name, an organisation's registered name.
+//! and the new account, masked. The store holds the rules (the holder is the payee itself, a
+//! county office reaches its county's payees): this module says who records.
 
 use crate::auth::{Access, Auth, CurrentUser, Route};
 use crate::error::AppError;
@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use jineng_domain::{Invalid, Role};
-use jineng_store::bank_accounts::{self, AccountRow, NewAccount, PayeeKind};
+use jineng_store::bank_accounts::{self, AccountRow, NewAccount, PayeeKind, Recorder};
 use jineng_store::users::User;
 use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
@@ -121,8 +121,9 @@ pub struct AccountInput {
 }
 
 async fn record(st: &AppState, u: &User, b: &AccountInput) -> Result<AccountRow, AppError> {
-    let (kind, id, verified) = match own(u) {
-        Some((kind, id)) => (kind, id, false),
+    let county = county_of(u)?;
+    let (kind, id, by) = match own(u) {
+        Some((kind, id)) => (kind, id, Recorder::Payee),
         None => {
             let kind = kind_of(b.payee_kind.as_deref(), "payee_kind")?.ok_or_else(|| {
                 AppError::field(
@@ -136,40 +137,11 @@ async fn record(st: &AppState, u: &User, b: &AccountInput) -> Result<AccountRow,
                     Invalid::new("bank_account.payee_id", "请填写收款人编号", "give the payee's id"),
                 )
             })?;
-            // A county office records accounts of its county's payees only; another county's
-            // payee is as unknown to it as a payee that does not exist.
-            let county = bank_accounts::payee_county(&st.db, kind, id).await.map_err(|_| {
-                AppError::field(
-                    "payee_id",
-                    Invalid::new("bank_account.payee_unknown", "未找到该收款人", "no such payee"),
-                )
-            })?;
-            if county_of(u)?.is_some_and(|mine| mine != county) {
-                return Err(AppError::field(
-                    "payee_id",
-                    Invalid::new("bank_account.payee_unknown", "未找到该收款人", "no such payee"),
-                ));
-            }
-            (kind, id, true)
+            (kind, id, Recorder::Office { county: county.as_deref() })
         }
     };
-    let name = payee_name(st, kind, id).await?;
-    if b.holder.trim() != name.trim() {
-        return Err(AppError::field(
-            "holder",
-            Invalid::new(
-                "bank_account.holder_not_payee",
-                "户名须为收款人本人（单位）的登记名称：补贴只发放到本人或本单位的账户",
-                "the holder must be the payee's own registered name: subsidies are paid only to the payee's own account",
-            ),
-        ));
-    }
     let new = NewAccount { bank: b.bank.clone(), account_no: b.account_no.clone(), holder: b.holder.clone() };
-    Ok(bank_accounts::record(&st.db, Some(u.user_id), kind, id, &new, verified).await?)
-}
-
-async fn payee_name(st: &AppState, kind: PayeeKind, id: i64) -> Result<String, AppError> {
-    Ok(bank_accounts::payee_name(&st.db, kind, id).await?)
+    Ok(bank_accounts::record(&st.db, Some(u.user_id), kind, id, &new, by).await?)
 }
 
 /// Records a payee's account, retiring the one in force (audited, the numbers masked).
@@ -206,7 +178,9 @@ async fn accounts_page(
 ) -> PageResult {
     let rows = list(st, u, kind).await.page(auth)?;
     let payee = match own(u) {
-        Some((kind, id)) => Some(payee_name(st, kind, id).await.page(auth)?),
+        Some((kind, id)) => {
+            Some(async { Ok::<_, AppError>(bank_accounts::payee(&st.db, kind, id).await?.name) }.await.page(auth)?)
+        }
         None => None,
     };
     let (f, errors, error) = match form {

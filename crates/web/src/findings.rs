@@ -204,9 +204,7 @@ async fn provider_names(st: &AppState, all: &[Finding]) -> Result<std::collectio
     Ok(names)
 }
 
-fn china(t: chrono::DateTime<chrono::Utc>) -> String {
-    (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
-}
+use jineng_store::reports::china_time as china;
 
 async fn page_of(st: &AppState, auth: &Auth, u: &User, q: &FindingQuery, failed: Option<Failed<'_>>) -> PageResult {
     let status = q.status().page(auth)?;
