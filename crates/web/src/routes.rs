@@ -20,9 +20,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Where pages may load from: this server only (charts and styles are compiled in); no plugin,
-/// no framing, forms post only here. Inline scripts and styles of the templates are allowed;
-/// everything a page shows is auto-escaped.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+/// no framing, forms post only here. No inline script and no inline style (not even a `style`
+/// attribute: the templates use the stylesheet's classes); everything a page shows is auto-escaped.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
                    img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// One row of the route table.

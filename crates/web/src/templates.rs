@@ -87,6 +87,9 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("claim_kind", |code: String| -> String {
         jineng_domain::ClaimKind::parse(&code).map(|k| k.zh().to_owned()).unwrap_or(code)
     });
+    env.add_filter("claim_kind_en", |code: String| -> String {
+        jineng_domain::ClaimKind::parse(&code).map(|k| k.en().to_owned()).unwrap_or(code)
+    });
     env.add_filter("rule_zh", |rule: String| {
         jineng_policy::clauses::rule_words(&rule).map_or(rule, |w| w.0.to_owned())
     });

@@ -64,6 +64,7 @@ async fn chromium(
 ) -> (fantoccini::Client, std::path::PathBuf, std::path::PathBuf) {
     let mut caps = serde_json::Map::new();
     let profile = std::env::temp_dir().join(format!("jineng-chromium-{}", users::random_token()));
+    caps.insert("goog:loggingPrefs".into(), serde_json::json!({"browser": "ALL"}));
     caps.insert("goog:chromeOptions".into(), serde_json::json!({
         "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
@@ -230,6 +231,14 @@ both_backends! {
         assert_eq!(in_force, "¥200.00");
         std::fs::write(shots.join(format!("{backend}-parameters.png")), c.screenshot().await.unwrap()).unwrap();
         c.goto(&format!("{base}/policy/explain")).await.unwrap();
+        // The trial in words, as filled in: a poor worker's certificate brings two grants.
+        c.find(Locator::Id("try")).await.unwrap().click().await.unwrap();
+        c.wait().for_element(Locator::Id("result")).await.unwrap();
+        let outcomes = c.find_all(Locator::Css("[data-k='outcome']")).await.unwrap();
+        assert_eq!(outcomes.len(), 2);
+        std::fs::write(shots.join(format!("{backend}-trial.png")), c.screenshot().await.unwrap()).unwrap();
+        // A whole case file, for those who write them.
+        c.find(Locator::Css("details summary")).await.unwrap().click().await.unwrap();
         c.find(Locator::Id("decide")).await.unwrap().click().await.unwrap();
         let k4 = c
             .wait()
@@ -354,6 +363,47 @@ both_backends! {
         server.abort();
         let _ = std::fs::remove_dir_all(&profile);
     }
+}
+
+/// ChromeDriver's browser log since the last read (its `se/log` endpoint).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// The errors the browser's console shows since the last read: a script's error, a resource
+/// that failed to load, anything the Content-Security-Policy blocked.
+async fn console_errors(c: &fantoccini::Client) -> Vec<String> {
+    let log = c.issue_cmd(BrowserLog).await.expect("the browser log");
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// A page's kind, for walking one page of each: its path with every number as `N`, no query.
+fn shape(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut out = String::new();
+    for ch in path.chars() {
+        if ch.is_ascii_digit() {
+            if !out.ends_with('N') {
+                out.push('N');
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// Whether the page at the window's width scrolls sideways: `[scrollWidth, clientWidth]`.
@@ -550,6 +600,7 @@ both_backends! {
         let router = app.router.clone();
         let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         let (c, profile, shots) = chromium(driver_port, (1440, 1000)).await;
+        let (mut walked, mut wide) = (Vec::new(), Vec::new());
         for role in jineng_domain::Role::ALL.iter().copied() {
             c.set_window_size(1440, 1000).await.unwrap();
             c.goto(&format!("{base}/login")).await.unwrap();
@@ -566,9 +617,46 @@ both_backends! {
             let (scroll, client) = widths(&c).await;
             assert!(scroll <= client, "{backend}: {}'s home is {scroll} px wide on a {client} px screen", role.code());
             std::fs::write(shots.join(format!("{backend}-queue-{}-390.png", role.code())), c.screenshot().await.unwrap()).unwrap();
+            // Every kind of page the role is shown, one of each, two links deep: none scrolls
+            // sideways on the phone and none logs an error in the console.
+            let mut seen = std::collections::BTreeSet::from([shape("/")]);
+            let mut queue = std::collections::VecDeque::new();
+            let mut depth = 0;
+            loop {
+                let found = c
+                    .execute("return Array.from(document.querySelectorAll('a[href^=\"/\"]')).map(a => a.getAttribute('href'));", vec![])
+                    .await
+                    .unwrap();
+                for href in found.as_array().into_iter().flatten().filter_map(|h| h.as_str()) {
+                    let download = [".xlsx", ".csv", ".json", "/xlsx", "/api/", "/logout", "/static/"].iter().any(|d| href.contains(d));
+                    if !download && !href.starts_with("//") && depth < 2 && seen.insert(shape(href)) {
+                        queue.push_back((href.to_owned(), depth + 1));
+                    }
+                }
+                let problems = console_errors(&c).await;
+                assert!(problems.is_empty(), "{backend}: {} sees console errors on {}: {problems:?}", role.code(), c.current_url().await.unwrap());
+                let Some((path, d)) = queue.pop_front() else { break };
+                depth = d;
+                c.goto(&format!("{base}{path}")).await.unwrap();
+                if c.wait().for_element(Locator::Css("main h1")).await.is_err() {
+                    panic!("{backend}: {}: {path} shows no heading: {}", role.code(), c.source().await.unwrap());
+                }
+                let (scroll, client) = widths(&c).await;
+                walked.push(format!("{} {path}", role.code()));
+                if path.starts_with("/claims") || path.starts_with("/audit") || path.starts_with("/people/") {
+                    std::fs::write(shots.join(format!("{backend}-walk-{}-{}.png", role.code(), shape(&path).replace('/', "_"))), c.screenshot().await.unwrap()).unwrap();
+                }
+                if scroll > client {
+                    std::fs::write(shots.join(format!("{backend}-overflow-{}-{}.png", role.code(), shape(&path).replace('/', "_"))), c.screenshot().await.unwrap()).unwrap();
+                    wide.push(format!("{}: {path} is {scroll} px wide on a {client} px screen", role.code()));
+                }
+            }
             c.find(Locator::Css("form[action='/logout'] button")).await.unwrap().click().await.unwrap();
             c.wait().for_element(Locator::Id("username")).await.unwrap();
         }
+        assert!(wide.is_empty(), "{backend}: pages wider than a phone:\n{}", wide.join("\n"));
+        eprintln!("{backend}: walked {} pages at 390 px: {walked:?}", walked.len());
+        assert!(walked.len() >= 60, "{backend}: walked {} pages: {walked:?}", walked.len());
         c.close().await.unwrap();
         server.abort();
         let _ = std::fs::remove_dir_all(&profile);

@@ -191,3 +191,81 @@ both_backends! {
         assert_eq!(level4["versions"].as_array().unwrap().len(), 1, "{backend}: nothing refused was stored");
     }
 }
+
+/// The trial in words: the example the page fills in, with `changes` made to it.
+fn trial(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut form = vec![
+        ("group", "poor_worker"),
+        ("group_from", "2018-01-01"),
+        ("hukou", "411702"),
+        ("rural", "1"),
+        ("birth", "1990-05-10"),
+        ("insured_since", ""),
+        ("training_kind", "employment"),
+        ("occupation", "4-10-01-05"),
+        ("level", "5"),
+        ("county", "411702"),
+        ("start", "2020-01-06"),
+        ("end", "2020-01-20"),
+        ("days", "15"),
+        ("attended", "15"),
+        ("in_system", "1"),
+        ("cert_kind", "skill_level"),
+        ("issued", "2020-01-25"),
+        ("earlier", "0"),
+    ];
+    for (k, v) in changes {
+        form.retain(|(key, _)| key != k);
+        if !v.is_empty() {
+            form.push((k, v));
+        }
+    }
+    form
+}
+
+both_backends! {
+    async fn a_trial_in_words_decides_what_a_certificate_brings_and_names_every_wrong_field(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let county = Some(Role::County);
+        let r = app.page(county, Method::GET, "/policy/explain", &[], false).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("id=\"trial\"") && r.body.contains("人员类别") && r.body.contains("贫困劳动力"), "a form in words");
+        assert!(!r.body.contains("id=\"form-errors\""), "no errors before anything is sent");
+
+        // The example: a poor worker's level-5 certificate brings a training subsidy, paid to the
+        // provider (free training, S1), and a living allowance (S2), both granted.
+        let r = app.page(county, Method::POST, "/policy/explain", &trial(&[]), true).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        assert!(r.body.contains("职业培训补贴") && r.body.contains("生活费补贴"), "{}", r.body);
+        assert_eq!(r.body.matches("核准 approved").count(), 2, "{}", r.body);
+        assert!(r.body.contains("支付对象 payee 培训机构"), "S1: paid to the provider");
+        let result = r.body.split("id=\"result\"").nth(1).expect("a result");
+        assert!(!result.contains("52411702MA3X00010J"), "the trial's made-up codes are not shown");
+        assert!(r.body.contains("value=\"4-10-01-05\""), "what was typed stays");
+
+        // Three certificate subsidies already this year: the fourth is refused by S7's cap.
+        let r = app.page(county, Method::POST, "/policy/explain", &trial(&[("earlier", "3")]), true).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("不予补贴 rejected") && r.body.contains("S7.yearly_cap"), "{}", r.body);
+        // A monthly pension: S8.
+        let r = app.page(county, Method::POST, "/policy/explain", &trial(&[("pension", "1")]), true).await;
+        assert!(r.body.contains("S8"), "{}", r.body);
+
+        // Every wrong field at once, each named in words at the top and at the field, what was typed kept.
+        let bad = trial(&[("days", "abc"), ("occupation", "养老"), ("issued", "2020-01-10"), ("level", "9"), ("hukou", "x")]);
+        let r = app.page(county, Method::POST, "/policy/explain", &bad, true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let summary = r.body.split("id=\"form-errors\"").nth(1).expect("a summary").split("</div>").next().unwrap();
+        for label in ["培训天数", "职业编码", "发证日期", "等级", "户籍所在县区"] {
+            assert!(summary.contains(label), "{label} in the summary: {summary}");
+        }
+        assert!(!summary.contains("days:") && !summary.contains("trainings["), "no raw keys: {summary}");
+        assert!(r.body.matches("class=\"field-error\"").count() >= 5);
+        assert!(r.body.contains("value=\"abc\"") && r.body.contains("value=\"养老\""), "typed values kept");
+        assert!(!r.body.contains("id=\"result\""), "nothing decided");
+
+        // Workers do not reach the trial (it is for staff who decide).
+        let r = app.page(Some(Role::Worker), Method::GET, "/policy/explain", &[], false).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}

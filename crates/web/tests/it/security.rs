@@ -31,6 +31,12 @@ async fn every_answer_carries_the_security_headers_and_personal_pages_are_not_st
             .unwrap_or("")
             .to_owned();
         assert!(script.contains("'self'") && !script.contains("unsafe"), "{path}: no inline script runs: {script}");
+        let style = h(header::CONTENT_SECURITY_POLICY)
+            .split(';')
+            .find(|d| d.trim().starts_with("style-src"))
+            .unwrap_or("")
+            .to_owned();
+        assert!(style.contains("'self'") && !style.contains("unsafe"), "{path}: no inline style applies: {style}");
         assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
         assert_eq!(h(header::REFERRER_POLICY), "same-origin", "{path}");
         assert_eq!(h(header::CACHE_CONTROL), "no-store", "{path}");
@@ -51,6 +57,13 @@ async fn every_answer_carries_the_security_headers_and_personal_pages_are_not_st
         for handler in [" onclick=", " onsubmit=", " onchange=", " onload=", "javascript:"] {
             assert!(!lower.contains(handler), "{page}: an inline handler {handler}");
         }
+    }
+    // No template carries a style of its own, which the policy would block: each uses the stylesheet.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+        assert!(!text.contains(" style=") && !text.contains("<style"), "{}: an inline style", path.display());
     }
     let r = app.page(None, Method::GET, "/static/app.js", &[], false).await;
     assert!(
