@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 mod bench;
+mod bench_pages;
 
 #[derive(Parser)]
 #[command(name = "jineng", version, about = "职业技能提升行动管理系统 · Vocational skills upgrading action")]
@@ -244,6 +245,25 @@ enum BenchCommand {
         scale: demo::Scale,
         #[arg(long, default_value_t = 2019)]
         seed: u64,
+    },
+    /// Serve a database (a demo city or province) in a second process and drive every GET page
+    /// and list API of every role with concurrent clients: path, role, p50, p99, requests/s.
+    Pages {
+        /// Database URL (default: a new demo city on SQLite in /tmp).
+        #[arg(long)]
+        database: Option<String>,
+        /// Concurrent clients per path.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Requests each client sends per path.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+        /// Only paths containing this.
+        #[arg(long)]
+        only: Option<String>,
+        /// Also write the table (Markdown) to this file.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
     /// Generate a large case and time the policy engine in-process and end to end.
     Policy {
@@ -503,6 +523,9 @@ async fn main() -> Result<()> {
             bench::run(people, claims, &out, seed)
         }
         Command::Bench { command: BenchCommand::Abuse { seconds, rate } } => bench::abuse(seconds, rate).await,
+        Command::Bench { command: BenchCommand::Pages { database, clients, requests, only, out } } => {
+            bench_pages::pages(bench_pages::Options { database, clients, requests, only, out }).await
+        }
         Command::Bench { command: BenchCommand::Roster { rows, database } } => {
             let file = std::path::PathBuf::from(format!("/tmp/jineng-roster-{rows}.xlsx"));
             let t = Instant::now();

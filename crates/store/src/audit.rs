@@ -367,19 +367,23 @@ pub struct AuditRow {
 
 /// The entries that pass the filter, newest first, with who made them.
 pub async fn recent(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
-    Ok(crate::with_pool!(db, |p| {
-        sqlx::query_as(
+    let entity = crate::opt_eq("a.entity", 1, f.entity.as_deref().is_some_and(|e| !e.is_empty()), "''");
+    let from = if f.from.is_some() { "a.at >= $2" } else { "$2 IS NULL" };
+    let until = if f.until.is_some() { "a.at < $3" } else { "$3 IS NULL" };
+    let sql = format!(
         "SELECT a.audit_id, a.at, a.user_id, a.action, a.entity, a.entity_id, a.detail, a.address, a.seq, u.display_name AS user_name \
          FROM audit_log a LEFT JOIN app_user u ON u.user_id = a.user_id \
-         WHERE ($1 = '' OR a.entity = $1) AND ($2 IS NULL OR a.at >= $2) AND ($3 IS NULL OR a.at < $3) ORDER BY a.audit_id DESC LIMIT $4 OFFSET $5"
-    )
-    .bind(f.entity.as_deref().unwrap_or(""))
-    .bind(f.from)
-    .bind(f.until)
-    .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(p)
-    .await?
+         WHERE {entity} AND {from} AND {until} ORDER BY a.audit_id DESC LIMIT $4 OFFSET $5"
+    );
+    Ok(crate::with_pool!(db, |p| {
+        sqlx::query_as(&sql)
+            .bind(f.entity.as_deref().unwrap_or(""))
+            .bind(f.from)
+            .bind(f.until)
+            .bind(f.limit)
+            .bind(f.offset)
+            .fetch_all(p)
+            .await?
     }))
 }
 

@@ -259,8 +259,9 @@ pub async fn history(db: &Db, kind: PayeeKind, payee_id: i64) -> Result<Vec<Acco
 /// `limit`, newest first).
 pub async fn in_force(db: &Db, county: Option<&str>, kind: Option<PayeeKind>, limit: i64) -> Result<Vec<AccountRow>> {
     let sql = format!(
-        "SELECT * FROM ({SELECT} WHERE b.retired_at IS NULL AND ($1 = '' OR b.payee_kind = $1)) a \
-         WHERE ($2 = '' OR a.county_code = $2) ORDER BY a.bank_account_id DESC LIMIT $3"
+        "SELECT * FROM ({SELECT} WHERE b.retired_at IS NULL AND {}) a WHERE {} ORDER BY a.bank_account_id DESC LIMIT $3",
+        crate::opt_eq("b.payee_kind", 1, kind.is_some(), "''"),
+        crate::opt_eq("a.county_code", 2, county.is_some_and(|c| !c.is_empty()), "''")
     );
     let rows: Vec<AccountRow> = with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(kind.map(PayeeKind::code).unwrap_or(""))

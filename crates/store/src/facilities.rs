@@ -131,11 +131,20 @@ pub struct FacilityScope {
     pub county: Option<String>,
 }
 
+impl FacilityScope {
+    /// The scope's conditions on `$1` (employer) and `$2` (county), only those it sets filtering.
+    fn sql(&self) -> String {
+        format!(
+            "{} AND {}",
+            crate::opt_eq("f.employer_id", 1, self.employer_id.is_some_and(|e| e != 0), "0"),
+            crate::opt_eq("e.county_code", 2, self.county.as_deref().is_some_and(|c| !c.is_empty()), "''")
+        )
+    }
+}
+
 /// Facilities in the scope, newest first.
 pub async fn list(db: &Db, scope: &FacilityScope) -> Result<Vec<FacilityRow>> {
-    let sql = format!(
-        "{SELECT} WHERE ($1 = 0 OR f.employer_id = $1) AND ($2 = '' OR e.county_code = $2) ORDER BY f.facility_id DESC LIMIT 500"
-    );
+    let sql = format!("{SELECT} WHERE {} ORDER BY f.facility_id DESC LIMIT 500", scope.sql());
     Ok(with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(scope.employer_id.unwrap_or(0))
         .bind(scope.county.clone().unwrap_or_default())
@@ -145,9 +154,7 @@ pub async fn list(db: &Db, scope: &FacilityScope) -> Result<Vec<FacilityRow>> {
 
 /// One facility in the scope.
 pub async fn get(db: &Db, scope: &FacilityScope, facility_id: i64) -> Result<FacilityRow> {
-    let sql = format!(
-        "{SELECT} WHERE f.facility_id = $3 AND ($1 = 0 OR f.employer_id = $1) AND ($2 = '' OR e.county_code = $2)"
-    );
+    let sql = format!("{SELECT} WHERE f.facility_id = $3 AND {}", scope.sql());
     with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(scope.employer_id.unwrap_or(0))
         .bind(scope.county.clone().unwrap_or_default())

@@ -676,6 +676,18 @@ pub async fn restore_sqlite(backup: &std::path::Path, target: &std::path::Path) 
 }
 
 /// The current time, set in Rust (never by database triggers).
+/// An optional equality filter on placeholder `$n`: `col = $n` when a value is given, else
+/// `$n = {none}` (a constant the caller binds, e.g. `''` or `0`). Not `($n = '' OR col = $n)`:
+/// that OR keeps both databases' planners from the column's index, and a list filtered by a
+/// county would read the whole table. The binds stay the same either way.
+pub(crate) fn opt_eq(col: &str, n: usize, given: bool, none: &str) -> String {
+    if given {
+        format!("{col} = ${n}")
+    } else {
+        format!("${n} = {none}")
+    }
+}
+
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }

@@ -254,8 +254,22 @@ pub fn mask_name(name: &str) -> String {
     jineng_domain::name::mask(name)
 }
 
-/// Claims on notice on `today`, optionally of one county.
-pub async fn notice(db: &Db, county: Option<&str>, today: NaiveDate, limit: i64) -> Result<Vec<NoticeRow>> {
+/// Which claims on notice a page shows.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeQuery {
+    /// Only this county's.
+    pub county: Option<String>,
+    /// Only this claim (the page of one objection's form).
+    pub claim: Option<i64>,
+    /// The next page: the claims listed after this one.
+    pub after: Option<i64>,
+    /// Rows per page.
+    pub limit: i64,
+}
+
+/// Claims on notice on `today`, newest notice first, one page (by keyset on
+/// `claim_notice`: a page costs the same however many claims are on notice).
+pub async fn notice(db: &Db, today: NaiveDate, q: &NoticeQuery) -> Result<crate::claims::Page<NoticeRow>> {
     #[derive(sqlx::FromRow)]
     struct NoticeDb {
         claim_id: i64,
@@ -267,21 +281,39 @@ pub async fn notice(db: &Db, county: Option<&str>, today: NaiveDate, limit: i64)
         notice_from: NaiveDate,
         notice_until: NaiveDate,
     }
-    let rows: Vec<NoticeDb> = with_pool!(db, |p| {
-        sqlx::query_as(
+    let county_is = crate::opt_eq("c.county_code", 2, q.county.as_deref().is_some_and(|c| !c.is_empty()), "''");
+    let claim_is = crate::opt_eq("c.claim_id", 3, q.claim.is_some(), "0");
+    let after_is = if q.after.is_some() {
+        "(c.notice_from, c.claim_id) < ((SELECT notice_from FROM claim WHERE claim_id = $4), $4)"
+    } else {
+        "$4 = 0"
+    };
+    let sql = format!(
         "SELECT c.claim_id, c.kind, p.name AS person_name, COALESCE(e.name, v.name) AS org_name, k.name_zh AS county_name, c.amount_fen, \
          c.notice_from, c.notice_until FROM claim c JOIN county k ON k.county_code = c.county_code \
          LEFT JOIN person p ON p.person_id = c.person_id LEFT JOIN employer e ON e.employer_id = c.employer_id \
          LEFT JOIN provider v ON v.provider_id = c.provider_id \
-         WHERE c.status = 'on_notice' AND c.notice_until >= $1 AND ($2 = '' OR c.county_code = $2) ORDER BY c.notice_from DESC, c.claim_id LIMIT $3"
-    )
-    .bind(today)
-    .bind(county.unwrap_or(""))
-    .bind(limit)
-    .fetch_all(p)
-    .await?
+         WHERE c.status = 'on_notice' AND c.notice_until >= $1 AND {county_is} AND {claim_is} AND {after_is} \
+         ORDER BY c.notice_from DESC, c.claim_id DESC LIMIT $5"
+    );
+    let limit = q.limit.max(1);
+    let mut rows: Vec<NoticeDb> = with_pool!(db, |p| {
+        sqlx::query_as(&sql)
+            .bind(today)
+            .bind(q.county.clone().unwrap_or_default())
+            .bind(q.claim.unwrap_or(0))
+            .bind(q.after.unwrap_or(0))
+            .bind(limit + 1)
+            .fetch_all(p)
+            .await?
     });
-    Ok(rows
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.claim_id)
+    } else {
+        None
+    };
+    let rows = rows
         .into_iter()
         .map(|r| NoticeRow {
             claim_id: r.claim_id,
@@ -292,7 +324,8 @@ pub async fn notice(db: &Db, county: Option<&str>, today: NaiveDate, limit: i64)
             notice_from: r.notice_from,
             notice_until: r.notice_until,
         })
-        .collect())
+        .collect();
+    Ok(crate::claims::Page { rows, next })
 }
 
 #[cfg(test)]

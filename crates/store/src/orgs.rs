@@ -160,11 +160,13 @@ fn map_fk(e: sqlx::Error) -> StoreError {
 
 /// Lists organisations of one kind, optionally of one county, filtered by a name fragment.
 pub async fn list(db: &Db, org: OrgKind, county: Option<&str>, q: &str, limit: i64) -> Result<Vec<OrgRow>> {
-    let sql = format!(
-        "{} WHERE ($1 = '' OR o.county_code = $1) AND ($2 = '' OR o.name LIKE $3 OR o.credit_code = $2) ORDER BY o.county_code, o.name LIMIT $4",
-        org.select()
-    );
     let q = q.trim();
+    let search = if q.is_empty() { "$2 = ''".to_owned() } else { "(o.name LIKE $3 OR o.credit_code = $2)".to_owned() };
+    let sql = format!(
+        "{} WHERE {} AND {search} ORDER BY o.county_code, o.name LIMIT $4",
+        org.select(),
+        crate::opt_eq("o.county_code", 1, county.is_some_and(|c| !c.is_empty()), "''")
+    );
     Ok(with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(county.unwrap_or(""))
         .bind(q)
@@ -176,7 +178,12 @@ pub async fn list(db: &Db, org: OrgKind, county: Option<&str>, q: &str, limit: i
 
 /// One organisation, optionally only if in the given county.
 pub async fn get(db: &Db, org: OrgKind, id: i64, county: Option<&str>) -> Result<OrgRow> {
-    let sql = format!("{} WHERE o.{} = $1 AND ($2 = '' OR o.county_code = $2)", org.select(), org.id_col());
+    let sql = format!(
+        "{} WHERE o.{} = $1 AND {}",
+        org.select(),
+        org.id_col(),
+        crate::opt_eq("o.county_code", 2, county.is_some_and(|c| !c.is_empty()), "''")
+    );
     with_pool!(db, |p| sqlx::query_as(&sql).bind(id).bind(county.unwrap_or("")).fetch_optional(p).await?)
         .ok_or(StoreError::NotFound)
 }

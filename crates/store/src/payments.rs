@@ -273,19 +273,16 @@ pub struct PaymentRow {
 
 /// Payments, optionally of one batch, newest first.
 pub async fn payments(db: &Db, batch: Option<i64>, limit: i64) -> Result<Vec<PaymentRow>> {
-    let rows: Vec<PaymentRow> = with_pool!(db, |p| {
-        sqlx::query_as(
+    let batch_is = crate::opt_eq("y.batch_id", 1, batch.is_some_and(|b| b != 0), "0");
+    let sql = format!(
         "SELECT y.payment_id, y.batch_id, y.claim_id, c.kind, c.fund, COALESCE(p.name, e.name, v.name) AS payee_name, c.county_code, \
          y.amount_fen, y.status, y.failure_reason, y.account_no, y.updated_at FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
          LEFT JOIN person p ON p.person_id = c.person_id AND c.employer_id IS NULL AND c.provider_id IS NULL \
          LEFT JOIN employer e ON e.employer_id = c.employer_id LEFT JOIN provider v ON v.provider_id = c.provider_id \
-         WHERE ($1 = 0 OR y.batch_id = $1) ORDER BY y.payment_id DESC LIMIT $2"
-    )
-    .bind(batch.unwrap_or(0))
-    .bind(limit)
-    .fetch_all(p)
-    .await?
-    });
+         WHERE {batch_is} ORDER BY y.payment_id DESC LIMIT $2"
+    );
+    let rows: Vec<PaymentRow> =
+        with_pool!(db, |p| { sqlx::query_as(&sql).bind(batch.unwrap_or(0)).bind(limit).fetch_all(p).await? });
     Ok(rows
         .into_iter()
         .map(|mut r| {

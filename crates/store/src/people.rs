@@ -113,36 +113,106 @@ macro_rules! bind_scope {
     }};
 }
 
-/// Searches by name (prefix) or ID number (prefix, at least 6 characters), within the scope.
-pub async fn search(db: &Db, vis: &Visibility, q: &str, limit: i64, offset: i64) -> Result<(Vec<PersonRow>, i64)> {
+/// The smallest string greater than every string that starts with `prefix` (its last
+/// character's successor), so that `x >= prefix AND x < successor` is a prefix search an
+/// ordinary index answers, in code-point order (= UTF-8 byte order).
+fn successor(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = last as u32 + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return chars.into_iter().collect();
+        }
+    }
+    char::MAX.to_string()
+}
+
+/// Searches by name (prefix) or ID number (prefix, at least 6 characters), within the scope,
+/// one page after the person `after` (the `next` of the page before). Read by keyset on an
+/// index made for each order, never counted:
+/// - no search: by person id;
+/// - an ID-number prefix: by ID number (its unique index);
+/// - a name prefix: by name then person id, on an index of names in code-point order
+///   (`person_name_key`; on PostgreSQL in the "C" collation, whose order is the bytes').
+pub async fn search(
+    db: &Db,
+    vis: &Visibility,
+    q: &str,
+    limit: i64,
+    after: Option<i64>,
+) -> Result<crate::claims::Page<PersonRow>> {
     let q = q.trim().to_uppercase();
-    let mut sql = format!("{SELECT} WHERE 1 = 1");
+    let collate = if matches!(db, Db::Postgres(_)) { " COLLATE \"C\"" } else { "" };
     let mut where_ = String::new();
     let mut n = 0;
     scope_sql(vis, &mut n, &mut where_);
     let looks_like_id = q.len() >= 6 && q.bytes().all(|b| b.is_ascii_digit() || b == b'X');
-    if !q.is_empty() {
-        n += 1;
-        if looks_like_id {
-            where_.push_str(&format!(" AND p.id_number LIKE ${n}"));
-        } else {
-            where_.push_str(&format!(" AND p.name LIKE ${n}"));
+    let after = after.filter(|a| *a > 0);
+    let (lo, hi) = (q.clone(), successor(&q));
+    let order = if q.is_empty() {
+        if after.is_some() {
+            n += 1;
+            where_.push_str(&format!(" AND p.person_id > ${n}"));
         }
-    }
-    sql.push_str(&where_);
-    sql.push_str(&format!(" ORDER BY p.person_id LIMIT ${} OFFSET ${}", n + 1, n + 2));
-    let count_sql = format!("SELECT COUNT(*) FROM person p WHERE 1 = 1{where_}");
-    let pattern = format!("{q}%");
-    Ok(with_pool!(db, |p| {
+        "p.person_id".to_owned()
+    } else if looks_like_id {
+        where_.push_str(&format!(" AND p.id_number >= ${} AND p.id_number < ${}", n + 1, n + 2));
+        n += 2;
+        if after.is_some() {
+            n += 1;
+            where_.push_str(&format!(" AND p.id_number > (SELECT id_number FROM person WHERE person_id = ${n})"));
+        }
+        "p.id_number".to_owned()
+    } else {
+        where_.push_str(&format!(" AND p.name{collate} >= ${} AND p.name{collate} < ${}", n + 1, n + 2));
+        n += 2;
+        if after.is_some() {
+            n += 1;
+            where_.push_str(&format!(
+                " AND (p.name{collate}, p.person_id) > ((SELECT name FROM person WHERE person_id = ${n}){collate}, ${n})"
+            ));
+        }
+        format!("p.name{collate}, p.person_id")
+    };
+    let sql = format!("{SELECT} WHERE 1 = 1{where_} ORDER BY {order} LIMIT ${}", n + 1);
+    let limit = limit.max(1);
+    let mut rows: Vec<PersonRow> = with_pool!(db, |p| {
         let mut rows = bind_scope!(sqlx::query_as::<_, PersonRow>(&sql), vis);
-        let mut count = bind_scope!(sqlx::query_scalar::<_, i64>(&count_sql), vis);
         if !q.is_empty() {
-            rows = rows.bind(pattern.clone());
-            count = count.bind(pattern.clone());
+            rows = rows.bind(lo.clone()).bind(hi.clone());
         }
-        let rows = rows.bind(limit).bind(offset).fetch_all(p).await?;
-        (rows, count.fetch_one(p).await?)
-    }))
+        if let Some(a) = after {
+            rows = rows.bind(a);
+        }
+        rows.bind(limit + 1).fetch_all(p).await?
+    });
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.person_id)
+    } else {
+        None
+    };
+    Ok(crate::claims::Page { rows, next })
+}
+
+/// How many people the scope holds, from the counts kept per county (`county_people`),
+/// without reading the people; `None` for a scope those counts cannot answer (a provider's
+/// trainees, one person).
+pub async fn count(db: &Db, vis: &Visibility) -> Result<Option<i64>> {
+    if vis.provider_id.is_some() || vis.person_id.is_some() {
+        return Ok(None);
+    }
+    let n: Option<i64> = with_pool!(db, |p| sqlx::query_scalar(
+        "SELECT CAST(SUM(people) AS BIGINT) FROM county_people WHERE ($1 = '' OR county_code = $1)"
+    )
+    .bind(vis.county.clone().unwrap_or_default())
+    .fetch_one(p)
+    .await?);
+    Ok(Some(n.unwrap_or(0)))
 }
 
 /// One person, if visible in the scope.
@@ -415,21 +485,17 @@ pub struct TrainingRow {
 /// Trainings of one person, newest first.
 /// `provider`: only the trainings in that provider's classes (what a provider may see).
 pub async fn trainings(db: &Db, person_id: i64, provider: Option<i64>) -> Result<Vec<TrainingRow>> {
-    Ok(with_pool!(db, |p| {
-        sqlx::query_as(
+    let provider_is = crate::opt_eq("k.provider_id", 2, provider.is_some_and(|p| p != 0), "0");
+    let sql = format!(
         "SELECT k.class_id, k.name AS class_name, k.program_code, k.occupation_code, o.name AS occupation_name, k.level, k.kind, \
          c.name_zh AS county_name, v.name AS provider_name, k.start_date, k.end_date, k.subsidised, m.completed_on, \
          (SELECT COUNT(*) FROM attendance a WHERE a.enrolment_id = e.enrolment_id) AS days_attended \
          FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
          JOIN occupation o ON o.occupation_code = k.occupation_code JOIN county c ON c.county_code = k.county_code \
          JOIN provider v ON v.provider_id = k.provider_id LEFT JOIN completion m ON m.enrolment_id = e.enrolment_id \
-         WHERE e.person_id = $1 AND ($2 = 0 OR k.provider_id = $2) ORDER BY k.start_date DESC"
-    )
-    .bind(person_id)
-    .bind(provider.unwrap_or(0))
-    .fetch_all(p)
-    .await?
-    }))
+         WHERE e.person_id = $1 AND {provider_is} ORDER BY k.start_date DESC"
+    );
+    Ok(with_pool!(db, |p| { sqlx::query_as(&sql).bind(person_id).bind(provider.unwrap_or(0)).fetch_all(p).await? }))
 }
 
 /// Adds a priority-group membership from `from` (open-ended), with the actor's source.

@@ -339,10 +339,10 @@ pub async fn persons(db: &Db, programs: &[String]) -> Result<Vec<(String, i64)>>
     if programs.is_empty() {
         return Ok(Vec::new());
     }
+    // Kept with every completion (`program_persons`), so not counted here.
     let marks: Vec<String> = (1..=programs.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT k.program_code, COUNT(DISTINCT e.person_id) FROM completion m JOIN enrolment e ON e.enrolment_id = m.enrolment_id \
-         JOIN training_class k ON k.class_id = e.class_id WHERE k.program_code IN ({}) GROUP BY k.program_code",
+        "SELECT program_code, persons FROM program_persons WHERE program_code IN ({}) ORDER BY program_code",
         marks.join(", ")
     );
     Ok(with_pool!(db, |p| {
@@ -413,8 +413,18 @@ pub async fn rebuild_progress(db: &Db) -> Result<()> {
     in_tx!(db, |tx| {
         sqlx::query("DELETE FROM progress").execute(&mut *tx).await?;
         sqlx::query("DELETE FROM program_person_year").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM program_persons").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM program_person").execute(&mut *tx).await?;
         sqlx::query(&sql).execute(&mut *tx).await?;
         sqlx::query(&firsts).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO program_person (program_code, person_id) SELECT DISTINCT program_code, person_id FROM completion")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO program_persons (program_code, persons) SELECT program_code, COUNT(*) FROM program_person GROUP BY program_code",
+        )
+        .execute(&mut *tx)
+        .await?;
     });
     Ok(())
 }

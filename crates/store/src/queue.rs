@@ -224,21 +224,19 @@ const IN_REVIEW: &[&str] = &["decided", "needs_verification", "approved"];
 
 /// Class applications awaiting review in a county ('' = every county).
 async fn to_review(db: &Db, county: &str) -> Result<i64> {
-    count(
-        db,
-        "SELECT COUNT(*) FROM training_class WHERE status = 'submitted' AND ($1 = '' OR county_code = $1) AND $2 = 0",
-        county,
-        0,
-    )
-    .await
+    let sql = format!(
+        "SELECT COUNT(*) FROM training_class WHERE status = 'submitted' AND {} AND $2 = 0",
+        crate::opt_eq("county_code", 1, !county.is_empty(), "''")
+    );
+    count(db, &sql, county, 0).await
 }
 
 /// Claims in the scope where `filter` holds, newest first, at most 20.
 async fn claims(db: &Db, scope: &ClaimScope, filter: &str) -> Result<Vec<QueueClaim>> {
     let sql = format!(
-        "SELECT c.claim_id, c.kind, c.status, c.amount_fen, c.filed_on, \
-         (SELECT COUNT(*) FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open') AS open_objections \
-         FROM claim c WHERE {} AND {filter} ORDER BY c.claim_id DESC LIMIT 20",
+        "SELECT c.claim_id, c.kind, c.status, c.amount_fen, c.filed_on, CAST(COALESCE(o.n_open, 0) AS BIGINT) AS open_objections \
+         FROM claim c LEFT JOIN (SELECT claim_id, COUNT(*) AS n_open FROM objection WHERE status = 'open' GROUP BY claim_id) o \
+         ON o.claim_id = c.claim_id WHERE {} AND {filter} ORDER BY c.claim_id DESC LIMIT 20",
         scope.sql()
     );
     Ok(with_pool!(db, |p| bind_claim_scope!(sqlx::query_as(&sql), scope).fetch_all(p).await?))
@@ -246,14 +244,11 @@ async fn claims(db: &Db, scope: &ClaimScope, filter: &str) -> Result<Vec<QueueCl
 
 /// Open objections to the claims of a county ('' = every county).
 async fn open_objections(db: &Db, county: &str) -> Result<i64> {
-    count(
-        db,
-        "SELECT COUNT(*) FROM objection o JOIN claim c ON c.claim_id = o.claim_id \
-         WHERE o.status = 'open' AND ($1 = '' OR c.county_code = $1) AND $2 = 0",
-        county,
-        0,
-    )
-    .await
+    let sql = format!(
+        "SELECT COUNT(*) FROM objection o JOIN claim c ON c.claim_id = o.claim_id WHERE o.status = 'open' AND {} AND $2 = 0",
+        crate::opt_eq("c.county_code", 1, !county.is_empty(), "''")
+    );
+    count(db, &sql, county, 0).await
 }
 
 /// A county office's queue: class applications and claims awaiting its review, objections open.

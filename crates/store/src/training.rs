@@ -80,6 +80,23 @@ pub struct ClassScope {
     pub assessment_body_id: Option<i64>,
 }
 
+impl ClassScope {
+    /// The scope's conditions on the placeholders `[county, provider, assessment body]`, only
+    /// those it sets filtering (see [`crate::opt_eq`]); bound as `''`/`0` when not set.
+    fn sql(&self, [county, provider, body]: [usize; 3]) -> String {
+        let body = if self.assessment_body_id.is_some_and(|b| b != 0) {
+            format!("(k.assessment_body_id = ${body} OR k.assessment_body_id IS NULL)")
+        } else {
+            format!("${body} = 0")
+        };
+        format!(
+            "{} AND {} AND {body}",
+            crate::opt_eq("k.county_code", county, self.county.as_deref().is_some_and(|c| !c.is_empty()), "''"),
+            crate::opt_eq("k.provider_id", provider, self.provider_id.is_some_and(|p| p != 0), "0"),
+        )
+    }
+}
+
 /// Opens a class. The program must be a leaf program (no sub-targets).
 pub async fn create_class(db: &Db, actor: Actor, c: &NewClass) -> Result<i64> {
     if c.end_date < c.start_date {
@@ -231,6 +248,22 @@ macro_rules! complete_in {
         .execute(&mut *$tx)
         .await?
         .rows_affected();
+        // The person's first completion of the program ever counts one more of its people.
+        let new_person = sqlx::query("INSERT INTO program_person (program_code, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(&program)
+            .bind(person_id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if new_person == 1 {
+            sqlx::query(
+                "INSERT INTO program_persons (program_code, persons) VALUES ($1, 1) \
+                 ON CONFLICT (program_code) DO UPDATE SET persons = program_persons.persons + 1",
+            )
+            .bind(&program)
+            .execute(&mut *$tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO progress (program_code, county_code, month, person_times, subsidised, skill_upgrade, persons) VALUES ($1, $2, $3, 1, $4, $5, $6) \
              ON CONFLICT (program_code, county_code, month) DO UPDATE SET person_times = progress.person_times + 1, \
@@ -276,10 +309,7 @@ const SELECT: &str = "SELECT k.class_id, k.name, k.program_code, k.occupation_co
 
 /// Classes visible in the scope, newest first.
 pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) -> Result<Vec<ClassRow>> {
-    let mut sql = format!(
-        "{SELECT} WHERE ($1 = '' OR k.county_code = $1) AND ($2 = 0 OR k.provider_id = $2) \
-         AND ($5 = 0 OR k.assessment_body_id = $5 OR k.assessment_body_id IS NULL)"
-    );
+    let mut sql = format!("{SELECT} WHERE {}", scope.sql([1, 2, 5]));
     let programs = scope.programs.clone().unwrap_or_default();
     if scope.programs.is_some() {
         let marks: Vec<String> = (0..programs.len()).map(|i| format!("${}", 6 + i)).collect();
@@ -305,10 +335,7 @@ pub async fn list_classes(db: &Db, scope: &ClassScope, limit: i64, offset: i64) 
 
 /// One class, if visible in the scope.
 pub async fn get_class(db: &Db, scope: &ClassScope, class_id: i64) -> Result<ClassRow> {
-    let sql = format!(
-        "{SELECT} WHERE k.class_id = $1 AND ($2 = '' OR k.county_code = $2) AND ($3 = 0 OR k.provider_id = $3) \
-         AND ($4 = 0 OR k.assessment_body_id = $4 OR k.assessment_body_id IS NULL)"
-    );
+    let sql = format!("{SELECT} WHERE k.class_id = $1 AND {}", scope.sql([2, 3, 4]));
     with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(class_id)
         .bind(scope.county.clone().unwrap_or_default())

@@ -87,8 +87,9 @@ both_backends! {
         people::create(&db, None, &p).await.unwrap();
         let err = people::create(&db, None, &p).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend}: {err:?}");
-        let (rows, total) = people::search(&db, &Visibility::default(), "", 10, 0).await.unwrap();
-        assert_eq!((rows.len(), total), (1, 1), "{backend}");
+        let found = people::search(&db, &Visibility::default(), "", 10, None).await.unwrap();
+        let total = people::count(&db, &Visibility::default()).await.unwrap();
+        assert_eq!((found.rows.len(), total), (1, Some(1)), "{backend}");
     }
 }
 
@@ -110,7 +111,7 @@ both_backends! {
         let a = people::create(&db, None, &person("411722", 1)).await.unwrap();
         let b = people::create(&db, None, &person("411729", 2)).await.unwrap();
         let vis = Visibility { county: Some("411722".into()), ..Default::default() };
-        let (rows, _) = people::search(&db, &vis, "", 10, 0).await.unwrap();
+        let rows = people::search(&db, &vis, "", 10, None).await.unwrap().rows;
         assert_eq!(rows.iter().map(|r| r.person_id).collect::<Vec<_>>(), vec![a], "{backend}");
         assert!(matches!(people::get(&db, &vis, b).await, Err(StoreError::NotFound)), "{backend}");
     }
@@ -288,6 +289,19 @@ async fn small_demo(backend: &str) -> (usize, usize, usize) {
     let agg = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
     assert_eq!(agg, plan::recount(&db).await.unwrap(), "{backend}");
     assert_eq!(persons_by_year(&db).await, persons_recount(&db).await, "{backend}: persons");
+    // The people of each program over the whole plan, kept with each completion, equal a recount.
+    let codes: Vec<String> = plan::programs(&db).await.unwrap().into_iter().map(|p| p.program_code).collect();
+    let distinct: Vec<(String, i64)> =
+        jineng_store::with_pool!(&db, |p| {
+            sqlx::query_as(
+        "SELECT program_code, COUNT(DISTINCT person_id) FROM completion GROUP BY program_code ORDER BY program_code"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap()
+        });
+    assert!(!distinct.is_empty());
+    assert_eq!(plan::persons(&db, &codes).await.unwrap(), distinct, "{backend}: people per program");
     // The certificate tally the triggers keep equals a recount.
     let month = if backend == "sqlite" { "substr(c.issued_on, 1, 7)" } else { "to_char(c.issued_on, 'YYYY-MM')" };
     let recount = format!(
@@ -303,7 +317,8 @@ async fn small_demo(backend: &str) -> (usize, usize, usize) {
     assert!(!tally.is_empty());
     assert_eq!(tally, recount, "{backend}: certificate tally");
     // The ID numbers generated are valid.
-    let (rows, total) = people::search(&db, &Visibility::default(), "", 50, 0).await.unwrap();
+    let rows = people::search(&db, &Visibility::default(), "", 50, None).await.unwrap().rows;
+    let total = people::count(&db, &Visibility::default()).await.unwrap().unwrap();
     assert_eq!(total as usize, s.people);
     assert!(rows.iter().all(|r| IdNumber::parse(&r.id_number).is_ok()));
     // New rows after a bulk load get fresh ids.
@@ -383,5 +398,108 @@ both_backends! {
                 assert!(!text.contains(leak), "{backend}: {leak:?} in {text}");
             }
         }
+    }
+}
+
+both_backends! {
+    async fn people_are_searched_by_prefix_a_page_at_a_time_and_counted_without_reading_them(backend: &'static str) {
+        let db = fresh(backend).await;
+        let names = ["王芳", "王小红", "王伟", "汪洋", "张伟", "王一", "王芳芳"];
+        let mut ids = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let mut p = person(if i % 2 == 0 { "411722" } else { "411729" }, 300 + i as u16);
+            p.name = (*name).to_owned();
+            ids.push(people::create(&db, None, &p).await.unwrap());
+        }
+        let all = Visibility::default();
+        // Every 王 by name order, two a page, each page after the last one shown.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = people::search(&db, &all, "王", 2, after).await.unwrap();
+            assert!(page.rows.len() <= 2);
+            seen.extend(page.rows.iter().map(|r| r.name.clone()));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["王一", "王伟", "王小红", "王芳", "王芳芳"], "{backend}: code-point order, no 汪");
+        // By ID-number prefix: the county's six digits.
+        let page = people::search(&db, &all, "411729", 10, None).await.unwrap();
+        assert_eq!(page.rows.len(), 3, "{backend}");
+        assert!(page.rows.windows(2).all(|w| w[0].id_number < w[1].id_number));
+        // No search: by id, in pages.
+        let first = people::search(&db, &all, "", 4, None).await.unwrap();
+        assert_eq!(first.rows.iter().map(|r| r.person_id).collect::<Vec<_>>(), ids[..4].to_vec());
+        let rest = people::search(&db, &all, "", 4, first.next).await.unwrap();
+        assert_eq!(rest.rows.iter().map(|r| r.person_id).collect::<Vec<_>>(), ids[4..].to_vec());
+        assert_eq!(rest.next, None);
+        // The counts kept per county follow inserts and moves.
+        let county = |c: &str| Visibility { county: Some(c.into()), ..Default::default() };
+        assert_eq!(people::count(&db, &all).await.unwrap(), Some(7));
+        assert_eq!(people::count(&db, &county("411722")).await.unwrap(), Some(4));
+        jineng_store::with_pool!(&db, |p| sqlx::query("UPDATE person SET county_code = '411729' WHERE person_id = $1")
+            .bind(ids[0])
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected());
+        assert_eq!(people::count(&db, &county("411722")).await.unwrap(), Some(3), "{backend}");
+        assert_eq!(people::count(&db, &county("411729")).await.unwrap(), Some(4), "{backend}");
+        assert_eq!(people::count(&db, &all).await.unwrap(), Some(7));
+    }
+}
+
+both_backends! {
+    async fn lists_are_read_a_page_at_a_time_by_keyset_without_gaps_or_repeats(backend: &'static str) {
+        use jineng_store::claims::{self, ClaimFilter, ClaimScope};
+        use jineng_store::notice::{self, NoticeQuery};
+        let db = fresh(backend).await;
+        let s = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+        demo::walk_claims(&db, &s, d("2021-12-31")).await.unwrap();
+        // Every claim, three at a time, newest first: the same as one read of them all.
+        let all = claims::list(&db, &ClaimScope::default(), None, 1_000_000).await.unwrap();
+        assert!(all.len() > 10, "{backend}: {}", all.len());
+        let mut paged = Vec::new();
+        let mut f = ClaimFilter { limit: 7, ..Default::default() };
+        loop {
+            let page = claims::page(&db, &ClaimScope::default(), &f).await.unwrap();
+            paged.extend(page.rows.iter().map(|r| r.claim_id));
+            match page.next {
+                Some(n) => f.before = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(paged, all.iter().map(|r| r.claim_id).collect::<Vec<_>>(), "{backend}");
+        // A county's claims by its index, the same as filtering them all.
+        let county = all[0].county_code.clone();
+        let scope = ClaimScope { county: Some(county.clone()), ..Default::default() };
+        let mine = claims::list(&db, &scope, None, 1_000_000).await.unwrap();
+        assert_eq!(mine.len(), all.iter().filter(|r| r.county_code == county).count());
+        // The notice: put some on notice over a few days, then page through it.
+        let n: u64 = jineng_store::with_pool!(&db, |p| sqlx::query(
+            "UPDATE claim SET status = 'on_notice', notice_from = filed_on, notice_until = '2099-01-01' \
+             WHERE claim_id IN (SELECT claim_id FROM claim ORDER BY claim_id LIMIT 11)"
+        )
+        .execute(p)
+        .await
+        .unwrap()
+        .rows_affected());
+        assert_eq!(n, 11);
+        let mut seen = Vec::new();
+        let mut q = NoticeQuery { limit: 4, ..Default::default() };
+        loop {
+            let page = notice::notice(&db, d("2030-01-01"), &q).await.unwrap();
+            seen.extend(page.rows.iter().map(|r| (r.notice_from, r.claim_id)));
+            match page.next {
+                Some(n) => q.after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 11, "{backend}: {seen:?}");
+        let mut sorted = seen.clone();
+        sorted.sort_by(|a, b| b.cmp(a));
+        assert_eq!(seen, sorted, "{backend}: newest notice first, then the higher claim");
     }
 }

@@ -152,8 +152,10 @@ pub struct ClaimQuery {
     pub status: Option<String>,
     /// Only claims of this kind.
     pub kind: Option<String>,
-    /// Page, from 1 (100 claims a page on the list page, 500 in the API).
-    pub page: Option<i64>,
+    /// The next page: claims older than this claim id (the `next` of the page before).
+    pub before: Option<i64>,
+    /// Claims per page (the API: 100 unless asked, at most 500; the list page shows 100).
+    pub limit: Option<i64>,
 }
 
 /// The store filter of a query, checked.
@@ -171,8 +173,8 @@ pub fn claim_filter(q: &ClaimQuery, per_page: i64) -> Result<claims::ClaimFilter
         Some(k) if ClaimKind::parse(k).is_ok() => Some(k.to_owned()),
         Some(_) => return Err(AppError::field("kind", "未知补贴类型 / unknown kind")),
     };
-    let (_, offset) = crate::common::page_offset(q.page, per_page);
-    Ok(claims::ClaimFilter { status, kind, limit: per_page, offset })
+    let limit = q.limit.unwrap_or(per_page).clamp(1, per_page.max(1));
+    Ok(claims::ClaimFilter { status, kind, limit, before: q.before.filter(|b| *b > 0) })
 }
 
 /// Claims visible to the caller, newest first, with their decisions.
@@ -182,7 +184,11 @@ pub async fn list_api(
     CurrentUser(u): CurrentUser,
     Query(q): Query<ClaimQuery>,
 ) -> Result<Json<Vec<ClaimRow>>, AppError> {
-    Ok(Json(claims::page(&st.db, &scope_of(&u)?, &claim_filter(&q, 500)?).await?.0))
+    let mut f = claim_filter(&q, 500)?;
+    if q.limit.is_none() {
+        f.limit = 100;
+    }
+    Ok(Json(claims::page(&st.db, &scope_of(&u)?, &f).await?.rows))
 }
 
 /// A claim with its history of status changes and objections.
@@ -282,21 +288,18 @@ pub async fn list_page(
     Query(q): Query<ClaimQuery>,
 ) -> Result<Html<String>, PageError> {
     const PER_PAGE: i64 = 100;
-    let (rows, total) =
-        async { Ok::<_, AppError>(claims::page(&st.db, &scope_of(&u)?, &claim_filter(&q, PER_PAGE)?).await?) }
-            .await
-            .map_err(|e| PageError::new(e, auth.clone()))?;
-    let rows: Vec<Json_> = rows.iter().map(claim_view).collect();
+    let page = async { Ok::<_, AppError>(claims::page(&st.db, &scope_of(&u)?, &claim_filter(&q, PER_PAGE)?).await?) }
+        .await
+        .map_err(|e| PageError::new(e, auth.clone()))?;
+    let rows: Vec<Json_> = page.rows.iter().map(claim_view).collect();
     let statuses: Vec<(&str, &str)> = ClaimStatus::ALL.iter().map(|s| (s.code(), s.zh())).collect();
     let kinds: Vec<(&str, &str)> = ClaimKind::ALL.iter().map(|k| (k.code(), k.zh())).collect();
-    let (page, _) = crate::common::page_offset(q.page, PER_PAGE);
-    let pages = (total + PER_PAGE - 1) / PER_PAGE;
     render_page(
         &st,
         &auth,
         "claims.html",
         context! { rows => Value::from_serialize(&rows), statuses => statuses, kinds => kinds, kind => q.kind.clone().unwrap_or_default(),
-                          total => total, page => page, pages => pages,
+                          next => page.next, first => q.before.is_none(),
         status => q.status.unwrap_or_default(),
                can_review => u.role == Role::County || u.role == Role::CityAdmin,
                can_file => u.role == Role::Employer || u.role == Role::Provider },
@@ -617,8 +620,9 @@ pub async fn claims_xlsx(
     let scope = crate::claims::scope_of(&u)?;
     // Every page of the list's filter.
     let mut filter = crate::claims::claim_filter(&q, 1_000_000)?;
-    filter.offset = 0;
-    let (list, _) = jineng_store::claims::page(&st.db, &scope, &filter).await?;
+    filter.before = None;
+    filter.limit = 1_000_000;
+    let list = jineng_store::claims::page(&st.db, &scope, &filter).await?.rows;
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();

@@ -24,8 +24,11 @@ pub fn page_offset(page: Option<i64>, per_page: i64) -> (i64, i64) {
 pub struct SearchQuery {
     /// Name prefix or ID-number prefix (≥ 6 characters).
     pub q: Option<String>,
-    /// Page, from 1.
+    /// Page, from 1 (lists read by offset: classes, organisations).
     pub page: Option<i64>,
+    /// The next page of a list read by keyset (people): rows after this id, the `next` of
+    /// the page before.
+    pub after: Option<i64>,
 }
 
 impl SearchQuery {

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::render::{form_answer, render_page, Done, OrPage, PageError, PageResult};
 use crate::state::AppState;
 use crate::views::kind_zh;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -31,16 +31,42 @@ pub fn routes() -> Vec<Route> {
 #[openapi(paths(notice_api, object_api))]
 pub struct Api;
 
-/// `GET /notice`: the public notice, with a form to object.
-pub async fn notice_page(State(st): State<AppState>, auth: Auth) -> PageResult {
-    notice_view(&st, &auth, None).await
+/// A page of the notice.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct NoticeParams {
+    /// The next page: the claims listed after this claim (the `next` of the page before).
+    pub after: Option<i64>,
+    /// Claims per page (the page shows 50; the API 100 unless asked, at most 500).
+    pub limit: Option<i64>,
+}
+
+/// Claims a page of the notice shows.
+const NOTICE_PAGE: i64 = 50;
+
+/// `GET /notice`: the public notice, a page at a time, with a form to object.
+pub async fn notice_page(State(st): State<AppState>, auth: Auth, Query(q): Query<NoticeParams>) -> PageResult {
+    notice_view(&st, &auth, None, q.after).await
 }
 
 /// The notice page: every claim on notice, or after a refused objection the objection's form
 /// again with what was typed and the errors beside the fields.
-async fn notice_view(st: &AppState, auth: &Auth, failed: Option<(i64, &ObjectionForm, AppError)>) -> PageResult {
-    let rows = notice::notice(&st.db, None, st.clock.today(), 1000).await.page(auth)?;
-    let rows: Vec<Json_> = rows
+async fn notice_view(
+    st: &AppState,
+    auth: &Auth,
+    failed: Option<(i64, &ObjectionForm, AppError)>,
+    after: Option<i64>,
+) -> PageResult {
+    // After a refused objection: that claim's row alone, its form open with the errors.
+    let q = notice::NoticeQuery {
+        claim: failed.as_ref().map(|f| f.0),
+        after: after.filter(|a| *a > 0),
+        limit: NOTICE_PAGE,
+        ..Default::default()
+    };
+    let page = notice::notice(&st.db, st.clock.today(), &q).await.page(auth)?;
+    let (next, first, single) = (page.next, q.after.is_none(), q.claim.is_some());
+    let rows: Vec<Json_> = page
+        .rows
         .iter()
         .map(|r| {
             json!({"claim_id": r.claim_id, "kind_zh": kind_zh(&r.kind), "payee": r.payee, "county_name": r.county_name,
@@ -63,7 +89,7 @@ async fn notice_view(st: &AppState, auth: &Auth, failed: Option<(i64, &Objection
         auth,
         "notice.html",
         context! { rows => Value::from_serialize(&rows), failed, typed => Value::from_serialize(&typed),
-        errors => Value::from_serialize(&errors), error },
+        errors => Value::from_serialize(&errors), error, next, first, single },
     )
 }
 
@@ -95,7 +121,7 @@ pub async fn object_form(
         .into_response()),
         Err(e) => Err(e),
     };
-    form_answer(auth, result, |e, auth| async move { notice_view(&st, &auth, Some((id, &f, e))).await }).await
+    form_answer(auth, result, |e, auth| async move { notice_view(&st, &auth, Some((id, &f, e)), None).await }).await
 }
 
 /// An objection.
@@ -149,7 +175,15 @@ async fn object(
 }
 
 /// Claims on public notice (public: names partly masked, no ID numbers).
-#[utoipa::path(get, path = "/api/v1/notice", responses((status = 200, body = [NoticeRow])))]
-pub async fn notice_api(State(st): State<AppState>) -> Result<Json<Vec<NoticeRow>>, AppError> {
-    Ok(Json(notice::notice(&st.db, None, st.clock.today(), 1000).await?))
+#[utoipa::path(get, path = "/api/v1/notice", params(NoticeParams), responses((status = 200, body = [NoticeRow])))]
+pub async fn notice_api(
+    State(st): State<AppState>,
+    Query(q): Query<NoticeParams>,
+) -> Result<Json<Vec<NoticeRow>>, AppError> {
+    let q = notice::NoticeQuery {
+        after: q.after.filter(|a| *a > 0),
+        limit: q.limit.unwrap_or(100).clamp(1, 500),
+        ..Default::default()
+    };
+    Ok(Json(notice::notice(&st.db, st.clock.today(), &q).await?.rows))
 }

@@ -57,16 +57,18 @@ pub async fn people_page(
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     let vis = views::people_visibility(&u).page(&auth)?;
-    let (page, offset) = crate::common::page_offset(q.page, 50);
     let text = q.q.clone().unwrap_or_default();
-    let (rows, total) = people::search(&st.db, &vis, &text, 50, offset).await.page(&auth)?;
-    let rows: Vec<PersonView> = rows.into_iter().map(PersonView::from).collect();
+    let found = people::search(&st.db, &vis, &text, PAGE, q.after).await.page(&auth)?;
+    // How many the scope holds, from the counts kept per county (a search shows its pages only).
+    let total = if text.trim().is_empty() { people::count(&st.db, &vis).await.page(&auth)? } else { None };
+    let next = found.next;
+    let rows: Vec<PersonView> = found.rows.into_iter().map(PersonView::from).collect();
     render_page(
         &st,
         &auth,
         "people.html",
         context! {
-            rows => Value::from_serialize(&rows), total, q => text, page, pages => (total + 49) / 50,
+            rows => Value::from_serialize(&rows), total, q => text, next, first => q.after.is_none(),
             can_create => matches!(u.role, Role::CityAdmin | Role::County),
         },
     )
@@ -318,10 +320,10 @@ pub fn mask_phone(p: &str) -> String {
 /// A page of people.
 #[derive(Serialize, ToSchema)]
 pub struct PeoplePage {
-    /// Matches in scope.
-    pub total: i64,
     /// This page.
     pub items: Vec<PersonView>,
+    /// The next page: ask again with `after` set to this (none: the last page).
+    pub next: Option<i64>,
 }
 
 /// Search people by name or ID number, within the caller's scope.
@@ -332,9 +334,8 @@ pub async fn list_people(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<PeoplePage>, AppError> {
     let vis = views::people_visibility(&u)?;
-    let (_, offset) = crate::common::page_offset(q.page, PAGE);
-    let (rows, total) = people::search(&st.db, &vis, q.q.as_deref().unwrap_or(""), PAGE, offset).await?;
-    Ok(Json(PeoplePage { total, items: rows.into_iter().map(PersonView::from).collect() }))
+    let found = people::search(&st.db, &vis, q.q.as_deref().unwrap_or(""), PAGE, q.after).await?;
+    Ok(Json(PeoplePage { items: found.rows.into_iter().map(PersonView::from).collect(), next: found.next }))
 }
 
 /// A priority-group membership in input.

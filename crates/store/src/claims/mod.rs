@@ -32,8 +32,22 @@ pub struct ClaimScope {
 }
 
 impl ClaimScope {
-    pub(crate) fn sql(&self) -> &'static str {
-        "($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) AND ($3 = 0 OR c.employer_id = $3) AND ($4 = 0 OR c.provider_id = $4)"
+    /// The scope's conditions on `$1..$4` (bound by [`bind_claim_scope`]): only those it sets
+    /// filter, so that the index of each applies.
+    pub(crate) fn sql(&self) -> String {
+        self.sql_from(1)
+    }
+
+    /// [`ClaimScope::sql`] with its four placeholders starting at `$first`.
+    pub(crate) fn sql_from(&self, first: usize) -> String {
+        use crate::opt_eq;
+        [
+            opt_eq("c.county_code", first, self.county.as_deref().is_some_and(|c| !c.is_empty()), "''"),
+            opt_eq("c.person_id", first + 1, self.person_id.is_some_and(|i| i != 0), "0"),
+            opt_eq("c.employer_id", first + 2, self.employer_id.is_some_and(|i| i != 0), "0"),
+            opt_eq("c.provider_id", first + 3, self.provider_id.is_some_and(|i| i != 0), "0"),
+        ]
+        .join(" AND ")
     }
 }
 
@@ -284,8 +298,9 @@ const SELECT: &str =
     "SELECT c.claim_id, c.kind, c.person_id, p.name AS person_name, c.county_code, c.filed_on, c.status, c.outcome, \
      c.amount_fen, c.payee, c.fund, c.decision, COALESCE(e.name, v.name, p.name) AS payee_name, c.employer_id, c.provider_id, \
      c.certificate_id, c.notice_from, c.notice_until, \
-     (SELECT COUNT(*) FROM objection o WHERE o.claim_id = c.claim_id AND o.status = 'open') AS open_objections, c.held_for \
+     CAST(COALESCE(o.n_open, 0) AS BIGINT) AS open_objections, c.held_for \
      FROM claim c LEFT JOIN person p ON p.person_id = c.person_id \
+     LEFT JOIN (SELECT claim_id, COUNT(*) AS n_open FROM objection WHERE status = 'open' GROUP BY claim_id) o ON o.claim_id = c.claim_id \
      LEFT JOIN employer e ON e.employer_id = c.employer_id LEFT JOIN provider v ON v.provider_id = c.provider_id";
 
 /// Which claims a list shows.
@@ -297,54 +312,62 @@ pub struct ClaimFilter {
     pub kind: Option<String>,
     /// Rows per page.
     pub limit: i64,
-    /// Rows skipped.
-    pub offset: i64,
+    /// Only claims older than this one (the next page starts after the last claim shown).
+    pub before: Option<i64>,
+}
+
+/// One page of a list, and where the next starts (`None`: this is the last page). A list is
+/// read by keyset, never counted: the next page's query starts at an index entry, so page 1
+/// and page 10,000 cost the same and no request reads every row to count them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    /// The rows.
+    pub rows: Vec<T>,
+    /// The cursor of the next page.
+    pub next: Option<i64>,
 }
 
 /// Claims in the scope, optionally of one status, newest first.
 pub async fn list(db: &Db, scope: &ClaimScope, status: Option<&str>, limit: i64) -> Result<Vec<ClaimRow>> {
     let f = ClaimFilter { status: status.map(str::to_owned), limit, ..Default::default() };
-    Ok(page(db, scope, &f).await?.0)
+    Ok(page(db, scope, &f).await?.rows)
 }
 
-/// One page of the claims in the scope that pass the filter, newest first, and how many pass.
-pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<(Vec<ClaimRow>, i64)> {
-    let filter = "($1 = '' OR c.county_code = $1) AND ($2 = 0 OR c.person_id = $2) AND ($3 = 0 OR c.employer_id = $3) \
-                  AND ($4 = 0 OR c.provider_id = $4) AND ($5 = '' OR c.status = $5) AND ($6 = '' OR c.kind = $6)";
-    let sql = format!("{SELECT} WHERE {filter} ORDER BY c.claim_id DESC LIMIT $7 OFFSET $8");
-    let count = format!("SELECT COUNT(*) FROM claim c WHERE {filter}");
-    let (rows, total): (Vec<ClaimRow>, i64) = with_pool!(db, |p| {
-        let rows = sqlx::query_as(&sql)
-            .bind(scope.county.clone().unwrap_or_default())
-            .bind(scope.person_id.unwrap_or(0))
-            .bind(scope.employer_id.unwrap_or(0))
-            .bind(scope.provider_id.unwrap_or(0))
-            .bind(f.status.clone().unwrap_or_default())
-            .bind(f.kind.clone().unwrap_or_default())
-            .bind(f.limit)
-            .bind(f.offset)
+/// One page of the claims in the scope that pass the filter, newest first.
+pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<Page<ClaimRow>> {
+    use crate::opt_eq;
+    let status = f.status.clone().filter(|s| !s.is_empty());
+    let kind = f.kind.clone().filter(|s| !s.is_empty());
+    let filter = format!(
+        "{} AND {} AND {} AND {}",
+        scope.sql(),
+        opt_eq("c.status", 5, status.is_some(), "''"),
+        opt_eq("c.kind", 6, kind.is_some(), "''"),
+        if f.before.is_some() { "c.claim_id < $7" } else { "$7 = 0" },
+    );
+    let sql = format!("{SELECT} WHERE {filter} ORDER BY c.claim_id DESC LIMIT $8");
+    let limit = f.limit.max(1);
+    let mut rows: Vec<ClaimRow> = with_pool!(db, |p| {
+        bind_claim_scope!(sqlx::query_as(&sql), scope)
+            .bind(status.clone().unwrap_or_default())
+            .bind(kind.clone().unwrap_or_default())
+            .bind(f.before.unwrap_or(0))
+            .bind(limit + 1)
             .fetch_all(p)
-            .await?;
-        let total: i64 = sqlx::query_scalar(&count)
-            .bind(scope.county.clone().unwrap_or_default())
-            .bind(scope.person_id.unwrap_or(0))
-            .bind(scope.employer_id.unwrap_or(0))
-            .bind(scope.provider_id.unwrap_or(0))
-            .bind(f.status.clone().unwrap_or_default())
-            .bind(f.kind.clone().unwrap_or_default())
-            .fetch_one(p)
-            .await?;
-        (rows, total)
+            .await?
     });
-    Ok((rows.into_iter().map(|r| r.masked(scope.names_masked)).collect(), total))
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.claim_id)
+    } else {
+        None
+    };
+    Ok(Page { rows: rows.into_iter().map(|r| r.masked(scope.names_masked)).collect(), next })
 }
 
 /// One claim in the scope.
 pub async fn get(db: &Db, scope: &ClaimScope, claim_id: i64) -> Result<ClaimRow> {
-    let sql = format!(
-        "{SELECT} WHERE c.claim_id = $1 AND ($2 = '' OR c.county_code = $2) AND ($3 = 0 OR c.person_id = $3) \
-         AND ($4 = 0 OR c.employer_id = $4) AND ($5 = 0 OR c.provider_id = $5)"
-    );
+    let sql = format!("{SELECT} WHERE c.claim_id = $1 AND {}", scope.sql_from(2));
     with_pool!(db, |p| sqlx::query_as(&sql)
         .bind(claim_id)
         .bind(scope.county.clone().unwrap_or_default())
