@@ -64,6 +64,18 @@ pub async fn occupations(db: &Db, only_listed: bool, q: &str) -> Result<Vec<Occu
     .await?))
 }
 
+/// The city's own listed occupations (地方特色职业) matching a name or code fragment.
+pub async fn city_occupations(db: &Db, q: &str) -> Result<Vec<Occupation>> {
+    let q = q.trim();
+    let search =
+        if q.is_empty() { "$1 = ''" } else { "(name LIKE $2 ESCAPE '\\' OR occupation_code LIKE $2 ESCAPE '\\')" };
+    let sql = format!(
+        "SELECT occupation_code, name, has_levels, catalog, status, standard FROM occupation \
+         WHERE catalog = 'city' AND status = 'listed' AND {search} ORDER BY occupation_code"
+    );
+    Ok(with_pool!(db, |p| sqlx::query_as(&sql).bind(q).bind(contains_pattern(q)).fetch_all(p).await?))
+}
+
 /// A fragment typed to search, as a `LIKE` pattern that matches it anywhere, literally (`%`, `_`
 /// and `\` typed are themselves; the query says `ESCAPE '\'`).
 fn contains_pattern(q: &str) -> String {

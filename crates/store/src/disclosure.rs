@@ -638,10 +638,11 @@ pub async fn budget(db: &Db) -> Result<Vec<FundBudget>> {
     let sums = ledger_sums(db).await?;
     let sum = |f: &str, k: &str| sums.get(&(f.to_owned(), k.to_owned())).copied().unwrap_or(0);
     let marks: Vec<String> = (1..=COMMITTED_STATUSES.len()).map(|i| format!("${i}")).collect();
+    // From the tally the triggers keep per county, fund, status and outcome (0026), not the claims.
     let sql = format!(
         "SELECT fund, CAST(SUM(CASE WHEN outcome IN ('approved', 'reduced') AND status IN ({}) THEN amount_fen ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN status = 'recovery_due' THEN amount_fen ELSE 0 END) AS BIGINT) \
-         FROM claim WHERE amount_fen > 0 AND status IN ({}, 'recovery_due') GROUP BY fund",
+         FROM claim_tally WHERE status IN ({}, 'recovery_due') GROUP BY fund",
         marks.join(", "),
         marks.join(", ")
     );

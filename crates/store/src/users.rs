@@ -506,11 +506,18 @@ impl Manager {
 
 /// SQL condition on `app_user`: within the reach of the manager whose county is `$1` (`''`: the
 /// city's, every account).
+/// Each scoped account is probed by its organisation's or person's key (one index lookup per
+/// account), not by listing every person of the county as text to compare scopes with. The
+/// `CASE` casts a scope only for the roles whose scope is an id.
 const REACH: &str = "($1 = '' OR (role = 'county' AND scope = $1) \
-    OR (role = 'provider' AND scope IN (SELECT CAST(provider_id AS TEXT) FROM provider WHERE county_code = $1)) \
-    OR (role = 'employer' AND scope IN (SELECT CAST(employer_id AS TEXT) FROM employer WHERE county_code = $1)) \
-    OR (role = 'assessment_body' AND scope IN (SELECT CAST(assessment_body_id AS TEXT) FROM assessment_body WHERE county_code = $1)) \
-    OR (role = 'worker' AND scope IN (SELECT CAST(person_id AS TEXT) FROM person WHERE county_code = $1)))";
+    OR (role = 'provider' AND EXISTS (SELECT 1 FROM provider o WHERE o.county_code = $1 \
+        AND o.provider_id = CASE WHEN app_user.role = 'provider' THEN CAST(app_user.scope AS BIGINT) END)) \
+    OR (role = 'employer' AND EXISTS (SELECT 1 FROM employer o WHERE o.county_code = $1 \
+        AND o.employer_id = CASE WHEN app_user.role = 'employer' THEN CAST(app_user.scope AS BIGINT) END)) \
+    OR (role = 'assessment_body' AND EXISTS (SELECT 1 FROM assessment_body o WHERE o.county_code = $1 \
+        AND o.assessment_body_id = CASE WHEN app_user.role = 'assessment_body' THEN CAST(app_user.scope AS BIGINT) END)) \
+    OR (role = 'worker' AND EXISTS (SELECT 1 FROM person o WHERE o.county_code = $1 \
+        AND o.person_id = CASE WHEN app_user.role = 'worker' THEN CAST(app_user.scope AS BIGINT) END)))";
 
 const ACCOUNT: &str = "user_id, username, display_name, role, scope, active, created_at, last_sign_in_at, password_set_at, setup_code_expires_at";
 

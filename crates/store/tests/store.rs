@@ -291,15 +291,14 @@ async fn small_demo(backend: &str) -> (usize, usize, usize) {
     assert_eq!(persons_by_year(&db).await, persons_recount(&db).await, "{backend}: persons");
     // The people of each program over the whole plan, kept with each completion, equal a recount.
     let codes: Vec<String> = plan::programs(&db).await.unwrap().into_iter().map(|p| p.program_code).collect();
-    let distinct: Vec<(String, i64)> =
-        jineng_store::with_pool!(&db, |p| {
-            sqlx::query_as(
+    let distinct: Vec<(String, i64)> = jineng_store::with_pool!(&db, |p| {
+        sqlx::query_as(
         "SELECT program_code, COUNT(DISTINCT person_id) FROM completion GROUP BY program_code ORDER BY program_code"
     )
     .fetch_all(p)
     .await
     .unwrap()
-        });
+    });
     assert!(!distinct.is_empty());
     assert_eq!(plan::persons(&db, &codes).await.unwrap(), distinct, "{backend}: people per program");
     // The certificate tally the triggers keep equals a recount.
@@ -487,6 +486,22 @@ both_backends! {
         .unwrap()
         .rows_affected());
         assert_eq!(n, 11);
+        // The tally the triggers keep equals a recount, after the filing and the updates.
+        type Tally = Vec<(String, String, String, String, i64, i64)>;
+        let (tally, recount): (Tally, Tally) = jineng_store::with_pool!(&db, |p| (
+            sqlx::query_as("SELECT county_code, fund, status, outcome, claims, amount_fen FROM claim_tally WHERE claims <> 0 ORDER BY 1, 2, 3, 4")
+                .fetch_all(p)
+                .await
+                .unwrap(),
+            sqlx::query_as(
+                "SELECT county_code, fund, status, outcome, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM claim GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            )
+            .fetch_all(p)
+            .await
+            .unwrap()
+        ));
+        assert!(tally.iter().any(|t| t.2 == "on_notice"));
+        assert_eq!(tally, recount, "{backend}: claim tally");
         let mut seen = Vec::new();
         let mut q = NoticeQuery { limit: 4, ..Default::default() };
         loop {

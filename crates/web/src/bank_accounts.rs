@@ -83,12 +83,15 @@ fn kind_of(raw: Option<&str>, field: &str) -> Result<Option<PayeeKind>, AppError
     }
 }
 
+/// Accounts in force a list shows, newest first (a payee's own: every one, with its history).
+const RECENT_ACCOUNTS: i64 = 100;
+
 async fn list(st: &AppState, u: &User, kind: Option<&str>) -> Result<Vec<AccountRow>, AppError> {
     if let Some((kind, id)) = own(u) {
         return Ok(bank_accounts::history(&st.db, kind, id).await?);
     }
     let kind = kind_of(kind, "kind")?;
-    Ok(bank_accounts::in_force(&st.db, county_of(u)?.as_deref(), kind, 500).await?)
+    Ok(bank_accounts::in_force(&st.db, county_of(u)?.as_deref(), kind, RECENT_ACCOUNTS).await?)
 }
 
 /// A payee's own accounts (the one in force first), or, for an office, the accounts in force

@@ -214,11 +214,17 @@ pub async fn catalog_page(
     State(st): State<AppState>,
     auth: Auth,
     Query(q): Query<CatalogPageQuery>,
-) -> Result<Html<String>, PageError> {
+    uri: axum::http::Uri,
+) -> Result<Response, PageError> {
+    let key = uri.path_and_query().map_or_else(|| "/catalog".to_owned(), |p| p.as_str().to_owned());
+    crate::render::cached_page(&st, &auth, &key, || catalog_view(&st, &auth, q)).await
+}
+
+async fn catalog_view(st: &AppState, auth: &Auth, q: CatalogPageQuery) -> Result<Html<String>, PageError> {
+    let st = st.clone();
     let page = async {
         let text: String = q.q.clone().unwrap_or_default().trim().chars().take(50).collect();
-        let city: Vec<Occupation> =
-            catalog::occupations(&st.db, true, &text).await?.into_iter().filter(|o| o.catalog == "city").collect();
+        let city: Vec<Occupation> = catalog::city_occupations(&st.db, &text).await?;
         let (page, offset) = crate::common::page_offset(q.page, OCCUPATIONS_PER_PAGE);
         let (national, total) = catalog::national_page(&st.db, &text, OCCUPATIONS_PER_PAGE, offset).await?;
         let pages = ((total + OCCUPATIONS_PER_PAGE - 1) / OCCUPATIONS_PER_PAGE).max(1);
@@ -236,7 +242,7 @@ pub async fn catalog_page(
     }
     .await
     .map_err(|e| PageError::new(e, auth.clone()))?;
-    render_page(&st, &auth, "catalog.html", page)
+    render_page(&st, auth, "catalog.html", page)
 }
 
 fn manage_page(

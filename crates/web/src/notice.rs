@@ -44,8 +44,13 @@ pub struct NoticeParams {
 const NOTICE_PAGE: i64 = 50;
 
 /// `GET /notice`: the public notice, a page at a time, with a form to object.
-pub async fn notice_page(State(st): State<AppState>, auth: Auth, Query(q): Query<NoticeParams>) -> PageResult {
-    notice_view(&st, &auth, None, q.after).await
+pub async fn notice_page(
+    State(st): State<AppState>,
+    auth: Auth,
+    Query(q): Query<NoticeParams>,
+) -> Result<Response, PageError> {
+    let key = format!("/notice?after={}", q.after.unwrap_or(0));
+    crate::render::cached_page(&st, &auth, &key, || notice_view(&st, &auth, None, q.after)).await
 }
 
 /// The notice page: every claim on notice, or after a refused objection the objection's form

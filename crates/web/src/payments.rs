@@ -50,11 +50,15 @@ pub struct Ledger {
     pub payments: Vec<PaymentRow>,
 }
 
+/// Payments the ledger lists.
+const RECENT_PAYMENTS: i64 = 100;
+
 async fn ledger(st: &AppState) -> Result<Ledger, AppError> {
     Ok(Ledger {
         funds: funds::funds(&st.db).await?,
         batches: payments::batches(&st.db).await?,
-        payments: payments::payments(&st.db, None, 500).await?,
+        // The newest 100 (every payment: the .xlsx export, or one batch's page).
+        payments: payments::payments(&st.db, None, RECENT_PAYMENTS).await?,
     })
 }
 

@@ -80,20 +80,6 @@ fn page_number(page: Option<&str>) -> Result<usize, AppError> {
     }
 }
 
-/// A page for anyone not signed in (the same for all of them) comes from the short cache,
-/// under `key`; a signed-in caller's page (their menu) is rendered each time.
-async fn cached_page<F, Fut>(st: &AppState, auth: &Auth, key: &str, render: F) -> Result<Response, PageError>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = PageResult>,
-{
-    if auth.user.is_some() || auth.flash.is_some() {
-        return Ok(render().await?.into_response());
-    }
-    let body = st.public_bodies.get(key, || async { Ok::<_, PageError>(render().await?.0.into_bytes()) }).await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
-}
-
 /// Whether the client takes gzip (`Accept-Encoding` names it without `q=0`).
 fn accepts_gzip(headers: &HeaderMap) -> bool {
     let Some(v) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
@@ -151,7 +137,7 @@ impl YearQuery {
 /// with the plan's words, the policy parameters with their effective dates and sources, and
 /// links to the catalogs, the notice and the disclosure.
 pub async fn column_page(State(st): State<AppState>, auth: Auth) -> Result<Response, PageError> {
-    cached_page(&st, &auth, "/public", || column(&st, &auth)).await
+    crate::render::cached_page(&st, &auth, "/public", || column(&st, &auth)).await
 }
 
 async fn column(st: &AppState, auth: &Auth) -> PageResult {
@@ -214,7 +200,7 @@ pub async fn disclosure_page(
     let year = YearQuery { year: q.year.clone() }.year().page(&auth)?;
     let page = page_number(q.page.as_deref()).page(&auth)?;
     let key = format!("/public/disclosure?year={}&page={page}", year.unwrap_or(0));
-    cached_page(&st, &auth, &key, || disclosure_view(&st, &auth, year, page)).await
+    crate::render::cached_page(&st, &auth, &key, || disclosure_view(&st, &auth, year, page)).await
 }
 
 async fn disclosure_view(st: &AppState, auth: &Auth, year: Option<i32>, page: usize) -> PageResult {

@@ -320,3 +320,22 @@ where
         Err(e) => Err(PageError::new(e, auth)),
     }
 }
+
+/// A page for anyone not signed in (the same for all of them) comes from the short cache,
+/// under `key` and the audit chain's head: every change is audited, so a change anywhere (in
+/// this process or another) moves the head and the next visitor gets the page built afresh;
+/// between changes a public page costs one primary-key read. A signed-in caller's page (their
+/// menu) is rendered each time.
+pub async fn cached_page<F, Fut>(st: &AppState, auth: &Auth, key: &str, render: F) -> Result<Response, PageError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = PageResult>,
+{
+    if auth.user.is_some() || auth.flash.is_some() {
+        return Ok(render().await?.into_response());
+    }
+    let (seq, _) = jineng_store::audit::head(&st.db).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
+    let key = format!("{seq}:{key}");
+    let body = st.public_bodies.get(&key, || async { Ok::<_, PageError>(render().await?.0.into_bytes()) }).await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
+}
