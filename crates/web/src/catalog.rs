@@ -76,11 +76,10 @@ async fn listed(st: &AppState, kind: OrgKind) -> Result<Vec<ListedOrg>, AppError
 
 /// Listed occupations (public).
 #[utoipa::path(get, path = "/api/v1/catalog/occupations", params(CatalogQuery), responses((status = 200, body = [Occupation])))]
-pub async fn list_occupations(
-    State(st): State<AppState>,
-    Query(q): Query<CatalogQuery>,
-) -> Result<Json<Vec<Occupation>>, AppError> {
-    Ok(Json(catalog::occupations(&st.db, true, q.q.as_deref().unwrap_or("")).await?))
+pub async fn list_occupations(State(st): State<AppState>, Query(q): Query<CatalogQuery>) -> Result<Response, AppError> {
+    let text = q.q.unwrap_or_default();
+    let key = format!("/api/v1/catalog/occupations?q={text}");
+    crate::render::cached_json(&st, &key, || async { Ok(catalog::occupations(&st.db, true, &text).await?) }).await
 }
 
 /// Listed subsidised projects (public).

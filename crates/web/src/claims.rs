@@ -154,7 +154,7 @@ pub struct ClaimQuery {
     pub kind: Option<String>,
     /// The next page: claims older than this claim id (the `next` of the page before).
     pub before: Option<i64>,
-    /// Claims per page (the API: 100 unless asked, at most 500; the list page shows 100).
+    /// Claims per page (the API: 100 unless asked, at most 500; the list page shows 50).
     pub limit: Option<i64>,
 }
 
@@ -287,7 +287,7 @@ pub async fn list_page(
     CurrentUser(u): CurrentUser,
     Query(q): Query<ClaimQuery>,
 ) -> Result<Html<String>, PageError> {
-    const PER_PAGE: i64 = 100;
+    const PER_PAGE: i64 = 50;
     let page = async { Ok::<_, AppError>(claims::page(&st.db, &scope_of(&u)?, &claim_filter(&q, PER_PAGE)?).await?) }
         .await
         .map_err(|e| PageError::new(e, auth.clone()))?;

@@ -66,14 +66,20 @@ pub async fn orgs_page(
 ) -> PageResult {
     let kind = org_kind(&slug).page(&auth)?;
     let county = if kind == OrgKind::Employer { views::org_county(&u) } else { None };
-    let rows = orgs::list(&st.db, kind, county.as_deref(), q.q.as_deref().unwrap_or(""), 500).await.page(&auth)?;
+    let rows =
+        orgs::list(&st.db, kind, county.as_deref(), q.q.as_deref().unwrap_or(""), ORGS_SHOWN + 1).await.page(&auth)?;
+    let more = rows.len() as i64 > ORGS_SHOWN;
+    let rows = &rows[..rows.len().min(ORGS_SHOWN as usize)];
     render_page(
         &st,
         &auth,
         "orgs.html",
-        context! { rows => Value::from_serialize(&rows), q => q.q.unwrap_or_default(), can_create => can_write_kind(&u, kind), ..kind_ctx(kind, &slug, context! {}) },
+        context! { rows => Value::from_serialize(rows), more, shown => ORGS_SHOWN, q => q.q.unwrap_or_default(), can_create => can_write_kind(&u, kind), ..kind_ctx(kind, &slug, context! {}) },
     )
 }
+
+/// Organisations a list page shows (a search finds the others).
+const ORGS_SHOWN: i64 = 100;
 
 /// `GET /orgs/{kind}/{id}`
 pub async fn org_page(

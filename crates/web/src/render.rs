@@ -339,3 +339,20 @@ where
     let body = st.public_bodies.get(&key, || async { Ok::<_, PageError>(render().await?.0.into_bytes()) }).await?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
 }
+
+/// A public list the same for every caller (a catalog), as JSON from the short cache under
+/// `key` and the audit chain's head (see [`cached_page`]).
+pub async fn cached_json<T, F, Fut>(st: &AppState, key: &str, build: F) -> Result<Response, AppError>
+where
+    T: serde::Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let (seq, _) = jineng_store::audit::head(&st.db).await?;
+    let key = format!("json:{seq}:{key}");
+    let body = st
+        .public_bodies
+        .get(&key, || async { serde_json::to_vec(&build().await?).map_err(|e| AppError::Internal(e.to_string())) })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body.as_ref().clone()).into_response())
+}

@@ -136,7 +136,10 @@ async fn report_view(
     error: Option<AppError>,
 ) -> PageResult {
     let county = scope(u, q.county.as_deref()).page(auth)?;
-    let r = reports::report(&st.db, period, county.as_deref(), now()).await.page(auth)?;
+    // Computed once per change: the key holds the audit chain's head, which every change moves.
+    let (seq, _) = jineng_store::audit::head(&st.db).await.page(auth)?;
+    let key = format!("{seq}:{period}:{}", county.as_deref().unwrap_or(""));
+    let r = st.reports.get(&key, || reports::report(&st.db, period, county.as_deref(), now())).await.page(auth)?;
     let counties = plan::counties(&st.db).await.page(auth)?;
     let linkable = crate::views::visible_programs(&st.db, u).await.page(auth)?;
     let today = st.clock.today();

@@ -31,6 +31,9 @@ pub struct AppState {
     /// The open-data files (as they are and gzip-compressed), by path and query, kept for
     /// [`PUBLIC_TTL`].
     pub open_files: Arc<Keyed<Encoded>>,
+    /// Reports as computed, by the audit chain's head, period and county: a report is computed
+    /// again after any audited change (or after [`PUBLIC_TTL`]), not on every view.
+    pub reports: Arc<Keyed<jineng_store::reports::Report>>,
 }
 
 /// How long the public pages' figures are kept before they are counted again.
@@ -49,6 +52,7 @@ impl AppState {
             disclosure: Arc::new(Ttl::new(PUBLIC_TTL)),
             public_bodies: Arc::new(Keyed::new(PUBLIC_TTL, 512)),
             open_files: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
+            reports: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
         }
     }
 }
