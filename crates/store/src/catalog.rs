@@ -64,6 +64,17 @@ pub async fn occupations(db: &Db, only_listed: bool, q: &str) -> Result<Vec<Occu
     .await?))
 }
 
+/// Every occupation of the city's own catalog, listed or removed (its maintenance page).
+pub async fn city_catalog(db: &Db) -> Result<Vec<Occupation>> {
+    Ok(with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT occupation_code, name, has_levels, catalog, status, standard FROM occupation WHERE catalog = 'city' ORDER BY occupation_code"
+    )
+    .fetch_all(p)
+    .await?
+    }))
+}
+
 /// The city's own listed occupations (地方特色职业) matching a name or code fragment.
 pub async fn city_occupations(db: &Db, q: &str) -> Result<Vec<Occupation>> {
     let q = q.trim();

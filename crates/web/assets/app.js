@@ -15,6 +15,21 @@
       if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
     });
   });
+  // A list of choices filled from a public list (the occupation catalog: 1,600 entries, cached
+  // by the server, not sent with every page).
+  document.querySelectorAll("datalist[data-src]").forEach(function (list) {
+    fetch(list.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (items) {
+        items.forEach(function (o) {
+          var opt = document.createElement("option");
+          opt.value = o.occupation_code;
+          opt.textContent = o.name;
+          list.appendChild(opt);
+        });
+      })
+      .catch(function () {});
+  });
   // A print button.
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });

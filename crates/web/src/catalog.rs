@@ -261,14 +261,14 @@ fn manage_page(
         "catalog_manage.html",
         context! {
             city => Value::from_serialize(&city), active, limit => CITY_OCCUPATION_LIMIT,
-            occupations => Value::from_serialize(&occupations), projects => Value::from_serialize(&projects), error, errors,
+            projects => Value::from_serialize(&projects), error, errors,
         },
     )
 }
 
 /// `GET /catalog/manage`
 pub async fn manage_page_get(State(st): State<AppState>, auth: Auth) -> Result<Html<String>, PageError> {
-    let occ = catalog::occupations(&st.db, false, "").await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
+    let occ = catalog::city_catalog(&st.db).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     let projects = catalog::projects(&st.db, false).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
     manage_page(&st, &auth, occ, projects, None)
 }
@@ -352,7 +352,7 @@ pub async fn manage_form(
             e => e,
         });
     form_result(auth, result, |e, auth| async move {
-        let occ = catalog::occupations(&st.db, false, "").await.page(&auth)?;
+        let occ = catalog::city_catalog(&st.db).await.page(&auth)?;
         let projects = catalog::projects(&st.db, false).await.page(&auth)?;
         manage_page(&st, &auth, occ, projects, Some(&e))
     })
