@@ -6,7 +6,8 @@
 //! the pages the role is shown from its home (one page of each kind, two links deep), adds every
 //! list API the role may read and the public pages as nobody, then drives each path with
 //! `clients` threads of `requests` sequential requests and prints path, role, p50, p99 and
-//! requests a second, slowest first, with the budget each is held to.
+//! requests a second, slowest first, with the budget each is held to. The bench users
+//! (`bench-<pid>-<login>`) stay in the database: their sign-ins are in its audit log.
 
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -399,6 +399,21 @@ async fn open(database: &str, plan_path: Option<&std::path::Path>) -> Result<Db>
     Ok(db)
 }
 
+/// The database's size on disk: PostgreSQL's own count, or the SQLite file with its WAL.
+async fn database_size(db: &jineng_store::Db, url: &str) -> Option<i64> {
+    match db {
+        jineng_store::Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(p).await.ok()
+        }
+        jineng_store::Db::Sqlite(_) => {
+            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+            let path = path.split('?').next()?;
+            let size = |p: String| std::fs::metadata(p).map(|m| m.len() as i64).unwrap_or(0);
+            Some(size(path.to_owned()) + size(format!("{path}-wal")))
+        }
+    }
+}
+
 /// Peak resident memory of this process (Linux `VmHWM`), for the demo's report.
 fn peak_memory_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -500,6 +515,9 @@ async fn main() -> Result<()> {
             }
             if let Some(kb) = peak_memory_kb() {
                 println!("峰值内存 peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0);
+            }
+            if let Some(bytes) = database_size(&db, &database).await {
+                println!("数据库大小 database size: {:.2} GB", bytes as f64 / 1e9);
             }
             println!("\n演示账号 Demo logins (one per role; passwords are random for this run):");
             for l in &summary.logins {
