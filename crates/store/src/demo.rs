@@ -22,7 +22,7 @@ pub enum Scale {
     Small,
     /// About the plan's T1 (≈ 250,000 person-times).
     City,
-    /// Ten times the city.
+    /// A province: about ten million person-times (≈ 6 million people) over three years.
     Province,
 }
 
@@ -216,8 +216,12 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
     let factor = match scale {
         Scale::Small => 3_000.0 / total_goal as f64,
         Scale::City => 1.0,
-        Scale::Province => 10.0,
+        // A province the size of Henan's plan: about ten million person-times over three years.
+        Scale::Province => 10_000_000.0 / total_goal as f64,
     };
+    // How often a class's trainee is someone already trained in the county: a province's
+    // people train more often (≈ 6 million people for ≈ 10 million person-times).
+    let returning = if scale == Scale::Province { 0.42 } else { 0.22 };
     let subsidised_share = subsidised_goal as f64 / total_goal as f64;
     let counties: Vec<(String, f64)> =
         the_plan.counties.iter().map(|c| (c.code.to_string(), c.population as f64)).collect();
@@ -359,7 +363,7 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
             };
             let mut in_class = HashSet::new();
             for _ in 0..size {
-                let reuse = pool.get(&county).filter(|v| v.len() > 50 && rng.gen_bool(0.22));
+                let reuse = pool.get(&county).filter(|v| v.len() > 50 && rng.gen_bool(returning));
                 let idx = match reuse {
                     Some(v) => *v.choose(&mut rng).unwrap(),
                     None => {
