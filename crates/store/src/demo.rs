@@ -551,6 +551,11 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
     });
     let certificates: Vec<(i64, i64)> = certified.iter().map(|c| (c.person, c.id)).collect();
     plan::rebuild_progress(db).await?;
+    // Fresh statistics for the planner after a bulk load (PostgreSQL would gather them only when
+    // autovacuum comes round; until then it plans a province's pages as if its tables were empty).
+    if let Db::Postgres(p) = db {
+        sqlx::query("ANALYZE").execute(p).await?;
+    }
     db.reset_sequences().await?;
     db.analyze().await?;
     progress(planned as u64 * 2, planned as u64 * 2);
