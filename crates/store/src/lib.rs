@@ -676,6 +676,32 @@ pub async fn restore_sqlite(backup: &std::path::Path, target: &std::path::Path) 
 }
 
 /// The current time, set in Rust (never by database triggers).
+/// One page of a list, and where the next starts (`None`: this is the last page). A list is
+/// read by keyset, never counted: the next page's query starts at an index entry, so page 1
+/// and page 10,000 cost the same and no request reads every row to count them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    /// The rows.
+    pub rows: Vec<T>,
+    /// The cursor of the next page.
+    pub next: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// A page from the `limit + 1` rows a keyset query read: the extra row, if there, is cut
+    /// and says that a next page starts after the last row kept (whose cursor `key` gives).
+    pub(crate) fn of(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> i64) -> Page<T> {
+        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(key)
+        } else {
+            None
+        };
+        Page { rows, next }
+    }
+}
+
 /// An optional equality filter on placeholder `$n`: `col = $n` when a value is given, else
 /// `$n = {none}` (a constant the caller binds, e.g. `''` or `0`). Not `($n = '' OR col = $n)`:
 /// that OR keeps both databases' planners from the column's index, and a list filtered by a

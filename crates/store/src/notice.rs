@@ -269,7 +269,7 @@ pub struct NoticeQuery {
 
 /// Claims on notice on `today`, newest notice first, one page (by keyset on
 /// `claim_notice`: a page costs the same however many claims are on notice).
-pub async fn notice(db: &Db, today: NaiveDate, q: &NoticeQuery) -> Result<crate::claims::Page<NoticeRow>> {
+pub async fn notice(db: &Db, today: NaiveDate, q: &NoticeQuery) -> Result<crate::Page<NoticeRow>> {
     #[derive(sqlx::FromRow)]
     struct NoticeDb {
         claim_id: i64,
@@ -297,7 +297,7 @@ pub async fn notice(db: &Db, today: NaiveDate, q: &NoticeQuery) -> Result<crate:
          ORDER BY c.notice_from DESC, c.claim_id DESC LIMIT $5"
     );
     let limit = q.limit.max(1);
-    let mut rows: Vec<NoticeDb> = with_pool!(db, |p| {
+    let rows: Vec<NoticeDb> = with_pool!(db, |p| {
         sqlx::query_as(&sql)
             .bind(today)
             .bind(q.county.clone().unwrap_or_default())
@@ -307,13 +307,9 @@ pub async fn notice(db: &Db, today: NaiveDate, q: &NoticeQuery) -> Result<crate:
             .fetch_all(p)
             .await?
     });
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.claim_id)
-    } else {
-        None
-    };
-    let rows = rows
+    let page = crate::Page::of(rows, limit, |r| r.claim_id);
+    let rows = page
+        .rows
         .into_iter()
         .map(|r| NoticeRow {
             claim_id: r.claim_id,
@@ -325,7 +321,7 @@ pub async fn notice(db: &Db, today: NaiveDate, q: &NoticeQuery) -> Result<crate:
             notice_until: r.notice_until,
         })
         .collect();
-    Ok(crate::claims::Page { rows, next })
+    Ok(crate::Page { rows, next: page.next })
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ pub async fn search(
     q: &str,
     limit: i64,
     after: Option<i64>,
-) -> Result<crate::claims::Page<PersonRow>> {
+) -> Result<crate::Page<PersonRow>> {
     let q = q.trim().to_uppercase();
     let collate = if matches!(db, Db::Postgres(_)) { " COLLATE \"C\"" } else { "" };
     let mut where_ = String::new();
@@ -180,7 +180,7 @@ pub async fn search(
     };
     let sql = format!("{SELECT} WHERE 1 = 1{where_} ORDER BY {order} LIMIT ${}", n + 1);
     let limit = limit.max(1);
-    let mut rows: Vec<PersonRow> = with_pool!(db, |p| {
+    let rows: Vec<PersonRow> = with_pool!(db, |p| {
         let mut rows = bind_scope!(sqlx::query_as::<_, PersonRow>(&sql), vis);
         if !q.is_empty() {
             rows = rows.bind(lo.clone()).bind(hi.clone());
@@ -190,13 +190,7 @@ pub async fn search(
         }
         rows.bind(limit + 1).fetch_all(p).await?
     });
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.person_id)
-    } else {
-        None
-    };
-    Ok(crate::claims::Page { rows, next })
+    Ok(crate::Page::of(rows, limit, |r| r.person_id))
 }
 
 /// How many people the scope holds, from the counts kept per county (`county_people`),

@@ -316,16 +316,7 @@ pub struct ClaimFilter {
     pub before: Option<i64>,
 }
 
-/// One page of a list, and where the next starts (`None`: this is the last page). A list is
-/// read by keyset, never counted: the next page's query starts at an index entry, so page 1
-/// and page 10,000 cost the same and no request reads every row to count them.
-#[derive(Debug, Clone, Serialize)]
-pub struct Page<T> {
-    /// The rows.
-    pub rows: Vec<T>,
-    /// The cursor of the next page.
-    pub next: Option<i64>,
-}
+pub use crate::Page;
 
 /// Claims in the scope, optionally of one status, newest first.
 pub async fn list(db: &Db, scope: &ClaimScope, status: Option<&str>, limit: i64) -> Result<Vec<ClaimRow>> {
@@ -356,13 +347,8 @@ pub async fn page(db: &Db, scope: &ClaimScope, f: &ClaimFilter) -> Result<Page<C
             .fetch_all(p)
             .await?
     });
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.claim_id)
-    } else {
-        None
-    };
-    Ok(Page { rows: rows.into_iter().map(|r| r.masked(scope.names_masked)).collect(), next })
+    rows = rows.into_iter().map(|r| r.masked(scope.names_masked)).collect();
+    Ok(Page::of(rows, limit, |r| r.claim_id))
 }
 
 /// One claim in the scope.
