@@ -679,20 +679,7 @@ pub async fn abuse(seconds: u64, rate: u64) -> Result<()> {
     }
     let idle_mb = peak_mb(child.id());
     // The provider signs in before the flood (which throttles this address).
-    let token = {
-        let body = r#"{"username": "abuse-provider", "password": "abuse bench staple horse"}"#;
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr)?;
-        let head = format!(
-            "POST /api/v1/tokens HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(head.as_bytes())?;
-        let mut out = String::new();
-        s.read_to_string(&mut out)?;
-        let json = out.split_once("\r\n\r\n").map(|b| b.1).unwrap_or_default();
-        serde_json::from_str::<serde_json::Value>(json)?["token"].as_str().unwrap_or_default().to_owned()
-    };
+    let token = crate::bench_pages::token(addr, "abuse-provider", "abuse bench staple horse")?;
 
     // 1. /healthz while bogus sign-ins arrive.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

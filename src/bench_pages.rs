@@ -49,7 +49,7 @@ fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<(u16, Vec<u8
 }
 
 /// A bearer token for `username`.
-fn token(addr: SocketAddr, username: &str, password: &str) -> Result<String> {
+pub fn token(addr: SocketAddr, username: &str, password: &str) -> Result<String> {
     let body = serde_json::json!({"username": username, "password": password}).to_string();
     let mut s = std::net::TcpStream::connect(addr)?;
     let head = format!(
@@ -64,37 +64,17 @@ fn token(addr: SocketAddr, username: &str, password: &str) -> Result<String> {
     v["token"].as_str().map(str::to_owned).with_context(|| format!("sign-in of {username}: {out}"))
 }
 
-/// A page's kind: its path with every number as `N` (one page of each kind is driven).
-fn shape(path: &str) -> String {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let mut out = String::new();
-    for ch in path.chars() {
-        if ch.is_ascii_digit() {
-            if !out.ends_with('N') {
-                out.push('N');
-            }
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-/// The same-site links of a page, unescaped, without fragments, downloads or sign-out.
+/// The same-site links of a page, without downloads, sign-out or the API.
 fn links(html: &str) -> Vec<String> {
-    html.split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|h| h.replace("&#x2f;", "/").replace("&amp;", "&").replace("&#x3d;", "="))
-        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
-        .map(|h| h.split('#').next().unwrap_or(&h).to_owned())
+    jineng_web::common::same_site_links(html)
+        .into_iter()
         .filter(|h| ![".xlsx", ".csv", "/xlsx", "/logout", "/static/", "/api/"].iter().any(|d| h.contains(d)))
         .collect()
 }
 
 /// The pages a caller is shown, from `start`, one of each kind, two links deep.
 fn walk(addr: SocketAddr, token: Option<&str>, start: &str) -> Vec<String> {
-    let mut seen = BTreeSet::from([shape(start)]);
+    let mut seen = BTreeSet::from([jineng_web::common::page_kind(start)]);
     let mut queue = VecDeque::from([(start.to_owned(), 0)]);
     let mut out = Vec::new();
     while let Some((path, depth)) = queue.pop_front() {
@@ -102,7 +82,7 @@ fn walk(addr: SocketAddr, token: Option<&str>, start: &str) -> Vec<String> {
         out.push(path);
         if depth < 2 {
             for l in links(&String::from_utf8_lossy(&body)) {
-                if seen.insert(shape(&l)) {
+                if seen.insert(jineng_web::common::page_kind(&l)) {
                     queue.push_back((l, depth + 1));
                 }
             }

@@ -40,3 +40,32 @@ impl SearchQuery {
 
 /// Rows per page of the people and class lists.
 pub const PAGE: i64 = 50;
+
+/// A page's kind: its path with every run of digits as `N`, without query or fragment
+/// (`/claims/42?x=1` → `/claims/N`). Walks of the pages (the browser test, `bench pages`) visit
+/// one page of each kind.
+pub fn page_kind(path: &str) -> String {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let mut out = String::new();
+    for ch in path.chars() {
+        if ch.is_ascii_digit() {
+            if !out.ends_with('N') {
+                out.push('N');
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// The same-site links of a rendered page (`href="/..."`), unescaped, without fragments.
+pub fn same_site_links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&#x2f;", "/").replace("&amp;", "&").replace("&#x3d;", "="))
+        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
+        .map(|h| h.split('#').next().unwrap_or(&h).to_owned())
+        .collect()
+}

@@ -390,22 +390,6 @@ async fn console_errors(c: &fantoccini::Client) -> Vec<String> {
         .collect()
 }
 
-/// A page's kind, for walking one page of each: its path with every number as `N`, no query.
-fn shape(path: &str) -> String {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let mut out = String::new();
-    for ch in path.chars() {
-        if ch.is_ascii_digit() {
-            if !out.ends_with('N') {
-                out.push('N');
-            }
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 /// Whether the page at the window's width scrolls sideways: `[scrollWidth, clientWidth]`.
 async fn widths(c: &fantoccini::Client) -> (i64, i64) {
     let w = c
@@ -619,7 +603,7 @@ both_backends! {
             std::fs::write(shots.join(format!("{backend}-queue-{}-390.png", role.code())), c.screenshot().await.unwrap()).unwrap();
             // Every kind of page the role is shown, one of each, two links deep: none scrolls
             // sideways on the phone and none logs an error in the console.
-            let mut seen = std::collections::BTreeSet::from([shape("/")]);
+            let mut seen = std::collections::BTreeSet::from([jineng_web::common::page_kind("/")]);
             let mut queue = std::collections::VecDeque::new();
             let mut depth = 0;
             loop {
@@ -629,7 +613,7 @@ both_backends! {
                     .unwrap();
                 for href in found.as_array().into_iter().flatten().filter_map(|h| h.as_str()) {
                     let download = [".xlsx", ".csv", ".json", "/xlsx", "/api/", "/logout", "/static/"].iter().any(|d| href.contains(d));
-                    if !download && !href.starts_with("//") && depth < 2 && seen.insert(shape(href)) {
+                    if !download && !href.starts_with("//") && depth < 2 && seen.insert(jineng_web::common::page_kind(href)) {
                         queue.push_back((href.to_owned(), depth + 1));
                     }
                 }
@@ -644,10 +628,10 @@ both_backends! {
                 let (scroll, client) = widths(&c).await;
                 walked.push(format!("{} {path}", role.code()));
                 if path.starts_with("/claims") || path.starts_with("/audit") || path.starts_with("/people/") {
-                    std::fs::write(shots.join(format!("{backend}-walk-{}-{}.png", role.code(), shape(&path).replace('/', "_"))), c.screenshot().await.unwrap()).unwrap();
+                    std::fs::write(shots.join(format!("{backend}-walk-{}-{}.png", role.code(), jineng_web::common::page_kind(&path).replace('/', "_"))), c.screenshot().await.unwrap()).unwrap();
                 }
                 if scroll > client {
-                    std::fs::write(shots.join(format!("{backend}-overflow-{}-{}.png", role.code(), shape(&path).replace('/', "_"))), c.screenshot().await.unwrap()).unwrap();
+                    std::fs::write(shots.join(format!("{backend}-overflow-{}-{}.png", role.code(), jineng_web::common::page_kind(&path).replace('/', "_"))), c.screenshot().await.unwrap()).unwrap();
                     wide.push(format!("{}: {path} is {scroll} px wide on a {client} px screen", role.code()));
                 }
             }

@@ -11,16 +11,7 @@ use jineng_domain::Role;
 use jineng_store::testing::both_backends;
 use std::collections::{BTreeSet, VecDeque};
 
-/// The same-site links of a page (`href="/..."`), without fragments.
-fn links(html: &str) -> Vec<String> {
-    html.split("href=\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(|h| h.replace("&#x2f;", "/").replace("&amp;", "&").replace("&#x3d;", "="))
-        .filter(|h| h.starts_with('/') && !h.starts_with("//"))
-        .map(|h| h.split('#').next().unwrap_or(&h).to_owned())
-        .collect()
-}
+use jineng_web::common::same_site_links as links;
 
 both_backends! {
     async fn every_link_a_role_sees_opens_for_that_role(backend: &'static str) {
