@@ -33,13 +33,15 @@ pub struct Options {
 const DEMO_LOGINS: [&str; 9] =
     ["admin", "county", "department", "finance", "provider", "assessor", "auditor", "worker", "employer"];
 
-/// One GET request; the status and the body. Connection closed after each.
-fn get(addr: SocketAddr, path: &str, token: Option<&str>) -> Option<(u16, Vec<u8>)> {
+/// One GET request; the status and the body. Connection closed after each. `gzip`: accept a
+/// compressed body, as every browser does (the driven requests; the walk reads the pages).
+fn get(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool) -> Option<(u16, Vec<u8>)> {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
     s.set_nodelay(true).ok()?;
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\r\n");
+    let encoding = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}{encoding}\r\n");
     s.write_all(head.as_bytes()).ok()?;
     let mut out = Vec::with_capacity(64 * 1024);
     let _ = s.read_to_end(&mut out);
@@ -78,7 +80,7 @@ fn walk(addr: SocketAddr, token: Option<&str>, start: &str) -> Vec<String> {
     let mut queue = VecDeque::from([(start.to_owned(), 0)]);
     let mut out = Vec::new();
     while let Some((path, depth)) = queue.pop_front() {
-        let Some((200, body)) = get(addr, &path, token) else { continue };
+        let Some((200, body)) = get(addr, &path, token, false) else { continue };
         out.push(path);
         if depth < 2 {
             for l in links(&String::from_utf8_lossy(&body)) {
@@ -113,7 +115,7 @@ fn drive(addr: SocketAddr, path: &str, token: Option<&str>, clients: usize, requ
                     let mut errors = 0;
                     for _ in 0..requests {
                         let t = Instant::now();
-                        match get(addr, path, token) {
+                        match get(addr, path, token, true) {
                             Some((200, _)) => times.push(t.elapsed().as_secs_f64() * 1000.0),
                             _ => errors += 1,
                         }
@@ -204,7 +206,7 @@ fn run(
     person_times: i64,
 ) -> Result<()> {
     let until = Instant::now() + Duration::from_secs(120);
-    while get(addr, "/healthz", None).map(|r| r.0) != Some(200) {
+    while get(addr, "/healthz", None, false).map(|r| r.0) != Some(200) {
         anyhow::ensure!(Instant::now() < until, "the server did not come up");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -241,7 +243,7 @@ fn run(
     let bar = indicatif::ProgressBar::new(targets.len() as u64);
     for (role, token, path) in &targets {
         // Once first, so that a cache the page keeps is warm, as it is in service.
-        let first = get(addr, path, token.as_deref());
+        let first = get(addr, path, token.as_deref(), false);
         if first.as_ref().map(|r| r.0) != Some(200) {
             bar.println(format!("skipped {role} {path}: {:?}", first.map(|r| r.0)));
             bar.inc(1);

@@ -474,6 +474,11 @@ async fn main() -> Result<()> {
                     let _ = std::fs::remove_file(format!("{path}{suffix}"));
                 }
             }
+            anyhow::ensure!(
+                !(anomalies && scale.in_proportion()),
+                "省级规模的演示数据已自带签到记录：--anomalies 只用于 city 或 small 规模 \
+                 (the province demo writes its own check-ins; plant anomalies at city or small scale)"
+            );
             let started = Instant::now();
             let db = open(&database, plan.as_deref()).await?;
             if db.backend() == "postgres" {
@@ -504,6 +509,13 @@ async fn main() -> Result<()> {
                 summary.completions,
                 redact(&database)
             );
+            if summary.check_ins > 0 {
+                println!(
+                    "  {} 次签到 check-ins, {} 张证书 certificates",
+                    summary.check_ins,
+                    summary.certificates.len()
+                );
+            }
             println!("  {claims}");
             if anomalies {
                 let planted = demo::anomalies::plant(&db, scale, seed).await?;

@@ -22,8 +22,19 @@ pub enum Scale {
     Small,
     /// About the plan's T1 (≈ 250,000 person-times).
     City,
-    /// A province: about ten million person-times (≈ 6 million people) over three years.
+    /// A province: about ten million person-times (≈ 6 million people) over three years, with
+    /// check-ins (each trainee's first five days of class, one class a day) and certificates and
+    /// claims over the whole period, not only its last quarter.
     Province,
+}
+
+impl Scale {
+    /// Whether the demo itself writes check-ins and certifies over the whole plan period (the
+    /// smaller scales keep both small, for tests and for the quick start; `demo --anomalies`
+    /// writes their check-ins).
+    pub fn in_proportion(self) -> bool {
+        self == Scale::Province
+    }
 }
 
 impl std::str::FromStr for Scale {
@@ -59,9 +70,11 @@ pub struct DemoSummary {
     /// Completions (person-times).
     pub completions: usize,
     pub logins: Vec<DemoLogin>,
-    /// Certificates issued in the last quarter of the plan: (person, certificate), for the
-    /// claims the system prepares from them.
+    /// Certificates issued (in the last quarter of the plan; over the whole period at province
+    /// scale): (person, certificate), for the claims the system prepares from them.
     pub certificates: Vec<(i64, i64)>,
+    /// Check-ins written (none below province scale, where `demo --anomalies` writes them).
+    pub check_ins: usize,
 }
 
 const SURNAMES: &[&str] = &[
@@ -190,17 +203,53 @@ fn group_source(code: &str, person_id: i64) -> &'static str {
     }
 }
 
+/// Inserts rows in batches inside one transaction: multi-row INSERTs on SQLite, `COPY` on
+/// PostgreSQL (see [`load`]). The closure pushes one row's values with `push_bind`.
 macro_rules! bulk {
     ($db:expr, $head:expr, $rows:expr, $per:expr, |$b:ident, $r:ident| $push:block) => {{
         let rows = $rows;
-        let chunk = (30_000 / $per).max(1);
-        $crate::in_tx!($db, |tx| {
-            for part in rows.chunks(chunk) {
-                let mut qb = sqlx::QueryBuilder::new($head);
-                qb.push_values(part, |mut $b, $r| $push);
-                qb.build().execute(&mut *tx).await?;
+        let started = std::time::Instant::now();
+        match $db {
+            $crate::Db::Sqlite(pool) => {
+                let chunk = (30_000 / $per).max(1);
+                let mut tx = pool.begin().await?;
+                for part in rows.chunks(chunk) {
+                    let mut qb = sqlx::QueryBuilder::new($head);
+                    qb.push_values(part, |mut $b, $r| $push);
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
             }
-        });
+            $crate::Db::Postgres(pool) => {
+                let (table, columns) = $crate::demo::load::table_and_columns($head);
+                let mut tx = pool.begin().await?;
+                let dropped = $crate::demo::load::unindex(&mut tx, table).await?;
+                let mut copy = tx.copy_in_raw(&format!("COPY {table} {columns} FROM STDIN")).await?;
+                let mut buf = String::with_capacity(1 << 20);
+                for $r in rows.iter() {
+                    {
+                        let mut $b = $crate::demo::load::CopyRow::new(&mut buf);
+                        $push;
+                    }
+                    buf.push('\n');
+                    if buf.len() >= 1 << 20 {
+                        copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+                    }
+                }
+                if !buf.is_empty() {
+                    copy.send(buf.into_bytes()).await?;
+                }
+                copy.finish().await?;
+                $crate::demo::load::reindex(&mut tx, dropped).await?;
+                tx.commit().await?;
+            }
+        }
+        tracing::info!(
+            rows = rows.len(),
+            secs = started.elapsed().as_secs_f64(),
+            "demo: {}",
+            $head.split(' ').nth(2).unwrap_or("")
+        );
     }};
 }
 
@@ -307,6 +356,7 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
     let mut enrolments: Vec<(i64, i64, i64, NaiveDate)> = Vec::new();
     let mut completions: Vec<Completion> = Vec::new();
     let mut done = 0i64;
+    let generated = std::time::Instant::now();
 
     for (program, volume) in &volumes {
         let pool_occ: Vec<&plan::OccupationRow> = {
@@ -415,6 +465,7 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         }
     }
 
+    tracing::info!(secs = generated.elapsed().as_secs_f64(), "demo: generated in memory");
     let now = crate::now();
     bulk!(
         db,
@@ -528,14 +579,27 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         b.push_bind(c.id).push_bind(c.enrolment).push_bind(c.class).push_bind(c.person).push_bind(c.program.clone()).push_bind(c.county.clone())
             .push_bind(c.on).push_bind(c.subsidised).push_bind(c.skill_upgrade);
     });
+    let mut check_in_count = 0;
+    if scale.in_proportion() {
+        let checkins = check_ins(&classes, &enrolments, people.len(), seed);
+        check_in_count = checkins.len();
+        bulk!(db, "INSERT INTO attendance (enrolment_id, day, checked_at, method) ", &checkins, 4, |b, c| {
+            let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(c.2, 0).unwrap_or_default();
+            b.push_bind(c.0).push_bind(c.1).push_bind(c.1.and_time(t).and_utc()).push_bind("face");
+        });
+    }
     // Certificates (assessed by the first body) for a fifth of the subsidised completions of the
-    // plan's last quarter, and for the demo worker's trainings.
+    // plan's last quarter (of the whole period at province scale), and for the demo worker's
+    // trainings.
     let class_of: HashMap<i64, &Class> = classes.iter().map(|c| (c.id, c)).collect();
     let last_quarter = NaiveDate::from_ymd_opt(2021, 10, 1).unwrap_or_default();
     let worker_person = completions.first().map(|c| c.person);
     let certified: Vec<&Completion> = completions
         .iter()
-        .filter(|c| c.subsidised && ((c.on >= last_quarter && c.id % 5 == 0) || Some(c.person) == worker_person))
+        .filter(|c| {
+            let period = scale.in_proportion() || c.on >= last_quarter;
+            c.subsidised && ((period && c.id % 5 == 0) || Some(c.person) == worker_person)
+        })
         .collect();
     let body_id = bodies.first().map(|b| b.id).unwrap_or(1);
     bulk!(db, "INSERT INTO assessment (assessment_id, enrolment_id, assessment_body_id, assessed_on, score, passed, recorded_by, created_at) ", &certified, 8, |b, c| {
@@ -550,7 +614,10 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
             .push_bind(format!("S{}{:07}", c.on.format("%Y"), c.id)).push_bind(c.on).push_bind(now);
     });
     let certificates: Vec<(i64, i64)> = certified.iter().map(|c| (c.person, c.id)).collect();
+    let t = std::time::Instant::now();
     plan::rebuild_progress(db).await?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "demo: progress rebuilt");
+    let t = std::time::Instant::now();
     // Fresh statistics for the planner after a bulk load (PostgreSQL would gather them only when
     // autovacuum comes round; until then it plans a province's pages as if its tables were empty).
     if let Db::Postgres(p) = db {
@@ -558,6 +625,7 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
     }
     db.reset_sequences().await?;
     db.analyze().await?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), "demo: analysed");
     progress(planned as u64 * 2, planned as u64 * 2);
 
     // The subsidised project catalog: the occupations and levels most trained.
@@ -670,6 +738,7 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         completions: completions.len(),
         logins,
         certificates,
+        check_ins: check_in_count,
     })
 }
 
@@ -760,6 +829,43 @@ fn new_person(rng: &mut StdRng, county: &str, id: i64, used: &mut HashSet<String
             rural: rng.gen_bool(0.6),
         };
     }
+}
+
+/// Fresh planner statistics for the tables the claims' walk fills (PostgreSQL plans by them;
+/// autovacuum may be slow to come round, or off).
+async fn analyse_claims(db: &Db) -> Result<()> {
+    if let Db::Postgres(p) = db {
+        sqlx::query("ANALYZE claim, claim_event, claim_tally, payment, audit_log").execute(p).await?;
+    }
+    Ok(())
+}
+
+/// Check-ins for every enrolment: its class's first five days (or fewer), each between 8:00
+/// and 9:30, and never two classes on one day for one person (a day already taken is left out).
+/// Returns (enrolment, day, seconds after midnight).
+fn check_ins(
+    classes: &[Class],
+    enrolments: &[(i64, i64, i64, NaiveDate)],
+    people: usize,
+    seed: u64,
+) -> Vec<(i64, NaiveDate, u32)> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x0a77_e4d5);
+    let mut taken: Vec<Vec<(NaiveDate, NaiveDate)>> = vec![Vec::new(); people + 1];
+    let mut out = Vec::with_capacity(enrolments.len() * 5);
+    for &(enrolment, class, person, _) in enrolments {
+        let Some(c) = classes.get(class as usize - 1) else { continue };
+        let last = (c.start + Days::new(4)).min(c.end);
+        let Some(mine) = taken.get_mut(person as usize) else { continue };
+        let mut day = c.start;
+        while day <= last {
+            if !mine.iter().any(|(a, b)| *a <= day && day <= *b) {
+                out.push((enrolment, day, 8 * 3600 + rng.gen_range(0..5400)));
+            }
+            day = day + Days::new(1);
+        }
+        mine.push((c.start, last));
+    }
+    out
 }
 
 /// Registers `n` people in one county (for the register-import benchmark); returns each one's
@@ -875,10 +981,14 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
 
 /// The demo's claims: prepared and decided from the demo certificates; in the county with the
 /// most claims published ten days before `today` and paid, in the next one published `today`
-/// (on notice); elsewhere awaiting the county's review. Returns a line for the console.
+/// (on notice), at province scale the oldest 5,000 of each; elsewhere awaiting the county's
+/// review. Returns a line for the console.
 pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Result<String> {
     use crate::claims::{self, ClaimScope};
+    let t = std::time::Instant::now();
     let filed = claims::prepare::for_certificates(db, None, &summary.certificates).await?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), filed, "demo: claims filed");
+    analyse_claims(db).await?;
     let user = |role: Role| summary.logins.iter().find(|l| l.role == role);
     let (Some(admin), Some(finance)) = (user(Role::CityAdmin), user(Role::Finance)) else {
         return Ok(format!("{filed} 笔补贴申请 claims"));
@@ -916,30 +1026,43 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
         )
         .await?;
     }
+    let t = std::time::Instant::now();
+    // Each claim paid moves four times through the audited workflow, an event and a chained
+    // audit entry each (≈ 4 ms a claim on one PostgreSQL of this size): a province walks its
+    // oldest 5,000 in each of the two counties, and leaves the rest awaiting review.
+    let walk = if summary.certificates.len() > 200_000 { 5_000 } else { usize::MAX };
     // The two counties with the most claims.
-    let mut per_county: std::collections::BTreeMap<String, usize> = Default::default();
-    for c in claims::list(db, &ClaimScope::default(), Some("decided"), 10_000_000).await? {
-        *per_county.entry(c.county_code).or_default() += 1;
-    }
-    let mut counties: Vec<(String, usize)> = per_county.into_iter().collect();
-    counties.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let mut counties: Vec<(String, i64)> = crate::with_pool!(db, |p| {
+        sqlx::query_as(
+        "SELECT county_code, COUNT(*) FROM claim WHERE status = 'decided' GROUP BY county_code ORDER BY COUNT(*) DESC, county_code"
+    )
+    .fetch_all(p)
+    .await?
+    });
+    counties.truncate(2);
     let mut paid = 0;
     let mut on_notice = 0;
     if let Some(c) = counties.first() {
         let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
-        crate::review::approve_and_publish_all(db, admin, &scope, today - Days::new(10)).await?;
+        crate::review::approve_and_publish_oldest(db, admin, &scope, today - Days::new(10), walk).await?;
+        tracing::info!(secs = t.elapsed().as_secs_f64(), "demo: first county approved and published");
         for fund in ["employment_subsidy_fund", "unemployment_insurance_fund"] {
             if let Some(b) = crate::payments::create_batch(db, finance, fund, today).await? {
+                tracing::info!(secs = t.elapsed().as_secs_f64(), "demo: batch made");
                 crate::payments::approve_batch(db, finance, b.batch_id).await?;
+                tracing::info!(secs = t.elapsed().as_secs_f64(), "demo: batch paid");
                 paid += b.payments;
             }
         }
     }
     if let Some(c) = counties.get(1) {
         let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
-        on_notice = crate::review::approve_and_publish_all(db, admin, &scope, today).await?;
+        on_notice = crate::review::approve_and_publish_oldest(db, admin, &scope, today, walk).await?;
     }
+    analyse_claims(db).await?;
+    tracing::info!(secs = t.elapsed().as_secs_f64(), paid, on_notice, "demo: claims reviewed, paid and published");
     Ok(format!("{filed} 笔补贴申请 claims: {paid} 已拨付 paid, {on_notice} 公示中 on notice, the rest awaiting review"))
 }
 
 pub mod anomalies;
+pub(crate) mod load;

@@ -168,7 +168,11 @@ impl Db {
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Postgres(p) => {
+                sqlx::migrate!("./migrations/postgres").run(p).await?;
+                let year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+                ensure_partitions(p, year..=year + 1).await?;
+            }
         }
         // Audit entries written before the chain existed are chained once.
         audit::seal_legacy(self).await?;
@@ -210,7 +214,8 @@ impl Db {
                 let rows: Vec<(String, String, String, String)> = sqlx::query_as(
                     "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
                      FROM information_schema.columns WHERE table_schema = current_schema() \
-                     AND table_name NOT LIKE '_sqlx%'",
+                     AND table_name NOT LIKE '_sqlx%' AND table_name NOT IN \
+                     (SELECT relname FROM pg_class WHERE relispartition)",
                 )
                 .fetch_all(p)
                 .await?;
@@ -340,7 +345,7 @@ impl Db {
                      FROM pg_constraint co JOIN pg_class t ON t.oid = co.conrelid \
                      JOIN pg_namespace n ON n.oid = t.relnamespace LEFT JOIN pg_class r ON r.oid = co.confrelid \
                      WHERE n.nspname = current_schema() AND co.contype IN ('p', 'c', 'f') \
-                     AND t.relname NOT LIKE '\\_sqlx%'",
+                     AND NOT t.relispartition AND t.relname NOT LIKE '\\_sqlx%'",
                     names("conrelid", "conkey"),
                     names("confrelid", "confkey")
                 );
@@ -357,10 +362,27 @@ impl Db {
                     }
                     .to_owned()
                 };
+                // A partitioned table's primary key must hold its partition key (SQLite's has no
+                // such rule): it is compared without it.
+                let partition_keys: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT c.relname::text, a.attname::text FROM pg_partitioned_table pt \
+                     JOIN pg_class c ON c.oid = pt.partrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = ANY (pt.partattrs::int2[]) \
+                     WHERE n.nspname = current_schema()",
+                )
+                .fetch_all(p)
+                .await?;
                 for (table, kind, def, cols, ref_table, ref_cols, on_update, on_delete) in rows {
                     let columns = by_table.get(&table).map(Vec::as_slice).unwrap_or_default();
                     match kind.as_str() {
-                        "p" => out.push(format!("primary key {table} ({})", cols.join(", "))),
+                        "p" => {
+                            let cols: Vec<&String> = cols
+                                .iter()
+                                .filter(|c| !partition_keys.contains(&(table.clone(), (*c).clone())))
+                                .collect();
+                            let cols: Vec<&str> = cols.iter().map(|c| c.as_str()).collect();
+                            out.push(format!("primary key {table} ({})", cols.join(", ")))
+                        }
                         "c" => {
                             let tokens = shape::tokens(&def);
                             let body = tokens.get(1..).unwrap_or_default();
@@ -385,7 +407,8 @@ impl Db {
                      pg_get_expr(i.indpred, i.indrelid) \
                      FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
                      JOIN pg_namespace n ON n.oid = t.relnamespace \
-                     WHERE n.nspname = current_schema() AND t.relkind = 'r' AND NOT i.indisprimary \
+                     WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p') \
+                     AND NOT t.relispartition AND NOT i.indisprimary \
                      AND t.relname NOT LIKE '\\_sqlx%'",
                 )
                 .fetch_all(p)
@@ -455,6 +478,7 @@ impl Db {
                 ("certificate", "certificate_id"),
                 ("app_user", "user_id"),
                 ("audit_log", "audit_id"),
+                ("attendance", "attendance_id"),
             ] {
                 let sql = format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', '{col}'), \
@@ -465,6 +489,25 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// Makes the yearly partitions of `attendance` (PostgreSQL, migration 0028) for `years` that
+/// have none. A year whose check-ins already sit in the default partition is left there, with a
+/// warning: moving them is an operator's step (detach the default, create, re-attach).
+async fn ensure_partitions(p: &sqlx::PgPool, years: std::ops::RangeInclusive<i32>) -> Result<()> {
+    for y in years {
+        let name = format!("attendance_{y}");
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(&name).fetch_one(p).await?;
+        if exists {
+            continue;
+        }
+        let sql =
+            format!("CREATE TABLE {name} PARTITION OF attendance FOR VALUES FROM ('{y}-01-01') TO ('{}-01-01')", y + 1);
+        if let Err(e) = sqlx::query(&sql).execute(p).await {
+            tracing::warn!(year = y, error = %e, "attendance: no partition made for the year");
+        }
+    }
+    Ok(())
 }
 
 /// A small SQL tokenizer and the normalised form of CHECK expressions and index predicates

@@ -408,24 +408,51 @@ pub async fn rebuild_progress(db: &Db) -> Result<()> {
          THEN 1 ELSE 0 END AS first FROM completion) c GROUP BY program_code, county_code, {month}"
     );
     let firsts = format!(
-        "INSERT INTO program_person_year (program_code, year, person_id) SELECT DISTINCT program_code, {year}, person_id FROM completion"
+        "INSERT INTO program_person_year (program_code, year, person_id) SELECT DISTINCT program_code, {year}, person_id FROM completion \
+         ORDER BY 1, 2, 3"
     );
-    in_tx!(db, |tx| {
-        sqlx::query("DELETE FROM progress").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM program_person_year").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM program_persons").execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM program_person").execute(&mut *tx).await?;
-        sqlx::query(&sql).execute(&mut *tx).await?;
-        sqlx::query(&firsts).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO program_person (program_code, person_id) SELECT DISTINCT program_code, person_id FROM completion")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO program_persons (program_code, persons) SELECT program_code, COUNT(*) FROM program_person GROUP BY program_code",
-        )
-        .execute(&mut *tx)
-        .await?;
-    });
+    let clear = [
+        "DELETE FROM progress",
+        "DELETE FROM program_person_year",
+        "DELETE FROM program_persons",
+        "DELETE FROM program_person",
+    ];
+    let fill = [
+        sql.as_str(),
+        firsts.as_str(),
+        // In key order, so that the primary key's B-tree is appended to rather than split at random.
+        "INSERT INTO program_person (program_code, person_id) SELECT DISTINCT program_code, person_id FROM completion ORDER BY 1, 2",
+        "INSERT INTO program_persons (program_code, persons) SELECT program_code, COUNT(*) FROM program_person GROUP BY program_code",
+    ];
+    match db {
+        Db::Sqlite(p) => {
+            let mut tx = p.begin().await?;
+            for s in clear.iter().chain(&fill) {
+                sqlx::query(s).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        }
+        // On PostgreSQL the emptied tables are filled without their secondary indexes and
+        // foreign keys, which are made again (and checked) once, at the end.
+        Db::Postgres(p) => {
+            let mut tx = p.begin().await?;
+            sqlx::query("SET LOCAL work_mem = '1GB'").execute(&mut *tx).await?;
+            for s in clear {
+                sqlx::query(s).execute(&mut *tx).await?;
+            }
+            let mut dropped = Vec::new();
+            for table in ["progress", "program_person_year", "program_person", "program_persons"] {
+                dropped.push(crate::demo::load::unindex(&mut tx, table).await?);
+            }
+            for s in fill {
+                sqlx::query(s).execute(&mut *tx).await?;
+            }
+            for d in dropped {
+                crate::demo::load::reindex(&mut tx, d).await?;
+            }
+            tx.commit().await?;
+        }
+    }
     Ok(())
 }
 

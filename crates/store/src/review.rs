@@ -146,18 +146,56 @@ pub async fn review(
 /// something and that no confirmed finding blocks (the county's 一键审核公示); returns how many
 /// were published.
 pub async fn approve_and_publish_all(db: &Db, actor: i64, scope: &ClaimScope, today: NaiveDate) -> Result<usize> {
+    approve_and_publish_oldest(db, actor, scope, today, usize::MAX).await
+}
+
+/// [`approve_and_publish_all`] for at most `limit` claims, the oldest first.
+pub async fn approve_and_publish_oldest(
+    db: &Db,
+    actor: i64,
+    scope: &ClaimScope,
+    today: NaiveDate,
+    limit: usize,
+) -> Result<usize> {
     let sql = format!(
         "SELECT c.claim_id FROM claim c WHERE c.status = 'decided' AND c.outcome IN ('approved', 'reduced') AND c.amount_fen > 0 \
          AND NOT {} AND {} ORDER BY c.claim_id",
         crate::stops::BLOCKED,
         scope.sql()
     );
-    let ids: Vec<i64> = with_pool!(db, |p| bind_claim_scope!(sqlx::query_scalar(&sql), scope).fetch_all(p).await?);
+    let mut ids: Vec<i64> = with_pool!(db, |p| bind_claim_scope!(sqlx::query_scalar(&sql), scope).fetch_all(p).await?);
+    ids.truncate(limit);
+    // A few hundred claims per transaction: each claim still moves twice through
+    // `move_claim!` (event and audit entry each), and is read again inside the transaction so
+    // that one moved or stopped meanwhile is left as it is.
+    let until = today + Days::new(NOTICE_DAYS - 1);
     let mut n = 0;
-    for id in ids {
-        review(db, actor, scope, id, ClaimAction::Approve, "", today).await?;
-        review(db, actor, scope, id, ClaimAction::Publish, "", today).await?;
-        n += 1;
+    for chunk in ids.chunks(500) {
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let again = format!(
+            "SELECT c.claim_id FROM claim c WHERE c.claim_id IN ({list}) AND c.status = 'decided' AND NOT {} ORDER BY c.claim_id",
+            crate::stops::BLOCKED
+        );
+        let t = now();
+        n += in_tx!(db, |tx| {
+            let ready: Vec<i64> = sqlx::query_scalar(&again).fetch_all(&mut *tx).await?;
+            for &id in &ready {
+                let approved = ClaimStatus::Decided
+                    .apply(ClaimAction::Approve, false)
+                    .map_err(|e| StoreError::invalid("status", e))?;
+                let published =
+                    approved.apply(ClaimAction::Publish, false).map_err(|e| StoreError::invalid("status", e))?;
+                move_claim!(tx, id, ClaimStatus::Decided, approved, ClaimAction::Approve, Some(actor), "", t);
+                move_claim!(tx, id, approved, published, ClaimAction::Publish, Some(actor), "", t);
+                sqlx::query("UPDATE claim SET notice_from = $1, notice_until = $2 WHERE claim_id = $3")
+                    .bind(today)
+                    .bind(until)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ready.len()
+        });
     }
     Ok(n)
 }

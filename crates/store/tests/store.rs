@@ -518,3 +518,56 @@ both_backends! {
         assert_eq!(seen, sorted, "{backend}: newest notice first, then the higher claim");
     }
 }
+
+both_backends! {
+    async fn check_ins_of_any_year_are_kept_and_counted_and_on_postgres_sit_in_their_years_partition(backend: &'static str) {
+        let db = fresh(backend).await;
+        demo::generate(&db, demo::Scale::Small, 5, &|_, _| {}).await.unwrap();
+        let (enrolment, class): (i64, i64) = jineng_store::with_pool!(&db, |p| sqlx::query_as(
+            "SELECT enrolment_id, class_id FROM enrolment ORDER BY enrolment_id LIMIT 1"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        // A day of the plan, one of the partition made at start-up, and one no partition covers.
+        let days = [d("2019-03-04"), d("2027-06-01"), d("2041-05-01")];
+        for day in days {
+            jineng_store::with_pool!(&db, |p| sqlx::query(
+                "INSERT INTO attendance (enrolment_id, day, checked_at, method) VALUES ($1, $2, $3, 'manual')"
+            )
+            .bind(enrolment)
+            .bind(day)
+            .bind(day.and_hms_opt(8, 30, 0).unwrap().and_utc())
+            .execute(p)
+            .await
+            .map(|_| ())
+            .unwrap());
+        }
+        // The same day again is refused, whichever partition holds it.
+        let twice = jineng_store::with_pool!(&db, |p| sqlx::query(
+            "INSERT INTO attendance (enrolment_id, day, checked_at, method) VALUES ($1, $2, $3, 'manual')"
+        )
+        .bind(enrolment)
+        .bind(days[2])
+        .bind(days[2].and_hms_opt(9, 0, 0).unwrap().and_utc())
+        .execute(p)
+        .await
+        .map(|_| ()));
+        assert!(twice.is_err(), "{backend}: a second check-in on one day must be refused");
+        let rows = jineng_store::attendance::summary(&db, class, days[2]).await.unwrap();
+        let mine = rows.iter().find(|r| r.enrolment_id == enrolment).unwrap();
+        assert_eq!((mine.days_attended, mine.last_day, mine.checked_in), (3, Some(days[2]), true), "{backend}");
+        if backend == "postgres" {
+            let Db::Postgres(p) = &db else { unreachable!() };
+            let parts: Vec<String> = sqlx::query_scalar(
+                "SELECT tableoid::regclass::text FROM attendance WHERE enrolment_id = $1 ORDER BY day",
+            )
+            .bind(enrolment)
+            .fetch_all(p)
+            .await
+            .unwrap();
+            let names: Vec<&str> = parts.iter().map(|s| s.rsplit('.').next().unwrap_or(s)).collect();
+            assert_eq!(names, ["attendance_2019", "attendance_2027", "attendance_other"]);
+        }
+    }
+}

@@ -80,12 +80,12 @@ impl<T> Keyed<T> {
 }
 
 /// A file kept as it is and gzip-compressed, so that a large file is compressed once per time to
-/// live rather than on every request.
+/// live rather than on every request, and shared (not copied) by every response that sends it.
 pub struct Encoded {
     /// The bytes.
-    pub plain: Vec<u8>,
+    pub plain: axum::body::Bytes,
     /// The same, gzip-compressed.
-    pub gzip: Vec<u8>,
+    pub gzip: axum::body::Bytes,
 }
 
 impl Encoded {
@@ -94,6 +94,6 @@ impl Encoded {
         use std::io::Write;
         let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(plain.len() / 8), flate2::Compression::default());
         z.write_all(&plain)?;
-        Ok(Encoded { gzip: z.finish()?, plain })
+        Ok(Encoded { gzip: z.finish()?.into(), plain: plain.into() })
     }
 }

@@ -284,7 +284,7 @@ fn open_json<T: Serialize + ToSchema + Clone>(
 const JSON: &str = "application/json; charset=utf-8";
 const CSV: &str = "text/csv; charset=utf-8";
 
-fn download(body: Vec<u8>, content_type: &str, disposition: &str) -> Response {
+fn download(body: axum::body::Bytes, content_type: &str, disposition: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_owned()),

@@ -365,7 +365,7 @@ async fn skills_view(
     let header = plan::current_plan(&st.db).await.page(auth)?.plan;
     let (a, b) = (chrono::Datelike::year(&header.start), chrono::Datelike::year(&header.end));
     let year = year.unwrap_or_else(|| chrono::Datelike::year(&st.clock.today()).clamp(a, b));
-    let ratios = labour::ratios(&st.db, year).await.page(auth)?;
+    let ratios = ratios(st, year).await.page(auth)?;
     let (typed, errors, error) = match failed {
         Some((f, e)) => (Some(f), e.fields(), e.general()),
         None => (None, Default::default(), None),
@@ -392,7 +392,13 @@ pub async fn skills_page(
 /// T2 and T3 for a year, per county and for the city, with the method's inputs.
 #[utoipa::path(get, path = "/api/v1/skills/{year}", params(("year" = i32, Path)), responses((status = 200, description = "T2 and T3"), (status = 422, body = ErrorBody)))]
 pub async fn skills_api(State(st): State<AppState>, Path(year): Path<i32>) -> Result<Json<labour::Ratios>, AppError> {
-    Ok(Json(labour::ratios(&st.db, year).await?))
+    Ok(Json(ratios(&st, year).await?.as_ref().clone()))
+}
+
+/// T2 and T3 for a year, computed once per audited change (the key holds the chain's head).
+async fn ratios(st: &AppState, year: i32) -> Result<std::sync::Arc<labour::Ratios>, AppError> {
+    let (seq, _) = jineng_store::audit::head(&st.db).await?;
+    Ok(st.ratios.get(&format!("{seq}:{year}"), || labour::ratios(&st.db, year)).await?)
 }
 
 /// The statistics bureau's figures for a county and year.

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Reports as computed, by the audit chain's head, period and county: a report is computed
     /// again after any audited change (or after [`PUBLIC_TTL`]), not on every view.
     pub reports: Arc<Keyed<jineng_store::reports::Report>>,
+    /// T2 and T3 (`labour::ratios`) by the audit chain's head and year, as `reports`.
+    pub ratios: Arc<Keyed<jineng_store::labour::Ratios>>,
 }
 
 /// How long the public pages' figures are kept before they are counted again.
@@ -53,6 +55,7 @@ impl AppState {
             public_bodies: Arc::new(Keyed::new(PUBLIC_TTL, 512)),
             open_files: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             reports: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
+            ratios: Arc::new(Keyed::new(PUBLIC_TTL, 64)),
         }
     }
 }

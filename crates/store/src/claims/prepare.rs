@@ -29,6 +29,7 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
         e.push(*c);
     }
     let mut filed = 0;
+    let mut analysed = 0;
     let (mut reading, mut deciding, mut storing) =
         (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
     for chunk in order.chunks(2000) {
@@ -54,6 +55,15 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
         let t = std::time::Instant::now();
         filed += file_many(&mut tx, actor, &out).await?;
         tx.commit().await?;
+        // A large filing can grow the claims many times over before the server's own
+        // statistics catch up (or never, with autovacuum off): the planner would then scan every
+        // claim to read a chunk's history. Fresh statistics each time the filing doubles.
+        if filed >= analysed.max(25_000) * 2 {
+            crate::with_pool!(db, |p| {
+                sqlx::query("ANALYZE claim").execute(p).await?;
+            });
+            analysed = filed;
+        }
         storing += t.elapsed();
     }
     tracing::info!(certificates = certs.len(), filed, ?reading, ?deciding, ?storing, "claims prepared");

@@ -126,6 +126,16 @@ async fn certificate_and_claim(db: &Db, person: i64, county: &str, occupation: &
 /// Writes the demo's check-ins and plants `per_kind(scale)` anomalies of every check, from
 /// `seed`, into a demo city made by [`super::generate`] (and, if wanted, [`super::walk_claims`]).
 pub async fn plant(db: &Db, scale: Scale, seed: u64) -> Result<Planted> {
+    if scale.in_proportion() {
+        return Err(crate::StoreError::invalid(
+            "anomalies",
+            jineng_domain::Invalid::new(
+                "demo.anomalies_scale",
+                "省级规模的演示数据已自带签到记录，异常只植入市级或小规模演示数据",
+                "the province demo writes its own check-ins: plant anomalies at city or small scale",
+            ),
+        ));
+    }
     let mut rng = StdRng::seed_from_u64(seed ^ 0x00c4_ec45);
     let k = per_kind(scale);
     let classes: Vec<(i64, NaiveDate, NaiveDate, i64, bool)> = with_pool!(db, |p| sqlx::query_as(

@@ -306,16 +306,28 @@ both_backends! {
         assert_eq!((mine["t2_pct"].as_str(), mine["t2_met"].as_bool(), mine["t3_pct"].as_str(), mine["t3_met"].as_bool()), (Some("20.0"), Some(false), Some("25.0"), Some(false)), "{mine}");
         assert!(x["city"]["t2_pct"].is_null(), "not every county has its figures: {}", x["city"]);
 
-        // A level-3 skill certificate issued through the system in 2020 adds one skilled and one high-skilled worker.
-        jineng_store::with_pool!(&app.db, |p| {
-            sqlx::query("INSERT INTO certificate (person_id, kind, occupation_code, level, serial, issued_on, created_at, issuer) VALUES ($1, 'skill_level', '6-31-01-03', 3, 'T-1', $2, $3, '测试')")
-                .bind(app.my_person)
-                .bind(d("2020-06-01"))
-                .bind(chrono::Utc::now())
-                .execute(p)
-                .await
-                .unwrap();
-        });
+        // A level-3 skill certificate of 2020 from the appraisal register (an audited write, as
+        // every certificate is: T2/T3 are kept per audited change) adds one skilled and one
+        // high-skilled worker.
+        let (id_number, name): (String, String) = jineng_store::with_pool!(&app.db, |p| sqlx::query_as(
+            "SELECT id_number, name FROM person WHERE person_id = $1"
+        )
+        .bind(app.my_person)
+        .fetch_one(p)
+        .await
+        .unwrap());
+        let row = jineng_store::assessment::RegisteredCertificate {
+            id_number,
+            name,
+            kind: "skill_level".into(),
+            occupation_code: "6-31-01-03".into(),
+            level: Some(3),
+            serial: "T-1".into(),
+            issued_on: d("2020-06-01"),
+            issuer: "测试".into(),
+        };
+        let added = jineng_store::assessment::record_from_register(&app.db, None, &[row]).await.unwrap();
+        assert_eq!(added.map(|v| v.len()).ok(), Some(1));
         let x = report(&app, Role::CityAdmin, "/api/v1/skills/2020").await;
         let mine = x["counties"].as_array().unwrap().iter().find(|c| c["county_code"] == MY_COUNTY).unwrap();
         assert_eq!((mine["skilled"].as_i64(), mine["high_skilled"].as_i64(), mine["t2_pct"].as_str()), (Some(201), Some(51), Some("20.1")), "{mine}");
