@@ -169,6 +169,10 @@ pub async fn approve_and_publish_oldest(
     // `move_claim!` (event and audit entry each), and is read again inside the transaction so
     // that one moved or stopped meanwhile is left as it is.
     let until = today + Days::new(NOTICE_DAYS - 1);
+    // The two moves are the same for every claim read back as decided.
+    let approved =
+        ClaimStatus::Decided.apply(ClaimAction::Approve, false).map_err(|e| StoreError::invalid("status", e))?;
+    let published = approved.apply(ClaimAction::Publish, false).map_err(|e| StoreError::invalid("status", e))?;
     let mut n = 0;
     for chunk in ids.chunks(500) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
@@ -180,11 +184,6 @@ pub async fn approve_and_publish_oldest(
         n += in_tx!(db, |tx| {
             let ready: Vec<i64> = sqlx::query_scalar(&again).fetch_all(&mut *tx).await?;
             for &id in &ready {
-                let approved = ClaimStatus::Decided
-                    .apply(ClaimAction::Approve, false)
-                    .map_err(|e| StoreError::invalid("status", e))?;
-                let published =
-                    approved.apply(ClaimAction::Publish, false).map_err(|e| StoreError::invalid("status", e))?;
                 move_claim!(tx, id, ClaimStatus::Decided, approved, ClaimAction::Approve, Some(actor), "", t);
                 move_claim!(tx, id, approved, published, ClaimAction::Publish, Some(actor), "", t);
                 sqlx::query("UPDATE claim SET notice_from = $1, notice_until = $2 WHERE claim_id = $3")
