@@ -323,7 +323,8 @@ pub fn roster_file(path: &std::path::Path, rows: usize) -> Result<()> {
     Ok(())
 }
 
-/// Imports a roster file into a new class of a fresh database and prints time and peak memory.
+/// Imports a roster file into a new class of a new provider (in an empty database or a demo
+/// city or province) and prints time and peak memory.
 pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()> {
     use jineng_store::{orgs, plan, roster, training, Db};
     let db = Db::connect(database).await?;
@@ -421,7 +422,8 @@ pub async fn roster_import(path: &std::path::Path, database: &str) -> Result<()>
     Ok(())
 }
 
-/// Issues `n` certificates in a fresh database, then prepares, decides and stores the claims
+/// Issues `n` certificates to `n` new people (in an empty database or a demo city or province),
+/// then prepares, decides and stores the claims
 /// they bring in one batch, and prints time, claims per second and peak memory.
 pub async fn claims(n: usize, database: &str) -> Result<()> {
     use jineng_store::{plan, Db};
@@ -809,29 +811,43 @@ pub async fn abuse(seconds: u64, rate: u64) -> Result<()> {
 
 /// `bench checks`: builds the demo city of `scale` with its claims and planted anomalies, then
 /// runs each check (timed) and every check at once (`run_all`), and prints per check what it
-/// found, what was planted, how many of the planted it found, and what else it found.
+/// found, what was planted, how many of the planted it found, and what else it found. On a
+/// database that already holds a demo (a city, or the province, which plants none) nothing is
+/// built or planted: the checks are timed on what is there.
 pub async fn checks(db: &jineng_store::Db, scale: jineng_store::demo::Scale, seed: u64) -> Result<()> {
     use jineng_store::checks::{self, Check};
     use jineng_store::demo;
-    let t = Instant::now();
-    let summary = demo::generate(db, scale, seed, &|_, _| {}).await?;
-    let claims = demo::walk_claims(db, &summary, chrono::Utc::now().date_naive()).await?;
-    println!(
-        "演示数据 demo ({}): {} people, {} classes, {} person-times in {:.1} s; {claims}",
-        db.backend(),
-        summary.people,
-        summary.classes,
-        summary.completions,
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    let planted = demo::anomalies::plant(db, scale, seed).await?;
-    println!(
-        "植入 planted: {} check-ins, {} anomalies in {:.1} s",
-        planted.attendance,
-        planted.anomalies.len(),
-        t.elapsed().as_secs_f64()
-    );
+    let existing = jineng_store::people::count(db, &Default::default()).await?.unwrap_or(0);
+    let planted = if existing > 0 {
+        let claims: i64 =
+            jineng_store::with_pool!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM claim").fetch_one(p).await?);
+        println!(
+            "已有数据 existing database ({}): {existing} people, {claims} claims; nothing planted",
+            db.backend()
+        );
+        demo::anomalies::Planted::default()
+    } else {
+        let t = Instant::now();
+        let summary = demo::generate(db, scale, seed, &|_, _| {}).await?;
+        let claims = demo::walk_claims(db, &summary, chrono::Utc::now().date_naive()).await?;
+        println!(
+            "演示数据 demo ({}): {} people, {} classes, {} person-times in {:.1} s; {claims}",
+            db.backend(),
+            summary.people,
+            summary.classes,
+            summary.completions,
+            t.elapsed().as_secs_f64()
+        );
+        let t = Instant::now();
+        let planted = demo::anomalies::plant(db, scale, seed).await?;
+        println!(
+            "植入 planted: {} check-ins, {} anomalies in {:.1} s",
+            planted.attendance,
+            planted.anomalies.len(),
+            t.elapsed().as_secs_f64()
+        );
+        planted
+    };
     println!("{:<26} {:>9} {:>7} {:>8} {:>14} {:>7}", "check", "time ms", "found", "planted", "planted found", "clean");
     let (mut total_ms, mut all_planted, mut all_hit, mut all_clean) = (0.0, 0, 0, 0);
     for check in Check::ALL {

@@ -182,7 +182,8 @@ enum BenchCommand {
     Roster {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
-        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        /// Database URL (default: a new SQLite file in /tmp): an empty database, or a demo city or
+        /// province (the roster then goes to a new class of a new provider there).
         #[arg(long)]
         database: Option<String>,
     },
@@ -213,11 +214,12 @@ enum BenchCommand {
         #[arg(long)]
         database: String,
     },
-    /// Issue N certificates in a fresh database, then time certificate → decided, stored claims.
+    /// Issue N certificates to N new people, then time certificate → decided, stored claims.
     Claims {
         #[arg(long, default_value_t = 100_000)]
         certificates: usize,
-        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        /// Database URL (default: a new SQLite file in /tmp): an empty database, or a demo city or
+        /// province (the new rows then follow its largest ids).
         #[arg(long)]
         database: Option<String>,
     },
@@ -235,9 +237,11 @@ enum BenchCommand {
         month: String,
     },
     /// Build the demo city with planted anomalies of every check, then time each check and
-    /// report what it found against what was planted.
+    /// report what it found against what was planted; on a database that already holds a demo
+    /// (e.g. the province), time the checks on it without planting.
     Checks {
-        /// Database URL (default: a new SQLite file in /tmp); a PostgreSQL URL should name an empty database.
+        /// Database URL (default: a new SQLite file in /tmp): an empty database, or one holding a
+        /// demo city or province.
         #[arg(long)]
         database: Option<String>,
         /// small or city.

@@ -883,8 +883,9 @@ pub async fn bench_people(db: &Db, n: usize, seed: u64) -> Result<Vec<(String, S
     Ok(people.into_iter().map(|p| (p.id_number, p.name)).collect())
 }
 
-/// Data for the certificate → claim benchmark, in a database with the plan loaded and nothing
-/// else: `n` people of 上蔡县, each with a level-5 certificate from an approved,
+/// Data for the certificate → claim benchmark, in a database with the plan loaded (empty, or a
+/// demo city or province: every id then follows the largest there, and no ID number already
+/// registered is drawn): `n` new people of 上蔡县, each with a level-5 certificate from an approved,
 /// subsidised class of 100 with 9 days of 10 checked in (a tenth of them poor workers, who also
 /// earn a living allowance; a fifth insured employees, who earn the skill-upgrade subsidy instead). Returns the
 /// (person, certificate) pairs in issue order.
@@ -893,21 +894,43 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
     let now = crate::now();
     let county = "411722";
     let area = AreaCode::parse(county).expect("valid county");
-    let provider_code = CreditCode::generate(area, 9_100_001).to_string();
-    let body_code = CreditCode::generate(area, 9_100_002).to_string();
+    // The largest id of each table the benchmark writes to: its rows follow them.
+    let last = |table: &'static str, key: &'static str| async move {
+        let sql = format!("SELECT CAST(COALESCE(MAX({key}), 0) AS BIGINT) FROM {table}");
+        Ok::<i64, crate::StoreError>(crate::with_pool!(db, |p| sqlx::query_scalar::<_, i64>(&sql).fetch_one(p).await?))
+    };
+    let provider = last("provider", "provider_id").await? + 1;
+    let body = last("assessment_body", "assessment_body_id").await? + 1;
+    let (person0, class0) = (last("person", "person_id").await?, last("training_class", "class_id").await?);
+    let (enrolment0, assessment0) = (last("enrolment", "enrolment_id").await?, last("assessment", "assessment_id").await?);
+    let certificate0 = last("certificate", "certificate_id").await?;
+    let provider_code = CreditCode::generate(area, 9_100_001 + 2 * provider as u64).to_string();
+    let body_code = CreditCode::generate(area, 9_100_002 + 2 * body as u64).to_string();
     crate::with_pool!(db, |p| {
-        sqlx::query("INSERT INTO provider (provider_id, credit_code, name, county_code, status, created_at, updated_at) VALUES (1, $1, '上蔡县基准职业培训学校', $2, 'listed', $3, $3)")
-            .bind(&provider_code).bind(county).bind(now).execute(p).await?;
-        sqlx::query("INSERT INTO assessment_body (assessment_body_id, credit_code, name, county_code, status, created_at, updated_at) VALUES (1, $1, '上蔡县基准职业技能评价中心', $2, 'listed', $3, $3)")
-            .bind(&body_code).bind(county).bind(now).execute(p).await?;
+        sqlx::query("INSERT INTO provider (provider_id, credit_code, name, county_code, status, created_at, updated_at) VALUES ($4, $1, '上蔡县基准职业培训学校' || $4, $2, 'listed', $3, $3)")
+            .bind(&provider_code).bind(county).bind(now).bind(provider).execute(p).await?;
+        sqlx::query("INSERT INTO assessment_body (assessment_body_id, credit_code, name, county_code, status, created_at, updated_at) VALUES ($4, $1, '上蔡县基准职业技能评价中心' || $4, $2, 'listed', $3, $3)")
+            .bind(&body_code).bind(county).bind(now).bind(body).execute(p).await?;
     });
-    let mut used = HashSet::new();
+    // ID numbers already registered in the county are not drawn again.
+    let mut used: HashSet<String> = crate::with_pool!(db, |p| {
+        sqlx::query_scalar::<_, String>("SELECT id_number FROM person WHERE county_code = $1")
+            .bind(county)
+            .fetch_all(p)
+            .await?
+    })
+    .into_iter()
+    .collect();
     let at = NaiveDate::from_ymd_opt(2020, 6, 1).unwrap_or_default();
-    let people: Vec<Person> = (1..=n as i64).map(|id| new_person(&mut rng, county, id, &mut used, at)).collect();
+    let people: Vec<Person> =
+        (1..=n as i64).map(|id| new_person(&mut rng, county, person0 + id, &mut used, at)).collect();
+    // The n-th new person (from 1) is person0 + n; their enrolment, assessment and certificate
+    // are the n-th new ones of those tables, their class the (n - 1) / 100 + 1-th new one.
+    let nth = |p: &Person| p.id - person0;
     let insured: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.2)).collect();
     let poor: Vec<bool> = (0..n).map(|_| rng.gen_bool(0.1)).collect();
     bulk!(db, "INSERT INTO person (person_id, id_number, name, sex, birth_date, county_code, phone, rural, created_at, updated_at, insured_since, monthly_pension) ", &people, 12, |b, p| {
-        let since = insured[p.id as usize - 1].then(|| NaiveDate::from_ymd_opt(2015, 3, 1).unwrap_or_default());
+        let since = insured[nth(p) as usize - 1].then(|| NaiveDate::from_ymd_opt(2015, 3, 1).unwrap_or_default());
         b.push_bind(p.id).push_bind(p.id_number.clone()).push_bind(p.name.clone()).push_bind(p.sex).push_bind(p.birth)
             .push_bind(p.county.clone()).push_bind(p.phone.clone()).push_bind(p.rural).push_bind(now).push_bind(now)
             .push_bind(since).push_bind(false);
@@ -915,7 +938,7 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
     let groups: Vec<(i64, &str)> = people
         .iter()
         .filter_map(|p| {
-            let i = p.id as usize - 1;
+            let i = nth(p) as usize - 1;
             if insured[i] {
                 Some((p.id, "employee"))
             } else if poor[i] {
@@ -932,7 +955,7 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
             .push_bind(None::<NaiveDate>)
             .push_bind(if g.1 == "employee" { "social_insurance" } else { "poverty_roster" });
     });
-    let insured_people: Vec<i64> = people.iter().filter(|p| insured[p.id as usize - 1]).map(|p| p.id).collect();
+    let insured_people: Vec<i64> = people.iter().filter(|p| insured[nth(p) as usize - 1]).map(|p| p.id).collect();
     bulk!(
         db,
         "INSERT INTO person_fact (person_id, fact, value, source, as_of, recorded_at) ",
@@ -947,20 +970,20 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
                 .push_bind(now);
         }
     );
-    let classes: Vec<i64> = (1..=n.div_ceil(100) as i64).collect();
+    let classes: Vec<i64> = (1..=n.div_ceil(100) as i64).map(|c| class0 + c).collect();
     bulk!(db, "INSERT INTO training_class (class_id, name, program_code, occupation_code, level, kind, county_code, provider_id, start_date, end_date, subsidised, created_at, status) ", &classes, 13, |b, c| {
         b.push_bind(*c).push_bind(format!("基准班{c}")).push_bind("P4a").push_bind("4-10-01-06").push_bind(5i64).push_bind("employment")
-            .push_bind(county).push_bind(1i64).push_bind(at).push_bind(at + Days::new(9)).push_bind(true).push_bind(now).push_bind("approved");
+            .push_bind(county).push_bind(provider).push_bind(at).push_bind(at + Days::new(9)).push_bind(true).push_bind(now).push_bind("approved");
     });
     bulk!(db, "INSERT INTO enrolment (enrolment_id, class_id, person_id, enrolled_on) ", &people, 4, |b, p| {
-        b.push_bind(p.id).push_bind((p.id - 1) / 100 + 1).push_bind(p.id).push_bind(at);
+        b.push_bind(enrolment0 + nth(p)).push_bind(class0 + (nth(p) - 1) / 100 + 1).push_bind(p.id).push_bind(at);
     });
     // Every trainee checked in on most of the ten days.
     let checkins: Vec<(i64, NaiveDate)> = people
         .iter()
         .flat_map(|p| {
-            let missed = (p.id % 4) as u64;
-            (0..10u64).filter(move |d| *d != missed + 5).map(move |d| (p.id, at + Days::new(d)))
+            let (enrolment, missed) = (enrolment0 + nth(p), (nth(p) % 4) as u64);
+            (0..10u64).filter(move |d| *d != missed + 5).map(move |d| (enrolment, at + Days::new(d)))
         })
         .collect();
     bulk!(db, "INSERT INTO attendance (enrolment_id, day, checked_at, method) ", &checkins, 4, |b, c| {
@@ -968,15 +991,15 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
     });
     let issued = at + Days::new(12);
     bulk!(db, "INSERT INTO assessment (assessment_id, enrolment_id, assessment_body_id, assessed_on, score, passed, recorded_by, created_at) ", &people, 8, |b, p| {
-        b.push_bind(p.id).push_bind(p.id).push_bind(1i64).push_bind(issued).push_bind(80i64).push_bind(true).push_bind(None::<i64>).push_bind(now);
+        b.push_bind(assessment0 + nth(p)).push_bind(enrolment0 + nth(p)).push_bind(body).push_bind(issued).push_bind(80i64).push_bind(true).push_bind(None::<i64>).push_bind(now);
     });
     bulk!(db, "INSERT INTO certificate (certificate_id, assessment_id, assessment_body_id, person_id, kind, occupation_code, level, serial, issued_on, created_at) ", &people, 10, |b, p| {
-        b.push_bind(p.id).push_bind(p.id).push_bind(1i64).push_bind(p.id).push_bind("skill_level").push_bind("4-10-01-06").push_bind(5i64)
-            .push_bind(format!("BENCH-{:08}", p.id)).push_bind(issued).push_bind(now);
+        b.push_bind(certificate0 + nth(p)).push_bind(assessment0 + nth(p)).push_bind(body).push_bind(p.id).push_bind("skill_level").push_bind("4-10-01-06").push_bind(5i64)
+            .push_bind(format!("BENCH-{:08}", certificate0 + nth(p))).push_bind(issued).push_bind(now);
     });
     db.reset_sequences().await?;
     db.analyze().await?;
-    Ok(people.iter().map(|p| (p.id, p.id)).collect())
+    Ok(people.iter().map(|p| (p.id, certificate0 + nth(p))).collect())
 }
 
 /// The demo's claims: prepared and decided from the demo certificates; in the county with the

@@ -71,7 +71,8 @@ pub struct PersonRow {
 pub struct Visibility {
     /// Only people of this county.
     pub county: Option<String>,
-    /// Only people enrolled in this provider's classes.
+    /// Only people enrolled in this provider's classes (kept in `provider_person`, one row per
+    /// provider and trainee, so the list reads an index range in person order).
     pub provider_id: Option<i64>,
     /// Only this person.
     pub person_id: Option<i64>,
@@ -88,7 +89,7 @@ fn scope_sql(v: &Visibility, n: &mut usize, sql: &mut String) {
     if v.provider_id.is_some() {
         *n += 1;
         sql.push_str(&format!(
-            " AND p.person_id IN (SELECT e.person_id FROM enrolment e JOIN training_class k ON k.class_id = e.class_id WHERE k.provider_id = ${n})"
+            " AND p.person_id IN (SELECT pp.person_id FROM provider_person pp WHERE pp.provider_id = ${n})"
         ));
     }
     if v.person_id.is_some() {

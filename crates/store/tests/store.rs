@@ -571,3 +571,85 @@ both_backends! {
         }
     }
 }
+
+/// Every provider's trainees as a recount from the enrolments, and as the kept
+/// `provider_person` holds them: (provider, person, enrolments).
+async fn trainees(db: &Db) -> (Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>) {
+    jineng_store::with_pool!(db, |p| (
+        sqlx::query_as(
+            "SELECT k.provider_id, e.person_id, COUNT(*) FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
+             GROUP BY k.provider_id, e.person_id ORDER BY 1, 2"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap(),
+        sqlx::query_as("SELECT provider_id, person_id, enrolments FROM provider_person ORDER BY 1, 2")
+            .fetch_all(p)
+            .await
+            .unwrap()
+    ))
+}
+
+both_backends! {
+    async fn a_providers_trainees_are_kept_through_enrolments_added_removed_and_classes_handed_over(backend: &'static str) {
+        let db = fresh(backend).await;
+        demo::generate(&db, demo::Scale::Small, 3, &|_, _| {}).await.unwrap();
+        let (recount, kept) = trainees(&db).await;
+        assert!(!recount.is_empty());
+        assert_eq!(kept, recount, "{backend}: after the bulk load");
+        // Two classes of two different providers.
+        let classes: Vec<(i64, i64)> = jineng_store::with_pool!(&db, |p| sqlx::query_as(
+            "SELECT MIN(class_id), provider_id FROM training_class GROUP BY provider_id ORDER BY provider_id LIMIT 2"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap());
+        let [(class_a, provider_a), (class_b, provider_b)] = classes[..] else { panic!("{classes:?}") };
+        let someone = people::create(&db, None, &person("411702", 998)).await.unwrap();
+        let sees = |provider: i64| {
+            let db = db.clone();
+            async move {
+                let vis = Visibility { provider_id: Some(provider), ..Visibility::default() };
+                let mut all = Vec::new();
+                let mut after = None;
+                loop {
+                    let page = people::search(&db, &vis, "", 500, after).await.unwrap();
+                    all.extend(page.rows.iter().map(|r| r.person_id));
+                    match page.next {
+                        Some(n) => after = Some(n),
+                        None => break all,
+                    }
+                }
+            }
+        };
+        assert!(!sees(provider_a).await.contains(&someone));
+        let exec = |sql: &'static str, a: i64, b: i64| {
+            let db = db.clone();
+            async move {
+                jineng_store::with_pool!(&db, |p| sqlx::query(sql).bind(a).bind(b).execute(p).await.map(|_| ()).unwrap())
+            }
+        };
+        // Enrolled in A's class: A sees them, B does not.
+        exec("INSERT INTO enrolment (class_id, person_id, enrolled_on) VALUES ($1, $2, '2020-03-01')", class_a, someone).await;
+        assert!(sees(provider_a).await.contains(&someone), "{backend}");
+        assert!(!sees(provider_b).await.contains(&someone), "{backend}");
+        // And in B's too, then A's class handed to B: B holds them twice, A not at all.
+        exec("INSERT INTO enrolment (class_id, person_id, enrolled_on) VALUES ($1, $2, '2020-03-01')", class_b, someone).await;
+        exec("UPDATE training_class SET provider_id = $1 WHERE class_id = $2", provider_b, class_a).await;
+        let (recount, kept) = trainees(&db).await;
+        assert_eq!(kept, recount, "{backend}: after a class changed hands");
+        assert!(kept.contains(&(provider_b, someone, 2)), "{backend}");
+        assert!(!sees(provider_a).await.contains(&someone), "{backend}");
+        // One enrolment removed: B still sees them; both removed: nobody does.
+        exec("DELETE FROM enrolment WHERE class_id = $1 AND person_id = $2", class_b, someone).await;
+        assert!(sees(provider_b).await.contains(&someone), "{backend}");
+        exec("DELETE FROM enrolment WHERE class_id = $1 AND person_id = $2", class_a, someone).await;
+        assert!(!sees(provider_b).await.contains(&someone), "{backend}");
+        let (recount, kept) = trainees(&db).await;
+        assert_eq!(kept, recount, "{backend}: after the enrolments were removed");
+        // The list a provider sees is exactly its trainees, in person order.
+        let mut expected: Vec<i64> = recount.iter().filter(|r| r.0 == provider_b).map(|r| r.1).collect();
+        expected.sort_unstable();
+        assert_eq!(sees(provider_b).await, expected, "{backend}");
+    }
+}
