@@ -821,10 +821,7 @@ pub async fn checks(db: &jineng_store::Db, scale: jineng_store::demo::Scale, see
     let planted = if existing > 0 {
         let claims: i64 =
             jineng_store::with_pool!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM claim").fetch_one(p).await?);
-        println!(
-            "已有数据 existing database ({}): {existing} people, {claims} claims; nothing planted",
-            db.backend()
-        );
+        println!("已有数据 existing database ({}): {existing} people, {claims} claims; nothing planted", db.backend());
         demo::anomalies::Planted::default()
     } else {
         let t = Instant::now();

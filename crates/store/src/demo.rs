@@ -902,7 +902,8 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
     let provider = last("provider", "provider_id").await? + 1;
     let body = last("assessment_body", "assessment_body_id").await? + 1;
     let (person0, class0) = (last("person", "person_id").await?, last("training_class", "class_id").await?);
-    let (enrolment0, assessment0) = (last("enrolment", "enrolment_id").await?, last("assessment", "assessment_id").await?);
+    let (enrolment0, assessment0) =
+        (last("enrolment", "enrolment_id").await?, last("assessment", "assessment_id").await?);
     let certificate0 = last("certificate", "certificate_id").await?;
     let provider_code = CreditCode::generate(area, 9_100_001 + 2 * provider as u64).to_string();
     let body_code = CreditCode::generate(area, 9_100_002 + 2 * body as u64).to_string();

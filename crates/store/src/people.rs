@@ -82,14 +82,22 @@ const SELECT: &str = "SELECT p.person_id, p.id_number, p.name, p.sex, p.birth_da
      c.name_zh AS county_name, p.phone, p.rural, p.insured_since, p.monthly_pension, p.work_county FROM person p JOIN county c ON c.county_code = p.county_code";
 
 fn scope_sql(v: &Visibility, n: &mut usize, sql: &mut String) {
+    scope_sql_after(v, n, sql, None)
+}
+
+/// As [`scope_sql`]; `after` names the placeholder of a person id the list starts after, so a
+/// provider's later pages start their range there too (the planner does not carry
+/// `p.person_id > x` into the sub-query).
+fn scope_sql_after(v: &Visibility, n: &mut usize, sql: &mut String, after: Option<usize>) {
     if v.county.is_some() {
         *n += 1;
         sql.push_str(&format!(" AND p.county_code = ${n}"));
     }
     if v.provider_id.is_some() {
         *n += 1;
+        let from = after.map(|a| format!(" AND pp.person_id > ${a}")).unwrap_or_default();
         sql.push_str(&format!(
-            " AND p.person_id IN (SELECT pp.person_id FROM provider_person pp WHERE pp.provider_id = ${n})"
+            " AND p.person_id IN (SELECT pp.person_id FROM provider_person pp WHERE pp.provider_id = ${n}{from})"
         ));
     }
     if v.person_id.is_some() {
@@ -150,13 +158,18 @@ pub async fn search(
     let collate = if matches!(db, Db::Postgres(_)) { " COLLATE \"C\"" } else { "" };
     let mut where_ = String::new();
     let mut n = 0;
-    scope_sql(vis, &mut n, &mut where_);
     let looks_like_id = q.len() >= 6 && q.bytes().all(|b| b.is_ascii_digit() || b == b'X');
     let after = after.filter(|a| *a > 0);
+    // The placeholder of `after` in the list by person id: the one after the scope's.
+    let scoped =
+        [vis.county.is_some(), vis.provider_id.is_some(), vis.person_id.is_some()].iter().filter(|s| **s).count();
+    let floor = (q.is_empty() && after.is_some()).then_some(scoped + 1);
+    scope_sql_after(vis, &mut n, &mut where_, floor);
     let (lo, hi) = (q.clone(), successor(&q));
     let order = if q.is_empty() {
         if after.is_some() {
             n += 1;
+            debug_assert_eq!(Some(n), floor);
             where_.push_str(&format!(" AND p.person_id > ${n}"));
         }
         "p.person_id".to_owned()

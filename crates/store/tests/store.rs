@@ -575,7 +575,8 @@ both_backends! {
 /// Every provider's trainees as a recount from the enrolments, and as the kept
 /// `provider_person` holds them: (provider, person, enrolments).
 async fn trainees(db: &Db) -> (Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>) {
-    jineng_store::with_pool!(db, |p| (
+    jineng_store::with_pool!(db, |p| {
+        (
         sqlx::query_as(
             "SELECT k.provider_id, e.person_id, COUNT(*) FROM enrolment e JOIN training_class k ON k.class_id = e.class_id \
              GROUP BY k.provider_id, e.person_id ORDER BY 1, 2"
@@ -587,7 +588,8 @@ async fn trainees(db: &Db) -> (Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>) {
             .fetch_all(p)
             .await
             .unwrap()
-    ))
+    )
+    })
 }
 
 both_backends! {
@@ -613,7 +615,7 @@ both_backends! {
                 let mut all = Vec::new();
                 let mut after = None;
                 loop {
-                    let page = people::search(&db, &vis, "", 500, after).await.unwrap();
+                    let page = people::search(&db, &vis, "", 7, after).await.unwrap();
                     all.extend(page.rows.iter().map(|r| r.person_id));
                     match page.next {
                         Some(n) => after = Some(n),

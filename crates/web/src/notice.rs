@@ -181,14 +181,14 @@ async fn object(
 
 /// Claims on public notice (public: names partly masked, no ID numbers).
 #[utoipa::path(get, path = "/api/v1/notice", params(NoticeParams), responses((status = 200, body = [NoticeRow])))]
-pub async fn notice_api(
-    State(st): State<AppState>,
-    Query(q): Query<NoticeParams>,
-) -> Result<Json<Vec<NoticeRow>>, AppError> {
+/// The same for every caller, so served from the public cache as the page is.
+pub async fn notice_api(State(st): State<AppState>, Query(q): Query<NoticeParams>) -> Result<Response, AppError> {
     let q = notice::NoticeQuery {
         after: q.after.filter(|a| *a > 0),
         limit: q.limit.unwrap_or(100).clamp(1, 500),
         ..Default::default()
     };
-    Ok(Json(notice::notice(&st.db, st.clock.today(), &q).await?.rows))
+    let key = format!("/api/v1/notice?after={}&limit={}", q.after.unwrap_or(0), q.limit);
+    crate::render::cached_json(&st, &key, || async { Ok(notice::notice(&st.db, st.clock.today(), &q).await?.rows) })
+        .await
 }

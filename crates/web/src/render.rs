@@ -335,7 +335,8 @@ where
         return Ok(render().await?.into_response());
     }
     let (seq, _) = jineng_store::audit::head(&st.db).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
-    let key = format!("{seq}:{key}");
+    // Keyed by the day too: what is on notice, or disclosed, changes at midnight with no write.
+    let key = format!("{seq}:{}:{key}", st.clock.today());
     let body = st.public_bodies.get(&key, || async { Ok::<_, PageError>(render().await?.0.into_bytes()) }).await?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
 }
@@ -349,7 +350,7 @@ where
     Fut: Future<Output = Result<T, AppError>>,
 {
     let (seq, _) = jineng_store::audit::head(&st.db).await?;
-    let key = format!("json:{seq}:{key}");
+    let key = format!("json:{seq}:{}:{key}", st.clock.today());
     let body = st
         .public_bodies
         .get(&key, || async { serde_json::to_vec(&build().await?).map_err(|e| AppError::Internal(e.to_string())) })

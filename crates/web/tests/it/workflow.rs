@@ -309,6 +309,31 @@ both_backends! {
 }
 
 both_backends! {
+    async fn the_public_notice_drops_a_claim_the_day_after_its_notice_ends_though_nothing_was_written(backend: &'static str) {
+        let app = spawn_app(backend).await;
+        let claim = certified(&app).await;
+        act(&app, Role::County, claim, "approve", "").await;
+        act(&app, Role::County, claim, "publish", "").await;
+        let listed = format!("\"claim_id\":{claim}");
+        let shown = format!("data-claim=\"{claim}\"");
+        // Read once, so the public cache holds both.
+        assert!(app.api(None, Method::GET, "/api/v1/notice", None).await.body.contains(&listed), "{backend}");
+        let page = app.page(None, Method::GET, "/notice", &[], false).await.body;
+        assert!(page.contains("李*") && page.contains(&shown), "{backend}");
+        // The last day of the notice: still listed.
+        app.clock.set(today() + Days::new(6));
+        assert!(app.api(None, Method::GET, "/api/v1/notice", None).await.body.contains(&listed), "{backend}");
+        // The next day, with no write in between: gone from the API and the page alike.
+        app.clock.set(today() + Days::new(7));
+        let api = app.api(None, Method::GET, "/api/v1/notice", None).await;
+        assert_eq!(api.status, StatusCode::OK);
+        assert!(!api.body.contains(&listed), "{backend}: {}", api.body);
+        let page = app.page(None, Method::GET, "/notice", &[], false).await.body;
+        assert!(!page.contains("李*") && !page.contains(&shown), "{backend}: the notice page still lists the claim");
+    }
+}
+
+both_backends! {
     async fn a_refused_objection_shows_the_form_again_with_what_was_typed(backend: &'static str) {
         let app = spawn_app(backend).await;
         let claim = certified(&app).await;
