@@ -300,18 +300,63 @@ pub fn run(people: usize, claims: usize, path: &std::path::Path, seed: u64) -> R
 
 /// Writes a roster workbook of `rows` new people (valid ID numbers, names, priority groups).
 pub fn roster_file(path: &std::path::Path, rows: usize) -> Result<()> {
+    write_roster(path, &[], rows, &std::collections::HashSet::new())
+}
+
+/// Writes a roster workbook for the database at `database`: for an empty one, `rows` new
+/// people; for a demo city or province, as a class of returning and new trainees would be: one
+/// row in five someone registered there (under their registered name), the rest new people
+/// whose ID numbers are not registered.
+pub async fn roster_file_for(database: &str, path: &std::path::Path, rows: usize) -> Result<()> {
+    let db = jineng_store::Db::connect(database).await?;
+    let registered: Vec<(String, String)> = jineng_store::with_pool!(&db, |p| sqlx::query_as(
+        "SELECT id_number, name FROM person ORDER BY person_id LIMIT $1"
+    )
+    .bind((rows / 5) as i64)
+    .fetch_all(p)
+    .await?);
+    if registered.is_empty() {
+        return roster_file(path, rows);
+    }
+    let taken: std::collections::HashSet<String> =
+        jineng_store::with_pool!(&db, |p| sqlx::query_scalar::<_, String>("SELECT id_number FROM person")
+            .fetch_all(p)
+            .await?)
+        .into_iter()
+        .collect();
+    write_roster(path, &registered, rows - registered.len(), &taken)
+}
+
+/// The roster: `returning` as they are, then `new` people drawn in order, skipping `taken`.
+fn write_roster(
+    path: &std::path::Path,
+    returning: &[(String, String)],
+    new: usize,
+    taken: &std::collections::HashSet<String>,
+) -> Result<()> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
     for (c, h) in jineng_store::roster::HEADERS.iter().enumerate() {
         ws.write_string(0, c as u16, *h)?;
     }
+    for (r, (id, name)) in returning.iter().enumerate() {
+        ws.write_string(r as u32 + 1, 0, id)?;
+        ws.write_string(r as u32 + 1, 1, name)?;
+    }
     let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
     let given = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇"];
-    for i in 0..rows {
+    let mut r = returning.len() as u32;
+    for i in 0.. {
+        if r as usize >= returning.len() + new {
+            break;
+        }
         let area = AreaCode::parse(COUNTIES[i % 10]).expect("county");
         let birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new((i / 10 / 1000) as u64);
         let id = IdNumber::from_parts(area, birth, ((i / 10) % 1000) as u16);
-        let r = i as u32 + 1;
+        if taken.contains(id.as_str()) {
+            continue;
+        }
+        r += 1;
         ws.write_string(r, 0, id.as_str())?;
         ws.write_string(r, 1, format!("{}{}{}", surnames[i % 10], given[(i / 10) % 10], given[(i / 100) % 10]))?;
         if i % 3 == 0 {

@@ -36,6 +36,17 @@ const DEMO_LOGINS: [&str; 9] =
 /// One GET request; the status and the body. Connection closed after each. `gzip`: accept a
 /// compressed body, as every browser does (the driven requests; the walk reads the pages).
 fn get(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool) -> Option<(u16, Vec<u8>)> {
+    let mut out = Vec::with_capacity(64 * 1024);
+    let status = fetch(addr, path, token, gzip, &mut out)?;
+    let body = out.windows(4).position(|w| w == b"\r\n\r\n").map_or(Vec::new(), |i| out[i + 4..].to_vec());
+    Some((status, body))
+}
+
+/// One GET into `out` (the whole response, cleared first): its status. The driven requests
+/// reuse one buffer per client, so that what is timed is the server and the transfer, not the
+/// client growing a fresh buffer for every large response.
+fn fetch(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool, out: &mut Vec<u8>) -> Option<u16> {
+    out.clear();
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
     s.set_nodelay(true).ok()?;
@@ -43,11 +54,8 @@ fn get(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool) -> Option<
     let encoding = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
     let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}{encoding}\r\n");
     s.write_all(head.as_bytes()).ok()?;
-    let mut out = Vec::with_capacity(64 * 1024);
-    let _ = s.read_to_end(&mut out);
-    let status = std::str::from_utf8(out.get(..12)?).ok()?.split(' ').nth(1)?.parse().ok()?;
-    let body = out.windows(4).position(|w| w == b"\r\n\r\n").map_or(Vec::new(), |i| out[i + 4..].to_vec());
-    Some((status, body))
+    let _ = s.read_to_end(out);
+    std::str::from_utf8(out.get(..12)?).ok()?.split(' ').nth(1)?.parse().ok()
 }
 
 /// A bearer token for `username`.
@@ -113,10 +121,11 @@ fn drive(addr: SocketAddr, path: &str, token: Option<&str>, clients: usize, requ
                 s.spawn(move || {
                     let mut times = Vec::with_capacity(requests);
                     let mut errors = 0;
+                    let mut buf = Vec::with_capacity(64 * 1024);
                     for _ in 0..requests {
                         let t = Instant::now();
-                        match get(addr, path, token, true) {
-                            Some((200, _)) => times.push(t.elapsed().as_secs_f64() * 1000.0),
+                        match fetch(addr, path, token, true, &mut buf) {
+                            Some(200) => times.push(t.elapsed().as_secs_f64() * 1000.0),
                             _ => errors += 1,
                         }
                     }

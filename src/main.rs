@@ -183,7 +183,8 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
         /// Database URL (default: a new SQLite file in /tmp): an empty database, or a demo city or
-        /// province (the roster then goes to a new class of a new provider there).
+        /// province (the roster then goes to a new class of a new provider there, one row in five
+        /// someone registered there).
         #[arg(long)]
         database: Option<String>,
     },
@@ -563,13 +564,19 @@ async fn main() -> Result<()> {
         Command::Bench { command: BenchCommand::Roster { rows, database } } => {
             let file = std::path::PathBuf::from(format!("/tmp/jineng-roster-{rows}.xlsx"));
             let t = Instant::now();
-            bench::roster_file(&file, rows)?;
+            let database = match database {
+                Some(d) => {
+                    bench::roster_file_for(&d, &file, rows).await?;
+                    d
+                }
+                None => {
+                    bench::roster_file(&file, rows)?;
+                    let path = format!("/tmp/jineng-roster-bench-{}.db", std::process::id());
+                    let _ = std::fs::remove_file(&path);
+                    format!("sqlite:{path}")
+                }
+            };
             println!("wrote {} in {:.1} s", file.display(), t.elapsed().as_secs_f64());
-            let database = database.unwrap_or_else(|| {
-                let path = format!("/tmp/jineng-roster-bench-{}.db", std::process::id());
-                let _ = std::fs::remove_file(&path);
-                format!("sqlite:{path}")
-            });
             let status = std::process::Command::new(std::env::current_exe()?)
                 .args(["bench", "roster-import"])
                 .arg(&file)
