@@ -1,6 +1,6 @@
-//! A short in-process cache for what the public pages show: one value, built again when it is
-//! older than its time to live. Callers that find it stale at the same moment wait for one
-//! build instead of each running the queries.
+//! A short in-process cache for what the public pages show: values built again when they are
+//! older than their time to live. One caller builds a value while the others wait for it (the
+//! first time) or are given the stale one (after), instead of each running the queries.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -8,16 +8,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-/// One cached value with its time to live.
-pub struct Ttl<T> {
-    ttl: Duration,
-    slot: Mutex<Option<(Instant, Arc<T>)>>,
-}
+/// One cached value with its time to live: a [`Keyed`] of one key, so that it is built as those
+/// are (one build at a time, the stale value meanwhile).
+pub struct Ttl<T>(Keyed<T>);
 
 impl<T> Ttl<T> {
     /// An empty cache whose value lives `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Ttl { ttl, slot: Mutex::new(None) }
+        Ttl(Keyed::new(ttl, 1))
     }
 
     /// The value, built by `build` when there is none younger than the time to live (an error
@@ -27,15 +25,7 @@ impl<T> Ttl<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let mut slot = self.slot.lock().await;
-        if let Some((at, value)) = slot.as_ref() {
-            if at.elapsed() < self.ttl {
-                return Ok(value.clone());
-            }
-        }
-        let value = Arc::new(build().await?);
-        *slot = Some((Instant::now(), value.clone()));
-        Ok(value)
+        self.0.get("", build).await
     }
 }
 
