@@ -223,14 +223,80 @@ pub trait Append: Send {
     /// Appends one entry as the next link of the chain.
     #[doc(hidden)]
     fn append<'a>(&'a mut self, e: &'a PendingEntry) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
+    /// Appends entries as the next links of the chain, in order: the head is moved once for
+    /// all of them, the links hashed here one after the other, and the rows written a few
+    /// thousand to a statement.
+    #[doc(hidden)]
+    fn append_all<'a>(&'a mut self, es: &'a [PendingEntry]) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 }
 
 /// An entry about to be chained (opaque).
 pub struct PendingEntry(Pending);
 
 macro_rules! append_on {
-    ($conn:ty) => {
+    ($conn:ty, $db:ty) => {
         impl Append for $conn {
+            fn append_all<'a>(
+                &'a mut self,
+                es: &'a [PendingEntry],
+            ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>> {
+                Box::pin(async move {
+                    if es.is_empty() {
+                        return Ok(());
+                    }
+                    let (last, mut prev): (i64, String) = sqlx::query_as(
+                        "UPDATE audit_head SET seq = seq + $1 WHERE audit_head_id = 1 RETURNING seq, hash",
+                    )
+                    .bind(es.len() as i64)
+                    .fetch_one(&mut *self)
+                    .await?;
+                    let first = last - es.len() as i64 + 1;
+                    // (seq, prev_hash, hash) of each entry, in order.
+                    let mut links = Vec::with_capacity(es.len());
+                    for (i, e) in es.iter().enumerate() {
+                        let e = &e.0;
+                        let seq = first + i as i64;
+                        let hash = link_hash(&Link {
+                            seq,
+                            at_micros: e.at.timestamp_micros(),
+                            user_id: e.user_id,
+                            address: e.address.as_deref(),
+                            action: &e.action,
+                            entity: &e.entity,
+                            entity_id: &e.entity_id,
+                            detail: &e.detail,
+                            prev_hash: &prev,
+                        });
+                        links.push((seq, std::mem::replace(&mut prev, hash.clone()), hash));
+                    }
+                    let rows: Vec<(&Pending, &(i64, String, String))> = es.iter().map(|e| &e.0).zip(&links).collect();
+                    for chunk in rows.chunks(2_000) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO audit_log (at, user_id, address, action, entity, entity_id, detail, seq, prev_hash, hash) ",
+                        );
+                        qb.push_values(chunk, |mut b, (e, (seq, prev, hash))| {
+                            b.push_bind(e.at)
+                                .push_bind(e.user_id)
+                                .push_bind(e.address.clone())
+                                .push_bind(e.action.clone())
+                                .push_bind(e.entity.clone())
+                                .push_bind(e.entity_id.clone())
+                                .push_bind(e.detail.clone())
+                                .push_bind(*seq)
+                                .push_bind(prev.clone())
+                                .push_bind(hash.clone());
+                        });
+                        qb.build().execute(&mut *self).await?;
+                    }
+                    sqlx::query("UPDATE audit_head SET hash = $1 WHERE audit_head_id = 1")
+                        .bind(&prev)
+                        .execute(&mut *self)
+                        .await?;
+                    Ok(())
+                })
+            }
+
             fn append<'a>(
                 &'a mut self,
                 e: &'a PendingEntry,
@@ -281,8 +347,8 @@ macro_rules! append_on {
         }
     };
 }
-append_on!(sqlx::SqliteConnection);
-append_on!(sqlx::PgConnection);
+append_on!(sqlx::SqliteConnection, sqlx::Sqlite);
+append_on!(sqlx::PgConnection, sqlx::Postgres);
 
 /// The current time cut to microseconds (what PostgreSQL keeps), so an entry hashes the same
 /// when it is read back.
@@ -301,7 +367,13 @@ pub async fn record<C: Append + ?Sized>(
     entity_id: &str,
     detail: &serde_json::Value,
 ) -> Result<()> {
-    let e = PendingEntry(Pending {
+    conn.append(&entry(actor, action, entity, entity_id, detail)).await
+}
+
+/// An entry to write with [`record_all`]: who, what, which row, and the detail (masked as
+/// [`record`] masks it).
+pub fn entry(actor: Actor, action: &str, entity: &str, entity_id: &str, detail: &serde_json::Value) -> PendingEntry {
+    PendingEntry(Pending {
         at: now_micros(),
         user_id: actor,
         address: current_address(),
@@ -309,8 +381,13 @@ pub async fn record<C: Append + ?Sized>(
         entity: entity.to_owned(),
         entity_id: mask_text(entity_id),
         detail: mask_detail(detail).to_string(),
-    });
-    conn.append(&e).await
+    })
+}
+
+/// Writes entries on the given connection (inside the caller's transaction) as the next links
+/// of the chain, in order: what [`record`] does for each, with the chain's head moved once.
+pub async fn record_all<C: Append + ?Sized>(conn: &mut C, entries: &[PendingEntry]) -> Result<()> {
+    conn.append_all(entries).await
 }
 
 /// Writes one entry outside any other change (e.g. a sign-in), in a transaction of its own.

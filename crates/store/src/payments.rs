@@ -8,7 +8,7 @@ use crate::audit;
 use crate::bank_accounts::CLAIM_PAYEE_ACCOUNT;
 use crate::claims::ClaimScope;
 use crate::funds::{credit_fund, fund_known};
-use crate::review::{move_claim, refuse, state};
+use crate::review::{move_claim, move_claims, refuse, state};
 use crate::stops::BLOCKED;
 use crate::{in_tx, now, with_pool, Db, Result, StoreError};
 use chrono::NaiveDate;
@@ -80,24 +80,37 @@ pub async fn create_batch(db: &Db, actor: i64, fund: &str, today: NaiveDate) -> 
             .bind(t)
             .fetch_one(&mut *tx)
             .await?;
-            for (claim_id, status, amount, payee, account) in &due {
-                let from = ClaimStatus::parse(status).ok_or(StoreError::NotFound)?;
-                let action =
-                    if from == ClaimStatus::PaymentFailed { ClaimAction::Reissue } else { ClaimAction::Include };
-                let to = from.apply(action, false).map_err(|e| StoreError::invalid("status", e))?;
-                move_claim!(tx, *claim_id, from, to, action, Some(actor), &format!("拨付批次 batch {batch_id}"), t);
-                sqlx::query(
-                    "INSERT INTO payment (batch_id, claim_id, amount_fen, payee, status, created_at, updated_at, account_no) \
-                     VALUES ($1, $2, $3, $4, 'pending', $5, $5, $6)",
-                )
-                .bind(batch_id)
-                .bind(claim_id)
-                .bind(amount)
-                .bind(payee)
-                .bind(t)
-                .bind(account)
-                .execute(&mut *tx)
-                .await?;
+            // The query reads no other status.
+            if due.iter().any(|d| d.1 != ClaimStatus::OnNotice.code() && d.1 != ClaimStatus::PaymentFailed.code()) {
+                return Err(StoreError::NotFound);
+            }
+            // Claims whose notice ended are included, failed payments re-issued: each group
+            // moves at once, every claim with its event and audit entry.
+            let why = format!("拨付批次 batch {batch_id}");
+            for (from, action) in
+                [(ClaimStatus::OnNotice, ClaimAction::Include), (ClaimStatus::PaymentFailed, ClaimAction::Reissue)]
+            {
+                let ids: Vec<i64> = due.iter().filter(|d| d.1 == from.code()).map(|d| d.0).collect();
+                if !ids.is_empty() {
+                    let to = from.apply(action, false).map_err(|e| StoreError::invalid("status", e))?;
+                    move_claims!(tx, &ids, from, to, action, Some(actor), &why, t);
+                }
+            }
+            for part in due.chunks(2_000) {
+                let mut rows = sqlx::QueryBuilder::new(
+                    "INSERT INTO payment (batch_id, claim_id, amount_fen, payee, status, created_at, updated_at, account_no) ",
+                );
+                rows.push_values(part, |mut b, (claim_id, _, amount, payee, account)| {
+                    b.push_bind(batch_id)
+                        .push_bind(*claim_id)
+                        .push_bind(*amount)
+                        .push_bind(payee.clone())
+                        .push_bind("pending")
+                        .push_bind(t)
+                        .push_bind(t)
+                        .push_bind(account.clone());
+                });
+                rows.build().execute(&mut *tx).await?;
             }
             audit::record(
                 &mut *tx,
@@ -222,18 +235,16 @@ pub async fn approve_batch(db: &Db, actor: i64, batch_id: i64) -> Result<i64> {
             .bind(batch_id)
             .execute(&mut *tx)
             .await?;
-        for claim_id in claims {
-            move_claim!(
-                tx,
-                claim_id,
-                ClaimStatus::InBatch,
-                ClaimStatus::Paid,
-                ClaimAction::Pay,
-                Some(actor),
-                &format!("拨付批次 batch {batch_id}"),
-                t
-            );
-        }
+        move_claims!(
+            tx,
+            &claims,
+            ClaimStatus::InBatch,
+            ClaimStatus::Paid,
+            ClaimAction::Pay,
+            Some(actor),
+            &format!("拨付批次 batch {batch_id}"),
+            t
+        );
         audit::record(
             &mut *tx,
             Some(actor),

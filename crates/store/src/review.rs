@@ -58,6 +58,40 @@ macro_rules! move_claim {
 
 pub(crate) use move_claim;
 
+/// [`move_claim!`] for many claims at once, each with its event and its audit entry as there:
+/// one status update and one insert of events per thousand claims, the audit entries chained
+/// in one append. Any claim not in `from` any more refuses the whole move, as one would.
+macro_rules! move_claims {
+    ($tx:ident, $ids:expr, $from:expr, $to:expr, $action:expr, $actor:expr, $reason:expr, $t:expr) => {{
+        let (ids, from, to, action, actor, reason, t): (&[i64], jineng_domain::ClaimStatus, jineng_domain::ClaimStatus, jineng_domain::ClaimAction, $crate::audit::Actor, &str, _) =
+            ($ids, $from, $to, $action, $actor, $reason, $t);
+        let why = if reason.trim().is_empty() { action.zh() } else { reason.trim() };
+        for chunk in ids.chunks(1_000) {
+            let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let n = sqlx::query(&format!("UPDATE claim SET status = $1 WHERE claim_id IN ({list}) AND status = $2"))
+                .bind(to.code())
+                .bind(from.code())
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+            if n != chunk.len() as u64 {
+                return Err($crate::StoreError::conflict("claim.changed", None, "该申请已被他人处理，请刷新", "the claim changed meanwhile: reload"));
+            }
+            let mut events = sqlx::QueryBuilder::new("INSERT INTO claim_event (claim_id, action, from_status, to_status, actor, at, reason) ");
+            events.push_values(chunk, |mut b, id| {
+                b.push_bind(*id).push_bind(action.code()).push_bind(from.code()).push_bind(to.code()).push_bind(actor).push_bind(t).push_bind(why);
+            });
+            events.build().execute(&mut *$tx).await?;
+        }
+        let detail = serde_json::json!({"from": from.code(), "to": to.code(), "reason": why});
+        let entries: Vec<$crate::audit::PendingEntry> =
+            ids.iter().map(|id| $crate::audit::entry(actor, action.code(), "claim", &id.to_string(), &detail)).collect();
+        $crate::audit::record_all(&mut *$tx, &entries).await?;
+    }};
+}
+
+pub(crate) use move_claims;
+
 /// One claim's state as the workflow needs it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct ClaimState {
@@ -165,9 +199,9 @@ pub async fn approve_and_publish_oldest(
     );
     let mut ids: Vec<i64> = with_pool!(db, |p| bind_claim_scope!(sqlx::query_scalar(&sql), scope).fetch_all(p).await?);
     ids.truncate(limit);
-    // A few hundred claims per transaction: each claim still moves twice through
-    // `move_claim!` (event and audit entry each), and is read again inside the transaction so
-    // that one moved or stopped meanwhile is left as it is.
+    // A few hundred claims per transaction: each claim still moves twice with an event and an
+    // audit entry each (`move_claims!`, set by set), and is read again inside the transaction
+    // so that one moved or stopped meanwhile is left as it is.
     let until = today + Days::new(NOTICE_DAYS - 1);
     // The two moves are the same for every claim read back as decided.
     let approved =
@@ -183,15 +217,17 @@ pub async fn approve_and_publish_oldest(
         let t = now();
         n += in_tx!(db, |tx| {
             let ready: Vec<i64> = sqlx::query_scalar(&again).fetch_all(&mut *tx).await?;
-            for &id in &ready {
-                move_claim!(tx, id, ClaimStatus::Decided, approved, ClaimAction::Approve, Some(actor), "", t);
-                move_claim!(tx, id, approved, published, ClaimAction::Publish, Some(actor), "", t);
-                sqlx::query("UPDATE claim SET notice_from = $1, notice_until = $2 WHERE claim_id = $3")
-                    .bind(today)
-                    .bind(until)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+            if !ready.is_empty() {
+                move_claims!(tx, &ready, ClaimStatus::Decided, approved, ClaimAction::Approve, Some(actor), "", t);
+                move_claims!(tx, &ready, approved, published, ClaimAction::Publish, Some(actor), "", t);
+                let list = ready.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                sqlx::query(&format!(
+                    "UPDATE claim SET notice_from = $1, notice_until = $2 WHERE claim_id IN ({list})"
+                ))
+                .bind(today)
+                .bind(until)
+                .execute(&mut *tx)
+                .await?;
             }
             ready.len()
         });

@@ -655,3 +655,40 @@ both_backends! {
         assert_eq!(sees(provider_b).await, expected, "{backend}");
     }
 }
+
+both_backends! {
+    async fn claims_moved_many_at_a_time_each_keep_their_events_and_audit_entries_and_the_chain_holds(backend: &'static str) {
+        let db = fresh(backend).await;
+        let s = demo::generate(&db, demo::Scale::Small, 5, &|_, _| {}).await.unwrap();
+        let before = jineng_store::audit::head(&db).await.unwrap().0;
+        // The walk approves and publishes, batches and pays claims, set by set.
+        demo::walk_claims(&db, &s, d("2021-12-31")).await.unwrap();
+        let verdict = jineng_store::audit::verify(&db).await.unwrap();
+        assert!(verdict.first.is_none() && verdict.breaks == 0, "{backend}: {:?}", verdict.first);
+        // Each paid claim: approved, published, included in a batch and paid, in that order,
+        // each move an event and an audit entry of that claim.
+        type Moves = Vec<(i64, String)>;
+        let (paid, events, audited): (Vec<i64>, Moves, Moves) = jineng_store::with_pool!(&db, |p| (
+            sqlx::query_scalar("SELECT claim_id FROM claim WHERE status = 'paid' ORDER BY claim_id").fetch_all(p).await.unwrap(),
+            sqlx::query_as("SELECT claim_id, action FROM claim_event WHERE claim_id IN (SELECT claim_id FROM claim WHERE status = 'paid') ORDER BY claim_id, claim_event_id")
+                .fetch_all(p)
+                .await
+                .unwrap(),
+            sqlx::query_as(
+                "SELECT CAST(entity_id AS BIGINT), action FROM audit_log WHERE entity = 'claim' AND seq > $1 \
+                 AND entity_id IN (SELECT CAST(claim_id AS TEXT) FROM claim WHERE status = 'paid') ORDER BY CAST(entity_id AS BIGINT), seq"
+            )
+            .bind(before)
+            .fetch_all(p)
+            .await
+            .unwrap()
+        ));
+        assert!(paid.len() >= 2, "{backend}: {} paid", paid.len());
+        let want: Moves = paid
+            .iter()
+            .flat_map(|c| ["approve", "publish", "include", "pay"].map(|a| (*c, a.to_owned())))
+            .collect();
+        assert_eq!(events, want, "{backend}: events");
+        assert_eq!(audited, want, "{backend}: audit entries");
+    }
+}
