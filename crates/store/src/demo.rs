@@ -75,6 +75,12 @@ pub struct DemoSummary {
     pub certificates: Vec<(i64, i64)>,
     /// Check-ins written (none below province scale, where `demo --anomalies` writes them).
     pub check_ins: usize,
+    /// How many times a city's money the funds hold and the earmarks name: 1, or at province
+    /// scale its person-times over the city's (whole yuan stay whole: an integer factor).
+    pub money_factor: i64,
+    /// The whole review queue of the county with the most claims is walked to payment (at
+    /// province scale); otherwise everything is, in the two counties walked.
+    pub pay_whole_county: bool,
 }
 
 const SURNAMES: &[&str] = &[
@@ -668,12 +674,14 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
     let body = bodies.first();
     let employer = employers.iter().find(|e| e.county == county.0 && e.insured).or(employers.first());
     let worker = completions.first().and_then(|c| people.iter().find(|p| p.id == c.person));
-    // The funds' allocations for the plan years (资金下达), so that finance can pay.
+    // The funds' allocations for the plan years (资金下达), so that finance can pay: a
+    // province's are as many times a city's as its person-times.
+    let money_factor = if scale.in_proportion() { factor.round().max(1.0) as i64 } else { 1 };
     for (fund, yuan, note) in [
         ("employment_subsidy_fund", 80_000_000i64, "演示数据：2019—2021年就业补助资金（职业技能提升行动）"),
         ("unemployment_insurance_fund", 30_000_000, "演示数据：失业保险基金结余中的职业技能提升行动专账资金"),
     ] {
-        let fen = yuan * 100;
+        let fen = yuan * 100 * money_factor;
         crate::with_pool!(db, |p| {
             sqlx::query("UPDATE fund SET balance_fen = balance_fen + $1, updated_at = $2 WHERE fund_code = $3")
                 .bind(fen)
@@ -739,6 +747,8 @@ pub async fn generate(db: &Db, scale: Scale, seed: u64, progress: &(dyn Fn(u64, 
         logins,
         certificates,
         check_ins: check_in_count,
+        money_factor,
+        pay_whole_county: scale.in_proportion(),
     })
 }
 
@@ -1017,8 +1027,8 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
 
 /// The demo's claims: prepared and decided from the demo certificates; in the county with the
 /// most claims published ten days before `today` and paid, in the next one published `today`
-/// (on notice), at province scale the oldest 5,000 of each; elsewhere awaiting the county's
-/// review. Returns a line for the console.
+/// (on notice; at province scale its oldest 5,000); elsewhere awaiting the county's review.
+/// Returns a line for the console.
 pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Result<String> {
     use crate::claims::{self, ClaimScope};
     let t = std::time::Instant::now();
@@ -1037,16 +1047,22 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     // employment subsidy fund awaits the city.
     if crate::disclosure::earmarks(db).await?.is_empty() {
         use crate::disclosure::{decide_earmark, propose_earmark, EarmarkDecision};
+        let m = summary.money_factor.max(1);
         let fund = "unemployment_insurance_fund";
-        let first =
-            propose_earmark(db, finance, fund, 200_000_000 * 100, "演示数据：按2018年末失业保险基金结余的四分之一测算")
-                .await?;
+        let first = propose_earmark(
+            db,
+            finance,
+            fund,
+            200_000_000 * 100 * m,
+            "演示数据：按2018年末失业保险基金结余的四分之一测算",
+        )
+        .await?;
         decide_earmark(db, admin, first, &EarmarkDecision::Return, "演示数据：请按2019年6月末结余重新测算").await?;
         let second = propose_earmark(
             db,
             finance,
             fund,
-            150_000_000 * 100,
+            150_000_000 * 100 * m,
             "演示数据：2019年6月末结余6亿元，按25%安排，三年培训约15万人次",
         )
         .await?;
@@ -1057,16 +1073,17 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
             db,
             finance,
             "employment_subsidy_fund",
-            90_000_000 * 100,
+            90_000_000 * 100 * m,
             "演示数据：2019—2021年中央和省级下达就业补助资金中用于职业培训的部分",
         )
         .await?;
     }
     let t = std::time::Instant::now();
     // Each claim paid moves four times through the audited workflow, an event and a chained
-    // audit entry each (≈ 4 ms a claim on one PostgreSQL of this size): a province walks its
-    // oldest 5,000 in each of the two counties, and leaves the rest awaiting review.
-    let walk = if summary.certificates.len() > 200_000 { 5_000 } else { usize::MAX };
+    // audit entry each (set by set: ≈ 0.55 ms a paid claim on PostgreSQL): a province pays
+    // every claim of its county with the most, puts the next county's oldest 5,000 on notice,
+    // and leaves the rest awaiting review.
+    let notice = if summary.pay_whole_county { 5_000 } else { usize::MAX };
     // The two counties with the most claims.
     let mut counties: Vec<(String, i64)> = crate::with_pool!(db, |p| {
         sqlx::query_as(
@@ -1080,7 +1097,7 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     let mut on_notice = 0;
     if let Some(c) = counties.first() {
         let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
-        crate::review::approve_and_publish_oldest(db, admin, &scope, today - Days::new(10), walk).await?;
+        crate::review::approve_and_publish_oldest(db, admin, &scope, today - Days::new(10), usize::MAX).await?;
         tracing::info!(secs = t.elapsed().as_secs_f64(), "demo: first county approved and published");
         for fund in ["employment_subsidy_fund", "unemployment_insurance_fund"] {
             if let Some(b) = crate::payments::create_batch(db, finance, fund, today).await? {
@@ -1093,7 +1110,7 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     }
     if let Some(c) = counties.get(1) {
         let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
-        on_notice = crate::review::approve_and_publish_oldest(db, admin, &scope, today, walk).await?;
+        on_notice = crate::review::approve_and_publish_oldest(db, admin, &scope, today, notice).await?;
     }
     analyse_claims(db).await?;
     tracing::info!(secs = t.elapsed().as_secs_f64(), paid, on_notice, "demo: claims reviewed, paid and published");
