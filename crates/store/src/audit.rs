@@ -217,6 +217,23 @@ struct Pending {
     detail: String,
 }
 
+impl Pending {
+    /// Its hash as link `seq` of the chain after `prev_hash`.
+    fn hash(&self, seq: i64, prev_hash: &str) -> String {
+        link_hash(&Link {
+            seq,
+            at_micros: self.at.timestamp_micros(),
+            user_id: self.user_id,
+            address: self.address.as_deref(),
+            action: &self.action,
+            entity: &self.entity,
+            entity_id: &self.entity_id,
+            detail: &self.detail,
+            prev_hash,
+        })
+    }
+}
+
 /// A connection that audit entries can be appended on (SQLite's or PostgreSQL's, usually the
 /// caller's transaction).
 pub trait Append: Send {
@@ -257,17 +274,7 @@ macro_rules! append_on {
                     for (i, e) in es.iter().enumerate() {
                         let e = &e.0;
                         let seq = first + i as i64;
-                        let hash = link_hash(&Link {
-                            seq,
-                            at_micros: e.at.timestamp_micros(),
-                            user_id: e.user_id,
-                            address: e.address.as_deref(),
-                            action: &e.action,
-                            entity: &e.entity,
-                            entity_id: &e.entity_id,
-                            detail: &e.detail,
-                            prev_hash: &prev,
-                        });
+                        let hash = e.hash(seq, &prev);
                         links.push((seq, std::mem::replace(&mut prev, hash.clone()), hash));
                     }
                     let rows: Vec<(&Pending, &(i64, String, String))> = es.iter().map(|e| &e.0).zip(&links).collect();
@@ -310,17 +317,7 @@ macro_rules! append_on {
                     )
                     .fetch_one(&mut *self)
                     .await?;
-                    let hash = link_hash(&Link {
-                        seq,
-                        at_micros: e.at.timestamp_micros(),
-                        user_id: e.user_id,
-                        address: e.address.as_deref(),
-                        action: &e.action,
-                        entity: &e.entity,
-                        entity_id: &e.entity_id,
-                        detail: &e.detail,
-                        prev_hash: &prev,
-                    });
+                    let hash = e.hash(seq, &prev);
                     sqlx::query(
                         "INSERT INTO audit_log (at, user_id, address, action, entity, entity_id, detail, seq, prev_hash, hash) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
