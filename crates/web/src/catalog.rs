@@ -220,28 +220,30 @@ pub async fn catalog_page(
 }
 
 async fn catalog_view(st: &AppState, auth: &Auth, q: CatalogPageQuery) -> Result<Html<String>, PageError> {
-    let st = st.clone();
-    let page = async {
-        let text: String = q.q.clone().unwrap_or_default().trim().chars().take(50).collect();
+    let text: String = q.q.clone().unwrap_or_default().trim().chars().take(50).collect();
+    let (page, offset) = crate::common::page_offset(q.page, OCCUPATIONS_PER_PAGE);
+    // The catalogs are the same for everyone: read once between changes, shown in each
+    // caller's menu.
+    let key = format!("catalog:{text:?}:{page}");
+    let listed = crate::render::cached_value(st, &key, || async {
         let city: Vec<Occupation> = catalog::city_occupations(&st.db, &text).await?;
-        let (page, offset) = crate::common::page_offset(q.page, OCCUPATIONS_PER_PAGE);
         let (national, total) = catalog::national_page(&st.db, &text, OCCUPATIONS_PER_PAGE, offset).await?;
         let pages = ((total + OCCUPATIONS_PER_PAGE - 1) / OCCUPATIONS_PER_PAGE).max(1);
-        Ok::<_, AppError>(context! {
+        Ok(context! {
             q => text,
             city => Value::from_serialize(&city),
             occupations => Value::from_serialize(&national),
             total, page, pages,
             projects => Value::from_serialize(catalog::listed_projects(&st.db, &text).await?),
-            providers => Value::from_serialize(listed(&st, OrgKind::Provider).await?),
-            bodies => Value::from_serialize(listed(&st, OrgKind::AssessmentBody).await?),
-            is_admin => auth.user.as_ref().is_some_and(|u| u.role == jineng_domain::Role::CityAdmin),
+            providers => Value::from_serialize(listed(st, OrgKind::Provider).await?),
+            bodies => Value::from_serialize(listed(st, OrgKind::AssessmentBody).await?),
             limit => CITY_OCCUPATION_LIMIT,
         })
-    }
+    })
     .await
     .map_err(|e| PageError::new(e, auth.clone()))?;
-    render_page(&st, auth, "catalog.html", page)
+    let is_admin = auth.user.as_ref().is_some_and(|u| u.role == jineng_domain::Role::CityAdmin);
+    render_page(st, auth, "catalog.html", context! { is_admin, ..listed })
 }
 
 fn manage_page(

@@ -341,6 +341,19 @@ where
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
 }
 
+/// What a page shows that is the same for every caller (a catalog), from the short cache under
+/// `key`, the audit chain's head and the day (see [`cached_page`]): built once between changes
+/// for every visitor, signed in or not.
+pub async fn cached_value<F, Fut>(st: &AppState, key: &str, build: F) -> Result<Value, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Value, AppError>>,
+{
+    let (seq, _) = jineng_store::audit::head(&st.db).await?;
+    let key = format!("{seq}:{}:{key}", st.clock.today());
+    Ok(st.public_values.get(&key, build).await?.as_ref().clone())
+}
+
 /// A public list the same for every caller (a catalog), as JSON from the short cache under
 /// `key` and the audit chain's head (see [`cached_page`]).
 pub async fn cached_json<T, F, Fut>(st: &AppState, key: &str, build: F) -> Result<Response, AppError>

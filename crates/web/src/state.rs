@@ -28,6 +28,10 @@ pub struct AppState {
     pub disclosure: Arc<Ttl<jineng_store::disclosure::Disclosure>>,
     /// Public pages as anonymous visitors get them, by path and query, kept for [`PUBLIC_TTL`].
     pub public_bodies: Arc<Keyed<Vec<u8>>>,
+    /// What a page shows that is the same for every caller (the published catalogs), by the
+    /// audit chain's head, the day, the path and query: a signed-in page renders it inside its
+    /// caller's menu without reading it again.
+    pub public_values: Arc<Keyed<minijinja::Value>>,
     /// The open-data files (as they are and gzip-compressed), by path and query, kept for
     /// [`PUBLIC_TTL`].
     pub open_files: Arc<Keyed<Encoded>>,
@@ -53,6 +57,7 @@ impl AppState {
             clock: Clock::default(),
             disclosure: Arc::new(Ttl::new(PUBLIC_TTL)),
             public_bodies: Arc::new(Keyed::new(PUBLIC_TTL, 512)),
+            public_values: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             open_files: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             reports: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             ratios: Arc::new(Keyed::new(PUBLIC_TTL, 64)),

@@ -203,25 +203,34 @@ impl ClaimRow {
                 self.payee_name = self.payee_name.map(|n| jineng_domain::name::mask(&n));
             }
         }
-        fn mask_payee(v: &mut serde_json::Value) {
-            if let Some(id) = v.get_mut("person") {
-                if let Some(s) = id.as_str() {
-                    *id = serde_json::Value::String(jineng_domain::id_number::mask(s));
-                }
-            }
-        }
-        if let Ok(mut payee) = serde_json::from_str::<serde_json::Value>(&self.payee) {
-            mask_payee(&mut payee);
-            self.payee = payee.to_string();
-        }
-        if let Ok(mut decision) = serde_json::from_str::<serde_json::Value>(&self.decision) {
-            if let Some(p) = decision.get_mut("payee") {
-                mask_payee(p);
-            }
-            self.decision = decision.to_string();
-        }
+        self.payee = mask_person_ids(&self.payee);
+        self.decision = mask_person_ids(&self.decision);
         self
     }
+}
+
+/// `json` with the value of every `"person"` key that is a string (a payee's ID number, in a
+/// payee or in a decision) masked: one pass over the text, no parse (a list page masks every
+/// row it shows). Anything else in the text is left as it was.
+fn mask_person_ids(json: &str) -> String {
+    const KEY: &str = "\"person\"";
+    let mut out = String::with_capacity(json.len());
+    let mut rest = json;
+    while let Some(at) = rest.find(KEY) {
+        let after = at + KEY.len();
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        let value = rest.trim_start();
+        let Some(value) = value.strip_prefix(':').map(str::trim_start) else { continue };
+        let Some(body) = value.strip_prefix('"') else { continue };
+        // An ID number holds no quote or escape; a value that does is masked up to its end.
+        let end = body.char_indices().find(|&(i, c)| c == '"' && !body[..i].ends_with('\\')).map_or(body.len(), |(i, _)| i);
+        out.push_str(&rest[..rest.len() - body.len()]);
+        out.push_str(&jineng_domain::id_number::mask(&body[..end]));
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The columns a new claim fills, in the order both insert paths bind them.
@@ -924,4 +933,33 @@ pub async fn count_by_kind(db: &Db) -> Result<Vec<(String, String, i64)>> {
     )
     .fetch_all(p)
     .await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_person_ids;
+
+    #[test]
+    fn a_payees_id_number_is_masked_wherever_a_person_key_holds_it_and_nothing_else_changes() {
+        let id = "410102199003071234";
+        let payee = format!(r#"{{"person":"{id}"}}"#);
+        assert_eq!(mask_person_ids(&payee), r#"{"person":"4101**********1234"}"#);
+        // In a decision: the payee's and any other `person` key; spaces as a pretty printer puts them.
+        let decision = format!(
+            r#"{{"claim":"x","payee":{{"person" : "{id}"}},"reasons":["person"],"covers":[{{"person":"{id}"}}],"kind":"person"}}"#
+        );
+        let masked = mask_person_ids(&decision);
+        assert!(!masked.contains(id), "{masked}");
+        assert_eq!(masked.matches("4101**********1234").count(), 2, "{masked}");
+        assert!(masked.contains(r#""reasons":["person"]"#) && masked.ends_with(r#""kind":"person"}"#), "{masked}");
+        // The same value read as JSON: only the two ID numbers differ.
+        let (a, b): (serde_json::Value, serde_json::Value) =
+            (serde_json::from_str(&decision).unwrap(), serde_json::from_str(&masked).unwrap());
+        assert_eq!(a["claim"], b["claim"]);
+        assert_eq!(b["payee"]["person"], "4101**********1234");
+        // A provider or employer payee, or no payee, is left as it was.
+        for s in [r#"{"provider":"9141172200001AGQKD"}"#, r#"{"person":null}"#, "", r#""person""#] {
+            assert_eq!(mask_person_ids(s), s);
+        }
+    }
 }
