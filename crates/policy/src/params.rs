@@ -185,9 +185,12 @@ impl Params {
         Ok(Params { by_key })
     }
 
-    /// The shipped parameters.
+    /// The shipped parameters (the file is parsed once per process: every decision and every
+    /// page that shows a parameter starts from them).
     pub fn shipped() -> Params {
-        Params::from_toml(SHIPPED).expect("the shipped parameter file is valid")
+        static PARSED: std::sync::LazyLock<Params> =
+            std::sync::LazyLock::new(|| Params::from_toml(SHIPPED).expect("the shipped parameter file is valid"));
+        PARSED.clone()
     }
 
     /// Every parameter.

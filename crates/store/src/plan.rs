@@ -136,11 +136,21 @@ pub async fn load_plan(db: &Db, plan: &Plan, document: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// The plan file as loaded into this database.
+/// The plan file as loaded into this database. Most pages show something of it: the last
+/// document parsed is kept with its text, and parsed again only when the stored text differs
+/// (another database, or a plan loaded since).
 pub async fn current_plan(db: &Db) -> Result<Plan> {
+    static PARSED: std::sync::Mutex<Option<(String, Plan)>> = std::sync::Mutex::new(None);
     let (doc,): (String,) =
         with_pool!(db, |p| sqlx::query_as("SELECT document FROM plan LIMIT 1").fetch_one(p).await?);
-    Plan::from_toml(&doc).map_err(|e| StoreError::invalid("plan", e))
+    if let Some((text, plan)) = PARSED.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if *text == doc {
+            return Ok(plan.clone());
+        }
+    }
+    let plan = Plan::from_toml(&doc).map_err(|e| StoreError::invalid("plan", e))?;
+    *PARSED.lock().unwrap_or_else(|e| e.into_inner()) = Some((doc, plan.clone()));
+    Ok(plan)
 }
 
 /// A program row with its live target.

@@ -224,7 +224,8 @@ fn mask_person_ids(json: &str) -> String {
         let Some(value) = value.strip_prefix(':').map(str::trim_start) else { continue };
         let Some(body) = value.strip_prefix('"') else { continue };
         // An ID number holds no quote or escape; a value that does is masked up to its end.
-        let end = body.char_indices().find(|&(i, c)| c == '"' && !body[..i].ends_with('\\')).map_or(body.len(), |(i, _)| i);
+        let end =
+            body.char_indices().find(|&(i, c)| c == '"' && !body[..i].ends_with('\\')).map_or(body.len(), |(i, _)| i);
         out.push_str(&rest[..rest.len() - body.len()]);
         out.push_str(&jineng_domain::id_number::mask(&body[..end]));
         rest = &body[end..];
