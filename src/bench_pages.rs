@@ -5,7 +5,8 @@
 //! in as each role (a bench user copied from the demo's login of that role, same scope), walks
 //! the pages the role is shown from its home (one page of each kind, two links deep), adds every
 //! list API the role may read and the public pages as nobody, then drives each path with
-//! `clients` threads of `requests` sequential requests and prints path, role, p50, p99 and
+//! `clients` threads of `requests` sequential requests, each client on one kept-alive connection
+//! as a browser (and `wrk`) keeps it, and prints path, role, p50, p99 and
 //! requests a second, slowest first, with the budget each is held to. The bench users
 //! (`bench-<pid>-<login>`) stay in the database: their sign-ins are in its audit log.
 
@@ -42,20 +43,105 @@ fn get(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool) -> Option<
     Some((status, body))
 }
 
-/// One GET into `out` (the whole response, cleared first): its status. The driven requests
-/// reuse one buffer per client, so that what is timed is the server and the transfer, not the
-/// client growing a fresh buffer for every large response.
+/// One GET into `out` (the whole response, cleared first): its status. Connection closed.
 fn fetch(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool, out: &mut Vec<u8>) -> Option<u16> {
     out.clear();
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
     s.set_nodelay(true).ok()?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let encoding = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}{encoding}\r\n");
+    let head = request(addr, path, token, gzip, false);
     s.write_all(head.as_bytes()).ok()?;
     let _ = s.read_to_end(out);
     std::str::from_utf8(out.get(..12)?).ok()?.split(' ').nth(1)?.parse().ok()
+}
+
+/// The request's head.
+fn request(addr: SocketAddr, path: &str, token: Option<&str>, gzip: bool, keep_alive: bool) -> String {
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let encoding = if gzip { "Accept-Encoding: gzip\r\n" } else { "" };
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: {connection}\r\n{auth}{encoding}\r\n")
+}
+
+/// A client on one kept-alive connection (opened again when the server closes it), as a
+/// browser or `wrk` sends its requests: what is timed is the request, not a TCP handshake and
+/// teardown each time.
+struct Client {
+    addr: SocketAddr,
+    conn: Option<std::io::BufReader<std::net::TcpStream>>,
+}
+
+impl Client {
+    fn new(addr: SocketAddr) -> Self {
+        Client { addr, conn: None }
+    }
+
+    /// One GET with the whole body read into `out` (cleared first, chunks joined): its status.
+    fn get(&mut self, path: &str, token: Option<&str>, out: &mut Vec<u8>) -> Option<u16> {
+        let status = self.try_get(path, token, out);
+        if status.is_none() {
+            self.conn = None;
+        }
+        status
+    }
+
+    fn try_get(&mut self, path: &str, token: Option<&str>, out: &mut Vec<u8>) -> Option<u16> {
+        use std::io::BufRead;
+        out.clear();
+        if self.conn.is_none() {
+            let s = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)).ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(120))).ok()?;
+            s.set_nodelay(true).ok()?;
+            self.conn = Some(std::io::BufReader::with_capacity(64 * 1024, s));
+        }
+        let conn = self.conn.as_mut()?;
+        conn.get_mut().write_all(request(self.addr, path, token, true, true).as_bytes()).ok()?;
+        let mut line = String::new();
+        conn.read_line(&mut line).ok()?;
+        let status: u16 = line.split(' ').nth(1)?.parse().ok()?;
+        let (mut length, mut chunked, mut close) = (None, false, false);
+        loop {
+            line.clear();
+            conn.read_line(&mut line).ok()?;
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':')?;
+            let value = value.trim();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.parse::<usize>().ok(),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "connection" => close = value.eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+        }
+        if chunked {
+            loop {
+                line.clear();
+                conn.read_line(&mut line).ok()?;
+                let size = usize::from_str_radix(line.trim_end().split(';').next()?, 16).ok()?;
+                let at = out.len();
+                out.resize(at + size, 0);
+                conn.read_exact(&mut out[at..]).ok()?;
+                line.clear();
+                conn.read_line(&mut line).ok()?;
+                if size == 0 {
+                    break;
+                }
+            }
+        } else if let Some(n) = length {
+            out.resize(n, 0);
+            conn.read_exact(out).ok()?;
+        } else {
+            conn.read_to_end(out).ok()?;
+            close = true;
+        }
+        if close {
+            self.conn = None;
+        }
+        Some(status)
+    }
 }
 
 /// A bearer token for `username`.
@@ -122,9 +208,10 @@ fn drive(addr: SocketAddr, path: &str, token: Option<&str>, clients: usize, requ
                     let mut times = Vec::with_capacity(requests);
                     let mut errors = 0;
                     let mut buf = Vec::with_capacity(64 * 1024);
+                    let mut client = Client::new(addr);
                     for _ in 0..requests {
                         let t = Instant::now();
-                        match fetch(addr, path, token, true, &mut buf) {
+                        match client.get(path, token, &mut buf) {
                             Some(200) => times.push(t.elapsed().as_secs_f64() * 1000.0),
                             _ => errors += 1,
                         }

@@ -354,6 +354,24 @@ where
     Ok(st.public_values.get(&key, build).await?.as_ref().clone())
 }
 
+/// A view of the plan's progress for one role and scope (`key` names both, and what is shown),
+/// from the short cache under the audit chain's head and the day: every completion, target and
+/// program change is audited, so a change moves the head and the next view counts afresh.
+pub async fn cached_view<T, F, Fut>(st: &AppState, key: &str, build: F) -> Result<T, AppError>
+where
+    T: Clone + Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let (seq, _) = jineng_store::audit::head(&st.db).await?;
+    let key = format!("{seq}:{}:{}:{key}", st.clock.today(), std::any::type_name::<T>());
+    let value = st
+        .views
+        .get(&key, || async { Ok::<_, AppError>(Box::new(build().await?) as Box<dyn std::any::Any + Send + Sync>) })
+        .await?;
+    value.downcast_ref::<T>().cloned().ok_or_else(|| AppError::Internal(format!("view cache: {key}")))
+}
+
 /// A public list the same for every caller (a catalog), as JSON from the short cache under
 /// `key` and the audit chain's head (see [`cached_page`]).
 pub async fn cached_json<T, F, Fut>(st: &AppState, key: &str, build: F) -> Result<Response, AppError>

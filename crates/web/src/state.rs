@@ -35,6 +35,9 @@ pub struct AppState {
     /// The open-data files (as they are and gzip-compressed), by path and query, kept for
     /// [`PUBLIC_TTL`].
     pub open_files: Arc<Keyed<Encoded>>,
+    /// The plan's progress as a role and scope see it (the overview, a program, a county), by the
+    /// audit chain's head and the day: counted again after any audited change, not on every view.
+    pub views: Arc<Keyed<Box<dyn std::any::Any + Send + Sync>>>,
     /// Reports as computed, by the audit chain's head, period and county: a report is computed
     /// again after any audited change (or after [`PUBLIC_TTL`]), not on every view.
     pub reports: Arc<Keyed<jineng_store::reports::Report>>,
@@ -59,6 +62,7 @@ impl AppState {
             public_bodies: Arc::new(Keyed::new(PUBLIC_TTL, 512)),
             public_values: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             open_files: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
+            views: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             reports: Arc::new(Keyed::new(PUBLIC_TTL, 256)),
             ratios: Arc::new(Keyed::new(PUBLIC_TTL, 64)),
         }

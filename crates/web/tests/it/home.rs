@@ -252,3 +252,30 @@ both_backends! {
         assert!(script.contains(r#"label: "目标 100% Target""#) && script.contains("programs-data"), "{backend}");
     }
 }
+
+both_backends! {
+    async fn the_plans_progress_viewed_before_a_completion_counts_it_at_the_next_view(backend: &'static str) {
+        // The progress views are kept between audited changes: what was viewed before a
+        // class completed must not be what is shown after.
+        let app = spawn_app(backend).await;
+        let done = |v: &serde_json::Value, code: &str| {
+            v["programs"].as_array().unwrap().iter().find(|p| p["code"] == code).unwrap()["done"]["person_times"].clone()
+        };
+        let before = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.json();
+        let program = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P4a", None).await.json();
+        let department = app.api(Some(Role::Department), Method::GET, "/api/v1/plan", None).await;
+        assert_eq!(done(&before, "P4a"), 0, "{backend}");
+        common::certified_class(&app).await;
+        let after = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.json();
+        assert_eq!(done(&after, "P4a"), 1, "{backend}: {after}");
+        let again = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/programs/P4a", None).await.json();
+        assert_ne!(program, again, "{backend}: the program's figures moved");
+        // A role's view is its own: the department's is not the city admin's.
+        let city = app.api(Some(Role::CityAdmin), Method::GET, "/api/v1/plan", None).await.body;
+        let dept = app.api(Some(Role::Department), Method::GET, "/api/v1/plan", None).await;
+        assert_eq!(dept.status, department.status, "{backend}");
+        if dept.status == StatusCode::OK {
+            assert_ne!(dept.body, city, "{backend}: the department sees its own programs");
+        }
+    }
+}
