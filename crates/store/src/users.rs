@@ -10,6 +10,7 @@ use jineng_domain::Role;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 /// A signed-in user.
 #[derive(Debug, Clone, Serialize)]
@@ -280,7 +281,7 @@ pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, String)>
         delete_session(db, token).await?;
         return Ok(None);
     }
-    if t - seen > chrono::Duration::minutes(1) {
+    if t - seen > SESSION_TOUCH && first_touch(&hash, t) {
         with_pool!(db, |p| sqlx::query("UPDATE session SET last_seen_at = $1 WHERE session_hash = $2")
             .bind(t)
             .bind(&hash)
@@ -289,6 +290,27 @@ pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, String)>
             .map(|_| ())?);
     }
     Ok(Role::parse(&role).map(|role| (User { user_id, username, display_name, role, scope }, csrf)))
+}
+
+/// How often a session's last use is written: at most once in this long.
+const SESSION_TOUCH: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Whether this request is the one to write that the session `hash` was used at `t`: the
+/// first of this process in [`SESSION_TOUCH`]. A page's requests (or an API client's) arrive
+/// together; each writing the same row would queue them all on the write lock (on SQLite the
+/// waiting connections sleep in the busy handler, and the pool runs dry) once a minute.
+fn first_touch(hash: &str, t: chrono::DateTime<chrono::Utc>) -> bool {
+    static TOUCHED: std::sync::LazyLock<std::sync::Mutex<HashMap<String, chrono::DateTime<chrono::Utc>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut touched = TOUCHED.lock().unwrap_or_else(|e| e.into_inner());
+    if touched.get(hash).is_some_and(|at| t - *at < SESSION_TOUCH) {
+        return false;
+    }
+    if touched.len() >= 10_000 {
+        touched.retain(|_, at| t - *at < SESSION_TOUCH);
+    }
+    touched.insert(hash.to_owned(), t);
+    true
 }
 
 /// Ends a session.
@@ -884,5 +906,25 @@ mod tests {
         let h = PasswordHash::new(&stored).unwrap();
         use argon2::password_hash::PasswordVerifier;
         assert!(Argon2::default().verify_password(b"correct horse battery staple", &h).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod touch_tests {
+    use super::{first_touch, SESSION_TOUCH};
+
+    #[test]
+    fn of_32_requests_of_one_session_at_once_one_writes_its_last_use_and_the_next_minute_one_again() {
+        let t = chrono::Utc::now();
+        let hash = format!("{:064x}", t.timestamp_nanos_opt().unwrap_or_default());
+        let writers = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..32).map(|_| s.spawn(|| first_touch(&hash, t))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).filter(|w| *w).count()
+        });
+        assert_eq!(writers, 1);
+        assert!(!first_touch(&hash, t + chrono::Duration::seconds(59)));
+        assert!(first_touch(&hash, t + SESSION_TOUCH + chrono::Duration::seconds(1)));
+        // Another session is its own.
+        assert!(first_touch(&format!("{hash}-other"), t));
     }
 }
