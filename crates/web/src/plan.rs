@@ -76,7 +76,7 @@ pub async fn plan_page(
 
 /// The plan at a glance (T1–T3, programs; counties to drill into for staff), with `tasks` above.
 async fn dashboard(st: &AppState, auth: &Auth, u: &User, tasks: Option<Vec<Task>>) -> Result<Response, PageError> {
-    let overview = views::plan_overview_cached(st, u).await.page(auth)?;
+    let overview = plan_overview_cached(st, u).await.page(auth)?;
     // A county office drills into its own county only.
     let counties: Vec<_> = plan::counties(&st.db)
         .await
@@ -193,7 +193,7 @@ async fn queue_page(st: &AppState, auth: &Auth, u: &User) -> PageResult {
         Role::County => {
             let county = u.scope.clone().ok_or(AppError::Forbidden).page(auth)?;
             let q = queue::county(db, &county, today).await.page(auth)?;
-            let progress = views::county_detail_cached(st, u, &county).await.page(auth)?;
+            let progress = county_detail_cached(st, u, &county).await.page(auth)?;
             tasks.push(task(
                 "classes_to_review",
                 "待审核的开班申请",
@@ -387,7 +387,7 @@ pub async fn program_view(
     code: &str,
     failed: Option<ProgramFailure>,
 ) -> PageResult {
-    let d = views::program_detail_cached(st, u, code).await.page(auth)?;
+    let d = program_detail_cached(st, u, code).await.page(auth)?;
     let proposals = plan::proposals(&st.db, code).await.page(auth)?;
     let asked = u.role == Role::Department
         && plan::programs(&st.db)
@@ -444,7 +444,7 @@ pub async fn county_page(
     CurrentUser(u): CurrentUser,
     Path(code): Path<String>,
 ) -> PageResult {
-    let d = views::county_detail_cached(&st, &u, &code).await.page(&auth)?;
+    let d = county_detail_cached(&st, &u, &code).await.page(&auth)?;
     render_page(&st, &auth, "county.html", context! { d => Value::from_serialize(&d) })
 }
 
@@ -454,7 +454,7 @@ pub async fn plan_overview(
     State(st): State<AppState>,
     CurrentUser(u): CurrentUser,
 ) -> Result<Json<PlanOverview>, AppError> {
-    Ok(Json(views::plan_overview_cached(&st, &u).await?))
+    Ok(Json(plan_overview_cached(&st, &u).await?))
 }
 
 /// One program with its counties and months.
@@ -465,7 +465,7 @@ pub async fn program_detail(
     CurrentUser(u): CurrentUser,
     Path(code): Path<String>,
 ) -> Result<Json<ProgramDetail>, AppError> {
-    Ok(Json(views::program_detail_cached(&st, &u, &code).await?))
+    Ok(Json(program_detail_cached(&st, &u, &code).await?))
 }
 
 /// A new value for a program target.
@@ -487,7 +487,7 @@ pub async fn set_target(
     Json(t): Json<TargetInput>,
 ) -> Result<Json<ProgramDetail>, AppError> {
     jineng_store::plan::set_target(&st.db, u.user_id, &code, t.target, &t.reason).await?;
-    Ok(Json(views::program_detail_cached(&st, &u, &code).await?))
+    Ok(Json(program_detail_cached(&st, &u, &code).await?))
 }
 
 /// One county with its programs.
@@ -497,7 +497,7 @@ pub async fn county_detail(
     CurrentUser(u): CurrentUser,
     Path(code): Path<String>,
 ) -> Result<Json<CountyDetail>, AppError> {
-    Ok(Json(views::county_detail_cached(&st, &u, &code).await?))
+    Ok(Json(county_detail_cached(&st, &u, &code).await?))
 }
 
 /// A department's proposal for a pending target.
@@ -628,4 +628,22 @@ pub async fn decide_form(
             .await
     })
     .await
+}
+
+/// [`views::plan_overview`] as `user`'s role and scope see it, counted once between audited changes.
+async fn plan_overview_cached(st: &AppState, user: &User) -> Result<views::PlanOverview, AppError> {
+    let key = format!("overview:{}:{:?}", user.role.code(), user.scope);
+    crate::render::cached_view(st, &key, || views::plan_overview(&st.db, user)).await
+}
+
+/// [`views::program_detail`] as `user`'s role and scope see it, counted once between audited changes.
+async fn program_detail_cached(st: &AppState, user: &User, code: &str) -> Result<views::ProgramDetail, AppError> {
+    let key = format!("program:{}:{:?}:{code:?}", user.role.code(), user.scope);
+    crate::render::cached_view(st, &key, || views::program_detail(&st.db, user, code)).await
+}
+
+/// [`views::county_detail`] as `user`'s role and scope see it, counted once between audited changes.
+async fn county_detail_cached(st: &AppState, user: &User, code: &str) -> Result<views::CountyDetail, AppError> {
+    let key = format!("county:{}:{:?}:{code:?}", user.role.code(), user.scope);
+    crate::render::cached_view(st, &key, || views::county_detail(&st.db, user, code)).await
 }

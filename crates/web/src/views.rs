@@ -437,32 +437,6 @@ pub struct ProgressBar {
 }
 
 /// The home chart's bars: every leaf program with a counted target, its progress in percent.
-/// [`plan_overview`] as `user`'s role and scope see it, counted once between audited changes.
-pub async fn plan_overview_cached(st: &crate::state::AppState, user: &User) -> Result<PlanOverview, AppError> {
-    let key = format!("overview:{}:{:?}", user.role.code(), user.scope);
-    crate::render::cached_view(st, &key, || plan_overview(&st.db, user)).await
-}
-
-/// [`program_detail`] as `user`'s role and scope see it, counted once between audited changes.
-pub async fn program_detail_cached(
-    st: &crate::state::AppState,
-    user: &User,
-    code: &str,
-) -> Result<ProgramDetail, AppError> {
-    let key = format!("program:{}:{:?}:{code:?}", user.role.code(), user.scope);
-    crate::render::cached_view(st, &key, || program_detail(&st.db, user, code)).await
-}
-
-/// [`county_detail`] as `user`'s role and scope see it, counted once between audited changes.
-pub async fn county_detail_cached(
-    st: &crate::state::AppState,
-    user: &User,
-    code: &str,
-) -> Result<CountyDetail, AppError> {
-    let key = format!("county:{}:{:?}:{code:?}", user.role.code(), user.scope);
-    crate::render::cached_view(st, &key, || county_detail(&st.db, user, code)).await
-}
-
 pub fn progress_bars(o: &PlanOverview) -> Vec<ProgressBar> {
     o.programs
         .iter()
