@@ -321,6 +321,14 @@ where
     }
 }
 
+/// `key` under the audit chain's head and today's date: every change is audited and moves the
+/// head, and what is on notice or disclosed changes at midnight with no write, so a value cached
+/// under this key is never older than what it shows.
+async fn current_key(st: &AppState, key: &str) -> Result<String, AppError> {
+    let (seq, _) = jineng_store::audit::head(&st.db).await?;
+    Ok(format!("{seq}:{}:{key}", st.clock.today()))
+}
+
 /// A page for anyone not signed in (the same for all of them) comes from the short cache,
 /// under `key` and the audit chain's head: every change is audited, so a change anywhere (in
 /// this process or another) moves the head and the next visitor gets the page built afresh;
@@ -334,9 +342,7 @@ where
     if auth.user.is_some() || auth.flash.is_some() {
         return Ok(render().await?.into_response());
     }
-    let (seq, _) = jineng_store::audit::head(&st.db).await.map_err(|e| PageError::new(e.into(), auth.clone()))?;
-    // Keyed by the day too: what is on notice, or disclosed, changes at midnight with no write.
-    let key = format!("{seq}:{}:{key}", st.clock.today());
+    let key = current_key(st, key).await.map_err(|e| PageError::new(e, auth.clone()))?;
     let body = st.public_bodies.get(&key, || async { Ok::<_, PageError>(render().await?.0.into_bytes()) }).await?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body.as_ref().clone()).into_response())
 }
@@ -349,8 +355,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Value, AppError>>,
 {
-    let (seq, _) = jineng_store::audit::head(&st.db).await?;
-    let key = format!("{seq}:{}:{key}", st.clock.today());
+    let key = current_key(st, key).await?;
     Ok(st.public_values.get(&key, build).await?.as_ref().clone())
 }
 
@@ -363,8 +368,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
-    let (seq, _) = jineng_store::audit::head(&st.db).await?;
-    let key = format!("{seq}:{}:{}:{key}", st.clock.today(), std::any::type_name::<T>());
+    let key = current_key(st, &format!("{}:{key}", std::any::type_name::<T>())).await?;
     let value = st
         .views
         .get(&key, || async { Ok::<_, AppError>(Box::new(build().await?) as Box<dyn std::any::Any + Send + Sync>) })
@@ -380,8 +384,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
-    let (seq, _) = jineng_store::audit::head(&st.db).await?;
-    let key = format!("json:{seq}:{}:{key}", st.clock.today());
+    let key = current_key(st, &format!("json:{key}")).await?;
     let body = st
         .public_bodies
         .get(&key, || async { serde_json::to_vec(&build().await?).map_err(|e| AppError::Internal(e.to_string())) })
