@@ -1079,10 +1079,33 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
         .await?;
     }
     let t = std::time::Instant::now();
+    let mut paid = 0;
+    let mut on_notice = 0;
+    // A province's history: the claims filed before the plan's last quarter were reviewed,
+    // published and paid month by month (written in bulk, as the workflow writes them).
+    let mut history = String::new();
+    if summary.pay_whole_county {
+        let last: Option<NaiveDate> =
+            crate::with_pool!(db, |p| sqlx::query_scalar("SELECT MAX(filed_on) FROM claim").fetch_one(p).await?);
+        if let Some(last) = last {
+            let quarter = NaiveDate::from_ymd_opt(last.year(), (last.month0() / 3) * 3 + 1, 1).unwrap_or(last);
+            let h = history::pay_before(db, admin, finance, quarter, today).await?;
+            tracing::info!(
+                secs = t.elapsed().as_secs_f64(),
+                paid = h.paid,
+                batches = h.batches,
+                unpaid = h.unpaid,
+                "demo: history before {quarter} paid"
+            );
+            paid += h.paid as i64;
+            history = format!(" ({} before {quarter}, in {} monthly batches)", h.paid, h.batches);
+            analyse_claims(db).await?;
+        }
+    }
     // Each claim paid moves four times through the audited workflow, an event and a chained
-    // audit entry each (set by set: ≈ 0.55 ms a paid claim on PostgreSQL): a province pays
-    // every claim of its county with the most, puts the next county's oldest 5,000 on notice,
-    // and leaves the rest awaiting review.
+    // audit entry each (set by set: ≈ 0.9 ms a paid claim on PostgreSQL): the county with the
+    // most claims awaiting review has every one paid, the next its oldest on notice (5,000 in
+    // a province), and the rest await review.
     let notice = if summary.pay_whole_county { 5_000 } else { usize::MAX };
     // The two counties with the most claims.
     let mut counties: Vec<(String, i64)> = crate::with_pool!(db, |p| {
@@ -1093,8 +1116,6 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     .await?
     });
     counties.truncate(2);
-    let mut paid = 0;
-    let mut on_notice = 0;
     if let Some(c) = counties.first() {
         let scope = ClaimScope { county: Some(c.0.clone()), ..Default::default() };
         crate::review::approve_and_publish_oldest(db, admin, &scope, today - Days::new(10), usize::MAX).await?;
@@ -1114,10 +1135,13 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     }
     analyse_claims(db).await?;
     tracing::info!(secs = t.elapsed().as_secs_f64(), paid, on_notice, "demo: claims reviewed, paid and published");
-    Ok(format!("{filed} 笔补贴申请 claims: {paid} 已拨付 paid, {on_notice} 公示中 on notice, the rest awaiting review"))
+    Ok(format!(
+        "{filed} 笔补贴申请 claims: {paid} 已拨付 paid{history}, {on_notice} 公示中 on notice, the rest awaiting review"
+    ))
 }
 
 pub mod anomalies;
+pub mod history;
 pub(crate) mod load;
 
 #[cfg(test)]

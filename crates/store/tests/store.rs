@@ -692,3 +692,148 @@ both_backends! {
         assert_eq!(audited, want, "{backend}: audit entries");
     }
 }
+
+/// The province's paid history is written in bulk (PostgreSQL only: the province runs on it,
+/// and `pay_before` pays nothing on SQLite): it must leave what the live workflow leaves.
+#[tokio::test]
+async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
+    use jineng_store::demo::history;
+    let db = fresh("postgres").await;
+    let s = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+    jineng_store::claims::prepare::for_certificates(&db, None, &s.certificates).await.unwrap();
+    let user = |role: jineng_domain::Role| {
+        let l = s.logins.iter().find(|l| l.role == role).unwrap();
+        (l.username.clone(), l.password.clone())
+    };
+    let mut ids = Vec::new();
+    for role in [jineng_domain::Role::CityAdmin, jineng_domain::Role::Finance] {
+        let (u, p) = user(role);
+        ids.push(jineng_store::users::authenticate(&db, &u, &p).await.unwrap().unwrap().user_id);
+    }
+    let (admin, finance) = (ids[0], ids[1]);
+    let before = d("2021-12-01");
+    let due_sql = "SELECT COUNT(*) FROM claim WHERE status = 'decided' AND outcome IN ('approved', 'reduced') \
+                   AND amount_fen > 0 AND filed_on < $1";
+    let due: i64 =
+        jineng_store::with_pool!(&db, |p| sqlx::query_scalar(due_sql).bind(before).fetch_one(p).await.unwrap());
+    let later: i64 = jineng_store::with_pool!(&db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM claim WHERE status = 'decided' AND filed_on >= $1"
+    )
+    .bind(before)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert!(due > 10 && later > 0, "the demo files claims on both sides of the day: {due}, {later}");
+    let funds_before: i64 =
+        jineng_store::with_pool!(&db, |p| sqlx::query_scalar("SELECT CAST(SUM(balance_fen) AS BIGINT) FROM fund")
+            .fetch_one(p)
+            .await
+            .unwrap());
+    let h = history::pay_before(&db, admin, finance, before, d("2022-03-01")).await.unwrap();
+    assert_eq!(h.paid as i64, due, "every claim due is paid: {h:?}");
+    assert_eq!(h.unpaid, 0);
+    assert!(h.batches >= 2, "a batch per fund and month: {h:?}");
+    // Nothing due is left, the later claims await review.
+    let left: i64 =
+        jineng_store::with_pool!(&db, |p| sqlx::query_scalar(due_sql).bind(before).fetch_one(p).await.unwrap());
+    assert_eq!(left, 0);
+    let still: i64 = jineng_store::with_pool!(&db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM claim WHERE status = 'decided' AND filed_on >= $1"
+    )
+    .bind(before)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(still, later);
+    // Each paid claim: four events in the workflow's order and days, one paid payment of its
+    // amount in an approved batch, paid the day its batch was approved, after its notice ended.
+    type Row = (i64, String, Option<i64>, i64, String, bool, bool);
+    let rows: Vec<Row> = jineng_store::with_pool!(&db, |p| {
+        sqlx::query_as(
+        "SELECT c.claim_id, \
+           (SELECT string_agg(e.from_status || '>' || e.to_status, ',' ORDER BY e.claim_event_id) FROM claim_event e WHERE e.claim_id = c.claim_id), \
+           (SELECT CAST(SUM(y.amount_fen) AS BIGINT) FROM payment y WHERE y.claim_id = c.claim_id AND y.status = 'paid'), c.amount_fen, \
+           (SELECT b.status FROM payment y JOIN payment_batch b ON b.batch_id = y.batch_id WHERE y.claim_id = c.claim_id), \
+           (SELECT bool_and(e.at > prev.at) FROM claim_event e JOIN claim_event prev ON prev.claim_id = e.claim_id \
+              AND prev.claim_event_id = (SELECT MAX(x.claim_event_id) FROM claim_event x WHERE x.claim_id = e.claim_id AND x.claim_event_id < e.claim_event_id) \
+              WHERE e.claim_id = c.claim_id) \
+             AND (SELECT e.at::date > c.notice_until FROM claim_event e WHERE e.claim_id = c.claim_id AND e.action = 'include') \
+             AND c.created_at::date = c.filed_on AND c.notice_until = c.notice_from + 6, \
+           (SELECT e.at = b.approved_at FROM claim_event e, payment y JOIN payment_batch b ON b.batch_id = y.batch_id \
+              WHERE e.claim_id = c.claim_id AND e.action = 'pay' AND y.claim_id = c.claim_id) \
+         FROM claim c WHERE c.status = 'paid' ORDER BY c.claim_id"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap()
+    });
+    assert_eq!(rows.len() as i64, due);
+    for (id, events, paid, amount, batch, in_order, on_the_day) in &rows {
+        assert_eq!(events, "decided>approved,approved>on_notice,on_notice>in_batch,in_batch>paid", "claim {id}");
+        assert_eq!(*paid, Some(*amount), "claim {id}");
+        assert_eq!(batch, "approved", "claim {id}");
+        assert!(in_order, "claim {id}: its days in order, after its filing and notice");
+        assert!(on_the_day, "claim {id}: paid when its batch was approved");
+    }
+    // The money: the funds lost what was paid, each batch's fund entry says so, and batches
+    // add up to their payments.
+    let funds_after: i64 =
+        jineng_store::with_pool!(&db, |p| sqlx::query_scalar("SELECT CAST(SUM(balance_fen) AS BIGINT) FROM fund")
+            .fetch_one(p)
+            .await
+            .unwrap());
+    assert_eq!(funds_before - funds_after, h.paid_fen);
+    let (entries, batch_totals, payments): (i64, i64, i64) = jineng_store::with_pool!(&db, |p| {
+        sqlx::query_as(
+        "SELECT (SELECT CAST(SUM(amount_fen) AS BIGINT) FROM fund_entry WHERE kind = 'payment'), \
+                (SELECT CAST(SUM(total_fen) AS BIGINT) FROM payment_batch), (SELECT CAST(SUM(amount_fen) AS BIGINT) FROM payment)"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap()
+    });
+    assert_eq!((entries, batch_totals, payments), (h.paid_fen, h.paid_fen, h.paid_fen));
+    // The kept tally equals a recount, and the audit chain holds, with the four entries of each
+    // claim and the two of each batch.
+    type Tally = Vec<(String, String, String, String, i64, i64)>;
+    let (tally, recount): (Tally, Tally) = jineng_store::with_pool!(&db, |p| {
+        (
+        sqlx::query_as("SELECT county_code, fund, status, outcome, claims, amount_fen FROM claim_tally WHERE claims <> 0 ORDER BY 1, 2, 3, 4")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        sqlx::query_as(
+            "SELECT county_code, fund, status, outcome, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM claim GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+    )
+    });
+    assert_eq!(tally, recount);
+    let v = jineng_store::audit::verify(&db).await.unwrap();
+    assert!(v.first.is_none() && v.breaks == 0, "{v:?}");
+    let audited: Vec<(String, i64)> = jineng_store::with_pool!(&db, |p| {
+        sqlx::query_as(
+        "SELECT action, COUNT(*) FROM audit_log WHERE (entity = 'claim' AND action IN ('approve', 'publish', 'include', 'pay')) \
+         OR entity = 'payment_batch' GROUP BY action ORDER BY action"
+    )
+    .fetch_all(p)
+    .await
+    .unwrap()
+    });
+    let b = h.batches as i64;
+    assert_eq!(
+        audited,
+        vec![
+            ("approve".to_owned(), due + b),
+            ("create".to_owned(), b),
+            ("include".to_owned(), due),
+            ("pay".to_owned(), due),
+            ("publish".to_owned(), due)
+        ]
+    );
+    // Once more pays nothing: nothing is due.
+    let again = history::pay_before(&db, admin, finance, before, d("2022-03-01")).await.unwrap();
+    assert_eq!(again.paid, 0);
+}
