@@ -243,15 +243,14 @@ async fn trainee_rows(db: &Db) -> Result<Vec<TraineeRow>> {
     }))
 }
 
-/// Payments that stand (paid, not returned) per batch, fund, program and county.
+/// Payments that stand (paid, not returned) per batch, fund, program and county: the tally the
+/// payments' triggers keep (migration 0032), one row a cell, not every payment.
 async fn paid_rows(db: &Db) -> Result<Vec<PaidRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
-        "SELECT b.approved_at, b.fund_code, k.program_code, c.county_code, COUNT(*) AS claims, CAST(SUM(y.amount_fen) AS BIGINT) AS amount_fen \
-         FROM payment y JOIN payment_batch b ON b.batch_id = y.batch_id JOIN claim c ON c.claim_id = y.claim_id \
-         LEFT JOIN certificate t ON t.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = t.assessment_id \
-         LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
-         WHERE y.status = 'paid' GROUP BY b.batch_id, b.approved_at, b.fund_code, k.program_code, c.county_code"
+        "SELECT b.approved_at, b.fund_code, NULLIF(t.program_code, '') AS program_code, t.county_code, t.claims, t.amount_fen \
+         FROM paid_tally t JOIN payment_batch b ON b.batch_id = t.batch_id WHERE t.claims <> 0 \
+         ORDER BY t.batch_id, t.program_code, t.county_code"
     )
     .fetch_all(p)
     .await?

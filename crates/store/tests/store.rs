@@ -811,6 +811,29 @@ async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
     )
     });
     assert_eq!(tally, recount);
+    // The public disclosure's tally of money paid (kept by the trigger on payments, through COPY
+    // too) equals a recount.
+    type Paid = Vec<(i64, String, String, i64, i64)>;
+    let (paid, recount): (Paid, Paid) = jineng_store::with_pool!(&db, |p| {
+        (
+        sqlx::query_as("SELECT batch_id, program_code, county_code, claims, amount_fen FROM paid_tally WHERE claims <> 0 ORDER BY 1, 2, 3")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        sqlx::query_as(
+            "SELECT y.batch_id, COALESCE(k.program_code, ''), c.county_code, COUNT(*), CAST(SUM(y.amount_fen) AS BIGINT) \
+             FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
+             LEFT JOIN certificate f ON f.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = f.assessment_id \
+             LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
+             WHERE y.status = 'paid' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+    )
+    });
+    assert_eq!(paid.iter().map(|r| r.3).sum::<i64>(), due);
+    assert_eq!(paid, recount);
     let v = jineng_store::audit::verify(&db).await.unwrap();
     assert!(v.first.is_none() && v.breaks == 0, "{v:?}");
     let audited: Vec<(String, i64)> = jineng_store::with_pool!(&db, |p| {
@@ -836,4 +859,74 @@ async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
     // Once more pays nothing: nothing is due.
     let again = history::pay_before(&db, admin, finance, before, d("2022-03-01")).await.unwrap();
     assert_eq!(again.paid, 0);
+}
+
+both_backends! {
+    async fn the_paid_tally_equals_a_recount_after_payments_returns_and_reissues(backend: &'static str) {
+        use jineng_store::payments;
+        let db = fresh(backend).await;
+        let s = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
+        demo::walk_claims(&db, &s, d("2021-12-31")).await.unwrap();
+        let l = s.logins.iter().find(|l| l.role == jineng_domain::Role::Finance).unwrap();
+        let finance = jineng_store::users::authenticate(&db, &l.username, &l.password).await.unwrap().unwrap().user_id;
+        type Cells = Vec<(i64, String, String, i64, i64)>;
+        async fn both(db: &Db) -> (Cells, Cells) {
+            jineng_store::with_pool!(db, |p| (
+                sqlx::query_as(
+                    "SELECT batch_id, program_code, county_code, claims, amount_fen FROM paid_tally WHERE claims <> 0 ORDER BY 1, 2, 3"
+                )
+                .fetch_all(p)
+                .await
+                .unwrap(),
+                sqlx::query_as(
+                    "SELECT y.batch_id, COALESCE(k.program_code, '') AS program_code, c.county_code, COUNT(*), CAST(SUM(y.amount_fen) AS BIGINT) \
+                     FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
+                     LEFT JOIN certificate f ON f.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = f.assessment_id \
+                     LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
+                     WHERE y.status = 'paid' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+                )
+                .fetch_all(p)
+                .await
+                .unwrap()
+            ))
+        }
+        let (tally, recount) = both(&db).await;
+        assert!(!tally.is_empty(), "{backend}: the demo pays");
+        assert!(tally.iter().any(|t| !t.1.is_empty()), "{backend}: training claims are counted under their class's program");
+        assert_eq!(tally, recount, "{backend}: after the demo's batches");
+        let paid: i64 = tally.iter().map(|t| t.3).sum();
+        // A payment the bank returns leaves the tally; paid again, it comes back.
+        let (payment_id, fund): (i64, String) = jineng_store::with_pool!(&db, |p| sqlx::query_as(
+            "SELECT y.payment_id, b.fund_code FROM payment y JOIN payment_batch b ON b.batch_id = y.batch_id \
+             WHERE y.status = 'paid' ORDER BY y.payment_id LIMIT 1"
+        )
+        .fetch_one(p)
+        .await
+        .unwrap());
+        payments::fail_payment(&db, finance, payment_id, "账户已销户 account closed").await.unwrap();
+        let (tally, recount) = both(&db).await;
+        assert_eq!(tally, recount, "{backend}: after a return");
+        assert_eq!(tally.iter().map(|t| t.3).sum::<i64>(), paid - 1);
+        let batch = payments::create_batch(&db, finance, &fund, d("2022-01-05")).await.unwrap().expect("the return is due again");
+        payments::approve_batch(&db, finance, batch.batch_id).await.unwrap();
+        let (tally, recount) = both(&db).await;
+        assert_eq!(tally, recount, "{backend}: after the re-issue");
+        assert_eq!(tally.iter().map(|t| t.3).sum::<i64>(), paid);
+        assert!(tally.iter().any(|t| t.0 == batch.batch_id), "{backend}: under its new batch");
+        // The public disclosure reads the tally: a cell for each month, fund, program and
+        // county paid, the re-issued payment's month among them.
+        let shown = jineng_store::disclosure::disclosure(&db).await.unwrap();
+        let cells: std::collections::BTreeSet<(String, Option<String>, String)> =
+            shown.money.iter().map(|c| (c.month.clone(), c.program_code.clone(), c.county_code.clone())).collect();
+        assert_eq!(cells.len(), shown.money.len(), "{backend}: one cell each");
+        let programs: std::collections::BTreeSet<Option<String>> =
+            tally.iter().map(|t| (!t.1.is_empty()).then(|| t.1.clone())).collect();
+        assert_eq!(
+            programs,
+            shown.money.iter().map(|c| c.program_code.clone()).collect(),
+            "{backend}: the programs paid, none for a claim of no class"
+        );
+        let month = (chrono::Utc::now() + chrono::Duration::hours(8)).format("%Y-%m").to_string();
+        assert!(shown.money.iter().any(|c| c.month == month), "{backend}: paid this month (China time)");
+    }
 }
