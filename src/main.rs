@@ -510,8 +510,20 @@ async fn main() -> Result<()> {
                 bar.set_position(done);
             })
             .await?;
+            // The claims (a province's take minutes): the step, its bar and the time so far.
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {bar:40} {percent}% {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            let today = jineng_web::Clock::default().today();
+            let claims = demo::walk_claims_with(&db, &summary, today, &|step, done, all| {
+                bar.set_message(step);
+                bar.set_length(all.max(1));
+                bar.set_position(done);
+            })
+            .await?;
             bar.finish_and_clear();
-            let claims = demo::walk_claims(&db, &summary, jineng_web::Clock::default().today()).await?;
             println!(
                 "演示数据已生成 demo ready in {:.1} s: {} 人 people, {} 个培训班 classes, {} 人次 person-times ({})",
                 started.elapsed().as_secs_f64(),

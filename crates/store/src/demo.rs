@@ -1030,9 +1030,24 @@ pub async fn bench_certificates(db: &Db, n: usize, seed: u64) -> Result<Vec<(i64
 /// (on notice; at province scale its oldest 5,000); elsewhere awaiting the county's review.
 /// Returns a line for the console.
 pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Result<String> {
+    walk_claims_with(db, summary, today, &|_, _, _| {}).await
+}
+
+/// [`walk_claims`], calling `progress` with the step (中文 English), done and in all as it
+/// goes: the claims filed (people), the paid history (batches), the review walk.
+pub async fn walk_claims_with(
+    db: &Db,
+    summary: &DemoSummary,
+    today: NaiveDate,
+    progress: &(dyn Fn(&'static str, u64, u64) + Sync),
+) -> Result<String> {
     use crate::claims::{self, ClaimScope};
     let t = std::time::Instant::now();
-    let filed = claims::prepare::for_certificates(db, None, &summary.certificates).await?;
+    let filing = "补贴申请 filing claims";
+    let filed = claims::prepare::for_certificates_with(db, None, &summary.certificates, &|done, all| {
+        progress(filing, done as u64, all as u64)
+    })
+    .await?;
     tracing::info!(secs = t.elapsed().as_secs_f64(), filed, "demo: claims filed");
     analyse_claims(db).await?;
     let user = |role: Role| summary.logins.iter().find(|l| l.role == role);
@@ -1089,7 +1104,11 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
             crate::with_pool!(db, |p| sqlx::query_scalar("SELECT MAX(filed_on) FROM claim").fetch_one(p).await?);
         if let Some(last) = last {
             let quarter = NaiveDate::from_ymd_opt(last.year(), (last.month0() / 3) * 3 + 1, 1).unwrap_or(last);
-            let h = history::pay_before(db, admin, finance, quarter, today).await?;
+            let step = "历史拨付 paying the history";
+            let h = history::pay_before(db, admin, finance, quarter, today, &|done, all| {
+                progress(step, done as u64, all as u64)
+            })
+            .await?;
             tracing::info!(
                 secs = t.elapsed().as_secs_f64(),
                 paid = h.paid,
@@ -1107,6 +1126,8 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
     // most claims awaiting review has every one paid, the next its oldest on notice (5,000 in
     // a province), and the rest await review.
     let notice = if summary.pay_whole_county { 5_000 } else { usize::MAX };
+    let walk = "审核、拨付、公示 review, payment, notice";
+    progress(walk, 0, 1);
     // The two counties with the most claims.
     let mut counties: Vec<(String, i64)> = crate::with_pool!(db, |p| {
         sqlx::query_as(
@@ -1134,6 +1155,7 @@ pub async fn walk_claims(db: &Db, summary: &DemoSummary, today: NaiveDate) -> Re
         on_notice = crate::review::approve_and_publish_oldest(db, admin, &scope, today, notice).await?;
     }
     analyse_claims(db).await?;
+    progress(walk, 1, 1);
     tracing::info!(secs = t.elapsed().as_secs_f64(), paid, on_notice, "demo: claims reviewed, paid and published");
     Ok(format!(
         "{filed} 笔补贴申请 claims: {paid} 已拨付 paid{history}, {on_notice} 公示中 on notice, the rest awaiting review"

@@ -729,7 +729,7 @@ async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
             .fetch_one(p)
             .await
             .unwrap());
-    let h = history::pay_before(&db, admin, finance, before, d("2022-03-01")).await.unwrap();
+    let h = history::pay_before(&db, admin, finance, before, d("2022-03-01"), &|_, _| {}).await.unwrap();
     assert_eq!(h.paid as i64, due, "every claim due is paid: {h:?}");
     assert_eq!(h.unpaid, 0);
     assert!(h.batches >= 2, "a batch per fund and month: {h:?}");
@@ -857,7 +857,7 @@ async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
         ]
     );
     // Once more pays nothing: nothing is due.
-    let again = history::pay_before(&db, admin, finance, before, d("2022-03-01")).await.unwrap();
+    let again = history::pay_before(&db, admin, finance, before, d("2022-03-01"), &|_, _| {}).await.unwrap();
     assert_eq!(again.paid, 0);
 }
 

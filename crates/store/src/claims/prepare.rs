@@ -17,6 +17,17 @@ use std::collections::{BTreeSet, HashMap};
 /// (person id, certificate id). Returns the number of new claims (a certificate already
 /// prepared brings nothing new).
 pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Result<usize> {
+    for_certificates_with(db, actor, certs, &|_, _| {}).await
+}
+
+/// [`for_certificates`], calling `progress` with (people done, people in all) after each chunk
+/// (a province's million certificates take minutes).
+pub async fn for_certificates_with(
+    db: &Db,
+    actor: Actor,
+    certs: &[(i64, i64)],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<usize> {
     let params = parameters::effective(db).await?;
     let region = parameters::region(db).await?;
     let mut by_person: HashMap<i64, Vec<i64>> = HashMap::new();
@@ -30,6 +41,7 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
     }
     let mut filed = 0;
     let mut analysed = 0;
+    let mut done = 0;
     let (mut reading, mut deciding, mut storing) =
         (std::time::Duration::ZERO, std::time::Duration::ZERO, std::time::Duration::ZERO);
     for chunk in order.chunks(2000) {
@@ -65,6 +77,8 @@ pub async fn for_certificates(db: &Db, actor: Actor, certs: &[(i64, i64)]) -> Re
             analysed = filed;
         }
         storing += t.elapsed();
+        done += chunk.len();
+        progress(done, order.len());
     }
     tracing::info!(certificates = certs.len(), filed, ?reading, ?deciding, ?storing, "claims prepared");
     Ok(filed)

@@ -81,8 +81,16 @@ fn batch_days(until: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 /// `today` (approved or reduced, with money, not stopped by a confirmed finding), as described
 /// above; `county` approves and publishes, `finance` makes and approves the batches. A fund
 /// pays its batches in order until its balance would not cover the next. PostgreSQL only (the
-/// province runs on it); on SQLite it pays nothing.
-pub async fn pay_before(db: &Db, county: i64, finance: i64, before: NaiveDate, today: NaiveDate) -> Result<History> {
+/// province runs on it); on SQLite it pays nothing. `progress` is called with (batches written,
+/// batches in all).
+pub async fn pay_before(
+    db: &Db,
+    county: i64,
+    finance: i64,
+    before: NaiveDate,
+    today: NaiveDate,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<History> {
     let Db::Postgres(pool) = db else { return Ok(History::default()) };
     let sql = format!(
         "SELECT c.claim_id, c.filed_on, c.fund, c.amount_fen, c.payee, {} AS account FROM claim c \
@@ -253,6 +261,7 @@ pub async fn pay_before(db: &Db, county: i64, finance: i64, before: NaiveDate, t
         out.batches += 1;
         out.paid += claims.len();
         out.paid_fen += total;
+        progress(out.batches, batches.len());
     }
     if out.batches > 0 {
         // One statement moves every claim (the claims' tally follows by its statement trigger).
