@@ -226,16 +226,17 @@ struct PaidRow {
     amount_fen: i64,
 }
 
-/// Person-times per provider and occupation: completions counted per class on the completion
-/// index, then summed over the classes (a few thousand rows at city scale).
+/// Person-times per provider and occupation: the completions the triggers keep per class
+/// (migration 0033), summed over the classes (a few thousand rows at city scale, 244,424
+/// classes at province scale), not every completion counted again.
 async fn trainee_rows(db: &Db) -> Result<Vec<TraineeRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT v.name AS provider_name, v.credit_code AS provider_credit_code, k.occupation_code, o.name AS occupation_name, \
-         CAST(SUM(m.n) AS BIGINT) AS trainees \
-         FROM (SELECT class_id, COUNT(*) AS n FROM completion GROUP BY class_id) m \
+         CAST(SUM(m.completions) AS BIGINT) AS trainees \
+         FROM class_completions m \
          JOIN training_class k ON k.class_id = m.class_id JOIN provider v ON v.provider_id = k.provider_id \
-         JOIN occupation o ON o.occupation_code = k.occupation_code \
+         JOIN occupation o ON o.occupation_code = k.occupation_code WHERE m.completions <> 0 \
          GROUP BY v.provider_id, v.name, v.credit_code, k.occupation_code, o.name ORDER BY v.name, v.provider_id, k.occupation_code"
     )
     .fetch_all(p)

@@ -224,6 +224,14 @@ both_backends! {
                 training::complete(&db, None, e, d("2020-03-20")).await.unwrap();
             }
         }
+        // The completions kept per class (the public disclosure's trainees) follow.
+        let kept: Vec<(i64, i64)> = jineng_store::with_pool!(&db, |p| sqlx::query_as(
+            "SELECT class_id, completions FROM class_completions ORDER BY class_id"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap());
+        assert_eq!(kept, vec![(class, 2)], "{backend}");
         let by_program = plan::counts(&db, GroupBy::Program, None, None).await.unwrap();
         assert_eq!(by_program.len(), 1);
         assert_eq!(
@@ -862,7 +870,7 @@ async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
 }
 
 both_backends! {
-    async fn the_paid_tally_equals_a_recount_after_payments_returns_and_reissues(backend: &'static str) {
+    async fn the_disclosures_tallies_equal_a_recount_after_payments_returns_and_reissues(backend: &'static str) {
         use jineng_store::payments;
         let db = fresh(backend).await;
         let s = demo::generate(&db, demo::Scale::Small, 11, &|_, _| {}).await.unwrap();
@@ -890,6 +898,20 @@ both_backends! {
                 .unwrap()
             ))
         }
+        // The completions kept per class equal a recount after the demo's bulk load.
+        type PerClass = Vec<(i64, i64)>;
+        let (kept, recount): (PerClass, PerClass) = jineng_store::with_pool!(&db, |p| (
+            sqlx::query_as("SELECT class_id, completions FROM class_completions WHERE completions <> 0 ORDER BY class_id")
+                .fetch_all(p)
+                .await
+                .unwrap(),
+            sqlx::query_as("SELECT class_id, COUNT(*) FROM completion GROUP BY class_id ORDER BY class_id")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        ));
+        assert!(kept.len() > 10, "{backend}");
+        assert_eq!(kept, recount, "{backend}: completions per class");
         let (tally, recount) = both(&db).await;
         assert!(!tally.is_empty(), "{backend}: the demo pays");
         assert!(tally.iter().any(|t| !t.1.is_empty()), "{backend}: training claims are counted under their class's program");
