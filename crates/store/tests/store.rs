@@ -24,6 +24,48 @@ fn person(county: &str, seq: u16) -> NewPerson {
     }
 }
 
+/// Claims per county, fund, status and outcome: (the kept `claim_tally`, a recount).
+type ClaimCells = Vec<(String, String, String, String, i64, i64)>;
+async fn claim_tally_and_recount(db: &Db) -> (ClaimCells, ClaimCells) {
+    jineng_store::with_pool!(db, |p| {
+        (
+        sqlx::query_as("SELECT county_code, fund, status, outcome, claims, amount_fen FROM claim_tally WHERE claims <> 0 ORDER BY 1, 2, 3, 4")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        sqlx::query_as(
+            "SELECT county_code, fund, status, outcome, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM claim GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+    )
+    })
+}
+
+/// Money paid per batch, program and county: (the kept `paid_tally`, a recount).
+type PaidCells = Vec<(i64, String, String, i64, i64)>;
+async fn paid_tally_and_recount(db: &Db) -> (PaidCells, PaidCells) {
+    jineng_store::with_pool!(db, |p| {
+        (
+        sqlx::query_as("SELECT batch_id, program_code, county_code, claims, amount_fen FROM paid_tally WHERE claims <> 0 ORDER BY 1, 2, 3")
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        sqlx::query_as(
+            "SELECT y.batch_id, COALESCE(k.program_code, '') AS program_code, c.county_code, COUNT(*), CAST(SUM(y.amount_fen) AS BIGINT) \
+             FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
+             LEFT JOIN certificate f ON f.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = f.assessment_id \
+             LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
+             WHERE y.status = 'paid' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+    )
+    })
+}
+
 #[tokio::test]
 async fn schemas_match() {
     let (sqlite, postgres) = (fresh("sqlite").await, fresh("postgres").await);
@@ -495,19 +537,7 @@ both_backends! {
         .rows_affected());
         assert_eq!(n, 11);
         // The tally the triggers keep equals a recount, after the filing and the updates.
-        type Tally = Vec<(String, String, String, String, i64, i64)>;
-        let (tally, recount): (Tally, Tally) = jineng_store::with_pool!(&db, |p| (
-            sqlx::query_as("SELECT county_code, fund, status, outcome, claims, amount_fen FROM claim_tally WHERE claims <> 0 ORDER BY 1, 2, 3, 4")
-                .fetch_all(p)
-                .await
-                .unwrap(),
-            sqlx::query_as(
-                "SELECT county_code, fund, status, outcome, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM claim GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-            )
-            .fetch_all(p)
-            .await
-            .unwrap()
-        ));
+        let (tally, recount) = claim_tally_and_recount(&db).await;
         assert!(tally.iter().any(|t| t.2 == "on_notice"));
         assert_eq!(tally, recount, "{backend}: claim tally");
         let mut seen = Vec::new();
@@ -803,43 +833,11 @@ async fn a_history_paid_in_bulk_leaves_what_the_workflow_leaves() {
     assert_eq!((entries, batch_totals, payments), (h.paid_fen, h.paid_fen, h.paid_fen));
     // The kept tally equals a recount, and the audit chain holds, with the four entries of each
     // claim and the two of each batch.
-    type Tally = Vec<(String, String, String, String, i64, i64)>;
-    let (tally, recount): (Tally, Tally) = jineng_store::with_pool!(&db, |p| {
-        (
-        sqlx::query_as("SELECT county_code, fund, status, outcome, claims, amount_fen FROM claim_tally WHERE claims <> 0 ORDER BY 1, 2, 3, 4")
-            .fetch_all(p)
-            .await
-            .unwrap(),
-        sqlx::query_as(
-            "SELECT county_code, fund, status, outcome, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM claim GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-        )
-        .fetch_all(p)
-        .await
-        .unwrap()
-    )
-    });
+    let (tally, recount) = claim_tally_and_recount(&db).await;
     assert_eq!(tally, recount);
     // The public disclosure's tally of money paid (kept by the trigger on payments, through COPY
     // too) equals a recount.
-    type Paid = Vec<(i64, String, String, i64, i64)>;
-    let (paid, recount): (Paid, Paid) = jineng_store::with_pool!(&db, |p| {
-        (
-        sqlx::query_as("SELECT batch_id, program_code, county_code, claims, amount_fen FROM paid_tally WHERE claims <> 0 ORDER BY 1, 2, 3")
-            .fetch_all(p)
-            .await
-            .unwrap(),
-        sqlx::query_as(
-            "SELECT y.batch_id, COALESCE(k.program_code, ''), c.county_code, COUNT(*), CAST(SUM(y.amount_fen) AS BIGINT) \
-             FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
-             LEFT JOIN certificate f ON f.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = f.assessment_id \
-             LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
-             WHERE y.status = 'paid' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-        )
-        .fetch_all(p)
-        .await
-        .unwrap()
-    )
-    });
+    let (paid, recount) = paid_tally_and_recount(&db).await;
     assert_eq!(paid.iter().map(|r| r.3).sum::<i64>(), due);
     assert_eq!(paid, recount);
     let v = jineng_store::audit::verify(&db).await.unwrap();
@@ -877,27 +875,6 @@ both_backends! {
         demo::walk_claims(&db, &s, d("2021-12-31")).await.unwrap();
         let l = s.logins.iter().find(|l| l.role == jineng_domain::Role::Finance).unwrap();
         let finance = jineng_store::users::authenticate(&db, &l.username, &l.password).await.unwrap().unwrap().user_id;
-        type Cells = Vec<(i64, String, String, i64, i64)>;
-        async fn both(db: &Db) -> (Cells, Cells) {
-            jineng_store::with_pool!(db, |p| (
-                sqlx::query_as(
-                    "SELECT batch_id, program_code, county_code, claims, amount_fen FROM paid_tally WHERE claims <> 0 ORDER BY 1, 2, 3"
-                )
-                .fetch_all(p)
-                .await
-                .unwrap(),
-                sqlx::query_as(
-                    "SELECT y.batch_id, COALESCE(k.program_code, '') AS program_code, c.county_code, COUNT(*), CAST(SUM(y.amount_fen) AS BIGINT) \
-                     FROM payment y JOIN claim c ON c.claim_id = y.claim_id \
-                     LEFT JOIN certificate f ON f.certificate_id = c.certificate_id LEFT JOIN assessment a ON a.assessment_id = f.assessment_id \
-                     LEFT JOIN enrolment e ON e.enrolment_id = a.enrolment_id LEFT JOIN training_class k ON k.class_id = e.class_id \
-                     WHERE y.status = 'paid' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-                )
-                .fetch_all(p)
-                .await
-                .unwrap()
-            ))
-        }
         // The completions kept per class equal a recount after the demo's bulk load.
         type PerClass = Vec<(i64, i64)>;
         let (kept, recount): (PerClass, PerClass) = jineng_store::with_pool!(&db, |p| (
@@ -912,7 +889,7 @@ both_backends! {
         ));
         assert!(kept.len() > 10, "{backend}");
         assert_eq!(kept, recount, "{backend}: completions per class");
-        let (tally, recount) = both(&db).await;
+        let (tally, recount) = paid_tally_and_recount(&db).await;
         assert!(!tally.is_empty(), "{backend}: the demo pays");
         assert!(tally.iter().any(|t| !t.1.is_empty()), "{backend}: training claims are counted under their class's program");
         assert_eq!(tally, recount, "{backend}: after the demo's batches");
@@ -926,12 +903,12 @@ both_backends! {
         .await
         .unwrap());
         payments::fail_payment(&db, finance, payment_id, "账户已销户 account closed").await.unwrap();
-        let (tally, recount) = both(&db).await;
+        let (tally, recount) = paid_tally_and_recount(&db).await;
         assert_eq!(tally, recount, "{backend}: after a return");
         assert_eq!(tally.iter().map(|t| t.3).sum::<i64>(), paid - 1);
         let batch = payments::create_batch(&db, finance, &fund, d("2022-01-05")).await.unwrap().expect("the return is due again");
         payments::approve_batch(&db, finance, batch.batch_id).await.unwrap();
-        let (tally, recount) = both(&db).await;
+        let (tally, recount) = paid_tally_and_recount(&db).await;
         assert_eq!(tally, recount, "{backend}: after the re-issue");
         assert_eq!(tally.iter().map(|t| t.3).sum::<i64>(), paid);
         assert!(tally.iter().any(|t| t.0 == batch.batch_id), "{backend}: under its new batch");
