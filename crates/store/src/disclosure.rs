@@ -250,8 +250,7 @@ async fn paid_rows(db: &Db) -> Result<Vec<PaidRow>> {
     Ok(with_pool!(db, |p| {
         sqlx::query_as(
         "SELECT b.approved_at, b.fund_code, NULLIF(t.program_code, '') AS program_code, t.county_code, t.claims, t.amount_fen \
-         FROM paid_tally t JOIN payment_batch b ON b.batch_id = t.batch_id WHERE t.claims <> 0 \
-         ORDER BY t.batch_id, t.program_code, t.county_code"
+         FROM paid_tally t JOIN payment_batch b ON b.batch_id = t.batch_id WHERE t.claims <> 0"
     )
     .fetch_all(p)
     .await?

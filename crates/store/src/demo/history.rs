@@ -123,13 +123,23 @@ pub async fn pay_before(
             .into_iter()
             .collect();
     let mut out = History { unpaid, ..History::default() };
-    let moves = [
+    // The four moves of every paid claim, each with the status it leads to.
+    let mut moves = Vec::with_capacity(4);
+    for (from, action) in [
         (ClaimStatus::Decided, ClaimAction::Approve),
         (ClaimStatus::Approved, ClaimAction::Publish),
         (ClaimStatus::OnNotice, ClaimAction::Include),
         (ClaimStatus::InBatch, ClaimAction::Pay),
-    ];
-    let to = |from: ClaimStatus, action| from.apply(action, false).map_err(|e| StoreError::invalid("status", e));
+    ] {
+        moves.push((from, action, from.apply(action, false).map_err(|e| StoreError::invalid("status", e))?));
+    }
+    // The days each claim moved, for the one UPDATE of the claims at the end.
+    sqlx::query(
+        "CREATE TEMPORARY TABLE history_paid (claim_id BIGINT PRIMARY KEY, filed_at TIMESTAMPTZ NOT NULL, \
+         notice_from DATE NOT NULL, notice_until DATE NOT NULL) ON COMMIT DROP",
+    )
+    .execute(&mut *conn)
+    .await?;
     for ((made, fund), (approved, claims)) in &batches {
         let total: i64 = claims.iter().map(|(d, _)| d.amount_fen).sum();
         let left = balance.get(fund).copied().unwrap_or(0);
@@ -170,7 +180,7 @@ pub async fn pay_before(
         let mut payments = String::with_capacity(claims.len() * 128);
         let mut moved = String::with_capacity(claims.len() * 64);
         for (d, days) in claims {
-            for (i, (from, action)) in moves.iter().enumerate() {
+            for (i, (from, action, next)) in moves.iter().enumerate() {
                 let (actor, when, why) = match i {
                     0 => (county, days.approved, action.zh()),
                     1 => (county, days.published, action.zh()),
@@ -181,7 +191,7 @@ pub async fn pay_before(
                     .push_bind(d.claim_id)
                     .push_bind(action.code())
                     .push_bind(from.code())
-                    .push_bind(to(*from, *action)?.code())
+                    .push_bind(next.code())
                     .push_bind(actor)
                     .push_bind(when)
                     .push_bind(why);
@@ -216,20 +226,11 @@ pub async fn pay_before(
             payments,
         )
         .await?;
-        if out.batches == 0 {
-            sqlx::query(
-                "CREATE TEMPORARY TABLE history_paid (claim_id BIGINT PRIMARY KEY, filed_at TIMESTAMPTZ NOT NULL, \
-                 notice_from DATE NOT NULL, notice_until DATE NOT NULL) ON COMMIT DROP",
-            )
-            .execute(&mut *conn)
-            .await?;
-        }
         copy(&mut *conn, "COPY history_paid (claim_id, filed_at, notice_from, notice_until) FROM STDIN", moved).await?;
         // The chain: the claims approved and published, the batch made, the claims included,
         // the batch approved, the claims paid — as the live workflow writes them.
         let mut entries: Vec<PendingEntry> = Vec::with_capacity(claims.len() * 4 + 2);
-        for (i, (from, action)) in moves.iter().enumerate() {
-            let next = to(*from, *action)?;
+        for (i, (from, action, next)) in moves.iter().enumerate() {
             let why = if i < 2 { action.zh() } else { why_batch.as_str() };
             let detail = serde_json::json!({"from": from.code(), "to": next.code(), "reason": why});
             let actor = if i < 2 { county } else { finance };
